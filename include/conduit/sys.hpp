@@ -1,0 +1,50 @@
+// sys: thin wrappers over the data-moving system calls.
+//
+// Each retries EINTR and returns the call's result (bytes moved, >= 0) or -errno. Nothing else
+// hides inside them: no fallback, no polling, no logging. Callers print strerror(-ret).
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace conduit::sys {
+
+// splice(2): one of fd_in / fd_out must be a pipe. Offsets may be null (use the file position);
+// a non-null offset on a pipe or socket is ESPIPE.
+ssize_t splice(int fd_in, loff_t* off_in, int fd_out, loff_t* off_out, size_t len,
+               unsigned flags) noexcept;
+
+// tee(2): both fds must be pipes, and not the same pipe. Duplicates without consuming.
+ssize_t tee(int fd_in, int fd_out, size_t len, unsigned flags) noexcept;
+
+// vmsplice(2): only for memory that never changes afterwards (see docs/KERNEL-NOTES.md).
+ssize_t vmsplice(int pipe_fd, const struct iovec* iov, size_t count, unsigned flags) noexcept;
+
+// sendfile(2): fd_in must be mmap-able (a regular file); at most 0x7ffff000 bytes per call.
+ssize_t sendfile(int fd_out, int fd_in, off_t* offset, size_t count) noexcept;
+
+// copy_file_range(2): regular file to regular file.
+ssize_t copy_file_range(int fd_in, loff_t* off_in, int fd_out, loff_t* off_out, size_t len,
+                        unsigned flags) noexcept;
+
+ssize_t read(int fd, std::span<std::byte> buf) noexcept;
+ssize_t pread(int fd, std::span<std::byte> buf, off_t offset) noexcept;
+ssize_t write(int fd, std::span<const std::byte> buf) noexcept;
+
+// Writes all of `buf`, polling when the fd is non-blocking and would block. Returns bytes
+// written (== buf.size()) or -errno; on error, `*written` (if given) says how much went out.
+ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written = nullptr) noexcept;
+
+// Waits until `fd` is readable (events = POLLIN) or writable (POLLOUT). timeout_ms < 0 waits
+// forever. Returns 1 when ready (or hung up / in error: the next call will tell), 0 on timeout,
+// -errno on failure.
+int wait_fd(int fd, short events, int timeout_ms = -1) noexcept;
+
+// The largest count sendfile/splice accept in one call on Linux.
+inline constexpr size_t kMaxRwCount = 0x7ffff000;
+
+}  // namespace conduit::sys

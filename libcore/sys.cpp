@@ -1,0 +1,87 @@
+// sys: EINTR-retrying syscall wrappers returning -errno.
+#include "conduit/sys.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace conduit::sys {
+
+namespace {
+template <typename Call>
+ssize_t retry(Call call) noexcept {
+  for (;;) {
+    ssize_t rc = call();
+    if (rc >= 0) return rc;
+    if (errno != EINTR) return -errno;
+  }
+}
+}  // namespace
+
+ssize_t splice(int fd_in, loff_t* off_in, int fd_out, loff_t* off_out, size_t len,
+               unsigned flags) noexcept {
+  return retry([&] { return ::splice(fd_in, off_in, fd_out, off_out, len, flags); });
+}
+
+ssize_t tee(int fd_in, int fd_out, size_t len, unsigned flags) noexcept {
+  return retry([&] { return ::tee(fd_in, fd_out, len, flags); });
+}
+
+ssize_t vmsplice(int pipe_fd, const struct iovec* iov, size_t count, unsigned flags) noexcept {
+  return retry([&] { return ::vmsplice(pipe_fd, iov, count, flags); });
+}
+
+ssize_t sendfile(int fd_out, int fd_in, off_t* offset, size_t count) noexcept {
+  return retry([&] { return ::sendfile(fd_out, fd_in, offset, count); });
+}
+
+ssize_t copy_file_range(int fd_in, loff_t* off_in, int fd_out, loff_t* off_out, size_t len,
+                        unsigned flags) noexcept {
+  return retry([&] { return ::copy_file_range(fd_in, off_in, fd_out, off_out, len, flags); });
+}
+
+ssize_t read(int fd, std::span<std::byte> buf) noexcept {
+  return retry([&] { return ::read(fd, buf.data(), buf.size()); });
+}
+
+ssize_t pread(int fd, std::span<std::byte> buf, off_t offset) noexcept {
+  return retry([&] { return ::pread(fd, buf.data(), buf.size(), offset); });
+}
+
+ssize_t write(int fd, std::span<const std::byte> buf) noexcept {
+  return retry([&] { return ::write(fd, buf.data(), buf.size()); });
+}
+
+ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written) noexcept {
+  size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = write(fd, buf.subspan(done));
+    if (n == -EAGAIN) {
+      int w = wait_fd(fd, POLLOUT);
+      if (w < 0) n = w;
+      else continue;
+    }
+    if (n < 0) {
+      if (written) *written = done;
+      return n;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (written) *written = done;
+  return static_cast<ssize_t>(done);
+}
+
+int wait_fd(int fd, short events, int timeout_ms) noexcept {
+  struct pollfd p {fd, events, 0};
+  for (;;) {
+    int rc = ::poll(&p, 1, timeout_ms);
+    if (rc >= 0) return rc;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+}  // namespace conduit::sys
