@@ -60,7 +60,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->each([&options](const std::string& format) {
         if (format == "text") options.stats = StatsFormat::Text;
         else if (format == "json") options.stats = StatsFormat::Json;
-        else throw CLI::ValidationError("--stats: invalid format '" + format + "' (text or json)");
+        else throw CLI::ValidationError("invalid format '" + format + "' (text or json)");
       })
       ->type_name("[=FORMAT]");
 }
