@@ -63,15 +63,18 @@ class Pump {
 
   const PumpOptions& options() const noexcept { return options_; }
 
+ // One run's state: ends, range left, bytes moved (defined in pump.cpp).
+  struct Stream;
+
  private:
-  struct Stream;  // one run's state: ends, range left, first-call flags
-  PumpResult copy_file_range(Stream& s);
-  PumpResult sendfile(Stream& s);
+  PumpResult copy_range(Stream& s);
+  PumpResult send_file(Stream& s);
   PumpResult splice_direct(Stream& s);
   PumpResult splice_broker(Stream& s);
+  PumpResult drain_broker(Stream& s, std::size_t pending);
   PumpResult read_write(Stream& s);
-  PumpResult drain_broker(Stream& s);
-  int skip_input(Stream& s);
+  int skip_input(Stream& s, std::uint64_t count);
+  int wait_ready(const Stream& s);
   int ensure_broker();
   void moved(Path path, std::uint64_t n);
 

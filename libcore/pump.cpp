@@ -1,0 +1,331 @@
+// pump: one fd to another by the best path, falling back on the first call only.
+//
+// Each path is a loop over one system call. A loop returns through fail() on a real error, or
+// hands the stream to the next slower path when its *first* call says "not supported here"
+// (nothing has moved yet, so nothing is lost or duplicated). The broker path is the one place
+// where a refusal can come after input has moved (the output end refuses splice): the bytes
+// already in the broker pipe are then drained by read/write before the stream goes on that way.
+#include "conduit/pump.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "conduit/progress.hpp"
+#include "conduit/sys.hpp"
+
+namespace conduit {
+
+struct Pump::Stream {
+  Stream(int in_fd, const FdInfo& in_kind, int out_fd, const FdInfo& out_kind)
+      : in(in_fd), out(out_fd), in_info(in_kind), out_info(out_kind) {}
+
+  int in;
+  int out;
+  const FdInfo& in_info;
+  const FdInfo& out_info;
+  bool use_offset = false;  // read at `offset` (pread style) instead of the file position
+  loff_t offset = 0;
+  std::optional<std::uint64_t> left;  // bytes left in the range; none = until EOF
+  std::uint64_t moved = 0;            // bytes delivered to `out` in this run
+
+  bool done() const noexcept { return left && *left == 0; }
+  std::size_t chunk(std::size_t max) const noexcept {
+    return left && *left < max ? static_cast<std::size_t>(*left) : max;
+  }
+  loff_t* in_offset() noexcept { return use_offset ? &offset : nullptr; }
+  void advance(std::uint64_t n) noexcept {
+    moved += n;
+    if (left) *left -= n;
+  }
+};
+
+namespace {
+
+// Errors that, on a path's first call, mean "this path does not work for these two fds".
+bool unsupported(ssize_t rc) noexcept {
+  switch (-rc) {
+    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// splice and friends do not say which end failed. These errors come from writing.
+PumpResult::Side side_of(int err) noexcept {
+  switch (err) {
+    case EPIPE: case ENOSPC: case EDQUOT: case EFBIG: case ECONNRESET:
+      return PumpResult::Side::Output;
+    default:
+      return PumpResult::Side::Input;
+  }
+}
+
+PumpResult fail(std::uint64_t moved, int err, PumpResult::Side side) {
+  return PumpResult{moved, err, side};
+}
+
+bool polls(const FdInfo& info) noexcept {
+  return info.kind != FdKind::Regular && info.kind != FdKind::BlockDevice;
+}
+
+// Big enough to need few calls, small enough that --progress redraws and signals stay timely.
+constexpr std::size_t kSendChunk = 16u << 20;
+constexpr std::size_t kSpliceChunk = 1u << 30;
+
+}  // namespace
+
+Pump::Pump(PumpOptions options, Stats* stats, Progress* progress)
+    : options_(options), stats_(stats ? stats : &local_stats_), progress_(progress) {}
+
+void Pump::moved(Path path, std::uint64_t n) {
+  stats_->add(path, n);
+  if (progress_) progress_->advance(n);
+}
+
+// Waits (poll, never a spin) until `in` is readable and `out` writable. An EAGAIN does not say
+// which end would block, so both are checked; regular files are always ready.
+int Pump::wait_ready(const Stream& s) {
+  bool need_in = polls(s.in_info), need_out = polls(s.out_info);
+  while (need_in || need_out) {
+    struct pollfd fds[2];
+    int n = 0;
+    if (need_in) fds[n++] = {s.in, POLLIN, 0};
+    if (need_out) fds[n++] = {s.out, POLLOUT, 0};
+    stats_->count(Call::Poll);
+    int rc = ::poll(fds, static_cast<nfds_t>(n), -1);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    int i = 0;
+    if (need_in && fds[i++].revents != 0) need_in = false;
+    if (need_out && fds[i].revents != 0) need_out = false;
+  }
+  return 0;
+}
+
+PumpResult Pump::run(int in, const FdInfo& in_info, int out, const FdInfo& out_info,
+                     const Range& range) {
+  Stream s(in, in_info, out, out_info);
+  s.left = range.length;
+  if (range.offset) {
+    if (!polls(in_info)) {
+      s.use_offset = true;
+      s.offset = static_cast<loff_t>(*range.offset);
+    } else if (int err = skip_input(s, *range.offset); err != 0) {
+      return PumpResult{0, err, PumpResult::Side::Input};
+    }
+  }
+  if (s.done()) return {};
+
+  // O_APPEND outputs refuse splice, sendfile and copy_file_range alike: skip the doomed tries.
+  if (!options_.zero_copy || out_info.append) return read_write(s);
+  if (in_info.kind == FdKind::Regular && out_info.kind == FdKind::Regular) return copy_range(s);
+  if (in_info.kind == FdKind::Pipe || out_info.kind == FdKind::Pipe) return splice_direct(s);
+  if (in_info.kind == FdKind::Regular && out_info.kind == FdKind::Socket) return send_file(s);
+  return splice_broker(s);
+}
+
+PumpResult Pump::copy_range(Stream& s) {
+  for (bool first = true;; first = false) {
+    if (s.done()) return {s.moved};
+    stats_->count(Call::CopyFileRange);
+    ssize_t n = sys::copy_file_range(s.in, s.in_offset(), s.out, nullptr,
+                                     s.chunk(kSpliceChunk), 0);
+    // procfs and friends may answer 0 on the first call although they have data.
+    if (first && (n == 0 || (n < 0 && unsupported(n)))) {
+      stats_->fallbacks++;
+      return splice_broker(s);
+    }
+    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
+    if (n == 0) return {s.moved};
+    s.advance(static_cast<std::uint64_t>(n));
+    moved(Path::CopyFileRange, static_cast<std::uint64_t>(n));
+  }
+}
+
+PumpResult Pump::send_file(Stream& s) {
+  for (;;) {
+    if (s.done()) return {s.moved};
+    stats_->count(Call::Sendfile);
+    off_t* offset = s.use_offset ? &s.offset : nullptr;
+    ssize_t n = sys::sendfile(s.out, s.in, offset, s.chunk(kSendChunk));
+    if (n == -EAGAIN) {
+      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
+      continue;
+    }
+    if (n < 0 && s.moved == 0 && unsupported(n)) {
+      stats_->fallbacks++;
+      return splice_broker(s);
+    }
+    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
+    if (n == 0) return {s.moved};
+    s.advance(static_cast<std::uint64_t>(n));
+    moved(Path::Sendfile, static_cast<std::uint64_t>(n));
+  }
+}
+
+PumpResult Pump::splice_direct(Stream& s) {
+  for (;;) {
+    if (s.done()) return {s.moved};
+    stats_->count(Call::Splice);
+    ssize_t n = sys::splice(s.in, s.in_offset(), s.out, nullptr, s.chunk(kSpliceChunk),
+                            SPLICE_F_MOVE);
+    if (n == -EAGAIN) {
+      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Input);
+      continue;
+    }
+    if (n < 0 && s.moved == 0 && unsupported(n)) {
+      stats_->fallbacks++;
+      return read_write(s);
+    }
+    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
+    if (n == 0) return {s.moved};
+    s.advance(static_cast<std::uint64_t>(n));
+    moved(Path::Splice, static_cast<std::uint64_t>(n));
+  }
+}
+
+int Pump::ensure_broker() {
+  if (broker_.valid()) return 0;
+  if (broker_error_ != 0) return broker_error_;
+  if (int rc = broker_.open(); rc < 0) {
+    broker_error_ = -rc;
+    return broker_error_;
+  }
+  broker_.grow(options_.pipe_size);
+  return 0;
+}
+
+PumpResult Pump::splice_broker(Stream& s) {
+  if (ensure_broker() != 0) {
+    stats_->fallbacks++;
+    return read_write(s);
+  }
+  bool output_proven = false;
+  for (;;) {
+    if (s.done()) return {s.moved};
+    stats_->count(Call::Splice);
+    ssize_t n = sys::splice(s.in, s.in_offset(), broker_.write_fd(), nullptr,
+                            s.chunk(broker_.capacity()), SPLICE_F_MOVE);
+    if (n == -EAGAIN) {
+      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Input);
+      continue;
+    }
+    if (n < 0 && s.moved == 0 && unsupported(n)) {
+      stats_->fallbacks++;
+      return read_write(s);
+    }
+    if (n < 0) return fail(s.moved, static_cast<int>(-n), PumpResult::Side::Input);
+    if (n == 0) return {s.moved};
+
+    // Move everything now in the broker to the output before reading more.
+    std::size_t pending = static_cast<std::size_t>(n);
+    while (pending > 0) {
+      stats_->count(Call::Splice);
+      ssize_t m = sys::splice(broker_.read_fd(), nullptr, s.out, nullptr, pending, SPLICE_F_MOVE);
+      if (m == -EAGAIN) {
+        if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
+        continue;
+      }
+      if (m < 0 && !output_proven && unsupported(m)) {
+        // The output refuses splice: what is in the broker goes out by read/write, then the
+        // rest of the stream does too.
+        stats_->fallbacks++;
+        if (PumpResult r = drain_broker(s, pending); !r.ok()) return r;
+        if (s.left) *s.left -= pending;
+        return read_write(s);
+      }
+      if (m < 0) {
+        broker_ = Pipe{};  // holds bytes of a stream that failed: never reuse it
+        return fail(s.moved, static_cast<int>(-m), PumpResult::Side::Output);
+      }
+      output_proven = true;
+      pending -= static_cast<std::size_t>(m);
+      s.moved += static_cast<std::uint64_t>(m);
+      moved(Path::SpliceBroker, static_cast<std::uint64_t>(m));
+    }
+    if (s.left) *s.left -= static_cast<std::uint64_t>(n);
+  }
+}
+
+PumpResult Pump::drain_broker(Stream& s, std::size_t pending) {
+  if (buffer_.empty()) buffer_.resize(options_.buffer_size);
+  while (pending > 0) {
+    stats_->count(Call::Read);
+    ssize_t n = sys::read(broker_.read_fd(), std::span(buffer_).first(std::min(pending, buffer_.size())));
+    if (n <= 0) {
+      broker_ = Pipe{};
+      return fail(s.moved, n < 0 ? static_cast<int>(-n) : EIO, PumpResult::Side::Input);
+    }
+    std::size_t written = 0;
+    stats_->count(Call::Write);
+    ssize_t w = sys::write_all(s.out, std::span<const std::byte>(buffer_).first(static_cast<std::size_t>(n)), &written);
+    s.moved += written;
+    moved(Path::ReadWrite, written);
+    if (w < 0) {
+      broker_ = Pipe{};
+      return fail(s.moved, static_cast<int>(-w), PumpResult::Side::Output);
+    }
+    pending -= static_cast<std::size_t>(n);
+  }
+  return {s.moved};
+}
+
+PumpResult Pump::read_write(Stream& s) {
+  if (buffer_.empty()) buffer_.resize(options_.buffer_size);
+  for (;;) {
+    if (s.done()) return {s.moved};
+    auto window = std::span(buffer_).first(s.chunk(buffer_.size()));
+    stats_->count(Call::Read);
+    ssize_t n = s.use_offset ? sys::pread(s.in, window, s.offset) : sys::read(s.in, window);
+    if (n == -EAGAIN) {
+      stats_->count(Call::Poll);
+      if (int w = sys::wait_fd(s.in, POLLIN); w < 0)
+        return fail(s.moved, -w, PumpResult::Side::Input);
+      continue;
+    }
+    if (n < 0) return fail(s.moved, static_cast<int>(-n), PumpResult::Side::Input);
+    if (n == 0) return {s.moved};
+    if (s.use_offset) s.offset += n;
+    std::size_t written = 0;
+    stats_->count(Call::Write);
+    ssize_t w = sys::write_all(s.out, std::span<const std::byte>(window).first(static_cast<std::size_t>(n)), &written);
+    s.advance(written);
+    moved(Path::ReadWrite, written);
+    if (w < 0) return fail(s.moved, static_cast<int>(-w), PumpResult::Side::Output);
+  }
+}
+
+int Pump::skip_input(Stream& s, std::uint64_t count) {
+  if (buffer_.empty()) buffer_.resize(options_.buffer_size);
+  while (count > 0) {
+    auto window = std::span(buffer_).first(std::min<std::uint64_t>(count, buffer_.size()));
+    stats_->count(Call::Read);
+    ssize_t n = sys::read(s.in, window);
+    if (n == -EAGAIN) {
+      stats_->count(Call::Poll);
+      if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return -w;
+      continue;
+    }
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return 0;  // shorter than the offset: nothing to copy
+    count -= static_cast<std::uint64_t>(n);
+  }
+  return 0;
+}
+
+PumpResult Pump::write(int out, std::span<const std::byte> data) {
+  std::size_t written = 0;
+  stats_->count(Call::Write);
+  ssize_t w = sys::write_all(out, data, &written);
+  moved(Path::ReadWrite, written);
+  if (w < 0) return PumpResult{written, static_cast<int>(-w), PumpResult::Side::Output};
+  return PumpResult{written};
+}
+
+}  // namespace conduit
