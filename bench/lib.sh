@@ -1,0 +1,52 @@
+# Shared helpers for the whole-command benchmarks (sourced, not run).
+#
+# Method (PERFORMANCE.md): the file is hot in the page cache; every stage of a pipeline is
+# pinned (CPU 0 for all stages = "same", or producer on 0 and consumer on 1 = "split");
+# candidates run interleaved (A, B, C, A, B, C ...) so drift hits all alike; we report medians
+# and ratios against a peer measured in the same run, never absolute targets.
+
+BENCH_RUNS=${BENCH_RUNS:-7}
+BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/conduit-bench}
+mkdir -p "$BENCH_DIR"
+
+# bench_file SIZE_MIB: a random file, created once and reused (fresh pages are slow here).
+bench_file() {
+  local f="$BENCH_DIR/input-$1M"
+  if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" -ne $(( $1 * 1048576 )) ]; then
+    head -c "$(( $1 * 1048576 ))" /dev/urandom > "$f.tmp" && mv "$f.tmp" "$f"
+  fi
+  cat "$f" > /dev/null  # into the page cache
+  echo "$f"
+}
+
+# seconds CMD...: wall time of one run of a shell command line, in seconds.
+seconds() {
+  local start end
+  start=$(date +%s.%N)
+  bash -c "$1" || echo "bench: command failed: $1" >&2
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# run_interleaved NAME1 CMD1 NAME2 CMD2 ...: BENCH_RUNS rounds; prints "NAME median_seconds".
+run_interleaved() {
+  local -a names=() cmds=()
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  local i r
+  for i in "${!names[@]}"; do : > "$BENCH_DIR/times.$i"; done
+  for r in $(seq "$BENCH_RUNS"); do
+    for i in "${!names[@]}"; do seconds "${cmds[$i]}" >> "$BENCH_DIR/times.$i"; done
+  done
+  for i in "${!names[@]}"; do echo "${names[$i]} $(median < "$BENCH_DIR/times.$i")"; done
+}
+
+# table BYTES BASELINE_NAME < "name seconds" lines: Markdown rows with GB/s and ratio.
+table() {
+  local bytes=$1 base=$2
+  awk -v bytes="$bytes" -v base="$base" '
+    { name[NR]=$1; t[NR]=$2; if ($1 == base) bt=$2 }
+    END { for (i=1; i<=NR; i++)
+            printf "| %s | %.3f | %.2f | %.2fx |\n", name[i], t[i], bytes/t[i]/1e9, (bt > 0 ? bt/t[i] : 0) }'
+}
