@@ -1,0 +1,117 @@
+// format: the header of the hw-encrypt stream format (version 1), its keys and its nonces.
+//
+// Layout (all integers big-endian; docs/stream-format.md and hw-encrypt(1) say the same):
+//
+//   off len  field
+//    0   8   magic 89 48 57 45 4E 43 0D 0A ("\x89HWENC\r\n")
+//    8   1   format version (1)
+//    9   1   algorithm (1 = AES-256-GCM, STREAM nonces, HKDF-SHA-256 keys)
+//   10   1   log2 of the chunk size (16: 64 KiB; readers accept 10..20)
+//   11   1   key source: 1 = a 32-byte key, 2 = a passphrase through scrypt
+//   12  32   salt, random per stream
+//   44   3   key source 2 only: scrypt log2(N), r, p
+//   ..  32   HMAC-SHA-256 of all header bytes before it, under the header key
+//
+// Keys: IKM = the key (source 1) or scrypt(passphrase, salt, N, r, p) (source 2, 32 bytes);
+// header key = HKDF-SHA-256(IKM, salt, "hw-encrypt v1 header"); payload key =
+// HKDF-SHA-256(IKM, salt, "hw-encrypt v1 payload"). A fresh salt gives every stream fresh keys,
+// so counters may start at 0 in every stream.
+//
+// Payload: chunks of exactly chunk-size plaintext bytes, the last one 0..chunk-size bytes; each
+// stored as AES-256-GCM ciphertext || 16-byte tag, no associated data, nonce = 11-byte chunk
+// counter (from 0) || 1 byte last-chunk flag (1 on the last chunk, else 0). Empty input is one
+// empty last chunk. The last chunk's flag is what proves the stream was not truncated.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "conduit/crypto/backend.hpp"
+#include "conduit/crypto/keys.hpp"
+
+namespace conduit::crypto {
+
+inline constexpr std::array<std::uint8_t, 8> kMagic = {0x89, 'H', 'W', 'E', 'N', 'C', '\r', '\n'};
+inline constexpr std::uint8_t kFormatVersion = 1;
+inline constexpr std::uint8_t kAlgAes256GcmStream = 1;
+inline constexpr std::size_t kHeaderPrefixSize = 12;  // magic .. key source
+inline constexpr std::size_t kSaltSize = 32;
+inline constexpr std::size_t kMacSize = 32;
+inline constexpr std::size_t kMaxHeaderSize = kHeaderPrefixSize + kSaltSize + 3 + kMacSize;
+inline constexpr unsigned kDefaultChunkLog2 = 16;
+inline constexpr unsigned kMinChunkLog2 = 10;
+inline constexpr unsigned kMaxChunkLog2 = 20;
+
+enum class KeySource : std::uint8_t { Key = 1, Passphrase = 2 };
+
+struct ScryptParams {
+  std::uint8_t log2_n = 17;  // 128 MiB and about half a second here
+  std::uint8_t r = 8;
+  std::uint8_t p = 1;
+};
+// Limits a reader accepts (and the writer allows), so a hostile header cannot ask for more than
+// 1 GiB of memory or minutes of work.
+inline constexpr unsigned kMinScryptLog2N = 10;
+inline constexpr unsigned kMaxScryptLog2N = 20;
+inline constexpr unsigned kMaxScryptR = 16;
+inline constexpr unsigned kMaxScryptP = 4;
+
+struct Header {
+  unsigned chunk_log2 = kDefaultChunkLog2;
+  KeySource source = KeySource::Key;
+  std::array<std::uint8_t, kSaltSize> salt{};
+  ScryptParams scrypt{};
+  std::array<std::uint8_t, kMacSize> mac{};
+
+  std::size_t chunk_size() const noexcept { return std::size_t{1} << chunk_log2; }
+  // The whole header's size on the wire, MAC included.
+  std::size_t size() const noexcept;
+};
+
+enum class HeaderStatus : std::uint8_t {
+  Ok,
+  NotThisFormat,    // wrong magic
+  UnknownVersion,
+  UnknownAlgorithm,
+  BadChunkSize,
+  BadKeySource,
+  BadKdfParams,
+};
+
+// A message for a non-Ok status (no program or file prefix). `byte` is the offending value.
+std::string header_status_text(HeaderStatus status, unsigned byte);
+
+// Parses the 12-byte prefix. On Ok, `header` has chunk size and key source, and `rest` the number
+// of header bytes still to read (salt, KDF parameters, MAC). `*bad` gets the offending byte.
+HeaderStatus parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize> prefix,
+                                 Header& header, std::size_t& rest, unsigned* bad);
+// Parses the rest (salt, KDF parameters, MAC).
+HeaderStatus parse_header_rest(std::span<const std::uint8_t> rest, Header& header, unsigned* bad);
+
+// The header bytes covered by the MAC (everything before it).
+std::size_t encode_header_body(const Header& header, std::span<std::uint8_t, kMaxHeaderSize> out);
+
+// The stream keys derived from the IKM (see the layout comment).
+struct StreamKeys {
+  Secret header_key{32};
+  Secret payload_key{32};
+};
+int derive_stream_keys(std::span<const std::uint8_t> ikm, const Header& header, StreamKeys& keys);
+
+// The IKM: the key itself for KeySource::Key, scrypt of the passphrase for Passphrase.
+int derive_ikm(const Header& header, std::span<const std::uint8_t> secret, Secret& ikm);
+
+// Computes the MAC into header.mac.
+int seal_header(Header& header, const StreamKeys& keys);
+// Checks header.mac in constant time: 0, -EBADMSG on mismatch, or -errno.
+int verify_header(const Header& header, const StreamKeys& keys);
+// Serializes the whole header (after seal_header). Returns its size.
+std::size_t encode_header(const Header& header, std::span<std::uint8_t, kMaxHeaderSize> out);
+
+// The 12-byte STREAM nonce for chunk `counter`.
+std::array<std::uint8_t, kAeadNonceSize> chunk_nonce(std::uint64_t counter, bool last) noexcept;
+
+}  // namespace conduit::crypto

@@ -1,0 +1,75 @@
+// keys: loading keys and passphrases without ever taking them as option values, and wiping them.
+//
+// Keys come from a file or an inherited descriptor (32 raw bytes or 64 hex digits); passphrases
+// from a file, a descriptor, or a prompt on /dev/tty with echo off. Everything secret lives in a
+// Secret, a fixed buffer that never reallocates (no stray copies) and is wiped with
+// OPENSSL_cleanse when it dies.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conduit::crypto {
+
+class Secret {
+ public:
+  Secret() = default;
+  // An empty secret that can hold up to `capacity` bytes without reallocating.
+  explicit Secret(std::size_t capacity);
+  Secret(Secret&& other) noexcept;
+  Secret& operator=(Secret&& other) noexcept;
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  ~Secret() { wipe(); }
+
+  std::uint8_t* data() noexcept { return buf_.get(); }
+  const std::uint8_t* data() const noexcept { return buf_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool empty() const noexcept { return size_ == 0; }
+  // Sets the size (<= capacity); bytes beyond it are wiped.
+  void resize(std::size_t n) noexcept;
+  std::span<std::uint8_t> span() noexcept { return {buf_.get(), size_}; }
+  std::span<const std::uint8_t> span() const noexcept { return {buf_.get(), size_}; }
+  // Wipes the contents and sets the size to 0; the capacity stays.
+  void wipe() noexcept;
+
+ private:
+  std::unique_ptr<std::uint8_t[]> buf_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+// Turns the contents of a key file into a key of `want` bytes: exactly `want` raw bytes, or
+// 2*want hex digits (upper or lower case) with optional surrounding white space. With
+// `hex_only`, raw bytes are refused (--key-hex-file). Returns false when it is neither.
+bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex_only, Secret& key);
+
+// Decodes hex digits (an even number, nothing else) into `out`; false on bad input.
+bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out);
+
+// Loaders. On failure they return false and set *error to a message that follows the program
+// name, e.g. "key: No such file or directory" or "key file 'k' must hold 32 bytes or 64 hex digits".
+bool load_key_file(const std::string& path, Secret& key, std::string* error);
+bool load_key_fd(int fd, Secret& key, std::string* error);
+bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key, std::string* error);
+
+// A passphrase is the first line of the file or descriptor (without its newline), at most 1024
+// bytes, and not empty.
+bool load_passphrase_file(const std::string& path, Secret& pass, std::string* error);
+bool load_passphrase_fd(int fd, Secret& pass, std::string* error);
+// Asks on /dev/tty with echo off; with `confirm`, asks twice and compares.
+bool prompt_passphrase(bool confirm, Secret& pass, std::string* error);
+
+// Fills `key` with `bytes` random bytes from RAND_bytes. Returns false when OpenSSL's random
+// generator fails.
+bool generate_key(std::size_t bytes, Secret& key);
+
+inline constexpr std::size_t kMaxPassphrase = 1024;
+
+}  // namespace conduit::crypto

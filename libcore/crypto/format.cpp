@@ -1,0 +1,156 @@
+// format: encoding, parsing and authenticating the version-1 stream header; chunk nonces.
+#include "conduit/crypto/format.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "conduit/crypto/kdf.hpp"
+
+namespace conduit::crypto {
+
+namespace {
+constexpr std::string_view kHeaderInfo = "hw-encrypt v1 header";
+constexpr std::string_view kPayloadInfo = "hw-encrypt v1 payload";
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+bool scrypt_ok(const ScryptParams& p) {
+  if (p.log2_n < kMinScryptLog2N || p.log2_n > kMaxScryptLog2N) return false;
+  if (p.r < 1 || p.r > kMaxScryptR || p.p < 1 || p.p > kMaxScryptP) return false;
+  return 128ULL * p.r * (1ULL << p.log2_n) <= (1ULL << 30);
+}
+}  // namespace
+
+std::size_t Header::size() const noexcept {
+  return kHeaderPrefixSize + kSaltSize + (source == KeySource::Passphrase ? 3 : 0) + kMacSize;
+}
+
+std::string header_status_text(HeaderStatus status, unsigned byte) {
+  switch (status) {
+    case HeaderStatus::Ok: return "ok";
+    case HeaderStatus::NotThisFormat: return "not an hw-encrypt stream (bad magic)";
+    case HeaderStatus::UnknownVersion:
+      return "unknown format version " + std::to_string(byte) + " (this hw-encrypt reads version " +
+             std::to_string(kFormatVersion) + ")";
+    case HeaderStatus::UnknownAlgorithm: return "unknown algorithm " + std::to_string(byte);
+    case HeaderStatus::BadChunkSize:
+      return "invalid chunk size 2^" + std::to_string(byte) + " in header";
+    case HeaderStatus::BadKeySource: return "unknown key source " + std::to_string(byte);
+    case HeaderStatus::BadKdfParams: return "scrypt parameters out of range in header";
+  }
+  return "bad header";
+}
+
+HeaderStatus parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize> prefix,
+                                 Header& header, std::size_t& rest, unsigned* bad) {
+  unsigned dummy = 0;
+  if (bad == nullptr) bad = &dummy;
+  if (std::memcmp(prefix.data(), kMagic.data(), kMagic.size()) != 0)
+    return HeaderStatus::NotThisFormat;
+  *bad = prefix[8];
+  if (prefix[8] != kFormatVersion) return HeaderStatus::UnknownVersion;
+  *bad = prefix[9];
+  if (prefix[9] != kAlgAes256GcmStream) return HeaderStatus::UnknownAlgorithm;
+  *bad = prefix[10];
+  if (prefix[10] < kMinChunkLog2 || prefix[10] > kMaxChunkLog2) return HeaderStatus::BadChunkSize;
+  header.chunk_log2 = prefix[10];
+  *bad = prefix[11];
+  if (prefix[11] == 1) header.source = KeySource::Key;
+  else if (prefix[11] == 2) header.source = KeySource::Passphrase;
+  else return HeaderStatus::BadKeySource;
+  rest = header.size() - kHeaderPrefixSize;
+  return HeaderStatus::Ok;
+}
+
+HeaderStatus parse_header_rest(std::span<const std::uint8_t> rest, Header& header, unsigned* bad) {
+  if (rest.size() != header.size() - kHeaderPrefixSize) return HeaderStatus::NotThisFormat;
+  std::size_t off = 0;
+  std::memcpy(header.salt.data(), rest.data(), kSaltSize);
+  off += kSaltSize;
+  if (header.source == KeySource::Passphrase) {
+    header.scrypt = {rest[off], rest[off + 1], rest[off + 2]};
+    off += 3;
+    if (!scrypt_ok(header.scrypt)) {
+      if (bad != nullptr) *bad = header.scrypt.log2_n;
+      return HeaderStatus::BadKdfParams;
+    }
+  }
+  std::memcpy(header.mac.data(), rest.data() + off, kMacSize);
+  return HeaderStatus::Ok;
+}
+
+std::size_t encode_header_body(const Header& header, std::span<std::uint8_t, kMaxHeaderSize> out) {
+  std::size_t off = 0;
+  std::memcpy(out.data(), kMagic.data(), kMagic.size());
+  off += kMagic.size();
+  out[off++] = kFormatVersion;
+  out[off++] = kAlgAes256GcmStream;
+  out[off++] = static_cast<std::uint8_t>(header.chunk_log2);
+  out[off++] = static_cast<std::uint8_t>(header.source);
+  std::memcpy(out.data() + off, header.salt.data(), kSaltSize);
+  off += kSaltSize;
+  if (header.source == KeySource::Passphrase) {
+    out[off++] = header.scrypt.log2_n;
+    out[off++] = header.scrypt.r;
+    out[off++] = header.scrypt.p;
+  }
+  return off;
+}
+
+std::size_t encode_header(const Header& header, std::span<std::uint8_t, kMaxHeaderSize> out) {
+  std::size_t off = encode_header_body(header, out);
+  std::memcpy(out.data() + off, header.mac.data(), kMacSize);
+  return off + kMacSize;
+}
+
+int derive_ikm(const Header& header, std::span<const std::uint8_t> secret, Secret& ikm) {
+  ikm = Secret(kAeadKeySize);
+  ikm.resize(kAeadKeySize);
+  if (header.source == KeySource::Key) {
+    if (secret.size() != kAeadKeySize) return -EINVAL;
+    std::memcpy(ikm.data(), secret.data(), kAeadKeySize);
+    return 0;
+  }
+  if (!scrypt_ok(header.scrypt)) return -EINVAL;
+  return scrypt(secret, header.salt, header.scrypt.log2_n, header.scrypt.r, header.scrypt.p,
+                ikm.span());
+}
+
+int derive_stream_keys(std::span<const std::uint8_t> ikm, const Header& header, StreamKeys& keys) {
+  keys.header_key.resize(32);
+  keys.payload_key.resize(32);
+  if (int rc = hkdf_sha256(ikm, header.salt, bytes_of(kHeaderInfo), keys.header_key.span()); rc < 0)
+    return rc;
+  return hkdf_sha256(ikm, header.salt, bytes_of(kPayloadInfo), keys.payload_key.span());
+}
+
+int seal_header(Header& header, const StreamKeys& keys) {
+  std::array<std::uint8_t, kMaxHeaderSize> body{};
+  std::size_t n = encode_header_body(header, body);
+  return hmac_sha256(keys.header_key.span(), std::span(body.data(), n), header.mac);
+}
+
+int verify_header(const Header& header, const StreamKeys& keys) {
+  std::array<std::uint8_t, kMaxHeaderSize> body{};
+  std::size_t n = encode_header_body(header, body);
+  std::array<std::uint8_t, kMacSize> mac{};
+  if (int rc = hmac_sha256(keys.header_key.span(), std::span(body.data(), n), mac); rc < 0)
+    return rc;
+  return CRYPTO_memcmp(mac.data(), header.mac.data(), kMacSize) == 0 ? 0 : -EBADMSG;
+}
+
+std::array<std::uint8_t, kAeadNonceSize> chunk_nonce(std::uint64_t counter, bool last) noexcept {
+  std::array<std::uint8_t, kAeadNonceSize> nonce{};
+  // Bytes 0..2 of the 11-byte counter stay zero: a 64-bit counter never reaches them.
+  for (int i = 0; i < 8; ++i)
+    nonce[10 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
+  nonce[11] = last ? 1 : 0;
+  return nonce;
+}
+
+}  // namespace conduit::crypto

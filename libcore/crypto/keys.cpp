@@ -1,0 +1,288 @@
+// keys: key files, key descriptors, passphrases (file, descriptor, tty prompt) and wiping.
+#include "conduit/crypto/keys.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "conduit/diag.hpp"
+#include "conduit/fd.hpp"
+#include "conduit/sys.hpp"
+
+namespace conduit::crypto {
+
+Secret::Secret(std::size_t capacity)
+    : buf_(std::make_unique<std::uint8_t[]>(capacity)), capacity_(capacity) {}
+
+Secret::Secret(Secret&& other) noexcept
+    : buf_(std::move(other.buf_)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+Secret& Secret::operator=(Secret&& other) noexcept {
+  if (this != &other) {
+    wipe();
+    buf_ = std::move(other.buf_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
+  return *this;
+}
+
+void Secret::resize(std::size_t n) noexcept {
+  if (n > capacity_) n = capacity_;
+  if (n < size_) OPENSSL_cleanse(buf_.get() + n, size_ - n);
+  size_ = n;
+}
+
+void Secret::wipe() noexcept {
+  if (buf_) OPENSSL_cleanse(buf_.get(), capacity_);
+  size_ = 0;
+}
+
+namespace {
+
+int hex_value(std::uint8_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_space(std::uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Reads `fd` to EOF into `out` (capacity `max` + 1 so "too long" is visible). Returns 0 or -errno.
+int read_all(int fd, std::size_t max, Secret& out) {
+  out = Secret(max + 1);
+  std::size_t got = 0;
+  while (got < out.capacity()) {
+    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(out.data() + got, out.capacity() - got)));
+    if (n == -EAGAIN) {
+      sys::wait_fd(fd, POLLIN);
+      continue;
+    }
+    if (n < 0) return static_cast<int>(n);
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+    out.resize(got);
+  }
+  out.resize(got);
+  return 0;
+}
+
+int open_read(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  return fd < 0 ? -errno : fd;
+}
+
+// Keeps the first line of `s` (without "\n" or "\r\n").
+void first_line(Secret& s) {
+  std::size_t n = 0;
+  while (n < s.size() && s.data()[n] != '\n') ++n;
+  bool had_newline = n < s.size();
+  if (had_newline && n > 0 && s.data()[n - 1] == '\r') --n;
+  s.resize(n);
+}
+
+bool key_from_fd(int fd, const std::string& what, std::size_t want, bool hex_only, Secret& key,
+                 std::string* error) {
+  Secret content;
+  if (int rc = read_all(fd, 4 * want + 64, content); rc < 0) {
+    *error = what + ": " + errno_text(-rc);
+    return false;
+  }
+  if (!parse_key(content.span(), want, hex_only, key)) {
+    *error = what + " must hold " +
+             (hex_only ? std::string() : std::to_string(want) + " bytes or ") +
+             std::to_string(2 * want) + " hex digits";
+    return false;
+  }
+  return true;
+}
+
+bool pass_from_fd(int fd, const std::string& what, Secret& pass, std::string* error) {
+  if (int rc = read_all(fd, kMaxPassphrase + 2, pass); rc < 0) {
+    *error = what + ": " + errno_text(-rc);
+    return false;
+  }
+  first_line(pass);
+  if (pass.empty()) {
+    *error = what + ": empty passphrase";
+    return false;
+  }
+  if (pass.size() > kMaxPassphrase) {
+    pass.wipe();
+    *error = what + ": passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes";
+    return false;
+  }
+  return true;
+}
+
+// Reads one line from the terminal with echo off.
+int read_tty_line(int tty, std::string_view prompt, Secret& line) {
+  if (sys::write_all(tty, std::as_bytes(std::span(prompt.data(), prompt.size()))) < 0) return -errno;
+  termios old{};
+  bool restore = ::tcgetattr(tty, &old) == 0;
+  if (restore) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    ::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  line = Secret(kMaxPassphrase + 2);
+  int rc = 0;
+  std::size_t got = 0;
+  for (;;) {
+    std::uint8_t c = 0;
+    ssize_t n = sys::read(tty, std::as_writable_bytes(std::span(&c, 1)));
+    if (n < 0) {
+      rc = static_cast<int>(n);
+      break;
+    }
+    if (n == 0 || c == '\n') break;
+    if (got < line.capacity()) {
+      line.resize(got + 1);
+      line.data()[got++] = c;
+    }
+    c = 0;
+  }
+  if (restore) ::tcsetattr(tty, TCSAFLUSH, &old);
+  if (got > 0 && line.data()[got - 1] == '\r') line.resize(got - 1);
+  return rc;
+}
+
+}  // namespace
+
+bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out) {
+  if (text.size() % 2 != 0) return false;
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    int hi = hex_value(static_cast<std::uint8_t>(text[i]));
+    int lo = hex_value(static_cast<std::uint8_t>(text[i + 1]));
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return true;
+}
+
+bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex_only,
+               Secret& key) {
+  key = Secret(want);
+  if (!hex_only && content.size() == want) {
+    std::memcpy(key.data(), content.data(), want);
+    key.resize(want);
+    return true;
+  }
+  std::size_t b = 0;
+  std::size_t e = content.size();
+  while (b < e && is_space(content[b])) ++b;
+  while (e > b && is_space(content[e - 1])) --e;
+  if (e - b != 2 * want) return false;
+  key.resize(want);
+  for (std::size_t i = 0; i < want; ++i) {
+    int hi = hex_value(content[b + 2 * i]);
+    int lo = hex_value(content[b + 2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      key.wipe();
+      return false;
+    }
+    key.data()[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+bool load_key_file(const std::string& path, Secret& key, std::string* error) {
+  int fd = open_read(path);
+  if (fd < 0) {
+    *error = quote_name(path) + ": " + errno_text(-fd);
+    return false;
+  }
+  Fd owner(fd);
+  return key_from_fd(fd, "key file " + quote_name(path), 32, false, key, error);
+}
+
+bool load_key_fd(int fd, Secret& key, std::string* error) {
+  return key_from_fd(fd, "key descriptor " + std::to_string(fd), 32, false, key, error);
+}
+
+bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key,
+                       std::string* error) {
+  int fd = open_read(path);
+  if (fd < 0) {
+    *error = quote_name(path) + ": " + errno_text(-fd);
+    return false;
+  }
+  Fd owner(fd);
+  return key_from_fd(fd, "key file " + quote_name(path), bytes, true, key, error);
+}
+
+bool load_passphrase_file(const std::string& path, Secret& pass, std::string* error) {
+  int fd = open_read(path);
+  if (fd < 0) {
+    *error = quote_name(path) + ": " + errno_text(-fd);
+    return false;
+  }
+  Fd owner(fd);
+  return pass_from_fd(fd, "passphrase file " + quote_name(path), pass, error);
+}
+
+bool load_passphrase_fd(int fd, Secret& pass, std::string* error) {
+  return pass_from_fd(fd, "passphrase descriptor " + std::to_string(fd), pass, error);
+}
+
+bool prompt_passphrase(bool confirm, Secret& pass, std::string* error) {
+  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    *error = "no key given and no terminal to ask for a passphrase (/dev/tty: " +
+             errno_text(errno) + ")";
+    return false;
+  }
+  Fd tty(fd);
+  if (int rc = read_tty_line(fd, "Passphrase: ", pass); rc < 0) {
+    *error = "/dev/tty: " + errno_text(-rc);
+    return false;
+  }
+  if (pass.empty()) {
+    *error = "empty passphrase";
+    return false;
+  }
+  if (pass.size() > kMaxPassphrase) {
+    pass.wipe();
+    *error = "passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes";
+    return false;
+  }
+  if (confirm) {
+    Secret again;
+    if (int rc = read_tty_line(fd, "Passphrase (again): ", again); rc < 0) {
+      pass.wipe();
+      *error = "/dev/tty: " + errno_text(-rc);
+      return false;
+    }
+    if (again.size() != pass.size() ||
+        CRYPTO_memcmp(again.data(), pass.data(), pass.size()) != 0) {
+      pass.wipe();
+      *error = "passphrases do not match";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool generate_key(std::size_t bytes, Secret& key) {
+  key = Secret(bytes);
+  key.resize(bytes);
+  if (RAND_bytes(key.data(), static_cast<int>(bytes)) != 1) {
+    key.wipe();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace conduit::crypto
