@@ -1,0 +1,22 @@
+// splice-cat: GNU cat, moving pages with splice(2) where the kernel allows it.
+// Options and --help: options.cpp; the work: cat.cpp; cat's formatting options: format.cpp.
+#include <vector>
+
+#include "cat.hpp"
+#include "conduit/cli.hpp"
+
+int main(int argc, char** argv) {
+  using namespace splice_cat;
+  std::vector<std::string> args = expand_long_prefixes(argc, argv);
+  std::vector<char*> argp;
+  for (std::string& arg : args) argp.push_back(arg.data());
+  argp.push_back(nullptr);
+
+  Options options;
+  CLI::App app{std::string(kProg)};
+  conduit::cli::prepare(app);
+  bind(app, options);
+  const conduit::cli::CommandInfo info{kProg, kHelpText, 1};
+  if (auto status = conduit::cli::parse(app, argc, argp.data(), info)) return *status;
+  return run(options);
+}

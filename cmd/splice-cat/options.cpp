@@ -1,0 +1,132 @@
+// options: binds splice-cat's options to CLI11 and holds the --help text (written once, here).
+#include "options.hpp"
+
+#include <array>
+
+#include "conduit/size.hpp"
+
+namespace splice_cat {
+
+const std::string_view kHelpText =
+    "Usage: splice-cat [OPTION]... [FILE]...\n"
+    "Concatenate FILE(s) to standard output, moving pages with splice(2) where it can.\n"
+    "\n"
+    "With no FILE, or when FILE is -, read standard input.\n"
+    "\n"
+    "  -A, --show-all           equivalent to -vET\n"
+    "  -b, --number-nonblank    number nonempty output lines, overrides -n\n"
+    "  -e                       equivalent to -vE\n"
+    "  -E, --show-ends          display $ at end of each line\n"
+    "  -n, --number             number all output lines\n"
+    "  -s, --squeeze-blank      suppress repeated empty output lines\n"
+    "  -t                       equivalent to -vT\n"
+    "  -T, --show-tabs          display TAB characters as ^I\n"
+    "  -u                       (ignored)\n"
+    "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n"
+    "\n"
+    "Extras (not in GNU cat):\n"
+    "      --header TEXT        write TEXT (literally, no newline added) before the first input\n"
+    "      --header-file FILE   write FILE's contents before the first input\n"
+    "      --offset N           start each input N bytes in (K, M, G suffixes)\n"
+    "      --length N           copy at most N bytes of each input (K, M, G suffixes)\n"
+    "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n"
+    "      --no-splice          move data with read/write only\n"
+    "      --progress           show a progress meter on standard error\n"
+    "      --stats[=FORMAT]     after the run, report bytes per path and system calls\n"
+    "                           on standard error (FORMAT: text (default) or json)\n"
+    "      --help        display this help and exit\n"
+    "      --version     output version information and exit\n"
+    "\n"
+    "Examples:\n"
+    "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
+    "  splice-cat        Copy standard input to standard output.\n"
+    "\n"
+    "See splice-cat(1) for how the extras combine with each other and with -n, -v ...\n";
+
+namespace {
+
+constexpr std::array<std::string_view, 17> kLongOptions = {
+    "show-all",    "number-nonblank", "show-ends",  "number",    "squeeze-blank", "show-tabs",
+    "show-nonprinting", "header",     "header-file", "offset",   "length",        "pipe-size",
+    "no-splice",   "progress",        "stats",      "help",      "version",
+};
+
+// A byte count option: parse_size() with the option's name in the error.
+CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std::uint64_t>& to,
+                      const std::string& what) {
+  return app
+      .add_option_function<std::string>(
+          name,
+          [&to, name](const std::string& text) {
+            auto size = conduit::parse_size(text);
+            if (!size) throw CLI::ValidationError("invalid " + name.substr(2) + ": '" + text + "'");
+            to = *size;
+          },
+          what)
+      ->type_name("N");
+}
+
+}  // namespace
+
+void bind(CLI::App& app, Options& o) {
+  FormatOptions& f = o.format;
+  app.add_flag_callback("-A,--show-all", [&f] {
+    f.show_nonprinting = f.show_ends = f.show_tabs = true;
+  });
+  app.add_flag("-b,--number-nonblank", f.number_nonblank);
+  app.add_flag_callback("-e", [&f] { f.show_nonprinting = f.show_ends = true; });
+  app.add_flag("-E,--show-ends", f.show_ends);
+  app.add_flag("-n,--number", f.number);
+  app.add_flag("-s,--squeeze-blank", f.squeeze_blank);
+  app.add_flag_callback("-t", [&f] { f.show_nonprinting = f.show_tabs = true; });
+  app.add_flag("-T,--show-tabs", f.show_tabs);
+  app.add_flag("-u", o.unbuffered);
+  app.add_flag("-v,--show-nonprinting", f.show_nonprinting);
+
+  auto* header = app.add_option("--header", o.header, "text written before the first input")
+                     ->type_name("TEXT");
+  auto* header_file =
+      app.add_option("--header-file", o.header_file, "file written before the first input")
+          ->type_name("FILE");
+  header->excludes(header_file);
+  add_size(app, "--offset", o.offset, "start each input N bytes in");
+  add_size(app, "--length", o.length, "copy at most N bytes of each input");
+  conduit::cli::add_common_options(app, o.common);
+
+  app.add_option("files", o.files)->type_name("FILE");
+  app.allow_extras(false);
+}
+
+std::vector<std::string> expand_long_prefixes(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() <= 2 || !arg.starts_with("--")) continue;
+    bool takes_value = false;
+    std::size_t eq = arg.find('=');
+    std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
+    std::string_view match;
+    int matches = 0;
+    for (std::string_view candidate : kLongOptions) {
+      if (candidate == name) {
+        matches = 0;  // exact: leave it alone
+        break;
+      }
+      if (candidate.starts_with(name)) {
+        match = candidate;
+        ++matches;
+      }
+    }
+    if (matches == 1)
+      arg = "--" + std::string(match) + (eq == std::string::npos ? "" : arg.substr(eq));
+    if (eq == std::string::npos) {
+      for (std::string_view v : {"--header", "--header-file", "--offset", "--length", "--pipe-size"})
+        if (arg == v) takes_value = true;
+    }
+    if (takes_value) ++i;  // the next word is this option's value, whatever it looks like
+  }
+  return args;
+}
+
+}  // namespace splice_cat

@@ -1,0 +1,41 @@
+// options: splice-cat's command line: GNU cat's options, conduit's shared extras, and the
+// cat-specific extras (--header, --header-file, --offset, --length).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conduit/cli.hpp"
+#include "format.hpp"
+
+namespace splice_cat {
+
+inline constexpr std::string_view kProg = "splice-cat";
+
+struct Options {
+  FormatOptions format;
+  bool unbuffered = false;  // -u: accepted and ignored, as GNU cat does
+  std::optional<std::string> header;       // --header TEXT, written literally
+  std::optional<std::string> header_file;  // --header-file FILE
+  std::optional<std::uint64_t> offset;     // --offset N of each input
+  std::optional<std::uint64_t> length;     // --length N of each input
+  conduit::cli::CommonOptions common;
+  std::vector<std::string> files;          // none means "-"
+};
+
+// Declares every option on `app`, bound to `options`.
+void bind(CLI::App& app, Options& options);
+
+// The --help text (GNU cat's, plus the extras).
+extern const std::string_view kHelpText;
+
+// getopt_long accepts any unambiguous prefix of a long option (`--num` for `--number`); CLI11
+// does not. Rewrites such prefixes in place, before "--", so scripts written for GNU cat work.
+std::vector<std::string> expand_long_prefixes(int argc, char** argv);
+
+}  // namespace splice_cat
