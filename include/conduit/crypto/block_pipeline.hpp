@@ -1,0 +1,54 @@
+// block_pipeline: read a stream in blocks, transform the blocks on N threads, write them in order.
+//
+// The stream format needs to know which chunk is the last one before it seals or opens it, so the
+// reader holds each full block back until the next read says whether anything follows (one block
+// of look-ahead). Memory is bounded: 2 slots without threads, 2*threads+2 slots with, each slot
+// one input and one output buffer allocated once and reused. The calling thread reads and writes;
+// workers only transform, so output order is the read order by construction.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "conduit/crypto/stream_result.hpp"
+
+namespace conduit::crypto {
+
+struct Block {
+  std::vector<std::uint8_t> in;
+  std::vector<std::uint8_t> out;
+  std::size_t in_len = 0;
+  std::size_t out_len = 0;       // bytes of `out` to write (set by the worker)
+  std::uint64_t index = 0;       // block number in the stream, from 0
+  std::uint64_t in_offset = 0;   // offset of in[0] in the input (after what came before)
+  bool last = false;             // holds the end of the input
+  StreamResult result;           // set by the worker when it fails; out_len bytes are still written
+};
+
+// Transforms blocks; one instance per thread.
+class BlockWorker {
+ public:
+  virtual ~BlockWorker() = default;
+  virtual void process(Block& block) = 0;
+};
+
+struct PipelineConfig {
+  std::size_t in_block = 0;   // read this much per block (the last one may be shorter)
+  std::size_t out_block = 0;  // output buffer size per block
+  unsigned threads = 1;       // 1: transform inline on the calling thread
+};
+
+// Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each
+// block in order and writes it; it returns a non-Ok result to stop. The first failure (read,
+// worker, emit) is the result; bytes_in is the number of bytes read.
+StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
+                                std::vector<std::unique_ptr<BlockWorker>>& workers,
+                                const std::function<StreamResult(Block&)>& emit);
+
+// The number of CPUs this process may run on (sched_getaffinity), at least 1.
+unsigned available_cpus() noexcept;
+
+}  // namespace conduit::crypto

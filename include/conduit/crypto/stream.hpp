@@ -1,0 +1,42 @@
+// stream: encrypting and decrypting the authenticated hw-encrypt stream format (format.hpp).
+//
+// Encryption writes the header, then the chunks. Decryption is two calls so a command can read
+// the header first and learn whether it needs a key or a passphrase before asking for one. Only
+// chunks whose tag verified are ever written to `out_fd`, in order; the result says whether the
+// whole stream verified (a consumer of the output must check it).
+#pragma once
+
+#include <cstdint>
+
+#include "conduit/crypto/backend.hpp"
+#include "conduit/crypto/format.hpp"
+#include "conduit/crypto/keys.hpp"
+#include "conduit/crypto/stream_result.hpp"
+
+namespace conduit::crypto {
+
+struct StreamOptions {
+  const Backend* backend = nullptr;       // required
+  unsigned threads = 1;                   // worker threads; 1 = no threads
+  unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
+  ScryptParams scrypt{};                  // encryption with a passphrase only
+};
+
+// What the user gave: a 32-byte key, or a passphrase.
+struct Credentials {
+  KeySource source = KeySource::Key;
+  const Secret* secret = nullptr;
+};
+
+// Encrypts everything from `in_fd` to `out_fd`.
+StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
+                            const StreamOptions& options);
+
+// Reads exactly the header from `in_fd` and parses it (no key needed, nothing verified yet).
+StreamResult read_stream_header(int in_fd, Header& header);
+
+// Verifies the header under `credentials`, then decrypts the chunks from `in_fd` to `out_fd`.
+StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
+                            const Credentials& credentials, const StreamOptions& options);
+
+}  // namespace conduit::crypto

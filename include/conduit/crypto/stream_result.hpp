@@ -1,0 +1,48 @@
+// stream_result: how an encryption or decryption run ended, as a value the command turns into a
+// message and an exit status. Statuses after InputRejected say the input is not an authentic
+// stream for this key; the ones before it are the machine's fault (I/O, memory, cipher).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace conduit::crypto {
+
+enum class StreamStatus : std::uint8_t {
+  Ok,
+  ReadError,    // err = errno of the failed read
+  WriteError,   // err = errno of the failed write
+  CipherError,  // err = errno from the backend (not an authentication failure)
+  // --- the input was rejected ---
+  InputRejected,
+  NotThisFormat,     // bad magic, or shorter than a header
+  BadHeader,         // unknown version / algorithm / parameters
+  KeyKindMismatch,   // passphrase stream given a key, or the reverse
+  WrongKey,          // header MAC failed under the key
+  WrongPassphrase,   // header MAC failed under the passphrase
+  ModifiedChunk,     // a chunk failed authentication
+  OutOfOrder,        // a chunk authenticates, but at another position
+  Truncated,         // the stream ends before its last chunk
+  TrailingData,      // bytes after the last chunk
+};
+
+struct StreamResult {
+  StreamStatus status = StreamStatus::Ok;
+  int err = 0;          // positive errno for ReadError / WriteError / CipherError
+  std::string message;  // what went wrong, without program or file prefix
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+
+  bool ok() const noexcept { return status == StreamStatus::Ok; }
+  bool rejected() const noexcept { return status > StreamStatus::InputRejected; }
+
+  static StreamResult failure(StreamStatus status, std::string message, int err = 0) {
+    StreamResult r;
+    r.status = status;
+    r.err = err;
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+}  // namespace conduit::crypto

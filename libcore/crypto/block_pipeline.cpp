@@ -1,0 +1,209 @@
+// block_pipeline: the ordered, bounded, multi-threaded block loop under hw-encrypt.
+//
+// The calling thread is the only one doing I/O: it reads blocks into free slots, hands them to
+// the workers (or transforms them itself when threads == 1), and writes finished blocks strictly
+// in the order they were read. A full block is held back until the next read returns, so the
+// worker knows whether the block ends the input.
+#include "conduit/crypto/block_pipeline.hpp"
+
+#include <poll.h>
+#include <sched.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "conduit/diag.hpp"
+#include "conduit/sys.hpp"
+
+namespace conduit::crypto {
+
+namespace {
+
+// Reads until `buf` is full or EOF. Returns bytes read or -errno.
+long read_full(int fd, std::uint8_t* buf, std::size_t size) {
+  std::size_t got = 0;
+  while (got < size) {
+    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
+    if (n == -EAGAIN) {
+      // Someone left the input O_NONBLOCK: wait instead of spinning.
+      sys::wait_fd(fd, POLLIN);
+      continue;
+    }
+    if (n < 0) return n;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return static_cast<long>(got);
+}
+
+struct Shared {
+  std::mutex mutex;
+  std::condition_variable work_ready;
+  std::condition_variable work_done;
+  std::deque<Block*> todo;
+  std::vector<bool> done;  // per slot
+  bool stop = false;
+};
+
+}  // namespace
+
+unsigned available_cpus() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? n : 1;
+}
+
+StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
+                                std::vector<std::unique_ptr<BlockWorker>>& workers,
+                                const std::function<StreamResult(Block&)>& emit) {
+  const bool threaded = config.threads > 1 && workers.size() > 1;
+  const std::size_t nslots = threaded ? 2 * workers.size() + 2 : 2;
+  std::vector<Block> slots(nslots);
+  std::vector<Block*> free_slots;
+  for (auto& slot : slots) {
+    slot.in.resize(config.in_block);
+    slot.out.resize(config.out_block);
+    free_slots.push_back(&slot);
+  }
+  auto slot_no = [&slots](const Block* b) { return static_cast<std::size_t>(b - slots.data()); };
+
+  Shared shared;
+  shared.done.assign(nslots, false);
+  std::vector<std::thread> threads;
+  if (threaded) {
+    for (auto& worker : workers) {
+      threads.emplace_back([&shared, &slot_no, w = worker.get()] {
+        for (;;) {
+          Block* block = nullptr;
+          {
+            std::unique_lock lock(shared.mutex);
+            shared.work_ready.wait(lock, [&] { return shared.stop || !shared.todo.empty(); });
+            if (shared.stop) return;
+            block = shared.todo.front();
+            shared.todo.pop_front();
+          }
+          w->process(*block);
+          {
+            std::lock_guard lock(shared.mutex);
+            shared.done[slot_no(block)] = true;
+          }
+          shared.work_done.notify_all();
+        }
+      });
+    }
+  }
+
+  StreamResult result;
+  std::deque<Block*> inflight;  // dispatched, in read order
+  Block* pending = nullptr;     // a full block waiting to learn whether it is the last
+  std::uint64_t next_index = 0;
+  std::uint64_t offset = 0;
+  bool eof = false;
+
+  auto dispatch = [&](Block* b, bool last) {
+    b->last = last;
+    b->result = StreamResult{};
+    b->out_len = 0;
+    inflight.push_back(b);
+    if (!threaded) {
+      workers.front()->process(*b);
+      shared.done[slot_no(b)] = true;
+      return;
+    }
+    {
+      std::lock_guard lock(shared.mutex);
+      shared.done[slot_no(b)] = false;
+      shared.todo.push_back(b);
+    }
+    shared.work_ready.notify_one();
+  };
+  auto front_done = [&]() {
+    if (!threaded) return true;
+    std::lock_guard lock(shared.mutex);
+    return static_cast<bool>(shared.done[slot_no(inflight.front())]);
+  };
+
+  for (;;) {
+    // Write whatever is finished at the head of the line.
+    bool failed = false;
+    while (!inflight.empty() && front_done()) {
+      Block* b = inflight.front();
+      StreamResult r = emit(*b);
+      if (!r.ok()) {
+        result = std::move(r);
+        failed = true;
+        break;
+      }
+      if (!b->result.ok()) {
+        std::uint64_t written = result.bytes_out + b->out_len;
+        result = std::move(b->result);
+        result.bytes_out = written;
+        failed = true;
+        break;
+      }
+      result.bytes_out += b->out_len;
+      inflight.pop_front();
+      free_slots.push_back(b);
+    }
+    if (failed) break;
+    if (eof && pending == nullptr && inflight.empty()) break;
+
+    if (!eof && !free_slots.empty()) {
+      Block* b = free_slots.back();
+      free_slots.pop_back();
+      long n = read_full(in_fd, b->in.data(), config.in_block);
+      if (n < 0) {
+        result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
+                                       static_cast<int>(-n));
+        break;
+      }
+      b->in_len = static_cast<std::size_t>(n);
+      b->index = next_index++;
+      b->in_offset = offset;
+      offset += b->in_len;
+      if (b->in_len == config.in_block) {
+        // Full: something may follow. Only the next read can tell.
+        if (pending != nullptr) dispatch(pending, false);
+        pending = b;
+        continue;
+      }
+      eof = true;
+      if (b->in_len == 0 && pending != nullptr) {
+        // The input ended exactly at a block boundary: the held-back block is the last.
+        free_slots.push_back(b);
+        dispatch(pending, true);
+      } else {
+        // Short block (or the whole input is empty): it is the last.
+        if (pending != nullptr) dispatch(pending, false);
+        dispatch(b, true);
+      }
+      pending = nullptr;
+      continue;
+    }
+
+    if (!inflight.empty()) {
+      std::unique_lock lock(shared.mutex);
+      shared.work_done.wait(lock, [&] { return static_cast<bool>(shared.done[slot_no(inflight.front())]); });
+    }
+  }
+
+  if (threaded) {
+    {
+      std::lock_guard lock(shared.mutex);
+      shared.stop = true;
+    }
+    shared.work_ready.notify_all();
+    for (auto& t : threads) t.join();
+  }
+  result.bytes_in = offset;
+  return result;
+}
+
+}  // namespace conduit::crypto

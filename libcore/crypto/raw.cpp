@@ -1,0 +1,65 @@
+// raw: the --raw loop: read a large block, run it through the RawCipher, write it out.
+#include "conduit/crypto/raw.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "conduit/diag.hpp"
+#include "conduit/sys.hpp"
+
+namespace conduit::crypto {
+
+namespace {
+constexpr std::size_t kRawBlock = 512 * 1024;
+
+StreamResult io_failure(StreamStatus status, long rc) {
+  return StreamResult::failure(status, errno_text(static_cast<int>(-rc)), static_cast<int>(-rc));
+}
+}  // namespace
+
+StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
+                        std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv) {
+  int err = 0;
+  auto cipher = options.backend->make_raw(options.algorithm, options.encrypt, options.padding, key,
+                                          iv, &err);
+  if (!cipher) return StreamResult::failure(StreamStatus::CipherError, errno_text(err), err);
+  std::vector<std::uint8_t> in(kRawBlock);
+  std::vector<std::uint8_t> out(kRawBlock + kAesBlockSize);
+  StreamResult result;
+  auto put = [&](std::size_t len) -> StreamResult {
+    if (len == 0) return {};
+    ssize_t n = sys::write_all(out_fd, std::as_bytes(std::span(out.data(), len)));
+    if (n < 0) return io_failure(StreamStatus::WriteError, n);
+    result.bytes_out += len;
+    return {};
+  };
+  for (;;) {
+    ssize_t n = sys::read(in_fd, std::as_writable_bytes(std::span(in)));
+    if (n == -EAGAIN) {
+      sys::wait_fd(in_fd, POLLIN);
+      continue;
+    }
+    if (n < 0) return io_failure(StreamStatus::ReadError, n);
+    if (n == 0) break;
+    result.bytes_in += static_cast<std::uint64_t>(n);
+    long m = cipher->update(std::span(in.data(), static_cast<std::size_t>(n)), out);
+    if (m < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(static_cast<int>(-m)), static_cast<int>(-m));
+    if (auto r = put(static_cast<std::size_t>(m)); !r.ok()) return r;
+  }
+  long m = cipher->final(out);
+  if (m == -EBADMSG)
+    return StreamResult::failure(StreamStatus::ModifiedChunk,
+                                 "bad decrypt: wrong key or IV, or damaged or truncated input "
+                                 "(invalid padding)");
+  if (m == -EINVAL)
+    return StreamResult::failure(StreamStatus::CipherError,
+                                 "input is not a multiple of the 16-byte block size (--nopad)",
+                                 EINVAL);
+  if (m < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(static_cast<int>(-m)), static_cast<int>(-m));
+  if (auto r = put(static_cast<std::size_t>(m)); !r.ok()) return r;
+  return result;
+}
+
+}  // namespace conduit::crypto

@@ -1,0 +1,315 @@
+// stream: the STREAM construction over AES-256-GCM chunks, on top of the block pipeline.
+//
+// Encryption: header, then chunks sealed with nonce = counter || last-flag. Decryption: verify
+// the header MAC (which tells a wrong key or passphrase apart from a damaged chunk), then open
+// every chunk with the nonce its position implies. When a chunk fails, a few cheap extra tries
+// say *why* (the same bytes authenticate as the last chunk: data follows it; as a middle chunk:
+// the stream was cut; at another counter: chunks moved), so the message names the damage.
+#include "conduit/crypto/stream.hpp"
+
+#include <openssl/rand.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "conduit/crypto/block_pipeline.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/sys.hpp"
+
+namespace conduit::crypto {
+
+namespace {
+
+constexpr std::size_t kTargetBlock = 512 * 1024;  // bytes of plaintext per pipeline block
+constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
+constexpr std::size_t kMaxTrailingProbe = 4096;   // prefix lengths tried for appended garbage
+
+std::size_t chunks_per_block(std::size_t chunk) { return std::max<std::size_t>(1, kTargetBlock / chunk); }
+
+long read_exact(int fd, std::uint8_t* buf, std::size_t size) {
+  std::size_t got = 0;
+  while (got < size) {
+    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
+    if (n == -EAGAIN) {
+      sys::wait_fd(fd, POLLIN);
+      continue;
+    }
+    if (n < 0) return n;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return static_cast<long>(got);
+}
+
+StreamResult write_out(int fd, const std::uint8_t* data, std::size_t len) {
+  if (len == 0) return {};
+  ssize_t n = sys::write_all(fd, std::as_bytes(std::span(data, len)));
+  if (n < 0)
+    return StreamResult::failure(StreamStatus::WriteError, errno_text(static_cast<int>(-n)),
+                                 static_cast<int>(-n));
+  return {};
+}
+
+StreamResult cipher_failure(int rc) {
+  return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
+}
+
+class EncryptWorker final : public BlockWorker {
+ public:
+  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk)
+      : cipher_(std::move(cipher)), chunk_(chunk) {}
+
+  void process(Block& b) override {
+    std::size_t n = b.in_len == 0 ? 1 : (b.in_len + chunk_ - 1) / chunk_;
+    std::uint64_t first = b.index * chunks_per_block(chunk_);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::size_t off = j * chunk_;
+      std::size_t len = std::min(chunk_, b.in_len - off);
+      auto nonce = chunk_nonce(first + j, b.last && j == n - 1);
+      int rc = cipher_->seal(nonce, {}, std::span(b.in.data() + off, len),
+                             std::span(b.out.data() + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
+      if (rc < 0) {
+        b.out_len = j * (chunk_ + kAeadTagSize);
+        b.result = cipher_failure(rc);
+        return;
+      }
+    }
+    b.out_len = b.in_len + n * kAeadTagSize;
+  }
+
+ private:
+  std::unique_ptr<AeadCipher> cipher_;
+  std::size_t chunk_;
+};
+
+class DecryptWorker final : public BlockWorker {
+ public:
+  DecryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk, std::uint64_t header_size)
+      : cipher_(std::move(cipher)), chunk_(chunk), header_size_(header_size) {}
+
+  void process(Block& b) override {
+    const std::size_t sealed = chunk_ + kAeadTagSize;
+    if (b.in_len == 0) {
+      b.result = StreamResult::failure(StreamStatus::Truncated,
+                                       "truncated stream: no chunks after the header");
+      return;
+    }
+    std::size_t n = (b.in_len + sealed - 1) / sealed;
+    std::uint64_t first = b.index * chunks_per_block(chunk_);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::size_t off = j * sealed;
+      std::size_t len = std::min(sealed, b.in_len - off);
+      bool at_end = b.last && j == n - 1;
+      std::uint64_t counter = first + j;
+      std::uint64_t where = header_size_ + b.in_offset + off;
+      if (len < kAeadTagSize) {
+        b.out_len = j * chunk_;
+        b.result = StreamResult::failure(
+            StreamStatus::Truncated, "truncated stream: it ends inside chunk " +
+                                         std::to_string(counter) + " (at offset " +
+                                         std::to_string(where) + ")");
+        return;
+      }
+      std::span<const std::uint8_t> in(b.in.data() + off, len);
+      std::span<std::uint8_t> out(b.out.data() + j * chunk_, len - kAeadTagSize);
+      int rc = cipher_->open(chunk_nonce(counter, at_end), {}, in, out);
+      if (rc == 0) continue;
+      b.out_len = j * chunk_;
+      b.result = rc == -EBADMSG ? diagnose(counter, at_end, where, in, out) : cipher_failure(rc);
+      return;
+    }
+    b.out_len = b.in_len - n * kAeadTagSize;
+  }
+
+ private:
+  bool opens(std::uint64_t counter, bool last, std::span<const std::uint8_t> in,
+             std::span<std::uint8_t> scratch) {
+    return cipher_->open(chunk_nonce(counter, last), {}, in, scratch.first(in.size() - kAeadTagSize)) == 0;
+  }
+
+  // Why did chunk `counter` (at stream offset `where`) fail? Runs only on the failure path.
+  StreamResult diagnose(std::uint64_t counter, bool at_end, std::uint64_t where,
+                        std::span<const std::uint8_t> in, std::span<std::uint8_t> scratch) {
+    const std::string name = "chunk " + std::to_string(counter) + " (at offset " +
+                             std::to_string(where) + ")";
+    if (opens(counter, !at_end, in, scratch)) {
+      if (at_end)
+        return StreamResult::failure(StreamStatus::Truncated,
+                                     "truncated stream: it ends after " + name +
+                                         ", which is not the last chunk");
+      return StreamResult::failure(StreamStatus::TrailingData,
+                                   "data after the last chunk: " + name + " is the last one");
+    }
+    std::uint64_t lo = counter > kReorderWindow ? counter - kReorderWindow : 0;
+    for (std::uint64_t c = lo; c <= counter + kReorderWindow; ++c) {
+      if (c == counter) continue;
+      for (bool last : {false, true}) {
+        if (opens(c, last, in, scratch))
+          return StreamResult::failure(
+              StreamStatus::OutOfOrder,
+              "chunks reordered, duplicated or dropped: " + name + " holds chunk " +
+                  std::to_string(c) + (last ? " (the last one)" : ""));
+      }
+    }
+    // Garbage appended after a short last chunk: some prefix of these bytes is that chunk.
+    std::size_t tries = 0;
+    for (std::size_t len = in.size() - 1; len >= kAeadTagSize && tries < kMaxTrailingProbe;
+         --len, ++tries) {
+      if (opens(counter, true, in.first(len), scratch))
+        return StreamResult::failure(
+            StreamStatus::TrailingData,
+            "data after the last chunk: " + std::to_string(in.size() - len) +
+                (at_end ? "" : "+") + " bytes follow " + name + ", the last one");
+    }
+    return StreamResult::failure(
+        StreamStatus::ModifiedChunk,
+        name + " failed authentication: it was modified" +
+            (at_end && in.size() < chunk_ + kAeadTagSize ? ", or the stream was cut inside it"
+                                                         : ""));
+  }
+
+  std::unique_ptr<AeadCipher> cipher_;
+  std::size_t chunk_;
+  std::uint64_t header_size_;
+};
+
+// One cipher per worker, all under the payload key.
+StreamResult make_ciphers(const StreamOptions& options, const Secret& key, unsigned count,
+                          std::vector<std::unique_ptr<AeadCipher>>& ciphers) {
+  for (unsigned i = 0; i < count; ++i) {
+    int err = 0;
+    auto cipher = options.backend->make_aead(Algorithm::Aes256Gcm, key.span(), &err);
+    if (!cipher) return cipher_failure(-err);
+    ciphers.push_back(std::move(cipher));
+  }
+  return {};
+}
+
+unsigned worker_count(const StreamOptions& options) { return std::max(1u, options.threads); }
+
+}  // namespace
+
+StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
+                            const StreamOptions& options) {
+  Header header;
+  header.chunk_log2 = options.chunk_log2;
+  header.source = credentials.source;
+  header.scrypt = options.scrypt;
+  if (options.chunk_log2 < kMinChunkLog2 || options.chunk_log2 > kMaxChunkLog2)
+    return cipher_failure(-EINVAL);
+  if (RAND_bytes(header.salt.data(), static_cast<int>(header.salt.size())) != 1)
+    return StreamResult::failure(StreamStatus::CipherError, "random number generator failed", EIO);
+
+  Secret ikm;
+  StreamKeys keys;
+  if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) return cipher_failure(rc);
+  if (int rc = derive_stream_keys(ikm.span(), header, keys); rc < 0) return cipher_failure(rc);
+  ikm.wipe();
+  if (int rc = seal_header(header, keys); rc < 0) return cipher_failure(rc);
+
+  std::vector<std::unique_ptr<AeadCipher>> ciphers;
+  if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())
+    return r;
+  keys.payload_key.wipe();
+  keys.header_key.wipe();
+
+  std::array<std::uint8_t, kMaxHeaderSize> wire{};
+  std::size_t header_len = encode_header(header, wire);
+  if (auto r = write_out(out_fd, wire.data(), header_len); !r.ok()) return r;
+
+  const std::size_t chunk = header.chunk_size();
+  const std::size_t k = chunks_per_block(chunk);
+  std::vector<std::unique_ptr<BlockWorker>> workers;
+  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
+  PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options)};
+  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd](Block& b) {
+    return write_out(out_fd, b.out.data(), b.out_len);
+  });
+  result.bytes_out += header_len;
+  return result;
+}
+
+StreamResult read_stream_header(int in_fd, Header& header) {
+  std::array<std::uint8_t, kMaxHeaderSize> buf{};
+  long n = read_exact(in_fd, buf.data(), kHeaderPrefixSize);
+  if (n < 0)
+    return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
+                                 static_cast<int>(-n));
+  auto got = static_cast<std::size_t>(n);
+  bool magic_ok = std::memcmp(buf.data(), kMagic.data(), std::min(got, kMagic.size())) == 0;
+  if (got < kHeaderPrefixSize) {
+    if (got == 0) return StreamResult::failure(StreamStatus::NotThisFormat, "empty input, not an hw-encrypt stream");
+    if (magic_ok)
+      return StreamResult::failure(StreamStatus::Truncated, "truncated stream: it ends inside the header");
+    return StreamResult::failure(StreamStatus::NotThisFormat, "not an hw-encrypt stream (bad magic)");
+  }
+  std::size_t rest = 0;
+  unsigned bad = 0;
+  HeaderStatus hs = parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize>(buf.data(), kHeaderPrefixSize),
+                                        header, rest, &bad);
+  if (hs != HeaderStatus::Ok)
+    return StreamResult::failure(hs == HeaderStatus::NotThisFormat ? StreamStatus::NotThisFormat
+                                                                   : StreamStatus::BadHeader,
+                                 header_status_text(hs, bad));
+  n = read_exact(in_fd, buf.data() + kHeaderPrefixSize, rest);
+  if (n < 0)
+    return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
+                                 static_cast<int>(-n));
+  if (static_cast<std::size_t>(n) < rest)
+    return StreamResult::failure(StreamStatus::Truncated, "truncated stream: it ends inside the header");
+  hs = parse_header_rest(std::span(buf.data() + kHeaderPrefixSize, rest), header, &bad);
+  if (hs != HeaderStatus::Ok) return StreamResult::failure(StreamStatus::BadHeader, header_status_text(hs, bad));
+  StreamResult ok;
+  ok.bytes_in = header.size();
+  return ok;
+}
+
+StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
+                            const Credentials& credentials, const StreamOptions& options) {
+  if (header.source != credentials.source) {
+    return StreamResult::failure(
+        StreamStatus::KeyKindMismatch,
+        header.source == KeySource::Passphrase
+            ? "the stream was encrypted with a passphrase, not a key"
+            : "the stream was encrypted with a key, not a passphrase");
+  }
+  Secret ikm;
+  StreamKeys keys;
+  if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) {
+    if (rc == -ENOMEM)
+      return StreamResult::failure(StreamStatus::CipherError,
+                                   "not enough memory for the stream's scrypt parameters", ENOMEM);
+    return cipher_failure(rc);
+  }
+  if (int rc = derive_stream_keys(ikm.span(), header, keys); rc < 0) return cipher_failure(rc);
+  ikm.wipe();
+  if (int rc = verify_header(header, keys); rc < 0) {
+    if (rc != -EBADMSG) return cipher_failure(rc);
+    return header.source == KeySource::Passphrase
+               ? StreamResult::failure(StreamStatus::WrongPassphrase,
+                                       "wrong passphrase (or the header was modified)")
+               : StreamResult::failure(StreamStatus::WrongKey,
+                                       "wrong key (or the header was modified)");
+  }
+  std::vector<std::unique_ptr<AeadCipher>> ciphers;
+  if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())
+    return r;
+  keys.payload_key.wipe();
+  keys.header_key.wipe();
+
+  const std::size_t chunk = header.chunk_size();
+  const std::size_t k = chunks_per_block(chunk);
+  std::vector<std::unique_ptr<BlockWorker>> workers;
+  for (auto& cipher : ciphers)
+    workers.push_back(std::make_unique<DecryptWorker>(std::move(cipher), chunk, header.size()));
+  PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options)};
+  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd](Block& b) {
+    return write_out(out_fd, b.out.data(), b.out_len);
+  });
+  result.bytes_in += header.size();
+  return result;
+}
+
+}  // namespace conduit::crypto
