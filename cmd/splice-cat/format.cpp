@@ -14,7 +14,6 @@
 // -T the bytes go through a 256-entry glyph table instead.
 #include "format.hpp"
 
-#include <charconv>
 #include <cstring>
 
 namespace splice_cat {
@@ -31,6 +30,11 @@ Formatter::Formatter(const FormatOptions& options)
       translate_(options.show_nonprinting || options.show_tabs),
       hold_cr_(options.show_ends && !options.show_nonprinting),
       out_(new char[kChunk * kMaxExpansion + kSlack]) {
+  // "     0\t": right-aligned in six columns, growing to the left past 999999.
+  std::memset(number_, ' ', sizeof number_);
+  number_[kNumberEnd - 1] = '0';
+  number_[kNumberEnd] = '\t';
+  number_begin_ = kNumberEnd - 6;
   for (unsigned c = 0; c < 256; ++c) {
     Glyph& g = glyphs_[c];
     std::uint8_t n = 0;
@@ -62,43 +66,36 @@ Formatter::Formatter(const FormatOptions& options)
   }
 }
 
-void Formatter::put(const char* p, std::size_t n) {
-  std::memcpy(out_.get() + used_, p, n);
-  used_ += n;
+// The helpers take and return the output cursor: kept in a register, not reloaded from *this
+// after every store (char stores may alias anything).
+char* Formatter::line_start(char* o) {
+  std::size_t i = kNumberEnd - 1;
+  while (number_[i] == '9') number_[i--] = '0';
+  number_[i] = number_[i] == ' ' ? '1' : static_cast<char>(number_[i] + 1);
+  if (i < number_begin_) number_begin_ = i;
+  std::size_t n = kNumberEnd + 1 - number_begin_;  // digits and the TAB
+  if (n <= 16) std::memcpy(o, number_ + number_begin_, 16);  // one fixed-size store
+  else std::memcpy(o, number_ + number_begin_, n);
+  return o + n;
 }
 
-void Formatter::line_start() {
-  ++line_;
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, line_);
-  (void)ec;  // 24 chars hold any 64-bit number
-  std::size_t len = static_cast<std::size_t>(end - digits);
-  char* o = out_.get() + used_;
-  if (len < 6) {
-    std::memset(o, ' ', 6 - len);
-    o += 6 - len;
-  }
-  std::memcpy(o, digits, len);
-  o += len;
-  *o++ = '\t';
-  used_ = static_cast<std::size_t>(o - out_.get());
-}
-
-void Formatter::line_end() {
+char* Formatter::line_end(char* o) {
   if (pending_cr_) {
-    put("^M", 2);
+    *o++ = '^';
+    *o++ = 'M';
     pending_cr_ = false;
   }
-  if (options_.show_ends) put("$", 1);
-  put("\n", 1);
+  if (options_.show_ends) *o++ = '$';
+  *o++ = '\n';
   at_line_start_ = true;
+  return o;
 }
 
 // The bytes of one line between `p` and `stop` (no newline among them).
-void Formatter::span(const char* p, const char* stop) {
-  if (p == stop) return;
+char* Formatter::span(char* o, const char* p, const char* stop) {
+  if (p == stop) return o;
   if (pending_cr_) {
-    put("\r", 1);
+    *o++ = '\r';
     pending_cr_ = false;
   }
   if (hold_cr_ && stop[-1] == '\r') {
@@ -106,16 +103,16 @@ void Formatter::span(const char* p, const char* stop) {
     pending_cr_ = true;
   }
   if (!translate_) {
-    put(p, static_cast<std::size_t>(stop - p));
-    return;
+    std::size_t n = static_cast<std::size_t>(stop - p);
+    std::memcpy(o, p, n);
+    return o + n;
   }
-  char* o = out_.get() + used_;
   for (; p < stop; ++p) {
     const Glyph& g = glyphs_[static_cast<unsigned char>(*p)];
     std::memcpy(o, g.text, 4);  // fixed-size copy; only g.size bytes count
     o += g.size;
   }
-  used_ = static_cast<std::size_t>(o - out_.get());
+  return o;
 }
 
 std::size_t Formatter::format(std::span<const char> in) {
@@ -124,36 +121,53 @@ std::size_t Formatter::format(std::span<const char> in) {
   if (take > room / kMaxExpansion) take = room / kMaxExpansion;
   const char* p = in.data();
   const char* end = p + take;
+  char* o = out_.get() + used_;
   while (p < end) {
     if (at_line_start_) {
       if (*p == '\n') {
         ++p;
         if (options_.squeeze_blank && empty_run_ > 0) continue;
         empty_run_ = 1;
-        if (options_.number && !options_.number_nonblank) line_start();
-        if (options_.show_ends) put("$", 1);
-        put("\n", 1);
+        if (options_.number && !options_.number_nonblank) o = line_start(o);
+        if (options_.show_ends) *o++ = '$';
+        *o++ = '\n';
         continue;
       }
       at_line_start_ = false;
       empty_run_ = 0;
-      if (numbering_) line_start();
+      if (numbering_) o = line_start(o);
     }
-    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
-    const char* stop = nl ? static_cast<const char*>(nl) : end;
-    span(p, stop);
+    const char* stop;
+    if (translate_ && !pending_cr_ && !hold_cr_) {
+      // Translate while looking for the newline: one pass, no memchr per short line.
+      for (stop = p; stop < end && *stop != '\n'; ++stop) {
+        auto c = static_cast<unsigned char>(*stop);
+        if (c - 32u < 95u) {  // printable ASCII, the common case: no table, no dependency
+          *o++ = static_cast<char>(c);
+          continue;
+        }
+        const Glyph& g = glyphs_[c];
+        std::memcpy(o, g.text, 4);  // fixed-size copy; only g.size bytes count
+        o += g.size;
+      }
+    } else {
+      const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+      stop = nl ? static_cast<const char*>(nl) : end;
+      o = span(o, p, stop);
+    }
     p = stop;
-    if (nl) {
-      line_end();
+    if (p < end) {  // at the newline
+      o = line_end(o);
       ++p;
     }
   }
+  used_ = static_cast<std::size_t>(o - out_.get());
   return take;
 }
 
 void Formatter::finish() {
   if (pending_cr_) {
-    put("\r", 1);
+    out_[used_++] = '\r';
     pending_cr_ = false;
   }
 }

@@ -49,10 +49,9 @@ class Formatter {
     std::uint8_t size;
   };
 
-  void line_start();
-  void line_end();
-  void span(const char* p, const char* stop);
-  void put(const char* p, std::size_t n);
+  char* line_start(char* o);
+  char* line_end(char* o);
+  char* span(char* o, const char* p, const char* stop);
 
   FormatOptions options_;
   bool numbering_;   // -n or -b
@@ -64,7 +63,10 @@ class Formatter {
   bool at_line_start_ = true;
   bool pending_cr_ = false;
   unsigned empty_run_ = 0;  // empty lines just seen (capped)
-  std::uint64_t line_ = 0;
+  // The current line number as text, right-aligned, ending at kNumberEnd where a TAB follows.
+  static constexpr std::size_t kNumberEnd = 22;
+  char number_[kNumberEnd + 16];  // room for a fixed 16-byte copy from any start
+  std::size_t number_begin_;
 
   std::unique_ptr<char[]> out_;
   std::size_t used_ = 0;

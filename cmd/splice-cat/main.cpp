@@ -1,5 +1,6 @@
 // splice-cat: GNU cat, moving pages with splice(2) where the kernel allows it.
 // Options and --help: options.cpp; the work: cat.cpp; cat's formatting options: format.cpp.
+#include <cstdio>
 #include <vector>
 
 #include "cat.hpp"
@@ -7,7 +8,13 @@
 
 int main(int argc, char** argv) {
   using namespace splice_cat;
-  std::vector<std::string> args = expand_long_prefixes(argc, argv);
+  std::string error;
+  std::vector<std::string> args = expand_long_prefixes(argc, argv, error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", kProg.data(),
+                 error.c_str(), kProg.data());
+    return 1;
+  }
   std::vector<char*> argp;
   for (std::string& arg : args) argp.push_back(arg.data());
   argp.push_back(nullptr);

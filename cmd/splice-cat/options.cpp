@@ -97,7 +97,7 @@ void bind(CLI::App& app, Options& o) {
   app.allow_extras(false);
 }
 
-std::vector<std::string> expand_long_prefixes(int argc, char** argv) {
+std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error) {
   std::vector<std::string> args(argv, argv + argc);
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string& arg = args[i];
@@ -107,6 +107,7 @@ std::vector<std::string> expand_long_prefixes(int argc, char** argv) {
     std::size_t eq = arg.find('=');
     std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
     std::string_view match;
+    std::string possibilities;
     int matches = 0;
     for (std::string_view candidate : kLongOptions) {
       if (candidate == name) {
@@ -115,9 +116,12 @@ std::vector<std::string> expand_long_prefixes(int argc, char** argv) {
       }
       if (candidate.starts_with(name)) {
         match = candidate;
+        possibilities += " '--" + std::string(candidate) + "'";
         ++matches;
       }
     }
+    if (matches > 1 && error.empty())
+      error = "option '--" + std::string(name) + "' is ambiguous; possibilities:" + possibilities;
     if (matches == 1)
       arg = "--" + std::string(match) + (eq == std::string::npos ? "" : arg.substr(eq));
     if (eq == std::string::npos) {

@@ -35,7 +35,8 @@ void bind(CLI::App& app, Options& options);
 extern const std::string_view kHelpText;
 
 // getopt_long accepts any unambiguous prefix of a long option (`--num` for `--number`); CLI11
-// does not. Rewrites such prefixes in place, before "--", so scripts written for GNU cat work.
-std::vector<std::string> expand_long_prefixes(int argc, char** argv);
+// does not. Rewrites such prefixes (before "--") so scripts written for GNU cat work; an
+// ambiguous prefix sets `error` to getopt's message.
+std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error);
 
 }  // namespace splice_cat
