@@ -1,0 +1,98 @@
+// options: hw-encrypt's --help text and option binding. Keys and passphrases are never option
+// values (they would show in ps); options only name files or descriptors that hold them.
+#include "options.hpp"
+
+namespace hw_encrypt {
+
+const std::string_view kHelpText =
+    "Usage: hw-encrypt [-e|-d] [OPTION]... [IN [OUT]]\n"
+    "  or:  hw-encrypt keygen [--hex] [-o FILE]\n"
+    "  or:  hw-encrypt --raw --cipher NAME --key-hex-file FILE --iv HEX [-d] [IN [OUT]]\n"
+    "Encrypt (default) or decrypt IN to OUT with AES-256-GCM in 64 KiB authenticated chunks.\n"
+    "IN and OUT default to standard input and output ('-'). OUT as a file is written to a\n"
+    "temporary file beside it and renamed only on success.\n"
+    "\n"
+    "  -e, --encrypt            encrypt (the default)\n"
+    "  -d, --decrypt            decrypt and verify; only verified data is written, and the\n"
+    "                             exit status says whether the WHOLE stream verified\n"
+    "  -k, --key-file FILE      key: 32 raw bytes or 64 hex digits\n"
+    "      --key-fd N           read the key from file descriptor N\n"
+    "      --passphrase-file FILE  passphrase: the first line of FILE\n"
+    "      --passphrase-fd N    read the passphrase from file descriptor N\n"
+    "                           (with no key or passphrase option, ask on the terminal)\n"
+    "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (10-20; default 17)\n"
+    "  -t, --threads N          worker threads (default: the CPUs available)\n"
+    "      --backend NAME       auto (default), openssl or kernel (AF_ALG)\n"
+    "      --list-backends      show the backends and drivers this machine offers, and exit\n"
+    "\n"
+    "Raw mode (no header and NO INTEGRITY PROTECTION; compatible with 'openssl enc -K -iv'):\n"
+    "      --raw                plain CTR or CBC, byte-identical to openssl enc\n"
+    "      --cipher NAME        aes-128-ctr, aes-256-ctr (default), aes-128-cbc, aes-256-cbc\n"
+    "      --key-hex-file FILE  the key as hex digits (32 or 64)\n"
+    "      --iv HEX             the IV or initial counter block, 32 hex digits\n"
+    "      --nopad              CBC without PKCS#7 padding (openssl enc -nopad)\n"
+    "\n"
+    "keygen writes 32 random bytes (--hex: 64 hex digits) to FILE (mode 0600, never\n"
+    "overwriting) or to standard output.\n"
+    "\n"
+    "      --help               display this help and exit\n"
+    "      --version            output version information and exit\n"
+    "\n"
+    "Exit status: 0 success; 1 usage, I/O or key error; 2 the input is not an authentic\n"
+    "stream for this key (wrong key, modified, truncated, reordered or extended).\n"
+    "Full documentation: man hw-encrypt\n";
+
+void bind(CLI::App& app, Options& o) {
+  auto* enc = app.add_flag("-e,--encrypt", o.encrypt);
+  auto* dec = app.add_flag("-d,--decrypt", o.decrypt);
+  enc->excludes(dec);
+  auto* key_file = app.add_option("-k,--key-file", o.key_file)->type_name("FILE");
+  auto* key_fd = app.add_option("--key-fd", o.key_fd)->type_name("N")->check(CLI::NonNegativeNumber);
+  auto* pass_file = app.add_option("--passphrase-file", o.passphrase_file)->type_name("FILE");
+  auto* pass_fd =
+      app.add_option("--passphrase-fd", o.passphrase_fd)->type_name("N")->check(CLI::NonNegativeNumber);
+  key_file->excludes(key_fd)->excludes(pass_file)->excludes(pass_fd);
+  key_fd->excludes(pass_file)->excludes(pass_fd);
+  pass_file->excludes(pass_fd);
+  app.add_option("--scrypt-work", o.scrypt_log2_n)->type_name("N")->check(CLI::Range(10, 20));
+  app.add_option("-t,--threads", o.threads)->type_name("N")->check(CLI::Range(1, 1024));
+  app.add_option("--backend", o.backend)
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"auto", "openssl", "kernel"}));
+  app.add_flag("--list-backends", o.list_backends);
+  app.add_flag("--raw", o.raw);
+  app.add_option("--cipher", o.cipher)
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"aes-128-ctr", "aes-256-ctr", "aes-128-cbc", "aes-256-cbc"}));
+  app.add_option("--key-hex-file", o.key_hex_file)->type_name("FILE");
+  app.add_option("--iv", o.iv)->type_name("HEX");
+  app.add_flag("--nopad", o.nopad);
+  app.add_option("IN", o.in);
+  app.add_option("OUT", o.out);
+
+  auto* keygen = app.add_subcommand("keygen", "write a new random key");
+  keygen->add_option("-o,--output", o.keygen_out)->type_name("FILE");
+  keygen->add_flag("--hex", o.keygen_hex);
+  keygen->callback([&o] { o.keygen = true; });
+  app.require_subcommand(0, 1);
+}
+
+std::string check(const Options& o) {
+  bool any_key = !o.key_file.empty() || o.key_fd || !o.passphrase_file.empty() || o.passphrase_fd;
+  if (o.raw) {
+    if (any_key) return "--raw takes its key from --key-hex-file only";
+    if (o.key_hex_file.empty()) return "--raw needs --key-hex-file FILE";
+    if (o.iv.empty()) return "--raw needs --iv HEX";
+    if (o.nopad && o.cipher.find("cbc") == std::string::npos)
+      return "--nopad applies to CBC ciphers only";
+  } else {
+    if (!o.key_hex_file.empty() || !o.iv.empty() || o.nopad)
+      return "--key-hex-file, --iv and --nopad need --raw";
+    if (!o.cipher.empty()) return "--cipher needs --raw (streams are always aes-256-gcm)";
+  }
+  if (o.keygen && (o.raw || any_key || o.decrypt))
+    return "keygen takes no key, --raw or --decrypt options";
+  return "";
+}
+
+}  // namespace hw_encrypt

@@ -1,0 +1,55 @@
+// options: hw-encrypt's options, its --help text (written once, here) and their CLI11 binding.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hw_encrypt {
+
+inline constexpr std::string_view kProg = "hw-encrypt";
+
+// Exit statuses (hw-encrypt(1), EXIT STATUS).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;     // usage, I/O, keys, backend
+inline constexpr int kExitRejected = 2;  // the input is not an authentic stream for this key
+
+struct Options {
+  bool encrypt = false;
+  bool decrypt = false;
+  std::string in = "-";
+  std::string out = "-";
+
+  std::string key_file;
+  std::optional<int> key_fd;
+  std::string passphrase_file;
+  std::optional<int> passphrase_fd;
+  unsigned scrypt_log2_n = 17;
+
+  unsigned threads = 0;  // 0: the CPUs available
+  std::string backend = "auto";
+  bool list_backends = false;
+
+  bool raw = false;
+  std::string cipher;  // --raw: default aes-256-ctr
+  std::string key_hex_file;
+  std::string iv;
+  bool nopad = false;
+
+  // keygen subcommand
+  bool keygen = false;
+  std::string keygen_out;
+  bool keygen_hex = false;
+};
+
+extern const std::string_view kHelpText;
+
+// Binds every option to `options`; `keygen` becomes a subcommand.
+void bind(CLI::App& app, Options& options);
+
+// Option combinations CLI11 cannot check; returns an error message or "".
+std::string check(const Options& options);
+
+}  // namespace hw_encrypt

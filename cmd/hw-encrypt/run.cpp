@@ -1,0 +1,173 @@
+// run: encrypt or decrypt the authenticated stream format, and the shared plumbing of the modes.
+//
+// Order matters for the user: option and key problems are reported before any I/O; when
+// decrypting, the header is read first (so "not an hw-encrypt stream" comes before a passphrase
+// prompt, and the header says whether a key or a passphrase is needed).
+#include "run.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "conduit/crypto/backend.hpp"
+#include "conduit/crypto/block_pipeline.hpp"
+#include "conduit/crypto/keys.hpp"
+#include "conduit/crypto/stream.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/pipe.hpp"
+#include "output.hpp"
+
+namespace hw_encrypt {
+
+using namespace conduit::crypto;
+
+void error(const std::string& message) {
+  conduit::Diag diag{std::string(kProg)};
+  diag.error(message);
+}
+
+std::string input_name(const std::string& path) {
+  return path == "-" ? "standard input" : conduit::quote_name(path);
+}
+
+bool open_input(const std::string& path, conduit::Fd& owner, int& fd) {
+  if (path == "-") {
+    fd = STDIN_FILENO;
+    return true;
+  }
+  int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (f < 0) {
+    error(input_name(path) + ": " + conduit::errno_text(errno));
+    return false;
+  }
+  owner.reset(f);
+  fd = f;
+  return true;
+}
+
+void grow_pipes(int in_fd, int out_fd) {
+  conduit::grow_pipe(in_fd, conduit::kDefaultPipeSize);
+  conduit::grow_pipe(out_fd, conduit::kDefaultPipeSize);
+}
+
+namespace {
+
+// Loads what the options name; when they name nothing, asks on the terminal if `allow_prompt`.
+// `want` is the kind the stream needs (decryption) or nullopt (encryption: a prompt confirms).
+bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& secret,
+                      KeySource& source) {
+  std::string why;
+  bool ok = true;
+  if (!o.key_file.empty()) {
+    source = KeySource::Key;
+    ok = load_key_file(o.key_file, secret, &why);
+  } else if (o.key_fd) {
+    source = KeySource::Key;
+    ok = load_key_fd(*o.key_fd, secret, &why);
+  } else if (!o.passphrase_file.empty()) {
+    source = KeySource::Passphrase;
+    ok = load_passphrase_file(o.passphrase_file, secret, &why);
+  } else if (o.passphrase_fd) {
+    source = KeySource::Passphrase;
+    ok = load_passphrase_fd(*o.passphrase_fd, secret, &why);
+  } else if (want && *want == KeySource::Key) {
+    why = "this stream was encrypted with a key: give -k FILE or --key-fd N";
+    ok = false;
+  } else {
+    source = KeySource::Passphrase;
+    ok = prompt_passphrase(!want.has_value(), secret, &why);
+  }
+  if (!ok) error(why);
+  return ok;
+}
+
+int report(const StreamResult& r, const std::string& in_name, const Output& out) {
+  switch (r.status) {
+    case StreamStatus::Ok: return kExitOk;
+    case StreamStatus::WriteError:
+      // A reader that went away is not worth a message (as cat and tee).
+      if (r.err != EPIPE) error(out.name() + ": " + r.message);
+      return kExitError;
+    case StreamStatus::ReadError:
+    case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;
+    default: error(in_name + ": " + r.message); return r.rejected() ? kExitRejected : kExitError;
+  }
+}
+
+std::unique_ptr<Backend> pick_backend(const Options& o) {
+  std::string why;
+  auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm, &why);
+  if (!backend) error(why);
+  return backend;
+}
+
+int run_stream(const Options& o) {
+  auto backend = pick_backend(o);
+  if (!backend) return kExitError;
+  StreamOptions so;
+  so.backend = backend.get();
+  so.threads = o.threads != 0 ? o.threads : available_cpus();
+  so.scrypt.log2_n = static_cast<std::uint8_t>(o.scrypt_log2_n);
+
+  conduit::Fd in_owner;
+  int in_fd = -1;
+  const std::string in_name = input_name(o.in);
+  Secret secret;
+  Credentials cred;
+  Header header;
+  StreamResult header_read;
+
+  if (o.decrypt) {
+    if (!open_input(o.in, in_owner, in_fd)) return kExitError;
+    header_read = read_stream_header(in_fd, header);
+    if (!header_read.ok()) {
+      Output none;
+      return report(header_read, in_name, none);
+    }
+    if (!load_credentials(o, header.source, secret, cred.source)) return kExitError;
+  } else {
+    if (o.out == "-" && ::isatty(STDOUT_FILENO) == 1) {
+      error("refusing to write ciphertext to a terminal");
+      return kExitError;
+    }
+    if (!load_credentials(o, std::nullopt, secret, cred.source)) return kExitError;
+    if (!open_input(o.in, in_owner, in_fd)) return kExitError;
+  }
+  cred.secret = &secret;
+
+  Output out;
+  if (int rc = out.open(o.out); rc < 0) {
+    error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
+    return kExitError;
+  }
+  grow_pipes(in_fd, out.fd());
+  StreamResult r = o.decrypt ? decrypt_stream(in_fd, out.fd(), header, cred, so)
+                             : encrypt_stream(in_fd, out.fd(), cred, so);
+  secret.wipe();
+  if (!r.ok()) {
+    out.discard();
+    return report(r, in_name, out);
+  }
+  if (int rc = out.commit(); rc < 0) {
+    error(out.name() + ": " + conduit::errno_text(-rc));
+    out.discard();
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run(const Options& o) {
+  if (o.list_backends) {
+    std::string text = list_backends_text();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? kExitOk : kExitError;
+  }
+  if (o.keygen) return run_keygen(o);
+  if (o.raw) return run_raw(o);
+  return run_stream(o);
+}
+
+}  // namespace hw_encrypt
