@@ -22,7 +22,7 @@ namespace conduit::crypto {
 
 namespace {
 
-constexpr std::size_t kTargetBlock = 512 * 1024;  // bytes of plaintext per pipeline block
+constexpr std::size_t kTargetBlock = 65536;  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
 constexpr std::size_t kMaxTrailingProbe = 4096;   // prefix lengths tried for appended garbage
 
@@ -149,8 +149,8 @@ class DecryptWorker final : public BlockWorker {
         if (opens(c, last, in, scratch))
           return StreamResult::failure(
               StreamStatus::OutOfOrder,
-              "chunks reordered, duplicated or dropped: " + name + " holds chunk " +
-                  std::to_string(c) + (last ? " (the last one)" : ""));
+              "chunks reordered, duplicated or dropped: chunk " + std::to_string(c) +
+                  (last ? " (the last one)" : "") + " found in the place of " + name);
       }
     }
     // Garbage appended after a short last chunk: some prefix of these bytes is that chunk.
