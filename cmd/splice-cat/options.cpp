@@ -45,10 +45,12 @@ const std::string_view kHelpText =
 
 namespace {
 
+// GNU cat's order first, so ambiguity messages list the possibilities as getopt does.
 constexpr std::array<std::string_view, 17> kLongOptions = {
-    "show-all",    "number-nonblank", "show-ends",  "number",    "squeeze-blank", "show-tabs",
-    "show-nonprinting", "header",     "header-file", "offset",   "length",        "pipe-size",
-    "no-splice",   "progress",        "stats",      "help",      "version",
+    "number-nonblank", "number",  "squeeze-blank", "show-nonprinting", "show-ends",
+    "show-tabs",       "show-all", "header",       "header-file",      "offset",
+    "length",          "pipe-size", "no-splice",   "progress",         "stats",
+    "help",            "version",
 };
 
 // A byte count option: parse_size() with the option's name in the error.
