@@ -40,12 +40,12 @@ echo
 echo "| command | median s | GB/s | vs GNU cat |"
 echo "|---|---|---|---|"
 out="$BENCH_DIR/out.bin"
-cp "$f" "$out"  # overwrite an existing file: fresh pages are slow here
+cp "$f" "$out"  # written in place (1<>, no truncation): fresh pages and writeback are slow here
 run_interleaved \
   gnu-cat-null "$pin0 cat $f > /dev/null" \
   splice-cat-null "$pin0 $BIN/splice-cat $f > /dev/null" \
-  gnu-cat-file "$pin0 cat $f > $out" \
-  splice-cat-file "$pin0 $BIN/splice-cat $f > $out" | table "$bytes" gnu-cat-null
+  gnu-cat-file "$pin0 cat $f 1<> $out" \
+  splice-cat-file "$pin0 $BIN/splice-cat $f 1<> $out" | table "$bytes" gnu-cat-null
 small="$BENCH_DIR/small.txt"
 seq 1 200 > "$small"
 echo
