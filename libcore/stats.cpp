@@ -66,7 +66,7 @@ std::string format_stats_text(const Stats& stats, std::string_view prog, double 
   for (std::size_t i = 0; i < kPathCount; ++i) {
     if (stats.bytes[i] == 0) continue;
     char line[96];
-    std::snprintf(line, sizeof line, " %-16s %20llu bytes\n",
+    std::snprintf(line, sizeof line, "  %-16s %20llu bytes\n",
                   std::string(to_string(static_cast<Path>(i))).c_str(),
                   static_cast<unsigned long long>(stats.bytes[i]));
     out += p + ": " + line;
