@@ -117,7 +117,13 @@ class DecryptWorker final : public BlockWorker {
       int rc = cipher_->open(chunk_nonce(counter, at_end), {}, in, out);
       if (rc == 0) continue;
       b.out_len = j * chunk_;
-      b.result = rc == -EBADMSG ? diagnose(counter, at_end, where, in, out) : cipher_failure(rc);
+      if (rc != -EBADMSG) {
+        b.result = cipher_failure(rc);
+        return;
+      }
+      std::size_t verified = 0;
+      b.result = diagnose(counter, at_end, where, in, out, verified);
+      b.out_len += verified;
       return;
     }
     b.out_len = b.in_len - n * kAeadTagSize;
@@ -130,11 +136,16 @@ class DecryptWorker final : public BlockWorker {
   }
 
   // Why did chunk `counter` (at stream offset `where`) fail? Runs only on the failure path.
+  // When the chunk does verify in its place (as the last chunk, with data after it; as a middle
+  // chunk, with the stream cut after it), its plaintext is in `scratch` and `verified` says how
+  // much of it may be written: it is authentic and in order, only the stream around it is not.
   StreamResult diagnose(std::uint64_t counter, bool at_end, std::uint64_t where,
-                        std::span<const std::uint8_t> in, std::span<std::uint8_t> scratch) {
+                        std::span<const std::uint8_t> in, std::span<std::uint8_t> scratch,
+                        std::size_t& verified) {
     const std::string name = "chunk " + std::to_string(counter) + " (at offset " +
                              std::to_string(where) + ")";
     if (opens(counter, !at_end, in, scratch)) {
+      verified = in.size() - kAeadTagSize;
       if (at_end)
         return StreamResult::failure(StreamStatus::Truncated,
                                      "truncated stream: it ends after " + name +
@@ -157,11 +168,13 @@ class DecryptWorker final : public BlockWorker {
     std::size_t tries = 0;
     for (std::size_t len = in.size() - 1; len >= kAeadTagSize && tries < kMaxTrailingProbe;
          --len, ++tries) {
-      if (opens(counter, true, in.first(len), scratch))
+      if (opens(counter, true, in.first(len), scratch)) {
+        verified = len - kAeadTagSize;
         return StreamResult::failure(
             StreamStatus::TrailingData,
             "data after the last chunk: " + std::to_string(in.size() - len) +
                 (at_end ? "" : "+") + " bytes follow " + name + ", the last one");
+      }
     }
     return StreamResult::failure(
         StreamStatus::ModifiedChunk,
