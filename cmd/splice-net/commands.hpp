@@ -1,0 +1,37 @@
+// commands: the three subcommands, and what they share (stats report, error wording).
+#pragma once
+
+#include <string>
+
+#include "conduit/net/address.hpp"
+#include "conduit/pump.hpp"
+#include "conduit/stats.hpp"
+#include "options.hpp"
+
+namespace splice_net {
+
+int run_send(const Options& options);
+int run_recv(const Options& options);
+int run_serve(const Options& options);
+
+conduit::PumpOptions pump_options(const Options& options);
+
+// Prints --stats in the chosen format on stderr.
+void report_stats(const Options& options, const conduit::Stats& stats, double seconds);
+
+// Parses ADDRESS, printing "splice-net: message" on failure.
+std::optional<conduit::net::Address> parse_or_report(const std::string& text);
+
+// Wording for errors on a connection: "connection reset by peer" for ECONNRESET ...
+std::string connection_error(int err);
+
+// Timeout option in milliseconds (-1 when absent, or `fallback_s` seconds when given).
+int timeout_ms(const Options& options, double fallback_s = -1);
+
+// 2.5 -> "2.5", 60 -> "60".
+std::string seconds_text(double seconds);
+
+// Writes one whole line to stderr in a single write() (logs from a busy server stay whole).
+void log_line(const std::string& text);
+
+}  // namespace splice_net

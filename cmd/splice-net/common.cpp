@@ -1,0 +1,67 @@
+// common: what send, recv and serve share: pump settings, stats output, error wording.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "commands.hpp"
+
+namespace splice_net {
+
+conduit::PumpOptions pump_options(const Options& o) {
+  conduit::PumpOptions p;
+  p.zero_copy = !o.common.no_splice;
+  p.pipe_size = o.common.pipe_size;
+  return p;
+}
+
+void report_stats(const Options& o, const conduit::Stats& stats, double seconds) {
+  std::string text;
+  if (o.common.stats == conduit::cli::StatsFormat::Text)
+    text = conduit::format_stats_text(stats, kProg, seconds);
+  else if (o.common.stats == conduit::cli::StatsFormat::Json)
+    text = conduit::format_stats_json(stats, kProg, seconds);
+  else
+    return;
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  log_line(text);
+}
+
+std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
+  std::string error;
+  auto address = conduit::net::parse_address(text, error);
+  if (!address) log_line(std::string(kProg) + ": " + error + "\n");
+  return address;
+}
+
+std::string connection_error(int err) {
+  switch (err) {
+    case ECONNRESET: return "connection reset by peer";
+    case EPIPE: return "connection closed by peer";
+    case ETIMEDOUT: return "connection timed out";
+    default: return std::strerror(err);
+  }
+}
+
+int timeout_ms(const Options& o, double fallback_s) {
+  double s = o.timeout ? *o.timeout : fallback_s;
+  if (s < 0) return -1;
+  return static_cast<int>(std::lround(s * 1000.0));
+}
+
+std::string seconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return text;
+}
+
+void log_line(const std::string& text) {
+  std::string line = text;
+  if (line.empty() || line.back() != '\n') line += '\n';
+  ssize_t rc = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)rc;
+}
+
+}  // namespace splice_net

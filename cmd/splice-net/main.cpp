@@ -1,0 +1,47 @@
+// splice-net: netcat-like send / recv / serve over TCP and Unix sockets, moving file and pipe
+// pages with sendfile(2) and splice(2). Options and --help: options.cpp; each subcommand in its
+// own file (send.cpp, recv.cpp, serve.cpp).
+#include <cstdio>
+
+#include "commands.hpp"
+#include "conduit/cli.hpp"
+#include "options.hpp"
+
+int main(int argc, char** argv) {
+  using namespace splice_net;
+  Options options;
+  CLI::App app{std::string(kProg)};
+  conduit::cli::prepare(app);
+  std::vector<CLI::App*> subs = bind(app, options);
+
+  // --help is about the subcommand named before it, if any.
+  std::string_view named;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "send" || arg == "recv" || arg == "serve") {
+      named = arg;
+      break;
+    }
+    if (arg == "--") break;
+  }
+  const conduit::cli::CommandInfo info{kProg, help_text(named), 1};
+  if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
+  for (CLI::App* sub : subs) {
+    if (sub->count("--help") > 0) {
+      std::fputs(std::string(help_text(sub->get_name())).c_str(), stdout);
+      return std::fflush(stdout) == 0 ? 0 : 1;
+    }
+    if (sub->count("--version") > 0) {
+      std::fputs(conduit::cli::version_text(kProg).c_str(), stdout);
+      return std::fflush(stdout) == 0 ? 0 : 1;
+    }
+  }
+  if (std::string error = check(options); !error.empty()) {
+    std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", kProg.data(),
+                 error.c_str(), kProg.data());
+    return 1;
+  }
+  if (options.command == "send") return run_send(options);
+  if (options.command == "recv") return run_recv(options);
+  return run_serve(options);
+}

@@ -1,0 +1,182 @@
+// options: binds splice-net's subcommands to CLI11 and holds every --help text.
+#include "options.hpp"
+
+#include <cmath>
+
+namespace splice_net {
+
+namespace {
+
+const std::string_view kMainHelp =
+    "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
+    "  or:  splice-net recv [OPTION]... ADDRESS\n"
+    "  or:  splice-net serve [OPTION]... ADDRESS FILE\n"
+    "Move bytes between files, pipes and TCP or Unix sockets with sendfile(2) and splice(2).\n"
+    "\n"
+    "  send    connect to ADDRESS and send the FILEs (or standard input), then half-close\n"
+    "  recv    listen on ADDRESS, accept one connection and write what arrives to stdout\n"
+    "  serve   serve FILE to every client that connects (optionally over HTTP/1.1)\n"
+    "\n"
+    "ADDRESS is HOST:PORT, [IPV6]:PORT, :PORT or PORT (listen: every interface, IPv4 and IPv6;\n"
+    "connect: this machine), or unix:PATH (unix:@NAME for the abstract namespace).\n"
+    "\n"
+    "Run 'splice-net COMMAND --help' for a command's options.\n"
+    "      --help        display this help and exit\n"
+    "      --version     output version information and exit\n";
+
+const std::string_view kCommonHelp =
+    "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n"
+    "      --no-splice          move data with read/write only\n"
+    "      --progress           show a progress meter on standard error\n"
+    "      --stats[=FORMAT]     after the run, report bytes per path and system calls\n"
+    "                           on standard error (FORMAT: text (default) or json)\n"
+    "      --help               display this help and exit\n"
+    "      --version            output version information and exit\n";
+
+const std::string kSendHelp = std::string(
+    "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
+    "Connect to ADDRESS, send each FILE (standard input when none, or for -), then shut down\n"
+    "the sending side so the peer sees end of file.\n"
+    "\n"
+    "  -r, --recv               also copy what the peer sends to standard output, until\n"
+    "                           it closes (netcat's two-way use)\n"
+    "  -t, --timeout SECONDS    give up connecting after SECONDS\n"
+    "  -v, --verbose            report the connection on standard error\n") +
+    std::string(kCommonHelp) +
+    "\nExample:\n  tar cf - dir | splice-net send host:9000\n";
+
+const std::string kRecvHelp = std::string(
+    "Usage: splice-net recv [OPTION]... ADDRESS\n"
+    "Listen on ADDRESS, accept one connection and write what arrives to standard output.\n"
+    "\n"
+    "  -k, --keep               accept the next connection after each one ends\n"
+    "  -o, --output FILE        write to FILE (created or truncated) instead\n"
+    "  -t, --timeout SECONDS    fail when no connection arrives within SECONDS\n"
+    "  -v, --verbose            report the listening address and each peer on stderr\n") +
+    std::string(kCommonHelp) +
+    "\nExample:\n  splice-net recv :9000 | tar xf -\n";
+
+const std::string kServeHelp = std::string(
+    "Usage: splice-net serve [OPTION]... ADDRESS FILE\n"
+    "Serve FILE to every client that connects, many at once, from one epoll loop.\n"
+    "Stops accepting on SIGTERM or SIGINT; a second signal drops what is in flight.\n"
+    "\n"
+    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --header TEXT        send TEXT (literally) before the file to each client\n"
+    "      --header-file F      send F's contents before the file to each client\n"
+    "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
+    "                           keep-alive) instead of sending the file at once\n"
+    "      --max-clients N      serve at most N clients at once (default 1000); others\n"
+    "                           wait in the listen queue\n"
+    "  -q, --quiet              no log line per connection\n"
+    "      --stop MODE          on SIGTERM/SIGINT: 'finish' what is in flight (default)\n"
+    "                           or 'drop' it\n"
+    "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
+    "                           (default 60)\n") +
+    std::string(kCommonHelp) +
+    "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
+
+// Seconds as a positive decimal, with an optional "s".
+CLI::Option* add_timeout(CLI::App& sub, Options& o) {
+  return sub
+      .add_option_function<std::string>(
+          "-t,--timeout",
+          [&o](const std::string& text) {
+            std::string t = text;
+            if (!t.empty() && t.back() == 's') t.pop_back();
+            std::size_t used = 0;
+            double v = 0;
+            try {
+              v = std::stod(t, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (t.empty() || used != t.size() || !(v > 0) || !std::isfinite(v) || v > 1e6)
+              throw CLI::ValidationError("invalid timeout: '" + text + "'");
+            o.timeout = v;
+          },
+          "seconds")
+      ->type_name("SECONDS");
+}
+
+CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
+  CLI::App* sub = app.add_subcommand(name);
+  sub->add_flag("--help");
+  sub->add_flag("--version");
+  sub->parse_complete_callback([&o, name] { o.command = name; });
+  conduit::cli::add_common_options(*sub, o.common);
+  add_timeout(*sub, o);
+  sub->allow_extras(false);
+  return sub;
+}
+
+}  // namespace
+
+std::string_view help_text(std::string_view command) {
+  if (command == "send") return kSendHelp;
+  if (command == "recv") return kRecvHelp;
+  if (command == "serve") return kServeHelp;
+  return kMainHelp;
+}
+
+std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
+  app.require_subcommand(0, 1);
+
+  CLI::App* send = subcommand(app, "send", o);
+  send->add_flag("-r,--recv", o.recv_back);
+  send->add_flag("-v,--verbose", o.verbose);
+  send->add_option("address", o.address)->required()->type_name("ADDRESS");
+  send->add_option("files", o.files)->type_name("FILE");
+
+  CLI::App* recv = subcommand(app, "recv", o);
+  recv->add_flag("-k,--keep", o.keep);
+  recv->add_option("-o,--output", o.output)->type_name("FILE");
+  recv->add_flag("-v,--verbose", o.verbose);
+  recv->add_option("address", o.address)->required()->type_name("ADDRESS");
+
+  CLI::App* serve = subcommand(app, "serve", o);
+  auto* header = serve->add_option("--header", o.header)->type_name("TEXT");
+  auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
+  header->excludes(header_file);
+  serve->add_flag("--http", o.http);
+  serve->add_option("--content-type", o.content_type)->type_name("TYPE");
+  serve->add_option_function<std::string>(
+            "--max-clients",
+            [&o](const std::string& text) {
+              std::size_t used = 0;
+              unsigned long v = 0;
+              try {
+                v = std::stoul(text, &used);
+              } catch (const std::exception&) {
+                used = 0;
+              }
+              if (used == 0 || used != text.size() || v == 0 || v > 1000000 || text[0] == '-')
+                throw CLI::ValidationError("invalid client count: '" + text + "'");
+              o.max_clients = v;
+            })
+      ->type_name("N");
+  serve->add_flag("-q,--quiet", o.quiet);
+  serve->add_option_function<std::string>(
+            "--stop",
+            [&o](const std::string& text) {
+              if (text == "finish") o.stop = StopMode::Finish;
+              else if (text == "drop") o.stop = StopMode::Drop;
+              else throw CLI::ValidationError("invalid stop mode: '" + text + "' (finish or drop)");
+            })
+      ->type_name("MODE");
+  serve->add_option("address", o.address)->required()->type_name("ADDRESS");
+  serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
+  return {send, recv, serve};
+}
+
+std::string check(const Options& o) {
+  if (o.command.empty()) return "missing command: send, recv or serve";
+  if (o.command == "serve") {
+    if (o.http && (o.header || o.header_file))
+      return "cannot use --header or --header-file with --http";
+  }
+  if (o.command == "recv" && o.output && *o.output == "-") return "";
+  return "";
+}
+
+}  // namespace splice_net

@@ -1,0 +1,50 @@
+// options: splice-net's command line: one CLI11 subcommand per mode (send, recv, serve), the
+// shared extras, and the --help texts (written once, here).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conduit/cli.hpp"
+
+namespace splice_net {
+
+inline constexpr std::string_view kProg = "splice-net";
+
+enum class StopMode { Finish, Drop };
+
+struct Options {
+  std::string command;                 // "send", "recv" or "serve"
+  std::string address;                 // ADDRESS operand
+  std::vector<std::string> files;      // send: FILE... (none: stdin); serve: FILE
+  bool recv_back = false;              // send --recv
+  std::optional<std::string> output;   // recv -o FILE
+  bool keep = false;                   // recv --keep
+  bool verbose = false;                // -v: "listening on", "connected to"
+  bool quiet = false;                  // serve -q: no per-connection log lines
+  std::optional<std::string> header;       // serve --header TEXT
+  std::optional<std::string> header_file;  // serve --header-file FILE
+  bool http = false;                       // serve --http
+  std::string content_type = "application/octet-stream";
+  std::size_t max_clients = 1000;
+  std::optional<double> timeout;  // seconds: connect (send), first connection (recv), idle (serve)
+  StopMode stop = StopMode::Finish;
+  conduit::cli::CommonOptions common;
+};
+
+// Declares the subcommands and their options on `app`, bound to `options`. Returns the
+// subcommands so main can tell which one --help is about.
+std::vector<CLI::App*> bind(CLI::App& app, Options& options);
+
+// --help for the whole command, and for one subcommand ("" = whole command).
+std::string_view help_text(std::string_view command);
+
+// Checks combinations CLI11 cannot express; returns an error message or "".
+std::string check(const Options& options);
+
+}  // namespace splice_net

@@ -1,0 +1,125 @@
+// recv: listen, accept one connection (or one after another with --keep) and write what
+// arrives to stdout or -o FILE: socket -> pipe -> out by splice, through the core's Pump.
+// SIGINT/SIGTERM while waiting for a connection end the run cleanly (stats, Unix socket removed);
+// during a transfer they act as usual.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+
+#include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/signals.hpp"
+#include "conduit/net/socket.hpp"
+#include "conduit/progress.hpp"
+
+namespace splice_net {
+
+namespace {
+
+enum class Wait { Ready, Signal, Timeout, Error };
+
+// Waits for a connection on `listener`, a signal, or the deadline.
+Wait wait_for_client(int listener, int signal_fd, int timeout) {
+  pollfd fds[2] = {{listener, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+  for (;;) {
+    int rc = ::poll(fds, signal_fd >= 0 ? 2 : 1, timeout);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) return Wait::Error;
+    if (rc == 0) return Wait::Timeout;
+    if (signal_fd >= 0 && fds[1].revents != 0) return Wait::Signal;
+    return Wait::Ready;
+  }
+}
+
+}  // namespace
+
+int run_recv(const Options& o) {
+  auto start = std::chrono::steady_clock::now();
+  conduit::Diag diag{std::string(kProg)};
+  auto address = parse_or_report(o.address);
+  if (!address) return 1;
+
+  conduit::Fd out_file;
+  int out = STDOUT_FILENO;
+  std::string out_name = "standard output";
+  if (o.output && *o.output != "-") {
+    out_file.reset(::open(o.output->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    if (!out_file) {
+      diag.error(conduit::quote_name(*o.output), errno);
+      return 1;
+    }
+    out = out_file.get();
+    out_name = conduit::quote_name(*o.output);
+  }
+  conduit::FdInfo out_info;
+  if (int rc = conduit::classify(out, out_info); rc < 0) {
+    diag.error(out_name, -rc);
+    return 1;
+  }
+
+  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {16, false});
+  if (!listener.ok()) {
+    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
+    diag.error(what + ": " + listener.reason);
+    return 1;
+  }
+  if (o.verbose) log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
+  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+
+  conduit::Stats stats;
+  std::optional<conduit::Progress> progress;
+  if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
+  conduit::Pump pump(pump_options(o), &stats, progress ? &*progress : nullptr);
+  int timeout = timeout_ms(o);
+  for (bool first = true;; first = false) {
+    Wait w = wait_for_client(listener.fd.get(), signals.get(), first ? timeout : -1);
+    if (w == Wait::Signal) break;
+    if (w == Wait::Timeout) {
+      diag.error(o.address + ": no connection within " + seconds_text(*o.timeout) + " s");
+      break;
+    }
+    conduit::Fd conn(::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      diag.error(o.address + ": accept", errno);
+      if (errno == EMFILE || errno == ENFILE) {
+        ::poll(nullptr, 0, 100);  // wait for a descriptor to come free; never spin
+        continue;
+      }
+      break;
+    }
+    if (!o.keep) listener.fd.reset();  // later connections are refused, as with nc -l
+    std::string peer = conduit::net::peer_name(conn.get());
+    if (o.verbose) log_line(std::string(kProg) + ": connection from " + peer);
+    conduit::FdInfo conn_info;
+    conduit::classify(conn.get(), conn_info);
+    // Signals act as usual during a transfer (Ctrl-C stops it).
+    conduit::net::unblock_signals({SIGINT, SIGTERM});
+    conduit::PumpResult r = pump.run(conn.get(), conn_info, out, out_info);
+    conduit::net::block_signals({SIGINT, SIGTERM});
+    if (!r.ok()) {
+      if (r.side == conduit::PumpResult::Side::Input)
+        diag.error(peer + ": " + connection_error(r.error) + " after " + std::to_string(r.bytes) +
+                   " bytes received");
+      else if (r.error != EPIPE || out != STDOUT_FILENO)
+        diag.error(out_name, r.error);
+      if (r.side == conduit::PumpResult::Side::Output) break;
+    }
+    if (!o.keep) break;
+  }
+  if (progress) progress->finish();
+  if (listener.fd || !o.keep) conduit::net::unlink_unix(*address);
+  if (out_file) {
+    if (int rc = out_file.close(); rc < 0) diag.error(out_name, -rc);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report_stats(o, stats, seconds);
+  return diag.exit_status();
+}
+
+}  // namespace splice_net

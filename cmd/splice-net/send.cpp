@@ -1,0 +1,170 @@
+// send: connect, send the FILEs (or stdin) by sendfile/splice, then shut down the sending side
+// so the peer sees end of file. With --recv a second thread copies the peer's bytes to stdout
+// until it closes, as netcat does both ways at once.
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/socket.hpp"
+#include "conduit/progress.hpp"
+
+namespace splice_net {
+
+namespace {
+
+struct Input {
+  std::string name;
+  conduit::Fd owned;
+  int fd = -1;
+  conduit::FdInfo info;
+};
+
+// Opens every operand up front, so a missing file is reported before anything is sent.
+std::vector<Input> open_inputs(const std::vector<std::string>& names, conduit::Diag& diag) {
+  std::vector<Input> inputs;
+  for (const std::string& name : names.empty() ? std::vector<std::string>{"-"} : names) {
+    Input in;
+    in.name = name;
+    if (name == "-") {
+      in.fd = STDIN_FILENO;
+    } else {
+      in.owned.reset(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!in.owned) {
+        diag.error(conduit::quote_name(name), errno);
+        continue;
+      }
+      in.fd = in.owned.get();
+    }
+    if (int rc = conduit::classify(in.fd, in.info); rc < 0) {
+      diag.error(conduit::quote_name(name), -rc);
+      continue;
+    }
+    if (in.info.kind == conduit::FdKind::Directory) {
+      diag.error(conduit::quote_name(name), EISDIR);
+      continue;
+    }
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+// The bytes of the peer go to stdout until it closes (run on its own thread).
+struct BackChannel {
+  conduit::Stats stats;
+  conduit::PumpResult result;
+  void run(const conduit::PumpOptions& options, int sock, const conduit::FdInfo& sock_info) {
+    conduit::FdInfo out;
+    if (int rc = conduit::classify(STDOUT_FILENO, out); rc < 0) {
+      result.error = -rc;
+      result.side = conduit::PumpResult::Side::Output;
+      return;
+    }
+    conduit::Pump pump(options, &stats);
+    result = pump.run(sock, sock_info, STDOUT_FILENO, out);
+  }
+};
+
+// Closing a TCP socket that holds unread bytes sends a reset, and a reset throws away whatever
+// of ours the peer has not acknowledged yet. So unless the back channel read everything, wait
+// until the peer's kernel has taken all we sent, discarding what it sends us meanwhile.
+void settle_before_close(int sock) {
+  int domain = 0;
+  socklen_t len = sizeof domain;
+  if (::getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain == AF_UNIX) return;
+  char scratch[4096];
+  for (;;) {
+    while (::recv(sock, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
+    }
+    int queued = 0;
+    if (::ioctl(sock, SIOCOUTQ, &queued) < 0 || queued == 0) return;
+    pollfd p{sock, POLLIN, 0};
+    if (::poll(&p, 1, 10) < 0 && errno != EINTR) return;
+    if (p.revents & (POLLERR | POLLNVAL)) return;
+  }
+}
+
+}  // namespace
+
+int run_send(const Options& o) {
+  auto start = std::chrono::steady_clock::now();
+  conduit::Diag diag{std::string(kProg)};
+  ::signal(SIGPIPE, SIG_IGN);  // a peer that goes away is an error value (EPIPE), not a kill
+  auto address = parse_or_report(o.address);
+  if (!address) return 1;
+  std::vector<Input> inputs = open_inputs(o.files, diag);
+  if (inputs.empty() && !o.recv_back) return 1;
+
+  conduit::net::SocketResult conn = conduit::net::connect_to(*address, timeout_ms(o));
+  if (!conn.ok()) {
+    std::string what = conn.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
+    diag.error(what + ": " + conn.reason);
+    return 1;
+  }
+  int sock = conn.fd.get();
+  if (o.verbose) log_line(std::string(kProg) + ": connected to " + conduit::net::peer_name(sock));
+  conduit::FdInfo sock_info;
+  conduit::classify(sock, sock_info);
+
+  std::optional<std::uint64_t> total = 0;
+  for (const Input& in : inputs) {
+    if (in.info.kind == conduit::FdKind::Regular && total) *total += static_cast<std::uint64_t>(in.info.size);
+    else total.reset();
+  }
+  std::optional<conduit::Progress> progress;
+  if (o.common.progress) progress.emplace(std::string(kProg), total);
+
+  BackChannel back;
+  std::thread back_thread;
+  if (o.recv_back) {
+    back_thread = std::thread([&] { back.run(pump_options(o), sock, sock_info); });
+  }
+
+  conduit::Stats stats;
+  conduit::Pump pump(pump_options(o), &stats, progress ? &*progress : nullptr);
+  std::uint64_t sent = 0;
+  bool broken = false;
+  for (const Input& in : inputs) {
+    conduit::PumpResult r = pump.run(in.fd, in.info, sock, sock_info);
+    sent += r.bytes;
+    if (r.ok()) continue;
+    if (r.side == conduit::PumpResult::Side::Output) {
+      diag.error(o.address + ": " + connection_error(r.error) + " after " + std::to_string(sent) +
+                 " bytes sent");
+      broken = true;
+      break;
+    }
+    diag.error(conduit::quote_name(in.name), r.error);
+  }
+  if (progress) progress->finish();
+  // Half-close: the peer reads end of file, and may still answer (--recv).
+  if (!broken && ::shutdown(sock, SHUT_WR) < 0 && errno != ENOTCONN)
+    diag.error(o.address + ": " + connection_error(errno));
+  if (back_thread.joinable()) {
+    if (broken) ::shutdown(sock, SHUT_RDWR);  // nothing more will come: end the reader
+    back_thread.join();
+    stats.merge(back.stats);
+    if (!back.result.ok() && !broken) {
+      if (back.result.side == conduit::PumpResult::Side::Input)
+        diag.error(o.address + ": " + connection_error(back.result.error) + " after " +
+                   std::to_string(back.result.bytes) + " bytes received");
+      else
+        diag.error("standard output", back.result.error);
+    }
+  }
+  if (!o.recv_back && !broken) settle_before_close(sock);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report_stats(o, stats, seconds);
+  return diag.exit_status();
+}
+
+}  // namespace splice_net

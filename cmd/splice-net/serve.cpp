@@ -1,0 +1,299 @@
+// serve: a single-threaded epoll server that gives every client the file (optionally after a
+// header, or over HTTP/1.1). The per-client work is in serve_client.cpp; this file owns the
+// listener, the signals, the limits and the clock:
+//  - at most --max-clients at once: beyond that the listener is not polled and new clients
+//    wait in the kernel's listen queue;
+//  - EMFILE/ENFILE on accept: the listener is paused for a short while (logged once per
+//    episode), never spun on, and the waiting clients are taken when descriptors come free;
+//  - every client that makes no progress for --timeout seconds is closed; lingering closes are
+//    bounded;
+//  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop what is in flight
+//    (--stop); a second signal drops it.
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/event_loop.hpp"
+#include "conduit/net/signals.hpp"
+#include "conduit/net/socket.hpp"
+#include "serve_client.hpp"
+
+namespace splice_net {
+
+namespace {
+
+constexpr auto kBackoff = std::chrono::milliseconds(100);
+constexpr auto kSweepEvery = std::chrono::milliseconds(200);
+
+class Server {
+ public:
+  Server(const Options& o, ServeContext& ctx, conduit::Diag& diag, const conduit::net::Address& address)
+      : o_(o), ctx_(ctx), diag_(diag), address_(address),
+        idle_(std::chrono::milliseconds(timeout_ms(o, 60))) {}
+
+  int run(conduit::Fd listener, conduit::Fd signals);
+
+ private:
+  void on_listener(Clock::time_point now);
+  void on_signal();
+  void on_client(int fd);
+  void close_client(int fd, const char* why = nullptr);
+  void sweep(Clock::time_point now);
+  void update_listener(Clock::time_point now);
+  void stop_listening();
+  void drop_all(const char* why);
+
+  const Options& o_;
+  ServeContext& ctx_;
+  conduit::Diag& diag_;
+  const conduit::net::Address& address_;
+  std::chrono::milliseconds idle_;
+  conduit::net::EventLoop loop_;
+  conduit::Fd listener_;
+  conduit::Fd signals_;
+  bool listening_ = false;
+  bool in_backoff_ = false;
+  Clock::time_point paused_until_{};
+  std::unordered_map<int, std::unique_ptr<Client>> clients_;
+  std::vector<int> doomed_;
+};
+
+int Server::run(conduit::Fd listener, conduit::Fd signals) {
+  listener_ = std::move(listener);
+  signals_ = std::move(signals);
+  if (int rc = loop_.open(); rc < 0) {
+    diag_.error("epoll", -rc);
+    return 1;
+  }
+  loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_listener(Clock::now()); });
+  listening_ = true;
+  loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  Clock::time_point last_sweep = Clock::now();
+  for (;;) {
+    if (ctx_.stopping && clients_.empty()) break;
+    Clock::time_point now = Clock::now();
+    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kSweepEvery).count();
+    if (!listening_ && listener_ && paused_until_ > now) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now).count() + 1;
+      timeout = std::min<long>(timeout, left);
+    }
+    int rc = loop_.run_once(static_cast<int>(timeout));
+    if (rc < 0) {
+      diag_.error("epoll_wait", -rc);
+      break;
+    }
+    now = Clock::now();
+    if (now - last_sweep >= kSweepEvery) {
+      sweep(now);
+      last_sweep = now;
+    }
+    update_listener(now);
+  }
+  return 0;
+}
+
+void Server::on_listener(Clock::time_point now) {
+  for (int i = 0; i < 64 && clients_.size() < o_.max_clients; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EINTR) break;
+      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
+      // Out of descriptors or memory: retrying at once would spin. Pause the listener; the
+      // clients wait in the listen queue until a connection closes or the pause ends.
+      paused_until_ = now + kBackoff;
+      if (!in_backoff_)
+        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
+                 std::to_string(clients_.size()) + " clients open); pausing new connections");
+      in_backoff_ = true;
+      break;
+    }
+    in_backoff_ = false;
+    std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len);
+    auto client = std::make_unique<Client>(conduit::Fd(fd), std::move(peer), ctx_, now);
+    if (int rc = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                           [this, fd](std::uint32_t) { on_client(fd); });
+        rc < 0) {
+      diag_.warn("epoll_ctl: " + std::string(strerror(-rc)));
+      continue;  // the client is closed as it goes out of scope
+    }
+    clients_.emplace(fd, std::move(client));
+  }
+  update_listener(now);
+}
+
+void Server::on_client(int fd) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  switch (it->second->advance(Clock::now())) {
+    case Client::Step::Wait: break;  // edge-triggered: epoll reports the next change
+    case Client::Step::Again: loop_.wake(fd, EPOLLOUT); break;
+    case Client::Step::Close:
+    case Client::Step::Continue: close_client(fd); break;
+  }
+}
+
+void Server::close_client(int fd, const char* why) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  Client& c = *it->second;
+  if (why) c.set_ending(why);
+  loop_.remove(fd);
+  if (!o_.quiet || c.noteworthy()) log_line(c.summary(Clock::now()));
+  clients_.erase(it);
+}
+
+void Server::sweep(Clock::time_point now) {
+  doomed_.clear();
+  for (auto& [fd, c] : clients_) {
+    if (c->state() == Client::State::Linger && now >= c->linger_deadline()) doomed_.push_back(fd);
+    else if (now - c->last_active() >= idle_) doomed_.push_back(fd);
+    else if (ctx_.stopping && c->idle_between_requests()) doomed_.push_back(fd);
+  }
+  for (int fd : doomed_) {
+    Client& c = *clients_[fd];
+    if (c.state() == Client::State::Linger) close_client(fd, "done");
+    else if (ctx_.stopping && c.idle_between_requests()) close_client(fd, "server stopping");
+    else close_client(fd, ("idle for " + seconds_text(static_cast<double>(idle_.count()) / 1000) + " s").c_str());
+  }
+}
+
+void Server::update_listener(Clock::time_point now) {
+  if (!listener_) return;
+  bool want = clients_.size() < o_.max_clients && now >= paused_until_;
+  if (want == listening_) return;
+  loop_.modify(listener_.get(), want ? std::uint32_t{EPOLLIN} : 0u);
+  listening_ = want;
+}
+
+void Server::stop_listening() {
+  if (!listener_) return;
+  loop_.remove(listener_.get());
+  listener_.reset();
+  listening_ = false;
+  conduit::net::unlink_unix(address_);
+}
+
+void Server::drop_all(const char* why) {
+  std::vector<int> fds;
+  for (auto& [fd, c] : clients_) fds.push_back(fd);
+  for (int fd : fds) close_client(fd, why);
+}
+
+void Server::on_signal() {
+  for (;;) {
+    int sig = conduit::net::read_signal(signals_.get());
+    if (sig <= 0) return;
+    std::string name = std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    if (!ctx_.stopping) {
+      ctx_.stopping = true;
+      stop_listening();
+      bool drop = o_.stop == StopMode::Drop;
+      log_line(std::string(kProg) + ": " + name + ": stopping; " + (drop ? "dropping " : "finishing ") +
+               std::to_string(clients_.size()) + " connections");
+      if (drop) drop_all("dropped: server stopping");
+      sweep(Clock::now());  // idle keep-alive connections close at once
+    } else {
+      log_line(std::string(kProg) + ": " + name + ": dropping " + std::to_string(clients_.size()) +
+               " connections");
+      drop_all("dropped: server stopping");
+    }
+  }
+}
+
+// Reads a --header-file whole (headers are small; a limit keeps a mistake from eating memory).
+bool read_header_file(const std::string& name, std::string& out, conduit::Diag& diag) {
+  conduit::Fd fd(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    diag.error(conduit::quote_name(name), errno);
+    return false;
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      diag.error(conduit::quote_name(name), errno);
+      return false;
+    }
+    if (n == 0) return true;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > (64u << 20)) {
+      diag.error(conduit::quote_name(name) + ": header file too large (over 64 MiB)");
+      return false;
+    }
+  }
+}
+
+}  // namespace
+
+int run_serve(const Options& o) {
+  auto start = Clock::now();
+  conduit::Diag diag{std::string(kProg)};
+  ::signal(SIGPIPE, SIG_IGN);  // sendfile to a closed socket: EPIPE, not death
+  auto address = parse_or_report(o.address);
+  if (!address) return 1;
+
+  ServeContext ctx;
+  const std::string& file_name = o.files.front();
+  ctx.file_name = conduit::quote_name(file_name);
+  conduit::Fd file(::open(file_name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) {
+    diag.error(ctx.file_name, errno);
+    return 1;
+  }
+  conduit::FdInfo info;
+  if (int rc = conduit::classify(file.get(), info); rc < 0) {
+    diag.error(ctx.file_name, -rc);
+    return 1;
+  }
+  if (info.kind != conduit::FdKind::Regular) {
+    diag.error(ctx.file_name + ": not a regular file (serve needs a file it can send from any offset)");
+    return 1;
+  }
+  ctx.file = file.get();
+  ctx.http = o.http;
+  ctx.content_type = o.content_type;
+  ctx.zero_copy = !o.common.no_splice;
+  if (o.header) ctx.header = *o.header;
+  if (o.header_file && !read_header_file(*o.header_file, ctx.header, diag)) return 1;
+  std::optional<conduit::Progress> progress;
+  if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
+  ctx.progress = progress ? &*progress : nullptr;
+
+  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {SOMAXCONN, true});
+  if (!listener.ok()) {
+    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
+    diag.error(what + ": " + listener.reason);
+    return 1;
+  }
+  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  if (!signals) {
+    diag.error("signalfd", errno);
+    return 1;
+  }
+  if (!o.quiet)
+    log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) +
+             (o.http ? " (HTTP)" : ""));
+
+  Server server(o, ctx, diag, *address);
+  server.run(std::move(listener.fd), std::move(signals));
+  if (progress) progress->finish();
+  if (ctx.file_changed) diag.error(ctx.file_name + ": changed size while being served");
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report_stats(o, ctx.stats, seconds);
+  return diag.exit_status();
+}
+
+}  // namespace splice_net

@@ -1,0 +1,291 @@
+// serve_client: the per-connection state machine of `splice-net serve` (see the header).
+#include "serve_client.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <span>
+
+#include "commands.hpp"
+#include "conduit/net/http.hpp"
+#include "conduit/sys.hpp"
+
+namespace splice_net {
+
+namespace http = conduit::net::http;
+
+namespace {
+
+// Bytes one client may move per turn before the others get theirs.
+constexpr std::uint64_t kTurnBudget = 4u << 20;
+constexpr std::size_t kMaxRequestHead = 16 * 1024;
+
+std::uint64_t file_size(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+bool unsupported(ssize_t rc) {
+  return rc == -EINVAL || rc == -ENOSYS || rc == -EOPNOTSUPP || rc == -ESPIPE;
+}
+
+}  // namespace
+
+Client::Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
+    : fd_(std::move(fd)), peer_(std::move(peer)), ctx_(context),
+      state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
+  if (!ctx_.http) {
+    head_ = ctx_.header;
+    body_size_ = file_size(ctx_.file);
+    begin_body(0, body_size_, true);
+    file_response_ = true;
+    requests_ = 1;
+  }
+}
+
+void Client::begin_body(std::uint64_t first, std::uint64_t length, bool send_body) {
+  head_sent_ = 0;
+  body_offset_ = first;
+  body_end_ = send_body ? first + length : first;
+}
+
+Client::Step Client::advance(Clock::time_point now) {
+  std::uint64_t budget = kTurnBudget;
+  for (;;) {
+    Step step = Step::Close;
+    switch (state_) {
+      case State::ReadRequest: step = read_request(now); break;
+      case State::SendHead: step = send_head(now); break;
+      case State::SendBody: step = send_body(now, budget); break;
+      case State::Linger: step = linger(now); break;
+    }
+    if (step != Step::Continue) return step;
+  }
+}
+
+Client::Step Client::fail(int err) {
+  if (ending_.empty()) ending_ = connection_error(err);
+  return Step::Close;
+}
+
+void Client::respond_error(int status) {
+  http::ResponseHead h;
+  h.status = status;
+  h.keep_alive = false;
+  h.allow_header = status == 405;
+  head_ = http::format_response_head(h);
+  keep_alive_ = false;
+  file_response_ = false;
+  in_.clear();
+  begin_body(0, 0, false);
+  last_request_ = "malformed request, " + std::to_string(status);
+  state_ = State::SendHead;
+}
+
+Client::Step Client::read_request(Clock::time_point now) {
+  for (;;) {
+    http::ParseResult r = http::parse_request(in_, kMaxRequestHead);
+    switch (r.status) {
+      case http::ParseStatus::Bad: respond_error(400); return Step::Continue;
+      case http::ParseStatus::TooLarge: respond_error(431); return Step::Continue;
+      case http::ParseStatus::BadVersion: respond_error(505); return Step::Continue;
+      case http::ParseStatus::Ok: {
+        ++requests_;
+        const http::Request& req = r.request;
+        std::string method(req.method);
+        std::string target(req.target.substr(0, 80));
+        std::optional<std::string> range;
+        if (req.range) range = std::string(*req.range);
+        bool keep = req.keep_alive && !req.has_body;
+        in_.erase(0, r.consumed);  // `req` points into in_: everything needed was copied
+        if (method != "GET" && method != "HEAD") {
+          respond_error(405);
+          last_request_ = method + " " + target + " 405";
+          return Step::Continue;
+        }
+        std::uint64_t size = file_size(ctx_.file);
+        http::RangeDecision d = http::decide_range(range, size);
+        http::ResponseHead h;
+        h.content_type = ctx_.content_type;
+        h.keep_alive = keep && !ctx_.stopping;
+        switch (d.kind) {
+          case http::RangeDecision::Kind::Full:
+            h.status = 200;
+            h.content_length = size;
+            break;
+          case http::RangeDecision::Kind::Partial:
+            h.status = 206;
+            h.content_length = d.length;
+            h.content_range = "bytes " + std::to_string(d.first) + "-" +
+                              std::to_string(d.first + d.length - 1) + "/" + std::to_string(size);
+            break;
+          case http::RangeDecision::Kind::Unsatisfiable:
+            h.status = 416;
+            h.content_range = "bytes */" + std::to_string(size);
+            h.content_type = {};
+            break;
+        }
+        head_ = http::format_response_head(h);
+        keep_alive_ = h.keep_alive;
+        body_size_ = size;
+        file_response_ = h.status != 416;
+        begin_body(d.kind == http::RangeDecision::Kind::Partial ? d.first : 0, h.content_length,
+                   method == "GET" && h.status != 416);
+        last_request_ = method + " " + target + " " + std::to_string(h.status);
+        state_ = State::SendHead;
+        return Step::Continue;
+      }
+      case http::ParseStatus::Incomplete:
+        break;
+    }
+    if (ctx_.stopping && in_.empty()) {
+      ending_ = "server stopping";
+      return Step::Close;
+    }
+    char* buf = ctx_.scratch.data();
+    ssize_t n = ::recv(fd_.get(), buf, std::min<std::size_t>(ctx_.scratch.size(), 4096), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return errno == EAGAIN ? Step::Wait : Step::Continue;
+    if (n < 0) return fail(errno);
+    if (n == 0) {
+      bool blank = in_.find_first_not_of("\r\n") == std::string::npos;
+      ending_ = blank ? "closed by peer" : "closed by peer in the middle of a request";
+      return Step::Close;
+    }
+    in_.append(buf, static_cast<std::size_t>(n));
+    last_active_ = now;
+  }
+}
+
+Client::Step Client::send_head(Clock::time_point now) {
+  while (head_sent_ < head_.size()) {
+    int flags = MSG_NOSIGNAL | (body_offset_ < body_end_ ? MSG_MORE : 0);
+    ctx_.stats.count(conduit::Call::Write);
+    ssize_t n = ::send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return Step::Wait;
+    if (n < 0) return fail(errno);
+    auto moved = static_cast<std::uint64_t>(n);
+    head_sent_ += static_cast<std::size_t>(n);
+    sent_ += moved;
+    ctx_.stats.add(conduit::Path::ReadWrite, moved);
+    if (ctx_.progress) ctx_.progress->advance(moved);
+    last_active_ = now;
+  }
+  state_ = State::SendBody;
+  return Step::Continue;
+}
+
+Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
+  while (body_offset_ < body_end_) {
+    if (budget == 0) return Step::Again;
+    std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>({body_end_ - body_offset_, budget, conduit::sys::kMaxRwCount}));
+    ssize_t n;
+    conduit::Path path;
+    if (ctx_.zero_copy) {
+      path = conduit::Path::Sendfile;
+      auto offset = static_cast<off_t>(body_offset_);
+      ctx_.stats.count(conduit::Call::Sendfile);
+      n = conduit::sys::sendfile(fd_.get(), ctx_.file, &offset, want);
+      if (n == -EAGAIN) return Step::Wait;
+      if (n < 0 && !ctx_.sendfile_proven && unsupported(n)) {
+        // First-call rule: sendfile does not work here at all; every client goes by pread/send.
+        ctx_.zero_copy = false;
+        ctx_.stats.fallbacks++;
+        continue;
+      }
+      if (n < 0) return fail(static_cast<int>(-n));
+      if (n > 0) ctx_.sendfile_proven = true;
+    } else {
+      path = conduit::Path::ReadWrite;
+      std::size_t chunk = std::min(want, ctx_.scratch.size());
+      ctx_.stats.count(conduit::Call::Read);
+      ssize_t got = conduit::sys::pread(
+          ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
+          static_cast<off_t>(body_offset_));
+      if (got < 0) {
+        ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-got));
+        return Step::Close;
+      }
+      n = got;
+      if (got > 0) {
+        ctx_.stats.count(conduit::Call::Write);
+        n = ::send(fd_.get(), ctx_.scratch.data(), static_cast<std::size_t>(got),
+                   MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EAGAIN) return Step::Wait;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(errno);
+      }
+    }
+    if (n == 0) {
+      ctx_.file_changed = true;
+      ending_ = ctx_.file_name + " shrank while being sent (" + std::to_string(body_offset_) +
+                " of " + std::to_string(body_size_) + " bytes)";
+      return Step::Close;
+    }
+    auto moved = static_cast<std::uint64_t>(n);
+    body_offset_ += moved;
+    sent_ += moved;
+    budget -= std::min(budget, moved);
+    ctx_.stats.add(path, moved);
+    if (ctx_.progress) ctx_.progress->advance(moved);
+    last_active_ = now;
+  }
+  return finish_response(now);
+}
+
+Client::Step Client::finish_response(Clock::time_point now) {
+  if (file_response_) {
+    std::uint64_t size = file_size(ctx_.file);
+    if (size != body_size_) {
+      ctx_.file_changed = true;
+      keep_alive_ = false;
+      note_ = ctx_.file_name + " changed size while being sent (" + std::to_string(body_size_) +
+              " -> " + std::to_string(size) + " bytes)";
+    }
+  }
+  head_.clear();
+  head_sent_ = 0;
+  if (ctx_.http && keep_alive_ && !ctx_.stopping) {
+    state_ = State::ReadRequest;
+    return Step::Continue;
+  }
+  ::shutdown(fd_.get(), SHUT_WR);
+  state_ = State::Linger;
+  linger_deadline_ = now + ctx_.linger_limit;
+  return Step::Continue;
+}
+
+Client::Step Client::linger(Clock::time_point) {
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), ctx_.scratch.data(), ctx_.scratch.size(), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return Step::Wait;
+    if (ending_.empty()) ending_ = "done";
+    return Step::Close;
+  }
+}
+
+std::string Client::summary(Clock::time_point now) const {
+  double seconds = std::chrono::duration<double>(now - started_).count();
+  char time[32];
+  std::snprintf(time, sizeof time, "%.3f", seconds);
+  std::string line = std::string(kProg) + ": " + peer_ + ": ";
+  if (ctx_.http) {
+    line += std::to_string(requests_) + (requests_ == 1 ? " request" : " requests");
+    if (!last_request_.empty()) line += " (last: " + last_request_ + ")";
+    line += ", ";
+  }
+  line += "sent " + std::to_string(sent_) + " bytes in " + time + " s: ";
+  line += ending_.empty() ? "closed" : ending_;
+  if (!note_.empty()) line += "; " + note_;
+  return line;
+}
+
+}  // namespace splice_net

@@ -1,0 +1,99 @@
+// serve_client: one client of `splice-net serve`, as a non-blocking state machine.
+//
+//   ReadRequest (--http only) -> SendHead -> SendBody -> (keep-alive: ReadRequest)
+//                                                     -> Linger -> closed
+// The head goes out by send(MSG_MORE) so it shares a segment with the first file bytes; the
+// body by sendfile(2) from the file at this client's own offset (pread + send when sendfile is
+// refused or --no-splice). Each call to advance() works until the socket would block, the
+// connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
+// Linger: after our last byte we shut down writing and read until the peer closes, because
+// closing with unread input would send a reset that can destroy the tail of the file in flight.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conduit/fd.hpp"
+#include "conduit/progress.hpp"
+#include "conduit/stats.hpp"
+
+namespace splice_net {
+
+using Clock = std::chrono::steady_clock;
+
+// What every client shares: the file, the header, the settings, the counters.
+struct ServeContext {
+  int file = -1;
+  std::string file_name;            // quoted, for messages
+  std::string header;               // plain mode: sent before the file
+  bool http = false;
+  std::string content_type;
+  bool zero_copy = true;            // false: pread + send (--no-splice, or sendfile refused)
+  bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
+  bool stopping = false;            // SIGTERM seen: finish the current response, then close
+  std::chrono::milliseconds linger_limit{2000};
+  conduit::Stats stats;
+  conduit::Progress* progress = nullptr;
+  std::vector<char> scratch = std::vector<char>(128 * 1024);
+  bool file_changed = false;        // a file that changed size while served was seen
+};
+
+class Client {
+ public:
+  // Wait: for the socket (epoll says when); Again: turn over, call again soon; Close: done.
+  // Continue is internal (the state changed: go on).
+  enum class Step { Wait, Again, Close, Continue };
+  enum class State { ReadRequest, SendHead, SendBody, Linger };
+
+  Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::time_point now);
+
+  // Moves the connection on; on Close, ending() says why.
+  Step advance(Clock::time_point now);
+
+  int fd() const noexcept { return fd_.get(); }
+  State state() const noexcept { return state_; }
+  // Between requests with nothing buffered: a stopping server may close it at once.
+  bool idle_between_requests() const noexcept { return state_ == State::ReadRequest && in_.empty(); }
+  Clock::time_point last_active() const noexcept { return last_active_; }
+  Clock::time_point linger_deadline() const noexcept { return linger_deadline_; }
+  void set_ending(std::string why) { ending_ = std::move(why); }
+  bool noteworthy() const noexcept { return !note_.empty() || ending_.find(" shrank ") != std::string::npos; }
+  // The one log line for this connection: peer, requests, bytes, time, how it ended.
+  std::string summary(Clock::time_point now) const;
+
+ private:
+  Step start_response(Clock::time_point now);
+  Step read_request(Clock::time_point now);
+  Step send_head(Clock::time_point now);
+  Step send_body(Clock::time_point now, std::uint64_t& budget);
+  Step finish_response(Clock::time_point now);
+  Step linger(Clock::time_point now);
+  Step fail(int err);
+  void respond_error(int status);
+  void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
+
+  conduit::Fd fd_;
+  std::string peer_;
+  ServeContext& ctx_;
+  State state_;
+  std::string in_;                 // request bytes not yet consumed (--http)
+  std::string head_;               // this response's head
+  std::size_t head_sent_ = 0;
+  std::uint64_t body_offset_ = 0;  // next file byte to send
+  std::uint64_t body_end_ = 0;     // one past the last file byte of this response
+  std::uint64_t body_size_ = 0;    // the file size this response promised
+  bool keep_alive_ = false;
+  bool file_response_ = false;     // this response sends the file: check its size at the end
+  std::uint64_t sent_ = 0;         // bytes sent on this connection, heads included
+  unsigned requests_ = 0;
+  std::string last_request_;       // "GET /x 206"
+  std::string ending_;
+  std::string note_;               // a warning for the log line (file changed size)
+  Clock::time_point started_;
+  Clock::time_point last_active_;
+  Clock::time_point linger_deadline_{};
+};
+
+}  // namespace splice_net

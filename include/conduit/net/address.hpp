@@ -1,0 +1,53 @@
+// net/address: what users type to name a socket, parsed once for every splice-net subcommand.
+//
+//   host:port      a name or IPv4 address (names go through getaddrinfo)
+//   [v6addr]:port  an IPv6 address, bracketed as in URLs
+//   :port, port    no host: a listener binds every interface (dual-stack "::", or 0.0.0.0 on a
+//                  machine without IPv6); a client connects to this machine (loopback)
+//   unix:/path     a Unix stream socket; unix:@name is Linux's abstract namespace
+// Parsing is pure (no lookups) so the messages for typos come before any I/O.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conduit::net {
+
+struct Address {
+  enum class Kind : unsigned char { Inet, Unix };
+  Kind kind = Kind::Inet;
+  std::string host;  // Inet: empty = wildcard (listen) or loopback (connect); no brackets
+  std::string port;  // Inet: a number (0-65535) or a service name
+  std::string path;  // Unix: a path, or "@name" for the abstract namespace
+
+  bool is_unix() const noexcept { return kind == Kind::Unix; }
+  bool abstract() const noexcept { return is_unix() && path.starts_with('@'); }
+  // As the user would write it: "127.0.0.1:80", "[::1]:80", ":80", "unix:/run/s".
+  std::string text() const;
+};
+
+// Parses `text`; on failure returns nullopt and sets `error` to a message naming the problem
+// ("missing port in 'host'", "IPv6 addresses need brackets: '[::1]:PORT'" ...).
+std::optional<Address> parse_address(std::string_view text, std::string& error);
+
+// One resolved socket address.
+struct Endpoint {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family = AF_UNSPEC;
+  const sockaddr* addr() const noexcept { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// Resolves `address` into the endpoints to try in order. `passive`: for bind() (an empty host is
+// the wildcard, "::" first then "0.0.0.0"); otherwise for connect() (an empty host is loopback).
+// Returns 0, or an error with `error` set ("Name or service not known" ...).
+int resolve(const Address& address, bool passive, std::vector<Endpoint>& out, std::string& error);
+
+// "127.0.0.1:80", "[::1]:80", "unix:/path", "unix:@name", "unix:(unnamed)".
+std::string format_endpoint(const sockaddr* addr, socklen_t length);
+
+}  // namespace conduit::net

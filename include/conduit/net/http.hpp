@@ -1,0 +1,71 @@
+// net/http: the small part of HTTP/1.1 a single-file server needs, as pure functions: parse a
+// request head, decide a Range header against the file size, format a response head.
+//
+// Deliberately narrow (RFC 9110/9112): GET and HEAD, one byte range (a multi-range request gets
+// the whole file with 200, which the RFC allows), keep-alive by version and Connection tokens.
+// No allocation-heavy parsing: the request refers into the caller's buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace conduit::net::http {
+
+struct Request {
+  std::string_view method;
+  std::string_view target;
+  int minor_version = 1;                 // HTTP/1.<minor>
+  std::optional<std::string_view> range;  // the Range header's value
+  bool keep_alive = true;                 // HTTP/1.1 unless "close"; 1.0 only with "keep-alive"
+  bool has_body = false;                  // Content-Length > 0 or Transfer-Encoding present
+};
+
+enum class ParseStatus : unsigned char {
+  Incomplete,     // no blank line yet: read more
+  Ok,
+  Bad,            // 400
+  TooLarge,       // head longer than the limit: 431
+  BadVersion,     // not HTTP/1.x: 505
+};
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::Incomplete;
+  Request request;
+  std::size_t consumed = 0;  // bytes of the head, the blank line included (when Ok)
+};
+
+// Parses one request head at the start of `buffer`. Lines may end in CRLF or a bare LF.
+ParseResult parse_request(std::string_view buffer, std::size_t max_head = 16 * 1024);
+
+// What to send for a Range header and a file of `size` bytes.
+struct RangeDecision {
+  enum class Kind : unsigned char { Full, Partial, Unsatisfiable };
+  Kind kind = Kind::Full;
+  std::uint64_t first = 0;   // Partial: first byte
+  std::uint64_t length = 0;  // Full/Partial: bytes to send
+};
+
+// No header, a syntax we do not take (other units, several ranges, junk): the Full file (the RFC
+// lets a server ignore Range). A first byte past the end: Unsatisfiable (416).
+RangeDecision decide_range(std::optional<std::string_view> header, std::uint64_t size);
+
+std::string_view reason_phrase(int status);
+
+struct ResponseHead {
+  int status = 200;
+  std::uint64_t content_length = 0;
+  std::string_view content_type;                // omitted when empty
+  std::optional<std::string> content_range;     // "bytes 0-99/1000" or "bytes */1000"
+  bool keep_alive = true;                       // false: "Connection: close"
+  bool allow_header = false;                    // 405: "Allow: GET, HEAD"
+};
+
+std::string format_response_head(const ResponseHead& head);
+
+// Case-insensitive ASCII comparison, as header names and tokens need.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace conduit::net::http

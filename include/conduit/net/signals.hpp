@@ -1,0 +1,21 @@
+// net/signals: termination signals as a readable fd, so a server's event loop sees SIGTERM and
+// SIGINT as ordinary events (no handler, no global flag, no EINTR races).
+#pragma once
+
+#include <initializer_list>
+
+#include "conduit/fd.hpp"
+
+namespace conduit::net {
+
+// Blocks `signals` in this thread (and threads it starts later) and returns a non-blocking
+// signalfd for them, or an invalid Fd with errno set.
+Fd block_signals(std::initializer_list<int> signals);
+
+// Reads one pending signal from a signalfd: its number, 0 when none is pending, or -errno.
+int read_signal(int fd);
+
+// Unblocks `signals` again (pending ones are delivered at once, with their default action).
+void unblock_signals(std::initializer_list<int> signals);
+
+}  // namespace conduit::net

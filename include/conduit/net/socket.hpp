@@ -1,0 +1,42 @@
+// net/socket: connect and listen for the ADDRESS forms of net/address, with the messages users
+// need ("Connection refused", "Address already in use", "connection timed out after 5 s").
+//
+// Both return an owning Fd (close-on-exec) or an error value; neither prints nor exits.
+#pragma once
+
+#include <string>
+
+#include "conduit/fd.hpp"
+#include "conduit/net/address.hpp"
+
+namespace conduit::net {
+
+struct SocketResult {
+  Fd fd;
+  int error = 0;       // positive errno, or -1 for a name lookup failure
+  std::string reason;  // "Connection refused", "Name or service not known" ...
+  bool ok() const noexcept { return fd.valid(); }
+};
+
+// Connects to the first endpoint of `address` that answers, trying each in turn. `timeout_ms` < 0
+// leaves the kernel's own (long) connect timeout. The socket comes back blocking.
+SocketResult connect_to(const Address& address, int timeout_ms = -1);
+
+struct ListenOptions {
+  int backlog = 128;
+  bool nonblocking = false;  // for an epoll server
+};
+
+// Binds and listens with SO_REUSEADDR. With no host, one IPv6 socket with IPV6_V6ONLY off takes
+// both families on every interface; 0.0.0.0 when IPv6 is unavailable. A Unix path left behind by
+// a dead listener (connect refused) is replaced; a live one is "Address already in use".
+SocketResult listen_on(const Address& address, const ListenOptions& options = {});
+
+// The local and remote names of a connected or listening socket, as format_endpoint() prints them.
+std::string local_name(int fd);
+std::string peer_name(int fd);
+
+// Removes the filesystem name of a Unix listener (no-op for TCP and abstract names).
+void unlink_unix(const Address& address);
+
+}  // namespace conduit::net
