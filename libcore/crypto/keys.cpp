@@ -134,7 +134,7 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    ::tcsetattr(tty, TCSAFLUSH, &quiet);
+    ::tcsetattr(tty, TCSANOW, &quiet);  // not TCSAFLUSH: keep typed-ahead input
   }
   line = Secret(kMaxPassphrase + 2);
   int rc = 0;
@@ -153,7 +153,7 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
     }
     c = 0;
   }
-  if (restore) ::tcsetattr(tty, TCSAFLUSH, &old);
+  if (restore) ::tcsetattr(tty, TCSANOW, &old);
   if (got > 0 && line.data()[got - 1] == '\r') line.resize(got - 1);
   return rc;
 }

@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# hw-encrypt: round trips, every kind of damage refused with its own message, raw mode against
+# openssl enc, keys, terminals, and the man page and completions.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+HEADER=76       # header size with a key
+SEALED=65552    # 64 KiB chunk + 16-byte tag
+
+setup() {
+  B="$CONDUIT_BIN/hw-encrypt"
+  cd "$BATS_TEST_TMPDIR"
+  "$B" keygen -o key
+}
+
+# mk FILE SIZE: SIZE random bytes
+mk() { head -c "$2" /dev/urandom > "$1"; }
+
+# flip FILE OFFSET: xor the byte at OFFSET with 0x01
+flip() {
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# size FILE
+size() { stat -c %s "$1"; }
+
+# no_leftovers DIR: no OUT temporary files remain
+no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
+
+@test "--help, --version and usage errors" {
+  run "$B" --help
+  assert_success
+  assert_output --partial 'Usage: hw-encrypt [-e|-d]'
+  run "$B" --version
+  assert_success
+  assert_line --index 0 --regexp '^hw-encrypt \(conduit\) [0-9]+\.[0-9]+'
+  run "$B" --bogus
+  assert_failure 1
+  assert_output --partial "unrecognized option '--bogus'"
+  run "$B" -k key --passphrase-file key in
+  assert_failure 1
+  run "$B" --iv 00 in
+  assert_failure 1
+  assert_output --partial 'need --raw'
+  run "$B" --threads 0 -k key
+  assert_failure 1
+}
+
+@test "round trips at chunk-boundary sizes, 1 and 2 threads, crossed" {
+  for n in 0 1 65535 65536 65537 196608 10485761; do
+    mk "p$n" "$n"
+    for te in 1 2; do
+      "$B" -k key -t "$te" "p$n" "c$n.$te"
+      chunks=$(( n == 0 ? 1 : (n + 65535) / 65536 ))
+      [ "$(size "c$n.$te")" -eq $(( HEADER + n + 16 * chunks )) ]
+      for td in 1 2; do
+        "$B" -d -k key -t "$td" "c$n.$te" "o$n" || fail "decrypt size $n enc $te dec $td"
+        cmp "p$n" "o$n" || fail "size $n enc $te dec $td differs"
+      done
+    done
+    # Through pipes as well: stdin to stdout both ways.
+    cat "p$n" | "$B" -k key -t 2 | "$B" -d -k key -t 1 | cmp - "p$n"
+  done
+  no_leftovers
+}
+
+@test "the same input never encrypts to the same stream" {
+  mk p 1000
+  "$B" -k key p c1
+  "$B" -k key p c2
+  ! cmp -s c1 c2
+}
+
+@test "keys and passphrases from descriptors and files" {
+  mk p 5000
+  "$B" --key-fd 3 p c 3< key
+  "$B" -d -k key c | cmp - p
+  od -An -tx1 key | tr -d ' \n' > key.hex
+  echo >> key.hex
+  "$B" -d -k key.hex c | cmp - p
+  printf 'correct horse\n' > pw
+  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  [ "$(size cp)" -eq $(( 79 + 5000 + 16 )) ]
+  printf 'correct horse\n' | "$B" -d --passphrase-fd 0 cp out
+  cmp out p
+  run "$B" -d -k key cp
+  assert_failure 2
+  assert_output --partial 'encrypted with a passphrase, not a key'
+  run "$B" -d cp /dev/null < /dev/null
+  assert_failure 1
+}
+
+@test "wrong key and wrong passphrase fail with their message and leave no OUT" {
+  mk p 70000
+  "$B" -k key p c
+  "$B" keygen -o other
+  run "$B" -d -k other c out
+  assert_failure 2
+  assert_output 'hw-encrypt: c: wrong key (or the header was modified)'
+  assert_file_not_exist out
+  printf 'right\n' > pw
+  printf 'wrong\n' > pw2
+  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  run "$B" -d --passphrase-file pw2 cp out
+  assert_failure 2
+  assert_output 'hw-encrypt: cp: wrong passphrase (or the header was modified)'
+  assert_file_not_exist out
+  no_leftovers
+}
+
+@test "every flipped byte of a small stream is refused, nothing written" {
+  mk p 20
+  "$B" -k key p c
+  total=$(size c)
+  [ "$total" -eq $(( HEADER + 20 + 16 )) ]
+  for ((i = 0; i < total; i++)); do
+    cp c t
+    flip t "$i"
+    run "$B" -d -k key t out
+    [ "$status" -eq 2 ] || fail "byte $i: status $status: $output"
+    [ -n "$output" ] || fail "byte $i: no message"
+    [ ! -e out ] || fail "byte $i: OUT left behind"
+  done
+  no_leftovers
+  # The message says what kind of damage: magic, version, header MAC, chunk.
+  cp c t; flip t 0
+  run "$B" -d -k key t; assert_output --partial 'not an hw-encrypt stream'
+  cp c t; flip t 8
+  run "$B" -d -k key t; assert_output --partial 'unknown format version 0'
+  cp c t; flip t 30
+  run "$B" -d -k key t; assert_output --partial 'wrong key (or the header was modified)'
+  cp c t; flip t 100
+  run "$B" -d -k key t; assert_output --partial 'chunk 0 (at offset 76) failed authentication: it was modified'
+}
+
+@test "truncation at and around every chunk boundary" {
+  mk p $(( 3 * 65536 + 100 ))
+  "$B" -k key p c
+  for k in 1 2 3; do
+    cut=$(( HEADER + k * SEALED ))
+    for d in -17 -1 0 1 17; do
+      head -c $(( cut + d )) c > t
+      run "$B" -d -k key t out
+      [ "$status" -eq 2 ] || fail "cut $k$d: status $status"
+      [ ! -e out ] || fail "cut $k$d: OUT left"
+      if [ "$d" -eq 0 ]; then
+        assert_output --partial "truncated stream: it ends after chunk $(( k - 1 ))"
+      fi
+    done
+  done
+  head -c "$HEADER" c > t
+  run "$B" -d -k key t
+  assert_failure 2
+  assert_output --partial 'truncated stream: no chunks after the header'
+  head -c 30 c > t
+  run "$B" -d -k key t
+  assert_output --partial 'truncated stream: it ends inside the header'
+  # To stdout, only the verified chunks come out, and the status says the stream is incomplete.
+  head -c $(( HEADER + 2 * SEALED )) c > t
+  run bash -c "'$B' -d -k key t > out2"
+  assert_failure 2
+  [ "$(size out2)" -eq $(( 2 * 65536 )) ]
+  cmp out2 <(head -c $(( 2 * 65536 )) p)
+  no_leftovers
+}
+
+@test "swapped, duplicated and dropped chunks; data appended" {
+  mk p $(( 3 * 65536 + 5 ))
+  "$B" -k key p c
+  head -c "$HEADER" c > h
+  for i in 0 1 2 3; do
+    dd if=c of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
+       skip=$(( HEADER + i * SEALED )) count="$SEALED"
+  done
+  cat h k1 k0 k2 k3 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output --partial 'chunks reordered, duplicated or dropped: chunk 1 found in the place of chunk 0'
+  assert_file_not_exist out
+  cat h k0 k1 k1 k2 k3 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output --partial 'reordered, duplicated or dropped'
+  cat h k0 k2 k3 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output --partial 'reordered, duplicated or dropped'
+  cat c > t; printf 'garbage' >> t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output --partial 'data after the last chunk'
+  assert_file_not_exist out
+  mk q 65536
+  "$B" -k key q c2
+  cat c2 c2 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output --partial 'data after the last chunk'
+  no_leftovers
+}
+
+@test "a failed decryption keeps an existing OUT untouched" {
+  mk p 1000
+  "$B" -k key p c
+  echo precious > out
+  head -c 200 c > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_equal "$(cat out)" precious
+  "$B" -d -k key c out
+  cmp out p
+}
+
+@test "raw mode is byte-identical to openssl enc both ways" {
+  for cipher in aes-128-ctr aes-256-ctr aes-128-cbc aes-256-cbc; do
+    case $cipher in aes-128-*) klen=16 ;; *) klen=32 ;; esac
+    head -c "$klen" /dev/urandom | od -An -tx1 | tr -d ' \n' > k.hex
+    iv=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    K=$(cat k.hex)
+    for n in 0 1 15 16 17 4096 100001; do
+      mk p "$n"
+      "$B" --raw --cipher "$cipher" --key-hex-file k.hex --iv "$iv" p mine
+      openssl enc -"$cipher" -K "$K" -iv "$iv" -in p -out theirs
+      cmp mine theirs || fail "$cipher size $n: encryption differs"
+      "$B" -d --raw --cipher "$cipher" --key-hex-file k.hex --iv "$iv" theirs back
+      cmp back p || fail "$cipher size $n: decrypting openssl's output differs"
+      openssl enc -d -"$cipher" -K "$K" -iv "$iv" -in mine -out back2
+      cmp back2 p || fail "$cipher size $n: openssl cannot decrypt ours"
+      if [ "${cipher#*-*-}" = cbc ] && [ $(( n % 16 )) -eq 0 ]; then
+        "$B" --raw --nopad --cipher "$cipher" --key-hex-file k.hex --iv "$iv" p mine
+        openssl enc -nopad -"$cipher" -K "$K" -iv "$iv" -in p -out theirs
+        cmp mine theirs || fail "$cipher -nopad size $n differs"
+        "$B" -d --raw --nopad --cipher "$cipher" --key-hex-file k.hex --iv "$iv" theirs back
+        cmp back p
+      fi
+    done
+  done
+  mk p 17
+  printf '%064d\n' 0 > k32.hex
+  run "$B" --raw --nopad --cipher aes-256-cbc --key-hex-file k32.hex --iv "$(printf '%032d' 0)" p out
+  assert_failure 1
+  assert_output --partial 'not a multiple of the 16-byte block size'
+  assert_file_not_exist out
+  run "$B" --raw --key-hex-file k32.hex --iv 0011 p out
+  assert_failure 1
+  assert_output --partial 'must be 32 hex digits'
+  run "$B" --raw --cipher aes-128-ctr --key-hex-file k32.hex --iv "$(printf '%032d' 0)" p out
+  assert_failure 1
+  assert_output --partial 'must hold 32 hex digits'
+}
+
+@test "keygen: 32 bytes, mode 0600, never overwrites" {
+  run "$B" keygen -o k2
+  assert_success
+  [ "$(size k2)" -eq 32 ]
+  [ "$(stat -c %a k2)" = 600 ]
+  run "$B" keygen -o k2
+  assert_failure 1
+  assert_output --partial 'File exists'
+  "$B" keygen --hex > k3
+  [ "$(size k3)" -eq 65 ]
+  grep -Eq '^[0-9a-f]{64}$' k3
+  ! cmp -s key k2
+}
+
+@test "ciphertext and binary keys are never written to a terminal" {
+  command -v script > /dev/null || skip "script(1) from util-linux is not installed"
+  mk p 10
+  run script -qec "'$B' -k key p" /dev/null
+  assert_failure
+  assert_output --partial 'refusing to write ciphertext to a terminal'
+  run script -qec "'$B' keygen" /dev/null
+  assert_failure
+  assert_output --partial 'refusing to write a binary key to a terminal'
+}
+
+@test "passphrase prompt on the terminal, asked twice when encrypting" {
+  command -v script > /dev/null || skip "script(1) from util-linux is not installed"
+  mk p 3000
+  # script feeds its stdin to the terminal: the passphrase twice, then decrypt with it.
+  run script -qec "'$B' --scrypt-work 10 p c" /dev/null <<< $'tty pass\ntty pass\n'
+  assert_success
+  assert_output --partial 'Passphrase'
+  printf 'tty pass\n' > pw
+  "$B" -d --passphrase-file pw c | cmp - p
+  run script -qec "'$B' --scrypt-work 10 p c2" /dev/null <<< $'one\ntwo\n'
+  assert_failure
+  assert_output --partial 'passphrases do not match'
+  assert_file_not_exist c2
+}
+
+@test "backends: kernel reports why it cannot run; --list-backends" {
+  run "$B" --list-backends
+  assert_success
+  assert_output --partial 'openssl: available'
+  assert_output --partial 'aes-256-gcm'
+  mk p 10
+  run "$B" --backend kernel -k key p out
+  if [ "$status" -eq 0 ]; then skip "this machine has a working AF_ALG backend"; fi
+  assert_failure 1
+  assert_output --partial 'kernel crypto API (AF_ALG) is not available'
+  assert_file_not_exist out
+  "$B" --backend openssl -k key p c
+  "$B" -d --backend auto -k key c | cmp - p
+}
+
+@test "I/O errors: missing input, full disk, closed pipe" {
+  run "$B" -k key nosuch out
+  assert_failure 1
+  assert_output --partial 'nosuch: No such file or directory'
+  assert_file_not_exist out
+  mk p 200000
+  run bash -c "'$B' -k key p > /dev/full"
+  assert_failure 1
+  assert_output --partial 'No space left on device'
+  # A reader that goes away is not an error worth a message.
+  run bash -c "'$B' -k key p | head -c 10 > /dev/null; echo \${PIPESTATUS[0]}"
+  refute_output --partial 'hw-encrypt:'
+}
+
+@test "the man page is clean under mandoc -T lint" {
+  command -v mandoc > /dev/null || skip "mandoc is not installed"
+  run mandoc -T lint -W warning "$CONDUIT_SRC/man/hw-encrypt.1"
+  assert_success
+  assert_output ''
+}
+
+@test "completions load in bash, zsh and fish" {
+  run bash -c "source '$CONDUIT_SRC/completions/bash/hw-encrypt' && complete -p hw-encrypt"
+  assert_success
+  assert_output --partial 'hw-encrypt'
+  run bash -c "source '$CONDUIT_SRC/completions/bash/hw-encrypt'; COMP_WORDS=(hw-encrypt --back); COMP_CWORD=1; _hw_encrypt; echo \"\${COMPREPLY[*]}\""
+  assert_output --partial '--backend'
+  if command -v zsh > /dev/null; then
+    run zsh -n "$CONDUIT_SRC/completions/zsh/_hw-encrypt"
+    assert_success
+  else
+    skip "zsh is not installed"
+  fi
+  if command -v fish > /dev/null; then
+    run fish -c "source '$CONDUIT_SRC/completions/fish/hw-encrypt.fish'; complete -C'hw-encrypt --list-b'"
+    assert_success
+    assert_output --partial '--list-backends'
+  else
+    skip "fish is not installed"
+  fi
+}
