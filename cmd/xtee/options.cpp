@@ -1,0 +1,156 @@
+// options: binds xtee's options to CLI11 and holds the --help text (written once, here).
+#include "options.hpp"
+
+#include <array>
+#include <cstdio>
+
+namespace xtee {
+
+const std::string_view kHelpText =
+    "Usage: xtee [OPTION]... [FILE]...\n"
+    "Copy standard input to each FILE, and also to standard output,\n"
+    "duplicating pages with tee(2) where the kernel allows it.\n"
+    "\n"
+    "  -a, --append              append to the given FILEs, do not overwrite\n"
+    "  -i, --ignore-interrupts   ignore interrupt signals\n"
+    "  -p                        diagnose errors writing to non pipes\n"
+    "      --output-error[=MODE]   set behavior on write error.  See MODE below\n"
+    "\n"
+    "Extras (not in GNU tee):\n"
+    "      --pipe-size SIZE      capacity to aim for in pipes (default 1M)\n"
+    "      --no-splice           move data with read/write only\n"
+    "      --progress            show a progress meter on standard error\n"
+    "      --stats[=FORMAT]      after the run, report bytes per path and system calls\n"
+    "                            on standard error (FORMAT: text (default) or json)\n"
+    "      --help        display this help and exit\n"
+    "      --version     output version information and exit\n"
+    "\n"
+    "MODE determines behavior with write errors on the outputs:\n"
+    "  warn           diagnose errors writing to any output\n"
+    "  warn-nopipe    diagnose errors writing to any output not a pipe\n"
+    "  exit           exit on error writing to any output\n"
+    "  exit-nopipe    exit on error writing to any output not a pipe\n"
+    "The default MODE for the -p option is 'warn-nopipe'.\n"
+    "The default operation when --output-error is not specified, is to\n"
+    "exit immediately on error writing to a pipe, and diagnose errors\n"
+    "writing to non pipe outputs.\n"
+    "\n"
+    "A FILE named - is a file of that name, as in GNU tee.\n"
+    "See xtee(1) for how outputs are fed (tee(2), splice, or read/write).\n";
+
+namespace {
+
+constexpr std::array<std::string_view, 9> kLongOptions = {
+    "append", "ignore-interrupts", "output-error", "pipe-size", "no-splice",
+    "progress", "stats", "help", "version",
+};
+
+struct Mode {
+  std::string_view name;
+  OutputError value;
+};
+constexpr std::array<Mode, 4> kModes = {{
+    {"warn", OutputError::Warn},
+    {"warn-nopipe", OutputError::WarnNopipe},
+    {"exit", OutputError::Exit},
+    {"exit-nopipe", OutputError::ExitNopipe},
+}};
+
+// GNU argmatch: an exact name, or a prefix of exactly one name.
+std::optional<int> match_mode(const std::string& arg, OutputError& out) {
+  const Mode* found = nullptr;
+  bool ambiguous = false;
+  for (const Mode& m : kModes) {
+    if (m.name == arg) {
+      out = m.value;
+      return std::nullopt;
+    }
+    if (m.name.starts_with(arg)) {
+      if (found) ambiguous = true;
+      found = &m;
+    }
+  }
+  if (found && !ambiguous) {
+    out = found->value;
+    return std::nullopt;
+  }
+  std::string msg = std::string(kProg) + ": " + (ambiguous ? "ambiguous" : "invalid") +
+                    " argument '" + arg + "' for '--output-error'\nValid arguments are:\n";
+  for (const Mode& m : kModes) msg += "  - '" + std::string(m.name) + "'\n";
+  msg += "Try '" + std::string(kProg) + " --help' for more information.\n";
+  std::fputs(msg.c_str(), stderr);
+  return 1;
+}
+
+}  // namespace
+
+void bind(CLI::App& app, Options& o) {
+  app.add_flag("-a,--append", o.append, "append to the given FILEs, do not overwrite");
+  app.add_flag("-i,--ignore-interrupts", o.ignore_interrupts, "ignore interrupt signals");
+  app.add_flag("-p", o.p, "diagnose errors writing to non pipes");
+  // `--output-error` or `--output-error=MODE`, never taking the next word (a FILE).
+  app.add_flag("--output-error{warn-nopipe}")
+      ->description("set behavior on write error")
+      ->each([&o](const std::string& mode) { o.output_error_args.push_back(mode); })
+      ->type_name("[=MODE]");
+  conduit::cli::add_common_options(app, o.common);
+  app.add_option("files", o.files)->type_name("FILE");
+  app.allow_extras(false);
+}
+
+std::optional<int> finish_options(const CLI::App& app, Options& o) {
+  // The last of -p and --output-error on the command line decides, as with getopt.
+  const CLI::Option* p = app.get_option("-p");
+  const CLI::Option* oe = app.get_option("--output-error");
+  std::size_t oe_seen = 0;
+  for (const CLI::Option* opt : app.parse_order()) {
+    if (opt == p) {
+      o.output_error = OutputError::WarnNopipe;
+    } else if (opt == oe) {
+      // parse_order lists an option once per occurrence; its values come in the same order.
+      if (oe_seen < o.output_error_args.size()) {
+        if (auto status = match_mode(o.output_error_args[oe_seen], o.output_error)) return status;
+      }
+      ++oe_seen;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() <= 2 || !arg.starts_with("--")) continue;
+    std::size_t eq = arg.find('=');
+    std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
+    std::string_view match;
+    std::string possibilities;
+    int matches = 0;
+    for (std::string_view candidate : kLongOptions) {
+      if (candidate == name) {
+        matches = 0;  // exact: leave it alone
+        match = candidate;
+        break;
+      }
+      if (candidate.starts_with(name)) {
+        match = candidate;
+        possibilities += " '--" + std::string(candidate) + "'";
+        ++matches;
+      }
+    }
+    if (matches > 1 && error.empty())
+      error = "option '--" + std::string(name) + "' is ambiguous; possibilities:" + possibilities;
+    if (matches == 1)
+      arg = "--" + std::string(match) + (eq == std::string::npos ? "" : arg.substr(eq));
+    bool flag_only = match == "append" || match == "ignore-interrupts" || match == "no-splice" ||
+                     match == "progress" || match == "help" || match == "version";
+    if (flag_only && eq != std::string::npos && error.empty())
+      error = "option '--" + std::string(match) + "' doesn't allow an argument";
+    if (match == "pipe-size" && eq == std::string::npos) ++i;  // its value is the next word
+  }
+  return args;
+}
+
+}  // namespace xtee

@@ -1,0 +1,45 @@
+// options: xtee's command line: GNU tee's options and conduit's shared extras.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conduit/cli.hpp"
+
+namespace xtee {
+
+inline constexpr std::string_view kProg = "xtee";
+
+// GNU tee's behaviours on a write error. Sigpipe is the default without -p/--output-error:
+// SIGPIPE keeps its default action (a vanished pipe reader kills tee), other errors are
+// diagnosed and the rest of the outputs carry on.
+enum class OutputError { Sigpipe, Warn, WarnNopipe, Exit, ExitNopipe };
+
+struct Options {
+  bool append = false;             // -a: open FILEs with O_APPEND
+  bool ignore_interrupts = false;  // -i: SIGINT ignored
+  bool p = false;                  // -p: --output-error=warn-nopipe
+  std::vector<std::string> output_error_args;  // raw --output-error values, checked afterwards
+  OutputError output_error = OutputError::Sigpipe;
+  conduit::cli::CommonOptions common;
+  std::vector<std::string> files;  // "-" is a file named "-", as POSIX and GNU tee 9.1 say
+};
+
+void bind(CLI::App& app, Options& options);
+
+// After parsing: resolves -p / --output-error (the last one given wins, as with getopt) and
+// checks MODE as GNU's argmatch does (unambiguous prefixes accepted). Returns an exit status
+// when the command must stop (message printed), nullopt to run.
+std::optional<int> finish_options(const CLI::App& app, Options& options);
+
+extern const std::string_view kHelpText;
+
+// getopt_long accepts unambiguous prefixes of long options (`--app`, `--output`); CLI11 does
+// not. Rewrites them (before "--"); an ambiguous prefix sets `error` to getopt's message.
+std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error);
+
+}  // namespace xtee

@@ -1,0 +1,154 @@
+// tee: GNU tee 9.1's rules around the fan-out engine.
+//
+// - Outputs are standard output ("standard output" in messages), then each FILE in order,
+//   opened O_WRONLY|O_CREAT and O_TRUNC or (-a) O_APPEND, mode 0666 less umask. A FILE that
+//   cannot be opened gets "xtee: FILE: reason" and the others go on; the status is then 1.
+//   "-" is a file named "-" (POSIX; GNU tee does the same).
+// - -i ignores SIGINT. With -p or --output-error SIGPIPE is ignored and EPIPE handled by MODE;
+//   without them SIGPIPE keeps its default action: tee(2)/splice into a pipe whose reader left
+//   raise it in the kernel, as write() does for GNU tee; for an EPIPE that came without the
+//   signal (sockets) it is raised here, so the shell sees 128+13 either way.
+// - A write error: diagnosed unless it is EPIPE in a *-nopipe mode (or in the default mode
+//   with SIGPIPE ignored by the parent); the output is dropped; exit modes stop at once with 1.
+// - "read error: reason" for the input; "standard input" when closing it fails; each FILE is
+//   closed and checked (late NFS/quota errors).
+#include "tee.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conduit/diag.hpp"
+#include "conduit/fanout.hpp"
+#include "conduit/fd.hpp"
+#include "conduit/progress.hpp"
+#include "conduit/stats.hpp"
+
+namespace xtee {
+
+namespace {
+
+using conduit::FanoutAction;
+using conduit::FdInfo;
+using conduit::FdKind;
+
+struct Output {
+  conduit::Fd owned;  // empty for standard output
+  int fd = -1;
+  std::string name;   // quoted for messages
+};
+
+bool sigpipe_ignored() {
+  struct sigaction current {};
+  return ::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
+void ignore(int sig) {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_IGN;
+  ::sigaction(sig, &sa, nullptr);
+}
+
+FdInfo info_of(int fd) {
+  FdInfo info;
+  if (conduit::classify(fd, info) < 0) info.kind = FdKind::Other;  // closed: writes will say so
+  return info;
+}
+
+std::optional<std::uint64_t> expected_total(const FdInfo& in) {
+  if (in.kind != FdKind::Regular) return std::nullopt;
+  off_t pos = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+  if (pos < 0 || pos > in.size) return std::nullopt;
+  return static_cast<std::uint64_t>(in.size - pos);
+}
+
+// A closed standard descriptor would be reused by the next open() or pipe(): a FILE would
+// receive standard output's bytes, or a broker pipe would become "standard input". Park
+// /dev/null there, opened the wrong way round so that reading fd 0 or writing fd 1 still
+// fails with EBADF as before (GNU tee gets the same effect from fopen_safer).
+bool reserve_if_closed(int fd, int flags) {
+  if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) return false;
+  int null = ::open("/dev/null", flags);
+  if (null >= 0 && null != fd) {
+    ::dup2(null, fd);
+    ::close(null);
+  }
+  return true;
+}
+
+}  // namespace
+
+int run(const Options& o) {
+  conduit::Diag diag{std::string(kProg)};
+  auto start = std::chrono::steady_clock::now();
+  bool stdin_closed = reserve_if_closed(STDIN_FILENO, O_WRONLY);
+  reserve_if_closed(STDOUT_FILENO, O_RDONLY);
+  reserve_if_closed(STDERR_FILENO, O_RDONLY);
+  if (o.ignore_interrupts) ignore(SIGINT);
+  if (o.output_error != OutputError::Sigpipe) ignore(SIGPIPE);
+
+  std::vector<Output> outputs;
+  outputs.push_back({conduit::Fd{}, STDOUT_FILENO, conduit::quote_name("standard output")});
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC);
+  for (const std::string& file : o.files) {
+    int fd = ::open(file.c_str(), flags, 0666);
+    if (fd < 0) {
+      diag.error(conduit::quote_name(file), errno);
+      continue;
+    }
+    outputs.push_back({conduit::Fd{fd}, fd, conduit::quote_name(file)});
+  }
+
+  conduit::Stats stats;
+  FdInfo in_info = info_of(STDIN_FILENO);
+  std::optional<conduit::Progress> progress;
+  if (o.common.progress) progress.emplace(std::string(kProg), expected_total(in_info));
+
+  conduit::FanoutOptions fopts;
+  fopts.zero_copy = !o.common.no_splice;
+  fopts.pipe_size = o.common.pipe_size;
+  conduit::Fanout fan(fopts, &stats, progress ? &*progress : nullptr);
+  for (const Output& out : outputs) fan.add_output(out.fd, info_of(out.fd));
+
+  const OutputError mode = o.output_error;
+  auto on_error = [&](std::size_t index, int err) {
+    if (err == EPIPE && mode == OutputError::Sigpipe && !sigpipe_ignored()) {
+      std::raise(SIGPIPE);
+    }
+    bool report = err != EPIPE || mode == OutputError::Warn || mode == OutputError::Exit;
+    if (report) diag.error(outputs[index].name, err);
+    if (report && (mode == OutputError::Exit || mode == OutputError::ExitNopipe))
+      return FanoutAction::Stop;
+    return FanoutAction::Drop;
+  };
+  conduit::FanoutResult result = fan.run(STDIN_FILENO, in_info, on_error);
+
+  if (!result.stopped) {
+    if (result.input_error != 0) diag.error("read error", result.input_error);
+    for (Output& out : outputs) {
+      if (!out.owned.valid()) continue;
+      if (int rc = out.owned.close(); rc < 0) diag.error(out.name, -rc);
+    }
+    if (stdin_closed) diag.error("standard input", EBADF);
+    else if (::close(STDIN_FILENO) != 0 && errno != EINTR) diag.error("standard input", errno);
+  }
+  if (progress) progress->finish();
+  if (o.common.stats != conduit::cli::StatsFormat::None) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string text = o.common.stats == conduit::cli::StatsFormat::Json
+                           ? conduit::format_stats_json(stats, kProg, secs)
+                           : conduit::format_stats_text(stats, kProg, secs);
+    std::fputs(text.c_str(), stderr);
+  }
+  return diag.exit_status();
+}
+
+}  // namespace xtee
