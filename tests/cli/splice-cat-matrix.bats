@@ -17,11 +17,11 @@ setup() {
 }
 
 matrix() {
-  local input=$1 output
-  for output in "${OUTPUTS[@]}"; do
-    run timeout 120 python3 "$BATS_TEST_DIRNAME/splice-cat-io.py" compare "$input" "$output" \
+  local input=$1 out_kind
+  for out_kind in "${OUTPUTS[@]}"; do
+    run timeout 120 python3 "$BATS_TEST_DIRNAME/splice-cat-io.py" compare "$input" "$out_kind" \
       src "$ORACLE" "$SC" -- "${OPTSETS[@]}"
-    [ "$status" -eq 0 ] || fail "$output"
+    [ "$status" -eq 0 ] || fail "$input -> $out_kind: $output"
   done
 }
 

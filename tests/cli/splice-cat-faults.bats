@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# splice-cat when the kernel says no: fallbacks forced with strace fault injection, real errors
+# mid-stream, full devices, early readers, O_NONBLOCK descriptors, thousands of operands.
+load 'splice-cat-common'
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+  head -c 400000 /dev/urandom > src
+  seq 1 20000 > lines
+  command -v strace >/dev/null || skip "strace not installed"
+}
+
+# A wrapper that runs splice-cat under strace with the given fault injection.
+inject() {
+  printf '#!/bin/sh\nexec strace -f -o /dev/null -e %s "%s" "$@"\n' "$1" "$SC" > faulty
+  chmod +x faulty
+  echo "$BATS_TEST_TMPDIR/faulty"
+}
+
+@test "ENOSYS from splice, copy_file_range and sendfile: same bytes by read/write everywhere" {
+  local prog out_kind in_kind
+  prog=$(inject inject=splice,copy_file_range,sendfile:error=ENOSYS)
+  for out_kind in pipe file append null socket tcp tty; do
+    for in_kind in regular stdin-pipe socket; do
+      run timeout 60 python3 "$BATS_TEST_DIRNAME/splice-cat-io.py" compare "$in_kind" "$out_kind" \
+        src "$ORACLE" "$prog" -- "|" "-n|-n"
+      [ "$status" -eq 0 ] || fail "$in_kind -> $out_kind: $output"
+    done
+  done
+  "$prog" --stats=json src 2>stats | cmp - src
+  grep -q '"read_write":400000' stats
+}
+
+@test "EINVAL on the first splice only: falls back, same bytes" {
+  prog=$(inject inject=splice:error=EINVAL:when=1)
+  "$prog" src lines src | cmp - <(cat src lines src)
+  "$prog" src lines src > out
+  cat src lines src | cmp - out
+}
+
+@test "pipe2 fails with EMFILE: no broker pipe, read/write instead, same bytes" {
+  prog=$(inject inject=pipe2:error=EMFILE)
+  local out_kind
+  for out_kind in null socket tty file; do
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/splice-cat-io.py" compare regular "$out_kind" \
+      src "$ORACLE" "$prog" -- "|"
+    [ "$status" -eq 0 ] || fail "$out_kind: $output"
+  done
+  "$prog" --stats=json src 2>stats >/dev/null
+  grep -q '"read_write":400000' stats
+}
+
+@test "EIO on the third splice: reported against the input, next operand still copied, exit 1" {
+  prog=$(inject inject=splice:error=EIO:when=3)
+  run bash -c "'$prog' src lines 2>err | cksum; cat err"
+  # file -> pipe: splice 1 moves src, 2 sees its end, 3 fails on lines
+  assert_line --index 0 "$(cksum < src)"
+  assert_line --index 1 "splice-cat: lines: Input/output error"
+  run "$prog" src lines
+  assert_failure 1
+}
+
+@test "ENOSPC from splice after bytes moved: a write error, the run stops, exit 1" {
+  prog=$(inject inject=splice:error=ENOSPC:when=2)
+  run bash -c "'$prog' lines src src | wc -c"
+  assert_output --partial "splice-cat: write error: No space left on device"
+  run "$prog" lines src
+  assert_failure 1
+}
+
+@test "file -> pipe moves the payload without read or write" {
+  strace -f -e trace=read,write,splice -o trace "$SC" src lines | cat > out
+  cat src lines | cmp - out
+  # reads of 400 KB of payload would show as large reads; only small ones (the loader,
+  # /proc/sys/fs/pipe-max-size) may appear, and no write at all
+  run awk '$2 ~ /^(read|write)\(/ { n = $NF + 0; if (n > 4096) print }' trace
+  assert_output ""
+  run grep -c '^[0-9]* *write(' trace
+  assert_output 0
+  run grep -c '^[0-9]* *splice(' trace
+  [ "$output" -ge 3 ]
+}
+
+@test "strace -c: the zero-copy path makes splice calls and no payload read/write" {
+  strace -c -f -o summary "$SC" src src src | cat > /dev/null
+  run awk '$NF == "write" { print }' summary
+  assert_output ""
+  grep -q ' splice$' summary
+}
+
+@test "/dev/full: write error reported as GNU cat does, exit 1" {
+  same_sh '"$CAT" lines > /dev/full'
+  same_sh '"$CAT" -n lines > /dev/full'
+  same_sh '"$CAT" lines nosuch lines > /dev/full'
+  same_sh '"$CAT" - < lines > /dev/full'
+  same_sh '"$CAT" --show-all - < src > /dev/full'
+  run bash -c "'$SC' --no-splice lines > /dev/full"
+  assert_failure 1
+  assert_output "splice-cat: write error: No space left on device"
+}
+
+@test "a reader that exits early: killed by SIGPIPE (141); with SIGPIPE ignored, write error" {
+  head -c 5M /dev/urandom > big   # more than any pipe holds
+  same_sh '"$CAT" big | head -c1 > /dev/null; echo "${PIPESTATUS[@]}"'
+  same_sh '"$CAT" -n big | head -c1 > /dev/null; echo "${PIPESTATUS[@]}"'
+  same_sh '"$CAT" < big | head -c1 > /dev/null; echo "${PIPESTATUS[@]}"'
+  same_sh 'trap "" PIPE; "$CAT" big | head -c1 > /dev/null; echo "${PIPESTATUS[@]}"'
+  same_sh 'trap "" PIPE; "$CAT" -v big | head -c1 > /dev/null; echo "${PIPESTATUS[@]}"'
+  run bash -c "trap '' PIPE; '$SC' --no-splice big | head -c1 > /dev/null; echo \"\${PIPESTATUS[@]}\""
+  assert_output --partial "splice-cat: write error: Broken pipe"
+  assert_line "1 0"
+}
+
+@test "O_NONBLOCK stdin and stdout left by another process: waited out, same bytes" {
+  nb='import os, fcntl, sys
+for fd in (0, 1):
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.execv(sys.argv[1], sys.argv[1:])'
+  for opts in "" "-n" "--no-splice" "-A"; do
+    # a slow writer and a slow reader, so both ends really would block
+    got=$( (cat src; sleep 0.2; cat lines) | python3 -c "$nb" "$SC" $opts - lines | (sleep 0.2; cksum))
+    expected=$( (cat src lines) | "$ORACLE" ${opts/--no-splice/} - lines | cksum)
+    assert_equal "$got" "$expected"
+  done
+}
+
+@test "thousands of operands, missing ones among them: same output, messages and status" {
+  mkdir many && cd many
+  for i in $(seq 1 1500); do printf 'file %d\n' "$i" > "f$i"; done
+  names=()
+  for i in $(seq 1 1500); do names+=("f$i"); [ $((i % 500)) -eq 0 ] && names+=(missing$i); done
+  same "${names[@]}"
+  same -n "${names[@]}"
+  # the same file 5000 times: descriptors are not leaked
+  run bash -c "'$SC' \$(yes f1 | head -n 5000) | wc -l"
+  assert_output 5000
+}
