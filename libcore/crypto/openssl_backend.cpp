@@ -4,6 +4,9 @@
 //
 // Each AeadCipher keeps one encryption and one decryption context keyed once, so a chunk costs a
 // re-init with its nonce only.
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
@@ -161,8 +164,13 @@ class OpensslBackend final : public Backend {
   std::string driver(Algorithm) const override {
     std::string text = OpenSSL_version(OPENSSL_VERSION);
 #if defined(__x86_64__) || defined(__i386__)
-    text += __builtin_cpu_supports("aes") ? ", AES-NI" : ", no AES-NI (software AES)";
-    if (__builtin_cpu_supports("vaes") && __builtin_cpu_supports("vpclmulqdq")) text += "+VAES";
+    // CPUID directly (not __builtin_cpu_supports): clang 14 does not know "vaes".
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    bool aes = __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 25)) != 0;
+    text += aes ? ", AES-NI" : ", no AES-NI (software AES)";
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) != 0 && (c & (1u << 9)) != 0 &&
+        (c & (1u << 10)) != 0)
+      text += "+VAES";
 #endif
     return text;
   }
