@@ -83,7 +83,10 @@ int run_recv(const Options& o) {
       diag.error(o.address + ": no connection within " + seconds_text(*o.timeout) + " s");
       break;
     }
-    conduit::Fd conn(::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    conduit::Fd conn(::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&addr), &addr_len,
+                               SOCK_CLOEXEC));
     if (!conn) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       diag.error(o.address + ": accept", errno);
@@ -94,7 +97,8 @@ int run_recv(const Options& o) {
       break;
     }
     if (!o.keep) listener.fd.reset();  // later connections are refused, as with nc -l
-    std::string peer = conduit::net::peer_name(conn.get());
+    // From accept, not getpeername: a peer that already reset has no name any more.
+    std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), addr_len);
     if (o.verbose) log_line(std::string(kProg) + ": connection from " + peer);
     conduit::FdInfo conn_info;
     conduit::classify(conn.get(), conn_info);

@@ -283,8 +283,7 @@ int run_serve(const Options& o) {
     diag.error("signalfd", errno);
     return 1;
   }
-  if (!o.quiet)
-    log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) +
+  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) +
              (o.http ? " (HTTP)" : ""));
 
   Server server(o, ctx, diag, *address);

@@ -1,0 +1,644 @@
+#!/usr/bin/env bats
+# splice-net against real peers (nc, socat, curl) on loopback and Unix sockets only: send, recv,
+# serve (plain and HTTP), load with slow and stalled clients, faults (resets, half-closes,
+# EMFILE, ENOSYS fallbacks), messages, man page and completions.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+setup_file() {
+  export FIX="$BATS_FILE_TMPDIR"
+  head -c 1048576 /dev/urandom > "$FIX/mid"          # 1 MiB
+  head -c 262144 /dev/urandom > "$FIX/small"         # 256 KiB
+  head -c $((128 * 1048576)) /dev/urandom > "$FIX/big"  # 128 MiB
+  printf 'hello, world\n' > "$FIX/text"
+}
+
+setup() {
+  SN="$CONDUIT_BIN/splice-net"
+  HELP="$CONDUIT_SRC/tests/cli/helpers"
+  T="$BATS_TEST_TMPDIR"
+  cd "$T"
+}
+
+teardown() {
+  local p
+  for p in $(cat "$T/pids" 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
+
+# bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
+bg() {
+  timeout 60 "$@" 3>&- &
+  echo $! >> "$T/pids"
+  LAST=$!
+}
+
+# free_port: a port the kernel says is free now (for peers that cannot listen on port 0).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
+wait_for() {
+  local i
+  for i in $(seq 200); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for /$2/ in $1:" >&2
+  cat "$1" >&2 || true
+  return 1
+}
+
+# wait_tcp PORT: until something listens on 127.0.0.1/::1 PORT.
+wait_tcp() {
+  local i
+  for i in $(seq 200); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+wait_unix() {
+  local i
+  for i in $(seq 200); do
+    [ -S "$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# listen_port LOG: the port from "listening on HOST:PORT" once it appears.
+listen_port() {
+  wait_for "$1" 'listening on' || return 1
+  sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
+# serve_bg LOG ARGS...: starts `splice-net serve ARGS` and sets PORT.
+serve_bg() {
+  local log=$1
+  shift
+  bg "$SN" serve "$@" 2> "$log"
+  SERVE_PID=$LAST
+  PORT=$(listen_port "$log")
+}
+
+# recv_bg LOG ARGS...: starts `splice-net recv -v ARGS` and sets PORT.
+recv_bg() {
+  local log=$1
+  shift
+  bg "$SN" recv -v "$@" 2> "$log"
+  RECV_PID=$LAST
+}
+
+same_file() { cmp "$1" "$2"; }
+
+# exit_of PID: waits for a background job and sets $status to its exit status (`run wait`
+# would wait in a subshell, which has no such child).
+exit_of() {
+  status=0
+  output=""
+  wait "$1" || status=$?
+}
+
+@test "send into nc -l and into socat; large file compared by checksum" {
+  local p
+  p=$(free_port)
+  bg nc -l 127.0.0.1 "$p" > out.nc < /dev/null
+  wait_tcp "$p"
+  run timeout 30 "$SN" send --stats=json "127.0.0.1:$p" "$FIX/big"
+  assert_success
+  assert_output --partial '"sendfile":134217728'
+  wait "$LAST"
+  [ "$(sha256sum < out.nc)" = "$(sha256sum < "$FIX/big")" ]
+
+  p=$(free_port)
+  bg socat -u "TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr" CREATE:out.socat
+  wait_tcp "$p"
+  run timeout 30 "$SN" send "127.0.0.1:$p" "$FIX/mid" "$FIX/text"
+  assert_success
+  wait "$LAST"
+  cat "$FIX/mid" "$FIX/text" | cmp - out.socat
+}
+
+@test "stdin pipe goes by splice; nc -N and socat into recv" {
+  recv_bg log 127.0.0.1:0 -o got --stats
+  PORT=$(listen_port log)
+  timeout 10 nc -N 127.0.0.1 "$PORT" < "$FIX/mid"
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+  grep -q 'connection from 127.0.0.1:' log
+  grep -Eq 'splice_broker +1048576 bytes' log
+
+  recv_bg log2 127.0.0.1:0 -o got2
+  PORT=$(listen_port log2)
+  timeout 30 socat -u "FILE:$FIX/big" "TCP:127.0.0.1:$PORT"
+  wait "$RECV_PID"
+  [ "$(sha256sum < got2)" = "$(sha256sum < "$FIX/big")" ]
+
+  recv_bg log3 127.0.0.1:0 -o got3
+  PORT=$(listen_port log3)
+  cat "$FIX/big" | timeout 30 "$SN" send --stats "127.0.0.1:$PORT" 2> send.err
+  wait "$RECV_PID"
+  cmp got3 "$FIX/big"
+  grep -Eq 'splice +134217728 bytes' send.err
+}
+
+@test "recv into a pipe: socket -> pipe by splice, large file intact" {
+  local p
+  p=$(free_port)
+  (timeout 30 "$SN" recv --stats "127.0.0.1:$p" 2> recv.err | sha256sum > sum.out) 3>&- &
+  echo $! >> "$T/pids"
+  local reader=$!
+  wait_tcp "$p"
+  timeout 30 socat -u "FILE:$FIX/big" "TCP:127.0.0.1:$p"
+  wait "$reader"
+  [ "$(cat sum.out)" = "$(sha256sum < "$FIX/big")" ]
+  grep -Eq 'splice +134217728 bytes' recv.err
+}
+
+@test "Unix sockets both ways, with nc -U and socat" {
+  recv_bg log "unix:$T/r.sock" -o got
+  wait_unix "$T/r.sock"
+  timeout 10 nc -N -U "$T/r.sock" < "$FIX/mid"
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+  assert_not_exist "$T/r.sock"  # removed when recv ends
+
+  bg socat -u "UNIX-LISTEN:$T/s.sock" CREATE:out.socat
+  wait_unix "$T/s.sock"
+  run timeout 10 "$SN" send "unix:$T/s.sock" "$FIX/mid"
+  assert_success
+  wait "$LAST"
+  same_file out.socat "$FIX/mid"
+}
+
+@test "IPv6 loopback" {
+  if ! python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+    skip "no IPv6 loopback on this machine"
+  fi
+  recv_bg log '[::1]:0' -o got
+  PORT=$(listen_port log)
+  grep -q 'listening on \[::1\]:' log
+  run timeout 10 "$SN" send "[::1]:$PORT" "$FIX/mid"
+  assert_success
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+  grep -q 'connection from \[::1\]:' log
+}
+
+@test "a :PORT listener takes IPv4 and IPv6 (dual stack)" {
+  recv_bg log :0 -o got --keep
+  PORT=$(listen_port log)
+  timeout 10 "$SN" send "127.0.0.1:$PORT" "$FIX/text"
+  if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+    timeout 10 "$SN" send "[::1]:$PORT" "$FIX/text"
+    expected=2
+  else
+    expected=1
+  fi
+  wait_for log "connection from .*:[0-9]+$" 
+  kill -TERM "$RECV_PID"
+  wait "$RECV_PID"
+  [ "$(grep -c 'hello, world' got)" -eq "$expected" ]
+}
+
+@test "recv --keep takes connections one after another; SIGTERM ends it cleanly" {
+  recv_bg log 127.0.0.1:0 --keep -o got --stats
+  PORT=$(listen_port log)
+  timeout 10 "$SN" send "127.0.0.1:$PORT" "$FIX/small"
+  timeout 10 "$SN" send "127.0.0.1:$PORT" "$FIX/text"
+  wait_for log 'connection from.*' 
+  kill -TERM "$RECV_PID"
+  exit_of "$RECV_PID"
+  assert_success
+  cat "$FIX/small" "$FIX/text" | cmp - got
+  grep -q 'bytes (' log  # the --stats summary was printed on the way out
+}
+
+@test "send --recv is two-way, like nc: our half-close, then the peer's answer" {
+  local p
+  p=$(free_port)
+  python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+c.sendall(b"got %d\n" % n); c.close()
+PY
+  echo $! >> "$T/pids"
+  wait_tcp "$p"
+  run timeout 10 "$SN" send --recv "127.0.0.1:$p" "$FIX/mid"
+  assert_success
+  assert_output "got 1048576"
+}
+
+@test "half-close the other way: the peer finishes first while we still send" {
+  local p
+  p=$(free_port)
+  python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
+c, _ = s.accept()
+c.sendall(b"banner\n"); c.shutdown(socket.SHUT_WR)   # we are done talking
+n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+print(n)
+PY
+  echo $! >> "$T/pids"
+  local srv=$!
+  wait_tcp "$p"
+  run timeout 20 bash -c "cat '$FIX/big' | '$SN' send --recv 127.0.0.1:$p"
+  assert_success
+  assert_output "banner"
+  wait "$srv"
+  [ "$(cat srv.out)" = "$((128 * 1048576))" ]
+}
+
+@test "peer reset in the middle of a send: clear message with the bytes sent" {
+  local p
+  p=$(free_port)
+  python3 - "$p" 3>&- <<'PY' &
+import socket, struct, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); got = 0
+while got < 1 << 20:
+    got += len(c.recv(65536))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()  # unread data + linger 0: a reset
+PY
+  echo $! >> "$T/pids"
+  wait_tcp "$p"
+  run timeout 20 "$SN" send "127.0.0.1:$p" "$FIX/big"
+  assert_failure 1
+  assert_output --regexp "^splice-net: 127\.0\.0\.1:$p: connection (reset|closed) by peer after [0-9]+ bytes sent$"
+}
+
+@test "peer reset in the middle of a recv: clear message with the bytes received" {
+  recv_bg log 127.0.0.1:0 -o got
+  PORT=$(listen_port log)
+  python3 - "$PORT" <<'PY'
+import socket, struct, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"x" * 100000)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+PY
+  exit_of "$RECV_PID"
+  assert_failure 1
+  grep -Eq '^splice-net: 127\.0\.0\.1:[0-9]+: connection reset by peer after [0-9]+ bytes received$' log
+}
+
+@test "clear errors: refused, address in use, unresolvable name, bad addresses, timeouts" {
+  local p
+  p=$(free_port)
+  run timeout 10 "$SN" send "127.0.0.1:$p" "$FIX/text"
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:$p: Connection refused"
+
+  recv_bg log 127.0.0.1:0
+  PORT=$(listen_port log)
+  run timeout 10 "$SN" recv "127.0.0.1:$PORT"
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:$PORT: Address already in use"
+  run timeout 10 "$SN" serve "127.0.0.1:$PORT" "$FIX/text"
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:$PORT: Address already in use"
+
+  run timeout 20 "$SN" send no-such-host.invalid:80 "$FIX/text"
+  assert_failure 1
+  assert_output --regexp "^splice-net: cannot resolve 'no-such-host.invalid:80': "
+
+  run "$SN" send ::1:80
+  assert_failure 1
+  assert_line "splice-net: IPv6 addresses need brackets: '[::1]:80'"
+  run "$SN" recv host
+  assert_line "splice-net: missing port in 'host' (write HOST:PORT)"
+  run "$SN" recv 127.0.0.1:70000
+  assert_line --partial "port out of range"
+  run "$SN" send 127.0.0.1:1 /no/such/file
+  assert_failure 1
+  assert_output "splice-net: /no/such/file: No such file or directory"
+  run timeout 10 "$SN" recv --timeout 0.3 127.0.0.1:0
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:0: no connection within 0.3 s"
+  run "$SN" serve --http --header x :0 "$FIX/text"
+  assert_failure 1
+  assert_line "splice-net: cannot use --header or --header-file with --http"
+  run "$SN" serve :0 "$T"
+  assert_failure 1
+  assert_output --partial "not a regular file"
+  run "$SN" frobnicate
+  assert_failure 1
+  run "$SN"
+  assert_failure 1
+  assert_line "splice-net: missing command: send, recv or serve"
+}
+
+@test "--help and --version, for the command and each subcommand" {
+  run "$SN" --help
+  assert_success
+  assert_line --index 0 "Usage: splice-net send [OPTION]... ADDRESS [FILE]..."
+  run "$SN" serve --help
+  assert_success
+  assert_line --index 0 "Usage: splice-net serve [OPTION]... ADDRESS FILE"
+  assert_output --partial "--max-clients"
+  run "$SN" recv --help
+  assert_line --index 0 "Usage: splice-net recv [OPTION]... ADDRESS"
+  run "$SN" --version
+  assert_line --index 0 --regexp '^splice-net \(conduit\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "serve: header then file to nc and socat, plain mode" {
+  serve_bg log --header "HEAD
+" 127.0.0.1:0 "$FIX/mid"
+  timeout 10 nc -N 127.0.0.1 "$PORT" < /dev/null > got.nc
+  timeout 10 socat -u "TCP:127.0.0.1:$PORT" CREATE:got.socat
+  { printf 'HEAD\n'; cat "$FIX/mid"; } > want
+  same_file got.nc want
+  same_file got.socat want
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_success
+  [ "$(grep -c 'sent 1048581 bytes in .* s: done' log)" -eq 2 ]
+  grep -q 'SIGTERM: stopping' log
+}
+
+@test "serve --header-file over a Unix socket" {
+  printf 'from a file\n' > hdr
+  serve_bg log --header-file hdr "unix:$T/srv.sock" "$FIX/small"
+  timeout 10 socat -u "UNIX-CONNECT:$T/srv.sock" CREATE:got
+  cat hdr "$FIX/small" | cmp - got
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+  assert_not_exist "$T/srv.sock"
+}
+
+@test "serve --http with curl: GET, HEAD, ranges (206, 416), keep-alive with two URLs" {
+  serve_bg log --http --content-type text/plain 127.0.0.1:0 "$FIX/big"
+  local url="http://127.0.0.1:$PORT"
+  run timeout 30 curl -sS -o got -w '%{http_code} %{size_download}' "$url/big"
+  assert_output "200 134217728"
+  [ "$(sha256sum < got)" = "$(sha256sum < "$FIX/big")" ]
+
+  run timeout 10 curl -sS -I "$url/"
+  assert_line --regexp '^HTTP/1.1 200 OK'
+  assert_line --regexp '^Content-Length: 134217728'
+  assert_line --regexp '^Content-Type: text/plain'
+  assert_line --regexp '^Accept-Ranges: bytes'
+
+  run timeout 10 curl -sS -r 1000-1999 -o part -w '%{http_code}' "$url/"
+  assert_output 206
+  cmp part <(tail -c +1001 "$FIX/big" | head -c 1000)
+  run timeout 10 curl -sS -r -4096 -o tail4k -w '%{http_code}' "$url/"
+  assert_output 206
+  cmp tail4k <(tail -c 4096 "$FIX/big")
+  run timeout 10 curl -sS -D - -o /dev/null -r 200000000- "$url/"
+  assert_line --regexp '^HTTP/1.1 416 Range Not Satisfiable'
+  assert_line --regexp '^Content-Range: bytes \*/134217728'
+
+  run timeout 20 curl -sS -v -o a -o b "$url/a" "$url/b"
+  assert_output --partial "Re-using existing connection"
+  same_file a "$FIX/big"
+  same_file b "$FIX/big"
+  # HTTP/1.0 closes unless asked; other methods are refused.
+  run timeout 10 curl -sS -0 -I "$url/"
+  assert_line --regexp '^Connection: close'
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code}' -X POST "$url/"
+  assert_output 405
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+  grep -q '2 requests (last: GET /b 200), sent' log
+}
+
+@test "serve: 250 concurrent clients each get every byte; slow ones finish, stalled ones hold no one up" {
+  serve_bg log -q 127.0.0.1:0 "$FIX/small" --header "H:"
+  run timeout 120 python3 "$HELP/net_clients.py" "127.0.0.1:$PORT" "$FIX/small" --header "H:" \
+      --clients 250 --slow 10 --stall 5
+  assert_success
+  assert_output "ok=260 failed=0 stalled_open=5"
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve --http under load with --max-clients and stalled clients" {
+  serve_bg log -q --http --max-clients 50 127.0.0.1:0 "$FIX/mid"
+  run timeout 120 python3 "$HELP/net_clients.py" "127.0.0.1:$PORT" "$FIX/mid" --http \
+      --clients 200 --stall 3
+  assert_success
+  assert_output "ok=200 failed=0 stalled_open=3"
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve: EMFILE on accept backs off without spinning and serves everyone later" {
+  local log="$T/log"
+  (ulimit -n 24; exec timeout 60 strace -f -c -o "$T/strace.txt" -e trace=accept4 \
+      "$SN" serve 127.0.0.1:0 "$FIX/small") 2> "$log" 3>&- &
+  echo $! >> "$T/pids"
+  local srv=$!
+  PORT=$(listen_port "$log")
+  run timeout 60 python3 "$HELP/net_clients.py" "127.0.0.1:$PORT" "$FIX/small" --clients 40 --hold 0.5
+  assert_success
+  assert_output "ok=40 failed=0 stalled_open=0"
+  grep -q 'accept: Too many open files' "$log"
+  pkill -TERM -P "$(pgrep -P "$srv" strace)" splice-net || kill -TERM "$(pgrep -f "serve 127.0.0.1:0 $FIX/small" | tail -n 1)"
+  wait "$srv" || true
+  # A spinning accept loop would make hundreds of thousands of calls in the half second.
+  local calls
+  calls=$(awk '$NF == "accept4" { print $4 }' "$T/strace.txt")
+  [ -n "$calls" ] && [ "$calls" -lt 2000 ]
+}
+
+@test "serve: a client that makes no progress is closed after --timeout" {
+  serve_bg log --timeout 0.5 127.0.0.1:0 "$FIX/big"
+  python3 - "$PORT" <<'PY' &
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+time.sleep(5)
+PY
+  echo $! >> "$T/pids"
+  wait_for log 'idle for 0.5 s'
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve: SIGTERM finishes transfers in flight, refuses new ones; --stop=drop drops them" {
+  serve_bg log --http 127.0.0.1:0 "$FIX/big"
+  # A slow reader is in the middle of the file when the signal comes.
+  (set +e; timeout 60 curl -sS --limit-rate 20M -o got "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl.rc) &
+  echo $! >> "$T/pids"
+  wait_for log 'listening'
+  for i in $(seq 200); do [ -s got ] && break; sleep 0.05; done
+  kill -TERM "$SERVE_PID"
+  wait_for log 'SIGTERM: stopping; finishing 1 connections'
+  run timeout 5 curl -sS "http://127.0.0.1:$PORT/"
+  assert_failure
+  exit_of "$SERVE_PID"
+  assert_success
+  wait_for curl.rc 'curl='
+  [ "$(cat curl.rc)" = "curl=0" ]
+  same_file got "$FIX/big"
+
+  serve_bg log2 --http --stop drop 127.0.0.1:0 "$FIX/big"
+  (set +e; timeout 60 curl -sS --limit-rate 20M -o got2 "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl2.rc) &
+  echo $! >> "$T/pids"
+  for i in $(seq 200); do [ -s got2 ] && break; sleep 0.05; done
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_success
+  wait_for curl2.rc 'curl='
+  [ "$(cat curl2.rc)" != "curl=0" ]
+  grep -q 'dropped: server stopping' log2
+}
+
+@test "serve: a client reset mid-transfer is logged and the others go on" {
+  serve_bg log 127.0.0.1:0 "$FIX/big"
+  python3 - "$PORT" <<'PY'
+import socket, struct, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+got = 0
+while got < 1 << 20:
+    got += len(c.recv(65536))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+PY
+  wait_for log 'connection (reset|closed) by peer'
+  timeout 30 socat -u "TCP:127.0.0.1:$PORT" CREATE:got
+  same_file got "$FIX/big"
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve: a file that shrinks while served is reported, and the status says so" {
+  cp "$FIX/big" shrinking
+  serve_bg log --http 127.0.0.1:0 shrinking
+  python3 - "$PORT" "$T" <<'PY' &
+import os, socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+c.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+c.recv(65536)
+open(os.path.join(sys.argv[2], "reading"), "w").close()
+while not os.path.exists(os.path.join(sys.argv[2], "truncated")):
+    time.sleep(0.02)
+while c.recv(1 << 20):
+    pass
+PY
+  echo $! >> "$T/pids"
+  local client=$!
+  for i in $(seq 200); do [ -e reading ] && break; sleep 0.05; done
+  truncate -s 1M shrinking
+  touch truncated
+  wait "$client"
+  wait_for log 'shrank while being sent'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+  grep -q "splice-net: shrinking: changed size while being served" log
+}
+
+@test "ENOSYS on splice and sendfile: same bytes through read/write" {
+  command -v strace > /dev/null || skip "strace not installed"
+  recv_bg log 127.0.0.1:0 -o got --stats
+  PORT=$(listen_port log)
+  run timeout 30 strace -f -o /dev/null -e inject=splice,sendfile:error=ENOSYS \
+      "$SN" send --stats "127.0.0.1:$PORT" "$FIX/mid"
+  assert_success
+  assert_output --regexp 'read_write +1048576 bytes'
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+
+  # recv itself under injection, fed by a pipe
+  local p
+  p=$(free_port)
+  (timeout 30 strace -f -o /dev/null -e inject=splice,sendfile:error=ENOSYS \
+      "$SN" recv --stats "127.0.0.1:$p" 2> recv.err | cat > got2) 3>&- &
+  echo $! >> "$T/pids"
+  local r=$!
+  wait_tcp "$p"
+  cat "$FIX/mid" | timeout 10 "$SN" send "127.0.0.1:$p"
+  wait "$r"
+  same_file got2 "$FIX/mid"
+  grep -Eq 'read_write +1048576 bytes' recv.err
+
+  # serve under injection, with curl and with the plain header mode
+  (exec timeout 60 strace -f -o /dev/null -e inject=splice,sendfile:error=ENOSYS \
+      "$SN" serve --http --stats 127.0.0.1:0 "$FIX/mid") 2> slog 3>&- &
+  echo $! >> "$T/pids"
+  local s=$!
+  PORT=$(listen_port slog)
+  timeout 10 curl -sS -o got3 "http://127.0.0.1:$PORT/" "http://127.0.0.1:$PORT/"
+  same_file got3 "$FIX/mid"
+  pkill -TERM -f "serve --http --stats 127.0.0.1:0 $FIX/mid" || true
+  wait "$s" || true
+  grep -Eq 'fallbacks to a slower path: 1' slog
+}
+
+@test "--no-splice moves the same bytes by read/write" {
+  recv_bg log 127.0.0.1:0 -o got --no-splice --stats
+  PORT=$(listen_port log)
+  run timeout 10 "$SN" send --no-splice --stats "127.0.0.1:$PORT" "$FIX/mid"
+  assert_success
+  assert_output --regexp 'read_write +1048576 bytes'
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+  grep -Eq 'read_write +1048576 bytes' log
+
+  serve_bg slog --no-splice --header x 127.0.0.1:0 "$FIX/mid"
+  timeout 10 socat -u "TCP:127.0.0.1:$PORT" CREATE:got2
+  { printf x; cat "$FIX/mid"; } | cmp - got2
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "--progress draws a meter on stderr only" {
+  recv_bg log 127.0.0.1:0 -o got
+  PORT=$(listen_port log)
+  run timeout 10 "$SN" send --progress "127.0.0.1:$PORT" "$FIX/mid"
+  assert_success
+  assert_output --partial "splice-net: "
+  assert_output --partial "100%"
+  wait "$RECV_PID"
+  same_file got "$FIX/mid"
+}
+
+@test "man page is lint clean" {
+  command -v mandoc > /dev/null || skip "mandoc not installed"
+  run mandoc -T lint -W warning "$CONDUIT_SRC/man/splice-net.1"
+  assert_success
+  assert_output ""
+}
+
+@test "completions load in bash, zsh and fish" {
+  run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$CONDUIT_SRC/completions/bash/splice-net' && complete -p splice-net"
+  assert_success
+  assert_output --partial "splice-net"
+  run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$CONDUIT_SRC/completions/bash/splice-net'
+    COMP_WORDS=(splice-net se); COMP_CWORD=1; _splice_net; echo \"\${COMPREPLY[*]}\""
+  assert_output "send serve"
+  if command -v zsh > /dev/null; then
+    run zsh -fc "autoload -Uz compinit && compinit -u -D; source '$CONDUIT_SRC/completions/zsh/_splice-net'; echo loaded"
+    assert_success
+    assert_output --partial loaded
+  fi
+  if command -v fish > /dev/null; then
+    run fish -c "source '$CONDUIT_SRC/completions/fish/splice-net.fish'; complete -C'splice-net serve --ht'"
+    assert_success
+    assert_output --partial -- "--http"
+  fi
+}
