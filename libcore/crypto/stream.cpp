@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "conduit/crypto/block_pipeline.hpp"
+#include "conduit/crypto/spliced_stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/sys.hpp"
 
@@ -233,6 +234,11 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   if (auto r = write_out(out_fd, wire.data(), header_len); !r.ok()) return r;
 
   const std::size_t chunk = header.chunk_size();
+  if (use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
+    StreamResult r = spliced_encrypt(in_fd, out_fd, *ciphers.front(), chunk);
+    r.bytes_out += header_len;
+    return r;
+  }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
@@ -313,6 +319,11 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   keys.header_key.wipe();
 
   const std::size_t chunk = header.chunk_size();
+  if (use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
+    StreamResult r = spliced_decrypt(in_fd, out_fd, *ciphers.front(), chunk, header.size());
+    r.bytes_in += header.size();
+    return r;
+  }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (auto& cipher : ciphers)
