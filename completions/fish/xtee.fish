@@ -1,0 +1,11 @@
+# fish completion for xtee(1)
+complete -c xtee -s a -l append -d 'Append to the given FILEs, do not overwrite'
+complete -c xtee -s i -l ignore-interrupts -d 'Ignore interrupt signals'
+complete -c xtee -s p -d 'Diagnose errors writing to non pipes'
+complete -c xtee -l output-error -r -f -a 'warn warn-nopipe exit exit-nopipe' -d 'Behavior on write error'
+complete -c xtee -l pipe-size -x -d 'Capacity to aim for in pipes'
+complete -c xtee -l no-splice -d 'Move data with read/write only'
+complete -c xtee -l progress -d 'Show a progress meter on standard error'
+complete -c xtee -l stats -f -a 'text json' -d 'Report bytes per path and system calls'
+complete -c xtee -l help -d 'Display help and exit'
+complete -c xtee -l version -d 'Output version information and exit'
