@@ -10,7 +10,8 @@ setup_file() {
   export FIX="$BATS_FILE_TMPDIR"
   head -c 1048576 /dev/urandom > "$FIX/mid"          # 1 MiB
   head -c 262144 /dev/urandom > "$FIX/small"         # 256 KiB
-  head -c $((128 * 1048576)) /dev/urandom > "$FIX/big"  # 128 MiB
+  head -c $((8 * 1048576)) /dev/urandom > "$FIX/med"    # 8 MiB
+  head -c $((64 * 1048576)) /dev/urandom > "$FIX/big"   # 64 MiB
   printf 'hello, world\n' > "$FIX/text"
 }
 
@@ -112,7 +113,7 @@ exit_of() {
   wait_tcp "$p"
   run timeout 30 "$SN" send --stats=json "127.0.0.1:$p" "$FIX/big"
   assert_success
-  assert_output --partial '"sendfile":134217728'
+  assert_output --partial '"sendfile":67108864'
   wait "$LAST"
   [ "$(sha256sum < out.nc)" = "$(sha256sum < "$FIX/big")" ]
 
@@ -145,7 +146,7 @@ exit_of() {
   cat "$FIX/big" | timeout 30 "$SN" send --stats "127.0.0.1:$PORT" 2> send.err
   wait "$RECV_PID"
   cmp got3 "$FIX/big"
-  grep -Eq 'splice +134217728 bytes' send.err
+  grep -Eq 'splice +67108864 bytes' send.err
 }
 
 @test "recv into a pipe: socket -> pipe by splice, large file intact" {
@@ -158,7 +159,7 @@ exit_of() {
   timeout 30 socat -u "FILE:$FIX/big" "TCP:127.0.0.1:$p"
   wait "$reader"
   [ "$(cat sum.out)" = "$(sha256sum < "$FIX/big")" ]
-  grep -Eq 'splice +134217728 bytes' recv.err
+  grep -Eq 'splice +67108864 bytes' recv.err
 }
 
 @test "Unix sockets both ways, with nc -U and socat" {
@@ -264,7 +265,7 @@ PY
   assert_success
   assert_output "banner"
   wait "$srv"
-  [ "$(cat srv.out)" = "$((128 * 1048576))" ]
+  [ "$(cat srv.out)" = "$((64 * 1048576))" ]
 }
 
 @test "peer reset in the middle of a send: clear message with the bytes sent" {
@@ -388,15 +389,16 @@ PY
 }
 
 @test "serve --http with curl: GET, HEAD, ranges (206, 416), keep-alive with two URLs" {
-  serve_bg log --http --content-type text/plain 127.0.0.1:0 "$FIX/big"
+  cp "$FIX/big" big
+  serve_bg log --http --content-type text/plain 127.0.0.1:0 big
   local url="http://127.0.0.1:$PORT"
   run timeout 30 curl -sS -o got -w '%{http_code} %{size_download}' "$url/big"
-  assert_output "200 134217728"
+  assert_output "200 67108864"
   [ "$(sha256sum < got)" = "$(sha256sum < "$FIX/big")" ]
 
   run timeout 10 curl -sS -I "$url/"
   assert_line --regexp '^HTTP/1.1 200 OK'
-  assert_line --regexp '^Content-Length: 134217728'
+  assert_line --regexp '^Content-Length: 67108864'
   assert_line --regexp '^Content-Type: text/plain'
   assert_line --regexp '^Accept-Ranges: bytes'
 
@@ -408,12 +410,13 @@ PY
   cmp tail4k <(tail -c 4096 "$FIX/big")
   run timeout 10 curl -sS -D - -o /dev/null -r 200000000- "$url/"
   assert_line --regexp '^HTTP/1.1 416 Range Not Satisfiable'
-  assert_line --regexp '^Content-Range: bytes \*/134217728'
+  assert_line --regexp '^Content-Range: bytes \*/67108864'
 
+  truncate -s 8M big  # the file is looked at per request: now smaller
   run timeout 20 curl -sS -v -o a -o b "$url/a" "$url/b"
   assert_output --partial "Re-using existing connection"
-  same_file a "$FIX/big"
-  same_file b "$FIX/big"
+  cmp a <(head -c 8M "$FIX/big")
+  cmp b <(head -c 8M "$FIX/big")
   # HTTP/1.0 closes unless asked; other methods are refused.
   run timeout 10 curl -sS -0 -I "$url/"
   assert_line --regexp '^Connection: close'
@@ -478,9 +481,9 @@ PY
 }
 
 @test "serve: SIGTERM finishes transfers in flight, refuses new ones; --stop=drop drops them" {
-  serve_bg log --http 127.0.0.1:0 "$FIX/big"
+  serve_bg log --http 127.0.0.1:0 "$FIX/med"
   # A slow reader is in the middle of the file when the signal comes.
-  (set +e; timeout 60 curl -sS --limit-rate 20M -o got "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl.rc) &
+  (set +e; timeout 60 curl -sS --limit-rate 4M -o got "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl.rc) &
   echo $! >> "$T/pids"
   wait_for log 'listening'
   for i in $(seq 200); do [ -s got ] && break; sleep 0.05; done
@@ -492,10 +495,10 @@ PY
   assert_success
   wait_for curl.rc 'curl='
   [ "$(cat curl.rc)" = "curl=0" ]
-  same_file got "$FIX/big"
+  same_file got "$FIX/med"
 
-  serve_bg log2 --http --stop drop 127.0.0.1:0 "$FIX/big"
-  (set +e; timeout 60 curl -sS --limit-rate 20M -o got2 "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl2.rc) &
+  serve_bg log2 --http --stop drop 127.0.0.1:0 "$FIX/med"
+  (set +e; timeout 60 curl -sS --limit-rate 4M -o got2 "http://127.0.0.1:$PORT/" 3>&-; echo "curl=$?" > curl2.rc) &
   echo $! >> "$T/pids"
   for i in $(seq 200); do [ -s got2 ] && break; sleep 0.05; done
   kill -TERM "$SERVE_PID"
@@ -507,7 +510,7 @@ PY
 }
 
 @test "serve: a client reset mid-transfer is logged and the others go on" {
-  serve_bg log 127.0.0.1:0 "$FIX/big"
+  serve_bg log 127.0.0.1:0 "$FIX/med"
   python3 - "$PORT" <<'PY'
 import socket, struct, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -519,7 +522,7 @@ c.close()
 PY
   wait_for log 'connection (reset|closed) by peer'
   timeout 30 socat -u "TCP:127.0.0.1:$PORT" CREATE:got
-  same_file got "$FIX/big"
+  same_file got "$FIX/med"
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
 }
