@@ -557,6 +557,36 @@ PY
   grep -q "splice-net: shrinking: changed size while being served" log
 }
 
+@test "serve: a file that grows while served: the response keeps its length, the log says so" {
+  cp "$FIX/big" growing
+  serve_bg log 127.0.0.1:0 growing
+  python3 - "$PORT" "$T" > got.len <<'PY' &
+import os, socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+n = len(c.recv(65536))
+open(os.path.join(sys.argv[2], "reading"), "w").close()
+while not os.path.exists(os.path.join(sys.argv[2], "grown")):
+    time.sleep(0.02)
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    n += len(b)
+print(n)
+PY
+  echo $! >> "$T/pids"
+  local client=$!
+  for i in $(seq 200); do [ -e reading ] && break; sleep 0.05; done
+  head -c 1048576 "$FIX/mid" >> growing
+  touch grown
+  wait "$client"
+  [ "$(cat got.len)" = "67108864" ]
+  wait_for log 'changed size while being sent \(67108864 -> 68157440 bytes\)'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+}
+
 @test "ENOSYS on splice and sendfile: same bytes through read/write" {
   # LeakSanitizer cannot run under ptrace (sanitizer builds): leaks are checked by the other cases.
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
