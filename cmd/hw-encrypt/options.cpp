@@ -32,6 +32,12 @@ const std::string_view kHelpText =
     "      --iv HEX             the IV or initial counter block, 32 hex digits\n"
     "      --nopad              CBC without PKCS#7 padding (openssl enc -nopad)\n"
     "\n"
+    "Shared options:\n"
+    "      --pipe-size SIZE     grow the input and output pipes toward SIZE (default 1M)\n"
+    "      --no-splice          never splice input into the backend (kernel backend)\n"
+    "      --progress           show a progress meter on stderr\n"
+    "      --stats[=FORMAT]     report bytes and system calls on stderr (text or json)\n"
+    "\n"
     "keygen writes 32 random bytes (--hex: 64 hex digits) to FILE (mode 0600, never\n"
     "overwriting) or to standard output.\n"
     "\n"
@@ -67,6 +73,7 @@ void bind(CLI::App& app, Options& o) {
   app.add_option("--key-hex-file", o.key_hex_file)->type_name("FILE");
   app.add_option("--iv", o.iv)->type_name("HEX");
   app.add_flag("--nopad", o.nopad);
+  conduit::cli::add_common_options(app, o.common);
   app.add_option("IN", o.in);
   app.add_option("OUT", o.out);
 

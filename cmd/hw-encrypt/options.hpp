@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "conduit/cli.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +39,8 @@ struct Options {
   std::string key_hex_file;
   std::string iv;
   bool nopad = false;
+
+  conduit::cli::CommonOptions common;  // --pipe-size, --no-splice, --progress, --stats
 
   // keygen subcommand
   bool keygen = false;

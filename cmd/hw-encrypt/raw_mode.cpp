@@ -48,9 +48,12 @@ int run_raw(const Options& o) {
     error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
-  grow_pipes(in_fd, out.fd());
+  grow_pipes(o, in_fd, out.fd());
+  Report report(o, in_fd);
+  ro.progress = report.progress();
   StreamResult r = raw_stream(in_fd, out.fd(), ro, key.span(), iv);
   key.wipe();
+  report.finish(r);
   if (!r.ok()) {
     out.discard();
     if (r.status == StreamStatus::WriteError) {

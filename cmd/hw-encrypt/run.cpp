@@ -16,6 +16,7 @@
 #include "conduit/crypto/stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/pipe.hpp"
+#include "conduit/stats.hpp"
 #include "output.hpp"
 
 namespace hw_encrypt {
@@ -46,9 +47,40 @@ bool open_input(const std::string& path, conduit::Fd& owner, int& fd) {
   return true;
 }
 
-void grow_pipes(int in_fd, int out_fd) {
-  conduit::grow_pipe(in_fd, conduit::kDefaultPipeSize);
-  conduit::grow_pipe(out_fd, conduit::kDefaultPipeSize);
+void grow_pipes(const Options& options, int in_fd, int out_fd) {
+  conduit::grow_pipe(in_fd, options.common.pipe_size);
+  conduit::grow_pipe(out_fd, options.common.pipe_size);
+}
+
+Report::Report(const Options& options, int in_fd)
+    : options_(options), start_(std::chrono::steady_clock::now()) {
+  if (!options.common.progress) return;
+  std::optional<std::uint64_t> total;
+  conduit::FdInfo info;
+  if (conduit::classify(in_fd, info) == 0 && info.kind == conduit::FdKind::Regular && info.size > 0)
+    total = static_cast<std::uint64_t>(info.size);
+  meter_ = std::make_unique<conduit::Progress>(std::string(kProg), total);
+}
+
+std::function<void(std::uint64_t)> Report::progress() {
+  if (!meter_) return {};
+  return [m = meter_.get()](std::uint64_t n) { m->advance(n); };
+}
+
+void Report::finish(const StreamResult& r) {
+  if (meter_) meter_->finish();
+  if (options_.common.stats == conduit::cli::StatsFormat::None) return;
+  conduit::Stats stats;
+  stats.add(conduit::Path::ReadWrite, r.bytes_out);
+  if (r.spliced_bytes > 0) stats.add(conduit::Path::Splice, r.spliced_bytes);
+  stats.count(conduit::Call::Read, r.read_calls);
+  stats.count(conduit::Call::Write, r.write_calls);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::string text = options_.common.stats == conduit::cli::StatsFormat::Json
+                         ? conduit::format_stats_json(stats, kProg, seconds)
+                         : conduit::format_stats_text(stats, kProg, seconds);
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 namespace {
@@ -82,7 +114,7 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
   return ok;
 }
 
-int report(const StreamResult& r, const std::string& in_name, const Output& out) {
+int report_failure(const StreamResult& r, const std::string& in_name, const Output& out) {
   switch (r.status) {
     case StreamStatus::Ok: return kExitOk;
     case StreamStatus::WriteError:
@@ -123,7 +155,7 @@ int run_stream(const Options& o) {
     header_read = read_stream_header(in_fd, header);
     if (!header_read.ok()) {
       Output none;
-      return report(header_read, in_name, none);
+      return report_failure(header_read, in_name, none);
     }
     if (!load_credentials(o, header.source, secret, cred.source)) return kExitError;
   } else {
@@ -141,13 +173,17 @@ int run_stream(const Options& o) {
     error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
-  grow_pipes(in_fd, out.fd());
+  grow_pipes(o, in_fd, out.fd());
+  Report report(o, in_fd);
+  so.progress = report.progress();
+  so.allow_splice = !o.common.no_splice;
   StreamResult r = o.decrypt ? decrypt_stream(in_fd, out.fd(), header, cred, so)
                              : encrypt_stream(in_fd, out.fd(), cred, so);
   secret.wipe();
+  report.finish(r);
   if (!r.ok()) {
     out.discard();
-    return report(r, in_name, out);
+    return report_failure(r, in_name, out);
   }
   if (int rc = out.commit(); rc < 0) {
     error(out.name() + ": " + conduit::errno_text(-rc));

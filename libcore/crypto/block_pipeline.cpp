@@ -21,10 +21,11 @@ namespace conduit::crypto {
 
 namespace {
 
-// Reads until `buf` is full or EOF. Returns bytes read or -errno.
-long read_full(int fd, std::uint8_t* buf, std::size_t size) {
+// Reads until `buf` is full or EOF. Returns bytes read or -errno; counts the reads in `calls`.
+long read_full(int fd, std::uint8_t* buf, std::size_t size, std::uint64_t& calls) {
   std::size_t got = 0;
   while (got < size) {
+    ++calls;
     ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
     if (n == -EAGAIN) {
       // Someone left the input O_NONBLOCK: wait instead of spinning.
@@ -106,6 +107,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   std::uint64_t next_index = 0;
   std::uint64_t offset = 0;
   bool eof = false;
+  std::uint64_t read_calls = 0;
 
   auto dispatch = [&](Block* b, bool last) {
     b->last = last;
@@ -149,6 +151,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
         break;
       }
       result.bytes_out += b->out_len;
+      if (config.progress) config.progress(b->in_len);
       inflight.pop_front();
       free_slots.push_back(b);
     }
@@ -158,7 +161,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = read_full(in_fd, b->in.data(), config.in_block);
+      long n = read_full(in_fd, b->in.data(), config.in_block, read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));
@@ -203,6 +206,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     for (auto& t : threads) t.join();
   }
   result.bytes_in = offset;
+  result.read_calls = read_calls;
   return result;
 }
 

@@ -31,6 +31,7 @@ StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
   auto put = [&](std::size_t len) -> StreamResult {
     if (len == 0) return {};
     ssize_t n = sys::write_all(out_fd, std::as_bytes(std::span(out.data(), len)));
+    ++result.write_calls;
     if (n < 0) return io_failure(StreamStatus::WriteError, n);
     result.bytes_out += len;
     return {};
@@ -42,11 +43,13 @@ StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
       continue;
     }
     if (n < 0) return io_failure(StreamStatus::ReadError, n);
+    ++result.read_calls;
     if (n == 0) break;
     result.bytes_in += static_cast<std::uint64_t>(n);
     long m = cipher->update(std::span(in.data(), static_cast<std::size_t>(n)), out);
     if (m < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(static_cast<int>(-m)), static_cast<int>(-m));
     if (auto r = put(static_cast<std::size_t>(m)); !r.ok()) return r;
+    if (options.progress) options.progress(static_cast<std::uint64_t>(n));
   }
   long m = cipher->final(out);
   if (m == -EBADMSG)

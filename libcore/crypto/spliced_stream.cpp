@@ -39,9 +39,10 @@ int more_follows(int fd) {
   }
 }
 
-long read_full(int fd, std::uint8_t* buf, std::size_t size) {
+long read_full(int fd, std::uint8_t* buf, std::size_t size, StreamResult& result) {
   std::size_t got = 0;
   while (got < size) {
+    ++result.read_calls;
     ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
     if (n == -EAGAIN) {
       sys::wait_fd(fd, POLLIN);
@@ -60,6 +61,7 @@ StreamResult io_error(StreamStatus status, long rc) {
 
 StreamResult put(int fd, const std::uint8_t* data, std::size_t len, StreamResult& result) {
   if (len == 0) return {};
+  ++result.write_calls;
   ssize_t n = sys::write_all(fd, std::as_bytes(std::span(data, len)));
   if (n < 0) return io_error(StreamStatus::WriteError, n);
   result.bytes_out += len;
@@ -79,7 +81,7 @@ bool use_spliced_input(int in_fd, const AeadCipher& cipher, unsigned threads) no
 }
 
 StreamResult spliced_encrypt(int in_fd, int out_fd, AeadCipher& cipher, std::size_t chunk,
-                             SpliceCounters* counters) {
+                             SpliceCounters* counters, const ProgressFn& progress) {
   SpliceCounters local;
   SpliceCounters& count = counters != nullptr ? *counters : local;
   std::vector<std::uint8_t> in(chunk);
@@ -92,11 +94,13 @@ StreamResult spliced_encrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
       int rc = cipher.seal_spliced(chunk_nonce(counter, false), {}, in_fd, chunk, out);
       if (rc < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
       result.bytes_in += chunk;
+      result.spliced_bytes += chunk;
       ++count.spliced_chunks;
       if (auto r = put(out_fd, out.data(), out.size(), result); !r.ok()) return r;
+      if (progress) progress(chunk);
       continue;
     }
-    long got = read_full(in_fd, in.data(), chunk);
+    long got = read_full(in_fd, in.data(), chunk, result);
     if (got < 0) return io_error(StreamStatus::ReadError, got);
     result.bytes_in += static_cast<std::uint64_t>(got);
     bool last = static_cast<std::size_t>(got) < chunk;
@@ -111,12 +115,14 @@ StreamResult spliced_encrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
     if (rc < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
     ++count.copied_chunks;
     if (auto r = put(out_fd, out.data(), n + kAeadTagSize, result); !r.ok()) return r;
+    if (progress) progress(n);
     if (last) return result;
   }
 }
 
 StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::size_t chunk,
-                             std::uint64_t header_size, SpliceCounters* counters) {
+                             std::uint64_t header_size, SpliceCounters* counters,
+                             const ProgressFn& progress) {
   SpliceCounters local;
   SpliceCounters& count = counters != nullptr ? *counters : local;
   const std::size_t sealed = chunk + kAeadTagSize;
@@ -130,6 +136,7 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
     if (static_cast<std::size_t>(avail) > sealed) {
       int rc = cipher.open_spliced(chunk_nonce(counter, false), {}, in_fd, sealed, out);
       result.bytes_in += sealed;
+      result.spliced_bytes += sealed;
       ++count.spliced_chunks;
       if (rc == -EBADMSG)
         // The bytes went into the kernel and cannot be tried again, so no finer diagnosis.
@@ -139,9 +146,10 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
                                          "replaced");
       if (rc < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
       if (auto r = put(out_fd, out.data(), out.size(), result); !r.ok()) return r;
+      if (progress) progress(sealed);
       continue;
     }
-    long got = read_full(in_fd, in.data(), sealed);
+    long got = read_full(in_fd, in.data(), sealed, result);
     if (got < 0) return io_error(StreamStatus::ReadError, got);
     std::size_t n = static_cast<std::size_t>(got);
     result.bytes_in += n;
@@ -177,6 +185,7 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
     }
     if (rc < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
     if (auto r = put(out_fd, plain.data(), plain.size(), result); !r.ok()) return r;
+    if (progress) progress(n);
     if (last) return result;
   }
 }

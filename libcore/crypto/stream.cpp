@@ -234,19 +234,24 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   if (auto r = write_out(out_fd, wire.data(), header_len); !r.ok()) return r;
 
   const std::size_t chunk = header.chunk_size();
-  if (use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
-    StreamResult r = spliced_encrypt(in_fd, out_fd, *ciphers.front(), chunk);
+  if (options.allow_splice && use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
+    StreamResult r = spliced_encrypt(in_fd, out_fd, *ciphers.front(), chunk, nullptr, options.progress);
     r.bytes_out += header_len;
+    r.write_calls += 1;
     return r;
   }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
-  PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options)};
-  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd](Block& b) {
+  PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
+                        options.progress};
+  std::uint64_t writes = 1;  // the header
+  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
+    if (b.out_len > 0) ++writes;
     return write_out(out_fd, b.out.data(), b.out_len);
   });
   result.bytes_out += header_len;
+  result.write_calls = writes;
   return result;
 }
 
@@ -319,8 +324,9 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   keys.header_key.wipe();
 
   const std::size_t chunk = header.chunk_size();
-  if (use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
-    StreamResult r = spliced_decrypt(in_fd, out_fd, *ciphers.front(), chunk, header.size());
+  if (options.allow_splice && use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
+    StreamResult r = spliced_decrypt(in_fd, out_fd, *ciphers.front(), chunk, header.size(),
+                                     nullptr, options.progress);
     r.bytes_in += header.size();
     return r;
   }
@@ -328,11 +334,15 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (auto& cipher : ciphers)
     workers.push_back(std::make_unique<DecryptWorker>(std::move(cipher), chunk, header.size()));
-  PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options)};
-  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd](Block& b) {
+  PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
+                        options.progress};
+  std::uint64_t writes = 0;
+  StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
+    if (b.out_len > 0) ++writes;
     return write_out(out_fd, b.out.data(), b.out_len);
   });
   result.bytes_in += header.size();
+  result.write_calls = writes;
   return result;
 }
 

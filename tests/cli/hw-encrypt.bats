@@ -349,3 +349,19 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
     skip "fish is not installed"
   fi
 }
+
+@test "shared options: --stats, --stats=json, --progress, --pipe-size" {
+  mk p 300000
+  run "$B" -k key --stats p c
+  assert_success
+  assert_output --partial 'hw-encrypt:   syscalls: read'
+  run "$B" -d -k key --stats=json --pipe-size 256K c out
+  assert_success
+  assert_output --regexp '^\{"program":"hw-encrypt","bytes":300000,'
+  cmp out p
+  run "$B" -k key --progress p c2
+  assert_success
+  assert_output --partial '100%'
+  run "$B" -k key --stats=xml p c3
+  assert_failure 1
+}

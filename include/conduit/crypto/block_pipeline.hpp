@@ -39,11 +39,13 @@ struct PipelineConfig {
   std::size_t in_block = 0;   // read this much per block (the last one may be shorter)
   std::size_t out_block = 0;  // output buffer size per block
   unsigned threads = 1;       // 1: transform inline on the calling thread
+  // Called on the I/O thread with the input bytes of each block written (for --progress).
+  std::function<void(std::uint64_t)> progress;
 };
 
 // Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each
 // block in order and writes it; it returns a non-Ok result to stop. The first failure (read,
-// worker, emit) is the result; bytes_in is the number of bytes read.
+// worker, emit) is the result; bytes_in is the number of bytes read, read_calls the reads made.
 StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
                                 std::vector<std::unique_ptr<BlockWorker>>& workers,
                                 const std::function<StreamResult(Block&)>& emit);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "conduit/crypto/backend.hpp"
@@ -15,6 +16,7 @@ struct RawOptions {
   Algorithm algorithm = Algorithm::Aes256Ctr;
   bool encrypt = true;
   bool padding = true;  // CBC only: PKCS#7 as openssl enc does; false = -nopad
+  std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
 };
 
 // Streams `in_fd` through the cipher to `out_fd` with large reads and writes. A bad CBC padding

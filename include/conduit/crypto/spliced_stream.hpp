@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/stream_result.hpp"
@@ -25,11 +26,14 @@ struct SpliceCounters {
 bool use_spliced_input(int in_fd, const AeadCipher& cipher, unsigned threads) noexcept;
 
 // Encrypts the chunks (the header is already written). bytes_in/bytes_out count payload only.
+using ProgressFn = std::function<void(std::uint64_t)>;
+
 StreamResult spliced_encrypt(int in_fd, int out_fd, AeadCipher& cipher, std::size_t chunk,
-                             SpliceCounters* counters = nullptr);
+                             SpliceCounters* counters = nullptr, const ProgressFn& progress = {});
 
 // Decrypts the chunks after a verified header of `header_size` bytes.
 StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::size_t chunk,
-                             std::uint64_t header_size, SpliceCounters* counters = nullptr);
+                             std::uint64_t header_size, SpliceCounters* counters = nullptr,
+                             const ProgressFn& progress = {});
 
 }  // namespace conduit::crypto

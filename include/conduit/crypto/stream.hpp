@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/format.hpp"
@@ -20,6 +21,8 @@ struct StreamOptions {
   unsigned threads = 1;                   // worker threads; 1 = no threads
   unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
   ScryptParams scrypt{};                  // encryption with a passphrase only
+  bool allow_splice = true;               // false: never the spliced-input path (--no-splice)
+  std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
 };
 
 // What the user gave: a 32-byte key, or a passphrase.

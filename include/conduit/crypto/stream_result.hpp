@@ -32,6 +32,11 @@ struct StreamResult {
   std::string message;  // what went wrong, without program or file prefix
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  // For --stats: system calls made on the data path, and payload bytes that went into the
+  // backend by splice (the rest was read into memory).
+  std::uint64_t read_calls = 0;
+  std::uint64_t write_calls = 0;
+  std::uint64_t spliced_bytes = 0;
 
   bool ok() const noexcept { return status == StreamStatus::Ok; }
   bool rejected() const noexcept { return status > StreamStatus::InputRejected; }
