@@ -12,6 +12,10 @@ setup() {
   command -v strace >/dev/null || skip "strace not installed"
 }
 
+# Sanitizer runtimes make system calls of their own (UBSan probes memory through a pipe2 and a
+# write), which some of these tests would count or break.
+sanitized() { grep -qa __asan_init "$SC"; }
+
 # A wrapper that runs splice-cat under strace with the given fault injection.
 inject() {
   printf '#!/bin/sh\nexec strace -f -o /dev/null -e %s "%s" "$@"\n' "$1" "$SC" > faulty
@@ -41,6 +45,7 @@ inject() {
 }
 
 @test "pipe2 fails with EMFILE: no broker pipe, read/write instead, same bytes" {
+  if sanitized; then skip "UBSan's own pipe2 probes fail too under this injection"; fi
   prog=$(inject inject=pipe2:error=EMFILE)
   local out_kind
   for out_kind in null socket tty file; do
@@ -73,17 +78,18 @@ inject() {
 @test "file -> pipe moves the payload without read or write" {
   strace -f -e trace=read,write,splice -o trace "$SC" src lines | cat > out
   cat src lines | cmp - out
-  # reads of 400 KB of payload would show as large reads; only small ones (the loader,
-  # /proc/sys/fs/pipe-max-size) may appear, and no write at all
+  # no write to standard output at all, and no read of payload size (only small ones: the
+  # loader, /proc/sys/fs/pipe-max-size, a sanitizer's probes)
+  run grep -c '^[0-9]* *write(1,' trace
+  assert_output 0
   run awk '$2 ~ /^(read|write)\(/ { n = $NF + 0; if (n > 4096) print }' trace
   assert_output ""
-  run grep -c '^[0-9]* *write(' trace
-  assert_output 0
   run grep -c '^[0-9]* *splice(' trace
   [ "$output" -ge 3 ]
 }
 
 @test "strace -c: the zero-copy path makes splice calls and no payload read/write" {
+  if sanitized; then skip "the sanitizer runtime makes write calls of its own"; fi
   strace -c -f -o summary "$SC" src src src | cat > /dev/null
   run awk '$NF == "write" { print }' summary
   assert_output ""
