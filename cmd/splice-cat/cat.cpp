@@ -7,9 +7,9 @@
 // - "input file is output file": refused when standard output is a regular file, the input is
 //   the same file (st_dev, st_ino) and the input's starting point lies before its end, so
 //   `cat f >> f` cannot grow f forever while `cat < f > f` (truncated, empty) is fine.
-// - EPIPE with SIGPIPE at its default disposition raises SIGPIPE, so the shell sees 141 exactly
-//   as with GNU cat even where the kernel reports EPIPE without a signal (splice, sendfile to
-//   sockets); with SIGPIPE ignored it is "write error: Broken pipe", status 1.
+// - EPIPE with SIGPIPE at its default disposition (and not blocked) raises SIGPIPE, so the shell
+//   sees 141 exactly as with GNU cat even where the kernel reports EPIPE without a signal; with
+//   SIGPIPE ignored or blocked it is "write error: Broken pipe", status 1.
 // - Standard output is closed and checked at the end (NFS, quotas report late).
 //
 // Plain copies go through one conduit::Pump (its broker pipe and buffer reused for every
@@ -54,9 +54,12 @@ std::uint64_t clamp_length(std::uint64_t available, const std::optional<std::uin
   return length ? std::min(available, *length) : available;
 }
 
-bool sigpipe_ignored() {
+// SIGPIPE would kill us as it kills GNU cat: neither ignored nor blocked.
+bool sigpipe_fatal() {
   struct sigaction current {};
-  return ::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+  sigset_t blocked;
+  if (::sigaction(SIGPIPE, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return false;
+  return ::sigprocmask(SIG_BLOCK, nullptr, &blocked) == 0 && sigismember(&blocked, SIGPIPE) == 0;
 }
 
 // One opened input: a file operand (owned) or standard input (borrowed).
@@ -156,15 +159,8 @@ std::optional<std::uint64_t> Cat::expected_total() const {
 
 void Cat::write_failed(int err) {
   write_failed_ = true;
-  if (err == EPIPE && !sigpipe_ignored()) {
-    // The kernel spares the signal on some paths (sockets via splice/sendfile); GNU cat dies of it.
-    ::signal(SIGPIPE, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    ::raise(SIGPIPE);
-  }
+  // The kernel spares the signal on some paths (splice, sendfile to sockets); GNU cat dies of it.
+  if (err == EPIPE && sigpipe_fatal()) ::raise(SIGPIPE);
   diag_.error("write error", err);
 }
 
