@@ -6,7 +6,7 @@ load 'splice-cat-common'
 
 OUTPUTS=(pipe file append null socket tcp tty)
 # "splice-cat options|GNU cat options": extras must not change the bytes.
-OPTSETS=("|" "-A -s|-A -s" "--no-splice|" "--pipe-size=64K --stats|")
+OPTSETS=("|" "-A -s|-A -s" "--no-splice --pipe-size=64K --stats|")
 
 setup() {
   cd "$BATS_TEST_TMPDIR"
