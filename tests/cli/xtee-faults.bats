@@ -59,6 +59,7 @@ interrupt() {
    python3 -c 'import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
      "$XTEE" "$@" f < fifo > /dev/null &
    pid=$!
+   trap '' PIPE   # (after the start: xtee must not inherit it) a dead xtee must not kill us
    exec 3> fifo
    echo first >&3
    for _ in $(seq 400); do [ -s f ] && break; sleep 0.025; done
