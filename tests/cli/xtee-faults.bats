@@ -101,11 +101,14 @@ interrupt() {
 }
 
 @test "input over 4 GiB (sparse file) to /dev/null and a pipe" {
-  truncate -s 5G "$T/sparse" || skip "cannot create a sparse file here"
-  run bash -c "timeout 120 '$XTEE' /dev/null < '$T/sparse' | wc -c"
+  # On tmpfs a hole reads as the shared zero page; on ext4 every page would be allocated.
+  dir=$T; [ -w /dev/shm ] && dir=/dev/shm
+  sparse="$dir/xtee-sparse-$$-$BATS_TEST_NUMBER"
+  truncate -s 5G "$sparse" || skip "cannot create a sparse file here"
+  run bash -c "timeout 120 '$XTEE' /dev/null < '$sparse' | wc -c"
+  rm -f "$sparse"
   assert_success
   assert_output 5368709120
-  rm -f "$T/sparse"
 }
 
 @test "strace: ENOSYS on tee and splice -> identical outputs via read/write" {
