@@ -32,16 +32,9 @@ wait_port() {
   echo "bench: nothing listens on $1" >&2
   return 1
 }
-# CPU seconds (user sys) of this shell's reaped children so far.
-# (`times` must run in this shell, not in a $(...) subshell that has no children of its own.)
-child_cpu() {
-  times > "$BENCH_DIR/times.out"
-  python3 - "$(tail -n 1 "$BENCH_DIR/times.out")" <<'PY'
-import re, sys
-v = [int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", sys.argv[1])]
-print(v[0], v[1])
-PY
-}
+# cpu_mark FILE: this shell's reaped children's CPU so far (`times` output, parsed later: parsing
+# now would count the parser itself). Must run in this shell, not in a $(...) subshell.
+cpu_mark() { times > "$1"; }
 
 # one_run NAME RCPU SCPU: prints "seconds user sys" for one transfer.
 one_run() {
@@ -55,7 +48,7 @@ one_run() {
   esac
   rpid=$!
   wait_port "$port"
-  child_cpu > "$BENCH_DIR/cpu0"
+  cpu_mark "$BENCH_DIR/cpu0"
   t0=$(date +%s.%N)
   case $name in
     splice-net) taskset -c "$scpu" "$SN" send "127.0.0.1:$port" "$f" ;;
@@ -65,13 +58,14 @@ one_run() {
   esac
   wait "$rpid"
   t1=$(date +%s.%N)
-  child_cpu > "$BENCH_DIR/cpu1"
-  c0=$(cat "$BENCH_DIR/cpu0")
-  c1=$(cat "$BENCH_DIR/cpu1")
-  python3 - "$t0" "$t1" "$c0" "$c1" <<'PY'
-import sys
+  cpu_mark "$BENCH_DIR/cpu1"
+  python3 - "$t0" "$t1" "$BENCH_DIR/cpu0" "$BENCH_DIR/cpu1" <<'PY'
+import re, sys
+def children(path):  # second line of `times`: user and system time of reaped children
+    line = open(path).read().splitlines()[-1]
+    return [int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", line)]
 t0, t1 = float(sys.argv[1]), float(sys.argv[2])
-u0, s0 = map(float, sys.argv[3].split()); u1, s1 = map(float, sys.argv[4].split())
+(u0, s0), (u1, s1) = children(sys.argv[3]), children(sys.argv[4])
 print("%.4f %.3f %.3f" % (t1 - t0, u1 - u0, s1 - s0))
 PY
   if [ "$name" = iperf3 ]; then

@@ -99,6 +99,9 @@ Client::Step Client::read_request(Clock::time_point now) {
         const http::Request& req = r.request;
         std::string method(req.method);
         std::string target(req.target.substr(0, 80));
+        // The log line must not carry a client's escape sequences to a terminal.
+        for (char& ch : target)
+          if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
         std::optional<std::string> range;
         if (req.range) range = std::string(*req.range);
         bool keep = req.keep_alive && !req.has_body;
