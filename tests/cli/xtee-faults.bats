@@ -11,6 +11,8 @@ setup() {
   XTEE="$CONDUIT_BIN/xtee"
   T="$BATS_TEST_TMPDIR"
   export LC_ALL=C
+  # LeakSanitizer cannot run under ptrace (strace); leaks are checked by the other test files.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
   seq 1000000 > "$T/in"   # 6.9 MB: more than any pipe holds, so an early exit is seen
 }
 
@@ -144,9 +146,14 @@ interrupt() {
   wait $reader
   cmp "$T/in" "$T/a"; cmp "$T/in" "$T/p"; cmp "$T/in" "$T/out"
   tee_calls=$(awk '$NF == "tee" {print $4}' "$T/counts")
-  writes=$(awk '$NF == "write" {print $4}' "$T/counts")
-  reads=$(awk '$NF == "read" {print $4}' "$T/counts")
   [ "${tee_calls:-0}" -gt 0 ] || fail "no tee calls: $(cat "$T/counts")"
-  [ "${writes:-0}" -eq 0 ] || fail "write calls: $writes"
-  [ "${reads:-0}" -le 8 ] || fail "read calls: $reads"   # the loader and /proc only
+  # Bytes, not calls: a sanitized build's runtime makes small reads and writes of its own.
+  cat "$T/in" | strace -f -e trace=read,write -o "$T/rw" "$XTEE" "$T/b" "$T/c" | cat > "$T/out2"
+  cmp "$T/in" "$T/b"; cmp "$T/in" "$T/out2"
+  moved=$(awk '/(read|write)\(/ { n = $NF; if (n ~ /^[0-9]+$/) sum += n } END { print sum + 0 }' "$T/rw")
+  [ "$moved" -lt 65536 ] || fail "$moved bytes through read/write for $(stat -c %s "$T/in") of payload"
+  if ! grep -qa __asan_init "$XTEE"; then
+    writes=$(awk '$NF == "write" {print $4}' "$T/counts")
+    [ "${writes:-0}" -eq 0 ] || fail "write calls: $writes"
+  fi
 }
