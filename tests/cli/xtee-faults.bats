@@ -124,6 +124,18 @@ interrupt() {
   cmp "$T/in" "$T/d"; cmp "$T/in" "$T/out3"
 }
 
+@test "strace: a refused first splice demotes that output only (lane, then consumer)" {
+  command -v strace >/dev/null || skip "strace not installed"
+  for when in 1 2; do
+    rm -f "$T/a" "$T/b" "$T/out"
+    cat "$T/in" | strace -f -o /dev/null -e inject=splice:error=EINVAL:when=$when \
+      "$XTEE" --stats=json "$T/a" "$T/b" 2> "$T/err" | cat > "$T/out"
+    cmp "$T/in" "$T/a"; cmp "$T/in" "$T/b"; cmp "$T/in" "$T/out"
+    # exactly one output's worth went by read/write
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["fallbacks"] == 1 and d["paths"]["tee"] > 0 and d["paths"]["read_write"] == int(sys.argv[2]), d' "$T/err" "$(stat -c %s "$T/in")"
+  done
+}
+
 @test "strace: mid-stream EIO on one output: reported, the others complete, status 1" {
   command -v strace >/dev/null || skip "strace not installed"
   run bash -c "cat '$T/in' | strace -f -o /dev/null -e inject=splice:error=EIO:when=3 \
