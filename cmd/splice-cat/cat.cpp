@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -96,7 +97,10 @@ class Cat {
   std::optional<conduit::Progress> progress_;
   std::optional<conduit::Pump> pump_;
   std::optional<Formatter> formatter_;
-  std::unique_ptr<char[]> in_buffer_;
+  struct FreeDeleter {
+    void operator()(char* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<char, FreeDeleter> in_buffer_;  // page-aligned: the kernel copies into it faster
   FdInfo out_;
   bool read_stdin_ = false;
   bool write_failed_ = false;  // fatal: stop everything
@@ -367,7 +371,11 @@ int Cat::run() {
   pump_.emplace(pump_options, &stats_, formatting || !progress_ ? nullptr : &*progress_);
   if (formatting) {
     formatter_.emplace(o_.format);
-    in_buffer_.reset(new char[Formatter::kChunk]);
+    in_buffer_.reset(static_cast<char*>(std::aligned_alloc(4096, Formatter::kChunk)));
+    if (!in_buffer_) {
+      diag_.error("memory exhausted");
+      return 1;
+    }
   }
 
   write_header();

@@ -14,14 +14,16 @@
 // -T the bytes go through a 256-entry glyph table instead.
 #include "format.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace splice_cat {
 
 namespace {
 // Worst output for one input byte: a newline at line start with a 20-digit number, TAB, '$'.
 constexpr std::size_t kMaxExpansion = 24;
-constexpr std::size_t kSlack = 64;
+constexpr std::size_t kSlack = 4096;  // room for fixed-size stores; keeps the size page-aligned
 }  // namespace
 
 Formatter::Formatter(const FormatOptions& options)
@@ -29,7 +31,8 @@ Formatter::Formatter(const FormatOptions& options)
       numbering_(options.number || options.number_nonblank),
       translate_(options.show_nonprinting || options.show_tabs),
       hold_cr_(options.show_ends && !options.show_nonprinting),
-      out_(new char[kChunk * kMaxExpansion + kSlack]) {
+      out_(static_cast<char*>(std::aligned_alloc(4096, kChunk * kMaxExpansion + kSlack))) {
+  if (!out_) throw std::bad_alloc();
   // "     0\t": right-aligned in six columns, growing to the left past 999999.
   std::memset(number_, ' ', sizeof number_);
   number_[kNumberEnd - 1] = '0';
@@ -65,6 +68,28 @@ Formatter::Formatter(const FormatOptions& options)
     g.size = n;
   }
 }
+
+namespace {
+// Copies whole 8-byte words of printable ASCII (0x20-0x7e) from `p` to `o`, advancing both;
+// returns where a word with anything else (a newline, TAB, control or high byte) begins.
+// Existence tests from "Bit Twiddling Hacks": a byte < 0x20, a byte == 0x7f, a byte >= 0x80.
+inline const char* copy_printable(char*& o, const char* p, const char* end) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+    std::uint64_t del = w ^ (kOnes * 0x7f);
+    std::uint64_t is_del = (del - kOnes) & ~del & kHighs;
+    if ((below_space | is_del | (w & kHighs)) != 0) break;
+    std::memcpy(o, p, 8);
+    o += 8;
+    p += 8;
+  }
+  return p;
+}
+}  // namespace
 
 // The helpers take and return the output cursor: kept in a register, not reloaded from *this
 // after every store (char stores may alias anything).
@@ -115,6 +140,8 @@ char* Formatter::span(char* o, const char* p, const char* stop) {
   return o;
 }
 
+void Formatter::FreeDeleter::operator()(char* p) const noexcept { std::free(p); }
+
 std::size_t Formatter::format(std::span<const char> in) {
   std::size_t room = kChunk * kMaxExpansion - used_;
   std::size_t take = in.size() < kChunk ? in.size() : kChunk;
@@ -140,7 +167,9 @@ std::size_t Formatter::format(std::span<const char> in) {
     const char* stop;
     if (translate_ && !pending_cr_ && !hold_cr_) {
       // Translate while looking for the newline: one pass, no memchr per short line.
-      for (stop = p; stop < end && *stop != '\n'; ++stop) {
+      for (stop = p;; ++stop) {
+        stop = copy_printable(o, stop, end);
+        if (stop == end || *stop == '\n') break;
         auto c = static_cast<unsigned char>(*stop);
         if (c - 32u < 95u) {  // printable ASCII, the common case: no table, no dependency
           *o++ = static_cast<char>(c);
@@ -167,7 +196,7 @@ std::size_t Formatter::format(std::span<const char> in) {
 
 void Formatter::finish() {
   if (pending_cr_) {
-    out_[used_++] = '\r';
+    out_.get()[used_++] = '\r';
     pending_cr_ = false;
   }
 }

@@ -68,7 +68,10 @@ class Formatter {
   char number_[kNumberEnd + 16];  // room for a fixed 16-byte copy from any start
   std::size_t number_begin_;
 
-  std::unique_ptr<char[]> out_;
+  struct FreeDeleter {
+    void operator()(char* p) const noexcept;
+  };
+  std::unique_ptr<char, FreeDeleter> out_;  // page-aligned: faster copies into the kernel
   std::size_t used_ = 0;
 };
 
