@@ -45,13 +45,24 @@ const std::string_view kHelpText =
 
 namespace {
 
-// GNU cat's order first, so ambiguity messages list the possibilities as getopt does.
-constexpr std::array<std::string_view, 17> kLongOptions = {
-    "number-nonblank", "number",  "squeeze-blank", "show-nonprinting", "show-ends",
-    "show-tabs",       "show-all", "header",       "header-file",      "offset",
-    "length",          "pipe-size", "no-splice",   "progress",         "stats",
-    "help",            "version",
+// What each long option takes, GNU cat's order first so ambiguity messages list the
+// possibilities as getopt does.
+enum class Takes : std::uint8_t { Nothing, Value, OptionalValue };
+struct LongOption {
+  std::string_view name;
+  Takes takes;
 };
+constexpr std::array<LongOption, 17> kLongOptions = {{
+    {"number-nonblank", Takes::Nothing}, {"number", Takes::Nothing},
+    {"squeeze-blank", Takes::Nothing},   {"show-nonprinting", Takes::Nothing},
+    {"show-ends", Takes::Nothing},       {"show-tabs", Takes::Nothing},
+    {"show-all", Takes::Nothing},        {"header", Takes::Value},
+    {"header-file", Takes::Value},       {"offset", Takes::Value},
+    {"length", Takes::Value},            {"pipe-size", Takes::Value},
+    {"no-splice", Takes::Nothing},       {"progress", Takes::Nothing},
+    {"stats", Takes::OptionalValue},     {"help", Takes::Nothing},
+    {"version", Takes::Nothing},
+}};
 
 // A byte count option: parse_size() with the option's name in the error.
 CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std::uint64_t>& to,
@@ -105,32 +116,43 @@ std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string
     std::string& arg = args[i];
     if (arg == "--") break;
     if (arg.size() <= 2 || !arg.starts_with("--")) continue;
-    bool takes_value = false;
     std::size_t eq = arg.find('=');
-    std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
-    std::string_view match;
+    std::string name = arg.substr(2, eq == std::string::npos ? eq : eq - 2);
+    const LongOption* found = nullptr;
     std::string possibilities;
     int matches = 0;
-    for (std::string_view candidate : kLongOptions) {
-      if (candidate == name) {
-        matches = 0;  // exact: leave it alone
+    for (const LongOption& candidate : kLongOptions) {
+      if (candidate.name == name) {
+        found = &candidate;
+        matches = 1;
         break;
       }
-      if (candidate.starts_with(name)) {
-        match = candidate;
-        possibilities += " '--" + std::string(candidate) + "'";
+      if (candidate.name.starts_with(name)) {
+        found = &candidate;
+        possibilities += " '--" + std::string(candidate.name) + "'";
         ++matches;
       }
     }
-    if (matches > 1 && error.empty())
-      error = "option '--" + std::string(name) + "' is ambiguous; possibilities:" + possibilities;
-    if (matches == 1)
-      arg = "--" + std::string(match) + (eq == std::string::npos ? "" : arg.substr(eq));
-    if (eq == std::string::npos) {
-      for (std::string_view v : {"--header", "--header-file", "--offset", "--length", "--pipe-size"})
-        if (arg == v) takes_value = true;
+    if (matches == 0) continue;  // unknown: CLI11 reports it
+    if (matches > 1) {
+      error = "option '--" + name + "' is ambiguous; possibilities:" + possibilities;
+      break;
     }
-    if (takes_value) ++i;  // the next word is this option's value, whatever it looks like
+    name = found->name;
+    arg = "--" + name + (eq == std::string::npos ? "" : arg.substr(eq));
+    // getopt acts on options in order: --help and --version end the scan, the first error wins.
+    if (name == "help" || name == "version") break;
+    if (found->takes == Takes::Nothing && eq != std::string::npos) {
+      error = "option '--" + name + "' doesn't allow an argument";
+      break;
+    }
+    if (found->takes == Takes::Value && eq == std::string::npos) {
+      if (i + 1 == args.size()) {
+        error = "option '--" + name + "' requires an argument";
+        break;
+      }
+      ++i;  // the next word is this option's value, whatever it looks like
+    }
   }
   return args;
 }

@@ -35,8 +35,9 @@ void bind(CLI::App& app, Options& options);
 extern const std::string_view kHelpText;
 
 // getopt_long accepts any unambiguous prefix of a long option (`--num` for `--number`); CLI11
-// does not. Rewrites such prefixes (before "--") so scripts written for GNU cat work; an
-// ambiguous prefix sets `error` to getopt's message.
+// does not. Rewrites such prefixes (before "--") so scripts written for GNU cat work, and sets
+// `error` to getopt's message for the first ambiguous prefix, a missing value, or a value given
+// to an option that takes none.
 std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error);
 
 }  // namespace splice_cat

@@ -130,9 +130,22 @@ PY
 @test "usage errors: GNU messages and exit status 1" {
   same -x text
   same --frobnicate text
+  same --number=3 text
+  same --show-a=x text
+  run "$SC" --help --num    # --help acts first, as with getopt
+  assert_success
+  assert_line --index 0 "Usage: splice-cat [OPTION]... [FILE]..."
   run "$SC" --header
   assert_failure 1
+  assert_line --index 0 "splice-cat: option '--header' requires an argument"
   assert_line --index 1 "Try 'splice-cat --help' for more information."
+  run "$SC" --no-splice=yes text
+  assert_failure 1
+  assert_line --index 0 "splice-cat: option '--no-splice' doesn't allow an argument"
+  # a required value is the next word, whatever it looks like (getopt does the same)
+  run "$SC" --header --num text
+  assert_success
+  assert_output "--num$(cat text)"
 }
 
 @test "--help and --version" {
