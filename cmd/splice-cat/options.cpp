@@ -45,6 +45,8 @@ const std::string_view kHelpText =
 
 namespace {
 
+constexpr const char* kShortOptions = "AbeEnstTuv";
+
 // What each long option takes, GNU cat's order first so ambiguity messages list the
 // possibilities as getopt does.
 enum class Takes : std::uint8_t { Nothing, Value, OptionalValue };
@@ -115,6 +117,15 @@ std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string& arg = args[i];
     if (arg == "--") break;
+    if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
+      // A cluster of short options (none takes a value): name the first unknown letter.
+      std::size_t bad = arg.find_first_not_of(kShortOptions, 1);
+      if (bad != std::string::npos) {
+        error = "invalid option -- '" + arg.substr(bad, 1) + "'";
+        break;
+      }
+      continue;
+    }
     if (arg.size() <= 2 || !arg.starts_with("--")) continue;
     std::size_t eq = arg.find('=');
     std::string name = arg.substr(2, eq == std::string::npos ? eq : eq - 2);

@@ -129,6 +129,8 @@ PY
 
 @test "usage errors: GNU messages and exit status 1" {
   same -x text
+  same -nx text
+  same -bn -Ez text
   same --frobnicate text
   same --number=3 text
   same --show-a=x text
