@@ -13,14 +13,10 @@ setup() {
   OUT="$CONDUIT_BIN/../fuzz"
   FUZZER="$OUT/hw-encrypt-decoder-fuzz"
   S="$CONDUIT_SRC"
-  SOURCES="$S/tests/fuzz/decoder_fuzz.cpp $S/libcore/crypto/format.cpp $S/libcore/crypto/kdf.cpp
-    $S/libcore/crypto/keys.cpp $S/libcore/crypto/stream.cpp $S/libcore/crypto/block_pipeline.cpp
-    $S/libcore/crypto/backend.cpp $S/libcore/crypto/openssl_backend.cpp $S/libcore/sys.cpp
+  # Every crypto source (whichever kernel backend is there: the stub or the AF_ALG one) and the
+  # few core files they use.
+  SOURCES="$S/tests/fuzz/decoder_fuzz.cpp $(echo "$S"/libcore/crypto/*.cpp) $S/libcore/sys.cpp
     $S/libcore/diag.cpp $S/libcore/fd.cpp $S/libcore/pipe.cpp"
-  # The kernel backend: the stub, or the AF_ALG implementation once it replaces the stub.
-  for f in "$S"/libcore/crypto/kernel_backend*.cpp "$S"/libcore/crypto/afalg*.cpp; do
-    if [ -e "$f" ]; then SOURCES="$SOURCES $f"; fi
-  done
 }
 
 build_fuzzer() {
