@@ -39,6 +39,15 @@ long read_full(int fd, std::uint8_t* buf, std::size_t size, std::uint64_t& calls
   return static_cast<long>(got);
 }
 
+constexpr std::size_t kPage = 4096;
+
+// Sizes `storage` once and returns a page-aligned pointer to `size` bytes inside it.
+std::uint8_t* aligned_window(std::vector<std::uint8_t>& storage, std::size_t size) {
+  storage.resize(size + kPage);
+  auto addr = reinterpret_cast<std::uintptr_t>(storage.data());
+  return storage.data() + ((kPage - addr % kPage) % kPage);
+}
+
 struct Shared {
   std::mutex mutex;
   std::condition_variable work_ready;
@@ -69,8 +78,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   std::vector<Block> slots(nslots);
   std::vector<Block*> free_slots;
   for (auto& slot : slots) {
-    slot.in.resize(config.in_block);
-    slot.out.resize(config.out_block);
+    slot.in = aligned_window(slot.in_storage, config.in_block);
+    slot.out = aligned_window(slot.out_storage, config.out_block);
     free_slots.push_back(&slot);
   }
   auto slot_no = [&slots](const Block* b) { return static_cast<std::size_t>(b - slots.data()); };
@@ -161,7 +170,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = read_full(in_fd, b->in.data(), config.in_block, read_calls);
+      long n = read_full(in_fd, b->in, config.in_block, read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));

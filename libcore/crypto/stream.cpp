@@ -69,8 +69,8 @@ class EncryptWorker final : public BlockWorker {
       std::size_t off = j * chunk_;
       std::size_t len = std::min(chunk_, b.in_len - off);
       auto nonce = chunk_nonce(first + j, b.last && j == n - 1);
-      int rc = cipher_->seal(nonce, {}, std::span(b.in.data() + off, len),
-                             std::span(b.out.data() + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
+      int rc = cipher_->seal(nonce, {}, std::span(b.in + off, len),
+                             std::span(b.out + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
       if (rc < 0) {
         b.out_len = j * (chunk_ + kAeadTagSize);
         b.result = cipher_failure(rc);
@@ -113,8 +113,8 @@ class DecryptWorker final : public BlockWorker {
                                          std::to_string(where) + ")");
         return;
       }
-      std::span<const std::uint8_t> in(b.in.data() + off, len);
-      std::span<std::uint8_t> out(b.out.data() + j * chunk_, len - kAeadTagSize);
+      std::span<const std::uint8_t> in(b.in + off, len);
+      std::span<std::uint8_t> out(b.out + j * chunk_, len - kAeadTagSize);
       int rc = cipher_->open(chunk_nonce(counter, at_end), {}, in, out);
       if (rc == 0) continue;
       b.out_len = j * chunk_;
@@ -248,7 +248,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   std::uint64_t writes = 1;  // the header
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;
-    return write_out(out_fd, b.out.data(), b.out_len);
+    return write_out(out_fd, b.out, b.out_len);
   });
   result.bytes_out += header_len;
   result.write_calls = writes;
@@ -339,7 +339,7 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   std::uint64_t writes = 0;
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;
-    return write_out(out_fd, b.out.data(), b.out_len);
+    return write_out(out_fd, b.out, b.out_len);
   });
   result.bytes_in += header.size();
   result.write_calls = writes;

@@ -18,8 +18,12 @@
 namespace conduit::crypto {
 
 struct Block {
-  std::vector<std::uint8_t> in;
-  std::vector<std::uint8_t> out;
+  // Page-aligned windows into the storage below: the kernel copies to and from page-aligned
+  // buffers about 3x faster than malloc's (measured by the pump, PERFORMANCE.md).
+  std::uint8_t* in = nullptr;
+  std::uint8_t* out = nullptr;
+  std::vector<std::uint8_t> in_storage;
+  std::vector<std::uint8_t> out_storage;
   std::size_t in_len = 0;
   std::size_t out_len = 0;       // bytes of `out` to write (set by the worker)
   std::uint64_t index = 0;       // block number in the stream, from 0
