@@ -33,7 +33,7 @@ setup() {
   "$SC" --header-file /proc/version --offset 2 --length 3 -n ten > out
   { cat /proc/version; "$ORACLE" -n <(printf '234'); } | cmp - out
   mkfifo fifo
-  (printf 'from fifo\n' > fifo &)
+  (timeout 10 sh -c "printf 'from fifo\\n' > fifo" &)
   run timeout 10 "$SC" --header-file fifo ten
   assert_output $'from fifo\n0123456789'
 }

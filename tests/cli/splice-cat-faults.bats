@@ -137,7 +137,7 @@ for fd in (0, 1):
 os.execv(sys.argv[1], sys.argv[1:])'
   for opts in "" "-n" "--no-splice" "-A"; do
     # a slow writer and a slow reader, so both ends really would block
-    got=$( (cat src; sleep 0.2; cat lines) | python3 -c "$nb" "$SC" $opts - lines | (sleep 0.2; cksum))
+    got=$( (cat src; sleep 0.2; cat lines) | timeout 60 python3 -c "$nb" "$SC" $opts - lines | (sleep 0.2; cksum))
     expected=$( (cat src lines) | "$ORACLE" ${opts/--no-splice/} - lines | cksum)
     assert_equal "$got" "$expected"
   done
