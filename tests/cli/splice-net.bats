@@ -22,9 +22,20 @@ setup() {
   cd "$T"
 }
 
+# descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
 teardown() {
-  local p
+  local p d
   for p in $(cat "$T/pids" 2>/dev/null); do
+    # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
+    for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
     kill -9 "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
