@@ -1,4 +1,4 @@
-// commands: the three subcommands, and what they share (stats report, error wording).
+// commands: the subcommands, and what they share (stats report, error wording).
 #pragma once
 
 #include <string>
@@ -13,6 +13,8 @@ namespace splice_net {
 int run_send(const Options& options);
 int run_recv(const Options& options);
 int run_serve(const Options& options);
+int run_fanout(const Options& options);
+int run_relay(const Options& options);
 
 conduit::PumpOptions pump_options(const Options& options);
 

@@ -1,6 +1,6 @@
 // splice-net: netcat-like send / recv / serve over TCP and Unix sockets, moving file and pipe
 // pages with sendfile(2) and splice(2). Options and --help: options.cpp; each subcommand in its
-// own file (send.cpp, recv.cpp, serve.cpp).
+// own file (send.cpp, recv.cpp, serve.cpp, fanout.cpp, relay.cpp).
 #include <cstdio>
 
 #include "commands.hpp"
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   std::string_view named;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "send" || arg == "recv" || arg == "serve") {
+    if (arg == "send" || arg == "recv" || arg == "serve" || arg == "fanout" || arg == "relay") {
       named = arg;
       break;
     }
@@ -43,5 +43,7 @@ int main(int argc, char** argv) {
   }
   if (options.command == "send") return run_send(options);
   if (options.command == "recv") return run_recv(options);
+  if (options.command == "fanout") return run_fanout(options);
+  if (options.command == "relay") return run_relay(options);
   return run_serve(options);
 }

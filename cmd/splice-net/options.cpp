@@ -11,11 +11,15 @@ const std::string_view kMainHelp =
     "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
     "  or:  splice-net recv [OPTION]... ADDRESS\n"
     "  or:  splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net fanout [OPTION]... ADDRESS\n"
+    "  or:  splice-net relay [OPTION]... LISTEN TARGET\n"
     "Move bytes between files, pipes and TCP or Unix sockets with sendfile(2) and splice(2).\n"
     "\n"
     "  send    connect to ADDRESS and send the FILEs (or standard input), then half-close\n"
     "  recv    listen on ADDRESS, accept one connection and write what arrives to stdout\n"
     "  serve   serve FILE to every client that connects (optionally over HTTP/1.1)\n"
+    "  fanout  send a live stream from standard input to every client that connects\n"
+    "  relay   forward each connection on LISTEN to TARGET, both directions\n"
     "\n"
     "ADDRESS is HOST:PORT, [IPV6]:PORT, :PORT or PORT (listen: every interface, IPv4 and IPv6;\n"
     "connect: this machine), or unix:PATH (unix:@NAME for the abstract namespace).\n"
@@ -76,6 +80,77 @@ const std::string kServeHelp = std::string(
     std::string(kCommonHelp) +
     "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
 
+const std::string kFanoutHelp = std::string(
+    "Usage: splice-net fanout [OPTION]... ADDRESS\n"
+    "Listen on ADDRESS and send the stream read from standard input to every client that\n"
+    "connects: the pages are duplicated with tee(2) into each client's pipe and spliced to its\n"
+    "socket. A client that joins mid-stream gets the stream from that point on. When standard\n"
+    "input ends, every client gets the rest and a clean close. SIGTERM or SIGINT ends the\n"
+    "stream as end of file would; a second signal drops the clients.\n"
+    "\n"
+    "      --max-clients N      accept at most N clients at once (default 1000); others\n"
+    "                           wait in the listen queue\n"
+    "      --min-clients N      wait for N clients before reading the first byte\n"
+    "  -q, --quiet              no log line per client\n"
+    "      --slow POLICY        a client a whole buffer (--pipe-size) behind the stream:\n"
+    "                           'drop' disconnects it and logs it, so the others never\n"
+    "                           stall (default); 'block' waits for it (lossless: the\n"
+    "                           slowest client sets the pace)\n"
+    "  -t, --timeout SECONDS    with --slow=block, drop a client that takes nothing for\n"
+    "                           SECONDS (default: wait for ever)\n") +
+    std::string(kCommonHelp) +
+    "\nExample:\n  camera-capture | xtee recording.bin | splice-net fanout --min-clients 2 :9000\n";
+
+const std::string kRelayHelp = std::string(
+    "Usage: splice-net relay [OPTION]... LISTEN TARGET\n"
+    "Accept connections on LISTEN and forward each to TARGET, both directions by splice(2),\n"
+    "many connections in one epoll loop (like socat TCP-LISTEN:P,fork TCP:HOST:P). A side's\n"
+    "end of file is passed on as a half-close; a reset is passed on and logged.\n"
+    "Stops accepting on SIGTERM or SIGINT; a second signal drops what is in flight.\n"
+    "\n"
+    "      --max-clients N      relay at most N connections at once (default 1000); others\n"
+    "                           wait in the listen queue\n"
+    "  -q, --quiet              no log line per connection\n"
+    "      --stop MODE          on SIGTERM/SIGINT: 'finish' the open connections (default)\n"
+    "                           or 'drop' them\n"
+    "  -t, --timeout SECONDS    close a connection idle both ways for SECONDS (default:\n"
+    "                           never); connecting to TARGET gives up after 10 s, or\n"
+    "                           SECONDS if shorter\n") +
+    std::string(kCommonHelp) +
+    "\nExample:\n  splice-net relay :8080 backend.internal:80\n";
+
+// A count between `min` and 1000000.
+CLI::Option* add_count(CLI::App& sub, const std::string& name, std::size_t& out, unsigned long min) {
+  return sub
+      .add_option_function<std::string>(
+          name,
+          [&out, min](const std::string& text) {
+            std::size_t used = 0;
+            unsigned long v = 0;
+            try {
+              v = std::stoul(text, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used == 0 || used != text.size() || v < min || v > 1000000 || text[0] == '-')
+              throw CLI::ValidationError("invalid client count: '" + text + "'");
+            out = v;
+          })
+      ->type_name("N");
+}
+
+CLI::Option* add_stop(CLI::App& sub, Options& o) {
+  return sub
+      .add_option_function<std::string>(
+          "--stop",
+          [&o](const std::string& text) {
+            if (text == "finish") o.stop = StopMode::Finish;
+            else if (text == "drop") o.stop = StopMode::Drop;
+            else throw CLI::ValidationError("invalid stop mode: '" + text + "' (finish or drop)");
+          })
+      ->type_name("MODE");
+}
+
 // Seconds as a positive decimal, with an optional "s".
 CLI::Option* add_timeout(CLI::App& sub, Options& o) {
   return sub
@@ -116,6 +191,8 @@ std::string_view help_text(std::string_view command) {
   if (command == "send") return kSendHelp;
   if (command == "recv") return kRecvHelp;
   if (command == "serve") return kServeHelp;
+  if (command == "fanout") return kFanoutHelp;
+  if (command == "relay") return kRelayHelp;
   return kMainHelp;
 }
 
@@ -140,42 +217,44 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
-  serve->add_option_function<std::string>(
-            "--max-clients",
-            [&o](const std::string& text) {
-              std::size_t used = 0;
-              unsigned long v = 0;
-              try {
-                v = std::stoul(text, &used);
-              } catch (const std::exception&) {
-                used = 0;
-              }
-              if (used == 0 || used != text.size() || v == 0 || v > 1000000 || text[0] == '-')
-                throw CLI::ValidationError("invalid client count: '" + text + "'");
-              o.max_clients = v;
-            })
-      ->type_name("N");
+  add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
-  serve->add_option_function<std::string>(
-            "--stop",
-            [&o](const std::string& text) {
-              if (text == "finish") o.stop = StopMode::Finish;
-              else if (text == "drop") o.stop = StopMode::Drop;
-              else throw CLI::ValidationError("invalid stop mode: '" + text + "' (finish or drop)");
-            })
-      ->type_name("MODE");
+  add_stop(*serve, o);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
   serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
-  return {send, recv, serve};
+
+  CLI::App* fanout = subcommand(app, "fanout", o);
+  add_count(*fanout, "--max-clients", o.max_clients, 1);
+  add_count(*fanout, "--min-clients", o.min_clients, 0);
+  fanout->add_flag("-q,--quiet", o.quiet);
+  fanout->add_option_function<std::string>(
+            "--slow",
+            [&o](const std::string& text) {
+              if (text == "drop") o.slow = SlowPolicy::Drop;
+              else if (text == "block") o.slow = SlowPolicy::Block;
+              else throw CLI::ValidationError("invalid slow-client policy: '" + text + "' (drop or block)");
+            })
+      ->type_name("POLICY");
+  fanout->add_option("address", o.address)->required()->type_name("ADDRESS");
+
+  CLI::App* relay = subcommand(app, "relay", o);
+  add_count(*relay, "--max-clients", o.max_clients, 1);
+  relay->add_flag("-q,--quiet", o.quiet);
+  add_stop(*relay, o);
+  relay->add_option("listen", o.address)->required()->type_name("LISTEN");
+  relay->add_option("target", o.target)->required()->type_name("TARGET");
+  return {send, recv, serve, fanout, relay};
 }
 
 std::string check(const Options& o) {
-  if (o.command.empty()) return "missing command: send, recv or serve";
+  if (o.command.empty()) return "missing command: send, recv, serve, fanout or relay";
   if (o.command == "serve") {
     if (o.http && (o.header || o.header_file))
       return "cannot use --header or --header-file with --http";
   }
-  if (o.command == "recv" && o.output && *o.output == "-") return "";
+  if (o.command == "fanout" && o.min_clients > o.max_clients)
+    return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +
+           std::to_string(o.max_clients);
   return "";
 }
 

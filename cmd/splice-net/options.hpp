@@ -1,5 +1,5 @@
-// options: splice-net's command line: one CLI11 subcommand per mode (send, recv, serve), the
-// shared extras, and the --help texts (written once, here).
+// options: splice-net's command line: one CLI11 subcommand per mode (send, recv, serve, fanout,
+// relay), the shared extras, and the --help texts (written once, here).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -18,21 +18,28 @@ inline constexpr std::string_view kProg = "splice-net";
 
 enum class StopMode { Finish, Drop };
 
+// fanout: what happens to a client that falls a whole buffer behind the stream.
+enum class SlowPolicy { Drop, Block };
+
 struct Options {
-  std::string command;                 // "send", "recv" or "serve"
-  std::string address;                 // ADDRESS operand
+  std::string command;                 // "send", "recv", "serve", "fanout" or "relay"
+  std::string address;                 // ADDRESS operand (relay: LISTEN)
+  std::string target;                  // relay: TARGET
   std::vector<std::string> files;      // send: FILE... (none: stdin); serve: FILE
   bool recv_back = false;              // send --recv
   std::optional<std::string> output;   // recv -o FILE
   bool keep = false;                   // recv --keep
   bool verbose = false;                // -v: "listening on", "connected to"
-  bool quiet = false;                  // serve -q: no per-connection log lines
+  bool quiet = false;                  // serve, fanout, relay -q: no per-connection log lines
   std::optional<std::string> header;       // serve --header TEXT
   std::optional<std::string> header_file;  // serve --header-file FILE
   bool http = false;                       // serve --http
   std::string content_type = "application/octet-stream";
-  std::size_t max_clients = 1000;
-  std::optional<double> timeout;  // seconds: connect (send), first connection (recv), idle (serve)
+  std::size_t max_clients = 1000;      // serve, fanout, relay: connections at once
+  std::size_t min_clients = 0;         // fanout: wait for this many before reading stdin
+  SlowPolicy slow = SlowPolicy::Drop;  // fanout --slow
+  // seconds: connect (send), first connection (recv), idle client (serve, fanout, relay)
+  std::optional<double> timeout;
   StopMode stop = StopMode::Finish;
   conduit::cli::CommonOptions common;
 };

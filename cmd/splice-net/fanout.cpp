@@ -1,0 +1,11 @@
+// fanout: placeholder until the subcommand lands (being written now; see issue 7).
+#include "commands.hpp"
+
+namespace splice_net {
+
+int run_fanout(const Options&) {
+  log_line(std::string(kProg) + ": fanout: not implemented yet");
+  return 1;
+}
+
+}  // namespace splice_net
