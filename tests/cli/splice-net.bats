@@ -359,7 +359,7 @@ PY
   assert_failure 1
   run "$SN"
   assert_failure 1
-  assert_line "splice-net: missing command: send, recv or serve"
+  assert_line "splice-net: missing command: send, recv, serve, fanout or relay"
 }
 
 @test "--help and --version, for the command and each subcommand" {
