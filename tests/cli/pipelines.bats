@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# The pipelines of issue 7, end to end, on loopback: every command together, with splice and
+# with --no-splice everywhere (same bytes), and --stats saying which path the bytes took.
+#   1. serve a file with a header: splice-cat --header | splice-net send, and splice-net serve
+#   2. media server: generator | xtee recording | splice-net fanout, several clients
+#   3. encrypt and ship: tar | xtee | hw-encrypt | splice-net send -> recv | hw-encrypt -d | tar x,
+#      and a byte damaged in transit (or in a saved stream) is detected
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+load 'helpers/net'
+
+setup_file() {
+  export FIX="$BATS_FILE_TMPDIR"
+  head -c $((3 * 1048576 + 12345)) /dev/urandom > "$FIX/media"
+  mkdir -p "$FIX/tree/sub/deeper" "$FIX/tree/empty"
+  head -c $((5 * 1048576)) /dev/urandom > "$FIX/tree/sub/blob.bin"
+  seq 1 200000 > "$FIX/tree/numbers.txt"
+  : > "$FIX/tree/sub/deeper/zero-length"
+  printf 'x' > "$FIX/tree/one-byte"
+  ln -s ../numbers.txt "$FIX/tree/sub/link"
+  "$CONDUIT_BIN/hw-encrypt" keygen -o "$FIX/key"
+}
+
+setup() {
+  SC="$CONDUIT_BIN/splice-cat"
+  XT="$CONDUIT_BIN/xtee"
+  SN="$CONDUIT_BIN/splice-net"
+  HE="$CONDUIT_BIN/hw-encrypt"
+  HELP="$CONDUIT_SRC/tests/cli/helpers"
+  T="$BATS_TEST_TMPDIR"
+  cd "$T"
+}
+
+teardown() {
+  net_teardown
+}
+
+# assert_paths STATS_FILE PROG MODE: PROG's --stats lines in STATS_FILE moved bytes, and with
+# MODE "--no-splice" only by read/write; otherwise by at least one zero-copy path.
+assert_paths() {
+  local lines
+  lines=$(grep "^$2: " "$1" | grep -E ' bytes$' | grep -Ev '^[^:]*: [0-9]+ bytes ') || {
+    echo "no --stats path lines from $2 in $1:" >&2
+    cat "$1" >&2
+    return 1
+  }
+  if [ "$3" = --no-splice ]; then
+    if echo "$lines" | grep -Ev 'read_write'; then
+      echo "$2 moved bytes by a zero-copy path under --no-splice" >&2
+      return 1
+    fi
+  else
+    echo "$lines" | grep -Eq 'splice|sendfile|tee|vmsplice|copy_file_range' || {
+      echo "$2 moved no byte by a zero-copy path:" >&2
+      echo "$lines" >&2
+      return 1
+    }
+  fi
+}
+
+# pipeline1 MODE: splice-cat --header FILE | splice-net send into splice-net recv; the bytes
+# received must be what GNU cat gives for the header and the file.
+pipeline1() {
+  local mode=$1
+  bg "$SN" recv -v $mode --stats -o got1 127.0.0.1:0 2> recv.log
+  local recv=$LAST port
+  port=$(listen_port recv.log)
+  printf 'MEDIA v1 %s\n' "$(stat -c %s "$FIX/media")" > hdr
+  "$SC" $mode --stats --header "$(cat hdr)
+" "$FIX/media" 2> cat.log | timeout 30 "$SN" send $mode --stats "127.0.0.1:$port" 2> send.log
+  exit_of "$recv"
+  [ "$status" -eq 0 ]
+  cat hdr "$FIX/media" | cmp - got1
+  assert_paths cat.log splice-cat "$mode"
+  assert_paths send.log splice-net "$mode"
+  assert_paths recv.log splice-net "$mode"
+}
+
+@test "pipeline 1: splice-cat --header | splice-net send -> recv: header then file, by splice" {
+  pipeline1 ""
+  # The file's pages go to the pipe by splice; only the header is written.
+  grep -Eq "^splice-cat:   splice +$(stat -c %s "$FIX/media") bytes" cat.log
+}
+
+@test "pipeline 1 with --no-splice everywhere: the same bytes, all by read/write" {
+  pipeline1 --no-splice
+}
+
+# serve_to_clients MODE: splice-net serve --header-file to nc and socat; each gets exactly what
+# splice-cat --header prints.
+serve_to_clients() {
+  printf 'MEDIA v1\n' > hdr
+  "$SC" hdr "$FIX/media" > want
+  bg "$SN" serve $1 --stats --header-file hdr 127.0.0.1:0 "$FIX/media" 2> serve.log
+  local server=$LAST port
+  port=$(listen_port serve.log)
+  timeout 20 nc -d 127.0.0.1 "$port" > got.nc
+  timeout 20 socat -u "TCP:127.0.0.1:$port" CREATE:got.socat
+  cmp want got.nc
+  cmp want got.socat
+  kill -TERM "$server"
+  exit_of "$server"
+  [ "$status" -eq 0 ]
+  assert_paths serve.log splice-net "$1"
+}
+
+@test "pipeline 1: splice-net serve --header-file gives nc and socat what splice-cat --header gives" {
+  serve_to_clients ""
+  grep -Eq "^splice-net:   sendfile +$((2 * $(stat -c %s "$FIX/media"))) bytes" serve.log
+}
+
+@test "pipeline 1: serve with --no-splice: the same bytes by read/write" {
+  serve_to_clients --no-splice
+}
+
+# pipeline3 MODE [RELAY_PORT_FILE]: tar | xtee sent.tar | hw-encrypt | splice-net send into
+# splice-net recv | hw-encrypt -d | xtee got.tar | tar x. Checks the tree and both tar streams.
+pipeline3() {
+  local mode=$1
+  mkdir -p out
+  (
+    set -o pipefail
+    timeout 60 "$SN" recv -v $mode --stats 127.0.0.1:0 2> recv.log |
+      timeout 60 "$HE" -d $mode --stats -k "$FIX/key" 2> dec.log |
+      timeout 60 "$XT" $mode --stats got.tar 2> tee2.log |
+      tar xf - -C out
+  ) 3>&- &
+  local receiver=$!
+  echo "$receiver" >> "$T/pids"
+  local port
+  port=$(listen_port recv.log)
+  (
+    set -o pipefail
+    tar cf - -C "$FIX" tree |
+      timeout 60 "$XT" $mode --stats sent.tar 2> tee1.log |
+      timeout 60 "$HE" $mode --stats -k "$FIX/key" 2> enc.log |
+      timeout 60 "$SN" send $mode --stats "127.0.0.1:$port" 2> send.log
+  )
+  exit_of "$receiver"
+  [ "$status" -eq 0 ]
+  cmp sent.tar got.tar
+  diff -r "$FIX/tree" out/tree
+  [ "$(readlink out/tree/sub/link)" = ../numbers.txt ]
+  assert_paths tee1.log xtee "$mode"
+  assert_paths tee2.log xtee "$mode"
+  assert_paths send.log splice-net "$mode"
+  assert_paths recv.log splice-net "$mode"
+  grep -q '^hw-encrypt: ' enc.log
+  grep -q '^hw-encrypt: ' dec.log
+}
+
+@test "pipeline 3: tar | xtee | hw-encrypt | send -> recv | hw-encrypt -d | xtee | tar x: same tree" {
+  pipeline3 ""
+  # The network legs splice: pipe -> socket and socket -> pipe.
+  grep -Eq '^splice-net:   splice(_broker)? +[1-9][0-9]* bytes' send.log
+  grep -Eq '^splice-net:   splice(_broker)? +[1-9][0-9]* bytes' recv.log
+}
+
+@test "pipeline 3 with --no-splice everywhere: the same tree, all by read/write" {
+  pipeline3 --no-splice
+}
+
+@test "pipeline 3: one byte flipped in transit is detected; only verified data comes out" {
+  # Ship the stream through a relay that flips one bit 200 KiB in (inside the fourth chunk).
+  (
+    timeout 60 "$SN" recv -v -o damaged.enc 127.0.0.1:0 2> recv.log
+  ) 3>&- &
+  local receiver=$!
+  echo "$receiver" >> "$T/pids"
+  local port
+  port=$(listen_port recv.log)
+  coproc FLIP { timeout 60 python3 "$HELP/flip_relay.py" "$port" 204800; }
+  local line relay_port
+  read -r line <&"${FLIP[0]}"
+  relay_port=${line#port }
+  tar cf - -C "$FIX" tree > sent.tar
+  "$HE" -k "$FIX/key" sent.tar | timeout 60 "$SN" send "127.0.0.1:$relay_port"
+  read -r line <&"${FLIP[0]}"
+  [ "$line" = flipped ]
+  exit_of "$receiver"
+  [ "$status" -eq 0 ]
+  [ "$(stat -c %s damaged.enc)" -gt 204800 ]
+
+  # Decrypting the damaged stream fails, names the damage, and writes only the chunks before it.
+  run bash -c "'$HE' -d -k '$FIX/key' < damaged.enc > plain.out"
+  assert_failure
+  assert_output --regexp 'chunk [0-9]+ \(at offset [0-9]+\) failed authentication'
+  [ "$(stat -c %s plain.out)" -lt 204800 ]
+  cmp -n "$(stat -c %s plain.out)" plain.out sent.tar
+
+  # To a file OUT nothing is left behind at all.
+  run "$HE" -d -k "$FIX/key" damaged.enc restored.tar
+  assert_failure
+  assert_not_exist restored.tar
+
+  # The whole pipeline reports the failure (tar sees a truncated archive, hw-encrypt fails).
+  mkdir out
+  run bash -c "set -o pipefail; '$SC' damaged.enc | '$HE' -d -k '$FIX/key' | tar xf - -C out"
+  assert_failure
+}
+
+@test "pipeline 3: a saved stream with one damaged byte, or truncated, is refused" {
+  tar cf - -C "$FIX" tree | "$HE" -k "$FIX/key" > good.enc
+  "$HE" -d -k "$FIX/key" good.enc > /dev/null
+  local size
+  size=$(stat -c %s good.enc)
+
+  cp good.enc flipped.enc
+  printf '\x5a' | dd of=flipped.enc bs=1 seek=$((size / 2)) conv=notrunc status=none
+  cmp -s good.enc flipped.enc && skip "the random byte was already 0x5a"
+  run "$HE" -d -k "$FIX/key" flipped.enc /dev/null
+  assert_failure
+
+  head -c $((size - 100)) good.enc > cut.enc
+  run "$HE" -d -k "$FIX/key" cut.enc /dev/null
+  assert_failure
+}
