@@ -7,6 +7,7 @@ set -euo pipefail
 BIN=$(cd "${1:?usage: hw-encrypt.sh BIN_DIR [SIZE_MIB]}" && pwd)
 SIZE=${2:-512}
 . "$(dirname "$0")/lib.sh"
+need_commands "$BIN" hw-encrypt || exit 0
 
 f=$(bench_file "$SIZE")
 bytes=$(( SIZE * 1048576 ))

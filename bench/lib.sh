@@ -6,12 +6,18 @@
 # and ratios against a peer measured in the same run, never absolute targets.
 
 BENCH_RUNS=${BENCH_RUNS:-7}
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/conduit-bench}
-mkdir -p "$BENCH_DIR"
+# Input files are shared between scripts and kept (fresh pages are slow here); everything else a
+# script writes (timing files, outputs) goes to a folder of its own, so benchmarks run at the same
+# time never overwrite each other's files. It is removed when the script exits (unless the
+# script sets its own EXIT trap, which must then remove it).
+BENCH_INPUTS=${BENCH_INPUTS:-${TMPDIR:-/tmp}/conduit-bench}
+mkdir -p "$BENCH_INPUTS"
+BENCH_DIR=$(mktemp -d "$BENCH_INPUTS/run.XXXXXX")
+trap 'rm -rf "$BENCH_DIR"' EXIT
 
 # bench_file SIZE_MIB: a random file, created once and reused (fresh pages are slow here).
 bench_file() {
-  local f="$BENCH_DIR/input-$1M"
+  local f="$BENCH_INPUTS/input-$1M"
   if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" -ne $(( $1 * 1048576 )) ]; then
     head -c "$(( $1 * 1048576 ))" /dev/urandom > "$f.tmp" && mv "$f.tmp" "$f"
   fi
@@ -49,4 +55,14 @@ table() {
     { name[NR]=$1; t[NR]=$2; if ($1 == base) bt=$2 }
     END { for (i=1; i<=NR; i++)
             printf "| %s | %.3f | %.2f | %.2fx |\n", name[i], t[i], bytes/t[i]/1e9, (bt > 0 ? bt/t[i] : 0) }'
+}
+
+# need_commands BIN_DIR NAME...: true when every NAME is built in BIN_DIR; otherwise says which
+# is missing on stderr (the caller then skips its benchmark).
+need_commands() {
+  local bin=$1 name
+  shift
+  for name in "$@"; do
+    [ -x "$bin/$name" ] || { echo "bench: $name not built, $(basename "$0") skipped" >&2; return 1; }
+  done
 }

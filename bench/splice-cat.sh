@@ -5,6 +5,7 @@ set -euo pipefail
 BIN=$(cd "${1:?usage: splice-cat.sh BIN_DIR [SIZE_MIB]}" && pwd)
 SIZE=${2:-1024}
 . "$(dirname "$0")/lib.sh"
+need_commands "$BIN" splice-cat || exit 0
 
 f=$(bench_file "$SIZE")
 bytes=$(( SIZE * 1048576 ))

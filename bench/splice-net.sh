@@ -12,6 +12,7 @@ BIN=$(cd "${1:?usage: splice-net.sh BIN_DIR [SIZE_MIB]}" && pwd)
 SIZE=${2:-1024}
 BENCH_RUNS=${BENCH_RUNS:-5}
 . "$(dirname "$0")/lib.sh"
+need_commands "$BIN" splice-net || exit 0
 
 f=$(bench_file "$SIZE")
 bytes=$(( SIZE * 1048576 ))

@@ -7,9 +7,8 @@ set -euo pipefail
 BIN=$(cd "${1:?usage: xtee.sh BIN_DIR [SIZE_MIB]}" && pwd)
 SIZE=${2:-1024}
 BENCH_RUNS=${BENCH_RUNS:-5}
-# A folder of our own: lib.sh keeps per-run timing files there, and other benches may run at once.
-BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/conduit-bench-xtee}
 . "$(dirname "$0")/lib.sh"
+need_commands "$BIN" xtee || exit 0
 
 f=$(bench_file "$SIZE")
 bytes=$(( SIZE * 1048576 ))
