@@ -1,0 +1,83 @@
+#!/bin/bash
+# splice-net fanout to 4 clients against the same fan-out built from GNU tee and netcat:
+#   fanout:  splice-cat FILE | splice-net fanout --slow=block --min-clients 4 PORT
+#   classic: cat FILE | tee >(nc -N -l P1) >(nc -N -l P2) >(nc -N -l P3) | nc -N -l P4
+# The 4 clients are the same for both (`nc -d HOST PORT > /dev/null`, reading to end of file).
+# The source side is pinned to CPU 0 and the clients to CPU 1; the clock runs from the
+# source's start to the last client's exit; medians of BENCH_RUNS interleaved runs.
+# Usage: bench/fanout.sh BIN_DIR [SIZE_MIB]   (prints a Markdown section)
+set -euo pipefail
+BIN=$(cd "${1:?usage: fanout.sh BIN_DIR [SIZE_MIB]}" && pwd)
+SIZE=${2:-512}
+BENCH_RUNS=${BENCH_RUNS:-5}
+CLIENTS=4
+. "$(dirname "$0")/lib.sh"
+need_commands "$BIN" splice-net splice-cat || exit 0
+for tool in nc ss python3 tee; do
+  command -v "$tool" > /dev/null || { echo "bench: $tool missing" >&2; exit 1; }
+done
+f=$(bench_file "$SIZE")
+bytes=$(( SIZE * 1048576 ))
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_port() {
+  local i
+  for i in $(seq 500); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.01
+  done
+  echo "bench: nothing listens on $1" >&2
+  return 1
+}
+
+# one_run NAME: prints the seconds for every client to receive the whole file.
+one_run() {
+  local i t0 t1 source
+  local -a ports=() clients=()
+  for i in $(seq "$CLIENTS"); do ports+=("$(free_port)"); done
+  t0=$(date +%s.%N)
+  case $1 in
+    fanout)
+      taskset -c 0 bash -c "'$BIN/splice-cat' '$f' |
+        '$BIN/splice-net' fanout -q --slow=block --min-clients $CLIENTS 127.0.0.1:${ports[0]} 2>/dev/null" &
+      source=$!
+      wait_port "${ports[0]}"
+      for i in $(seq "$CLIENTS"); do
+        taskset -c 1 nc -d 127.0.0.1 "${ports[0]}" > /dev/null &
+        clients+=($!)
+      done ;;
+    classic)
+      taskset -c 0 bash -c "cat '$f' | tee >(nc -N -l 127.0.0.1 ${ports[0]}) >(nc -N -l 127.0.0.1 ${ports[1]}) \
+        >(nc -N -l 127.0.0.1 ${ports[2]}) | nc -N -l 127.0.0.1 ${ports[3]}" &
+      source=$!
+      for i in $(seq "$CLIENTS"); do
+        wait_port "${ports[$((i - 1))]}"
+        taskset -c 1 nc -d 127.0.0.1 "${ports[$((i - 1))]}" > /dev/null &
+        clients+=($!)
+      done ;;
+  esac
+  wait "${clients[@]}"
+  t1=$(date +%s.%N)
+  wait "$source" || true
+  echo "$t1 - $t0" | bc -l
+}
+
+names=(classic fanout)
+for name in "${names[@]}"; do : > "$BENCH_DIR/fan.$name"; done
+for run in $(seq "$BENCH_RUNS"); do
+  for name in "${names[@]}"; do one_run "$name" >> "$BENCH_DIR/fan.$name"; done
+done
+
+echo "## splice-net fanout"
+echo
+echo "$SIZE MiB in the page cache to $CLIENTS clients over TCP loopback (nc -d > /dev/null); source"
+echo "side on CPU 0, clients on CPU 1; median of $BENCH_RUNS interleaved runs; $(nproc) CPUs, $(uname -r)."
+echo "classic: cat | tee >(nc -N -l) x3 | nc -N -l (one port per client)."
+echo
+echo "| fan-out | median s | GB/s delivered | vs classic |"
+echo "|---|---|---|---|"
+for name in "${names[@]}"; do echo "$name $(median < "$BENCH_DIR/fan.$name")"; done |
+  awk -v bytes="$((bytes * CLIENTS))" '{ name[NR]=$1; t[NR]=$2; if ($1 == "classic") bt=$2 }
+    END { for (i=1; i<=NR; i++) printf "| %s | %.3f | %.2f | %.2fx |\n", name[i], t[i], bytes/t[i]/1e9, bt/t[i] }'
