@@ -1,11 +1,266 @@
-// relay: placeholder until the subcommand lands (being written now; see issue 7).
+// relay: `splice-net relay LISTEN TARGET`, the zero-copy counterpart of
+// `socat TCP-LISTEN:P,fork,reuseaddr TCP:HOST:P`: one single-threaded epoll loop accepts
+// connections and forwards each to TARGET, both directions by splice (relay_conn.cpp,
+// relay_direction.cpp). This file owns the listener, the signals, the limits and the clock,
+// in the same way as serve.cpp:
+//  - at most --max-clients connections at once: beyond that the listener is not polled and new
+//    clients wait in the kernel's listen queue;
+//  - EMFILE/ENFILE on accept: the listener pauses for a moment (logged once per episode),
+//    never spun on;
+//  - a clock tick bounds connects (10 s, or -t if shorter) and closes idle connections (-t);
+//  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop the open connections
+//    (--stop); a second signal drops them.
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
 #include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/event_loop.hpp"
+#include "conduit/net/signals.hpp"
+#include "conduit/net/socket.hpp"
+#include "relay_conn.hpp"
 
 namespace splice_net {
 
-int run_relay(const Options&) {
-  log_line(std::string(kProg) + ": relay: not implemented yet");
-  return 1;
+namespace {
+
+using Clock = RelayClock;
+constexpr auto kBackoff = std::chrono::milliseconds(100);
+constexpr auto kTick = std::chrono::milliseconds(100);
+
+class Relay {
+ public:
+  Relay(const Options& o, RelayShared& shared, const RelayTarget& target, conduit::Diag& diag,
+        const conduit::net::Address& address)
+      : o_(o), shared_(shared), target_(target), diag_(diag), address_(address),
+        idle_(o.timeout ? timeout_ms(o) : 0) {}
+
+  void run(conduit::Fd listener, conduit::Fd signals);
+
+ private:
+  void on_listener(Clock::time_point now);
+  void on_signal();
+  void on_conn(std::uint64_t id, bool target, std::uint32_t events);
+  void handle(std::uint64_t id, RelayConn::Step step);
+  void close_conn(std::uint64_t id);
+  void tick(Clock::time_point now);
+  void update_listener(Clock::time_point now);
+  void stop_listening();
+  void drop_all();
+
+  const Options& o_;
+  RelayShared& shared_;
+  const RelayTarget& target_;
+  conduit::Diag& diag_;
+  const conduit::net::Address& address_;
+  std::chrono::milliseconds idle_;
+  conduit::net::EventLoop loop_;
+  conduit::Fd listener_;
+  conduit::Fd signals_;
+  bool listening_ = false;
+  bool in_backoff_ = false;
+  bool stopping_ = false;
+  Clock::time_point paused_until_{};
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<RelayConn>> conns_;
+  std::vector<std::pair<std::uint64_t, RelayConn::Step>> ticked_;
+};
+
+void Relay::run(conduit::Fd listener, conduit::Fd signals) {
+  listener_ = std::move(listener);
+  signals_ = std::move(signals);
+  if (int rc = loop_.open(); rc < 0) {
+    diag_.error("epoll", -rc);
+    return;
+  }
+  loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_listener(Clock::now()); });
+  listening_ = true;
+  loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  Clock::time_point last_tick = Clock::now();
+  while (!(stopping_ && conns_.empty())) {
+    int rc = loop_.run_once(static_cast<int>(kTick.count()));
+    if (rc < 0) {
+      diag_.error("epoll_wait", -rc);
+      break;
+    }
+    Clock::time_point now = Clock::now();
+    if (now - last_tick >= kTick) {
+      tick(now);
+      last_tick = now;
+    }
+    update_listener(now);
+  }
+}
+
+void Relay::on_listener(Clock::time_point now) {
+  for (int i = 0; i < 64 && conns_.size() < o_.max_clients; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EINTR) break;
+      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
+      // Out of descriptors or memory: retrying at once would spin. Pause the listener; the
+      // clients wait in the listen queue until a connection closes or the pause ends.
+      paused_until_ = now + kBackoff;
+      if (!in_backoff_)
+        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
+                 std::to_string(conns_.size()) + " connections open); pausing new connections");
+      in_backoff_ = true;
+      break;
+    }
+    in_backoff_ = false;
+    std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len);
+    std::uint64_t id = next_id_++;
+    auto conn = std::make_unique<RelayConn>(conduit::Fd(fd), std::move(peer), target_, shared_, loop_, now);
+    RelayConn& c = *conn;
+    conns_.emplace(id, std::move(conn));
+    handle(id, c.start([this, id](bool target, std::uint32_t ev) { on_conn(id, target, ev); }, now));
+  }
+  update_listener(now);
+}
+
+void Relay::on_conn(std::uint64_t id, bool target, std::uint32_t events) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  handle(id, it->second->on_event(target, events, Clock::now()));
+}
+
+void Relay::handle(std::uint64_t id, RelayConn::Step step) {
+  switch (step) {
+    case RelayConn::Step::Wait: break;  // edge-triggered: epoll reports the next change
+    case RelayConn::Step::Again: {
+      auto it = conns_.find(id);
+      if (it != conns_.end()) loop_.wake(it->second->client_fd(), EPOLLIN);
+      break;
+    }
+    case RelayConn::Step::Close: close_conn(id); break;
+  }
+}
+
+void Relay::close_conn(std::uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  RelayConn& c = *it->second;
+  if (!o_.quiet || c.target_failed()) log_line(c.summary(Clock::now()));
+  conns_.erase(it);
+}
+
+void Relay::tick(Clock::time_point now) {
+  ticked_.clear();
+  for (auto& [id, c] : conns_) {
+    RelayConn::Step step = c->tick(now, idle_);
+    if (step != RelayConn::Step::Wait) ticked_.emplace_back(id, step);
+  }
+  for (auto [id, step] : ticked_) handle(id, step);
+}
+
+void Relay::update_listener(Clock::time_point now) {
+  if (!listener_) return;
+  bool want = conns_.size() < o_.max_clients && now >= paused_until_;
+  if (want == listening_) return;
+  loop_.modify(listener_.get(), want ? std::uint32_t{EPOLLIN} : 0u);
+  listening_ = want;
+}
+
+void Relay::stop_listening() {
+  if (!listener_) return;
+  loop_.remove(listener_.get());
+  listener_.reset();
+  listening_ = false;
+  conduit::net::unlink_unix(address_);
+}
+
+void Relay::drop_all() {
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, c] : conns_) ids.push_back(id);
+  for (std::uint64_t id : ids) {
+    conns_[id]->abort("dropped: relay stopping", true);
+    close_conn(id);
+  }
+}
+
+void Relay::on_signal() {
+  for (;;) {
+    int sig = conduit::net::read_signal(signals_.get());
+    if (sig <= 0) return;
+    std::string name = std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    bool drop = stopping_ || o_.stop == StopMode::Drop;
+    log_line(std::string(kProg) + ": " + name + ": " + (stopping_ ? "" : "stopping; ") +
+             (drop ? "dropping " : "finishing ") + std::to_string(conns_.size()) + " connections");
+    stopping_ = true;
+    stop_listening();
+    if (drop) drop_all();
+  }
+}
+
+// Every connection holds up to six descriptors (two sockets, two pipes); the default soft
+// limit (1024) would cap the relay near 170 connections. Raise it to the hard limit, as most
+// servers do.
+void raise_fd_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+}  // namespace
+
+int run_relay(const Options& o) {
+  auto start = Clock::now();
+  conduit::Diag diag{std::string(kProg)};
+  ::signal(SIGPIPE, SIG_IGN);  // splice/write to a closed socket: EPIPE, not death
+  auto address = parse_or_report(o.address);
+  if (!address) return 1;
+  auto target_address = parse_or_report(o.target);
+  if (!target_address) return 1;
+
+  RelayTarget target;
+  target.text = o.target;
+  std::string why;
+  if (conduit::net::resolve(*target_address, false, target.endpoints, why) != 0 || target.endpoints.empty()) {
+    diag.error("cannot resolve '" + o.target + "': " + why);
+    return 1;
+  }
+  target.connect_timeout = std::chrono::milliseconds(std::min(timeout_ms(o, 10), 10000));
+
+  RelayShared shared;
+  shared.zero_copy = !o.common.no_splice;
+  shared.pipe_want = o.common.pipe_size;
+  std::optional<conduit::Progress> progress;
+  if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
+  shared.progress = progress ? &*progress : nullptr;
+
+  raise_fd_limit();
+  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {SOMAXCONN, true});
+  if (!listener.ok()) {
+    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
+    diag.error(what + ": " + listener.reason);
+    return 1;
+  }
+  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  if (!signals) {
+    diag.error("signalfd", errno);
+    return 1;
+  }
+  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
+
+  Relay relay(o, shared, target, diag, *address);
+  relay.run(std::move(listener.fd), std::move(signals));
+  if (progress) progress->finish();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report_stats(o, shared.stats, seconds);
+  return diag.exit_status();
 }
 
 }  // namespace splice_net

@@ -1,0 +1,195 @@
+// relay_conn: connecting to TARGET, the two directions, and how a connection ends (see header).
+#include "relay_conn.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "commands.hpp"
+
+namespace splice_net {
+
+namespace {
+
+constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+// Bytes one direction may move per turn before the other connections get theirs.
+constexpr std::uint64_t kTurnBudget = 2u << 20;
+
+// The relay passes bytes on as they come; the sender already chose how to segment them, so
+// Nagle's delay on our side would only add latency to request/response traffic.
+void no_delay(int fd) {
+  int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on Unix sockets
+}
+
+void linger_zero(int fd) {
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+std::string how(int err, const char* side) {
+  if (err == ECONNRESET || err == EPIPE) return std::string("reset by ") + side;
+  return std::string(side) + ": " + connection_error(err);
+}
+
+}  // namespace
+
+RelayConn::RelayConn(conduit::Fd client, std::string peer, const RelayTarget& target,
+                     RelayShared& shared, conduit::net::EventLoop& loop, RelayClock::time_point now)
+    : client_(std::move(client)), peer_(std::move(peer)), target_(target), loop_(loop),
+      up_(shared), down_(shared), started_(now), last_active_(now) {}
+
+RelayConn::~RelayConn() {
+  loop_.remove(client_.get());
+  if (target_fd_) loop_.remove(target_fd_.get());
+  if (reset_client_) linger_zero(client_.get());
+  if (reset_target_ && target_fd_) linger_zero(target_fd_.get());
+}
+
+RelayConn::Step RelayConn::start(Handler handler, RelayClock::time_point now) {
+  handler_ = std::move(handler);
+  no_delay(client_.get());
+  if (int rc = loop_.add(client_.get(), kEvents, [h = handler_](std::uint32_t ev) { h(false, ev); });
+      rc < 0) {
+    ending_ = "epoll_ctl: " + std::string(std::strerror(-rc));
+    return Step::Close;
+  }
+  return connect_next(now);
+}
+
+// Tries the endpoints from endpoint_ on until one is connecting or connected.
+RelayConn::Step RelayConn::connect_next(RelayClock::time_point now) {
+  while (endpoint_ < target_.endpoints.size()) {
+    const conduit::net::Endpoint& e = target_.endpoints[endpoint_];
+    conduit::Fd fd(::socket(e.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    int rc = fd ? ::connect(fd.get(), e.addr(), e.length) : -1;
+    int err = rc == 0 ? 0 : errno;
+    if (rc < 0 && err == EAGAIN && e.family == AF_UNIX) {
+      // A Unix listener with a full queue: not a refusal; try again on the next tick.
+      retry_connect_ = true;
+      return Step::Wait;
+    }
+    if (rc == 0 || err == EINPROGRESS) {
+      target_fd_ = std::move(fd);
+      if (int add = loop_.add(target_fd_.get(), kEvents, [h = handler_](std::uint32_t ev) { h(true, ev); });
+          add < 0) {
+        ending_ = "epoll_ctl: " + std::string(std::strerror(-add));
+        return Step::Close;
+      }
+      return rc == 0 ? connected(now) : Step::Wait;
+    }
+    connect_error_ = err;
+    ++endpoint_;
+  }
+  target_failed_ = true;
+  ending_ = target_.text + ": " + std::strerror(connect_error_);
+  return Step::Close;
+}
+
+RelayConn::Step RelayConn::connected(RelayClock::time_point now) {
+  state_ = State::Open;
+  no_delay(target_fd_.get());
+  up_.attach(client_.get(), target_fd_.get());
+  down_.attach(target_fd_.get(), client_.get());
+  last_active_ = now;
+  return pump(now);
+}
+
+RelayConn::Step RelayConn::on_event(bool target, std::uint32_t events, RelayClock::time_point now) {
+  if (state_ == State::Connecting) {
+    if (!target || !target_fd_) return Step::Wait;  // client bytes wait in its socket meanwhile
+    pollfd p{target_fd_.get(), POLLOUT, 0};
+    if (::poll(&p, 1, 0) <= 0) return Step::Wait;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(target_fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) return connected(now);
+    connect_error_ = err;
+    loop_.remove(target_fd_.get());
+    target_fd_.reset();
+    ++endpoint_;
+    return connect_next(now);
+  }
+  if (events & EPOLLERR) {
+    // A reset while neither direction has anything to do would otherwise go unnoticed.
+    int err = 0;
+    socklen_t len = sizeof err;
+    int fd = target ? target_fd_.get() : client_.get();
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) return side_error(target, err);
+  }
+  return pump(now);
+}
+
+RelayConn::Step RelayConn::pump(RelayClock::time_point now) {
+  RelayDirection::Result a = up_.pump(kTurnBudget);
+  if (a == RelayDirection::Result::Failed) return failed(up_, true);
+  RelayDirection::Result b = down_.pump(kTurnBudget);
+  if (b == RelayDirection::Result::Failed) return failed(down_, false);
+  if (std::uint64_t total = up_.bytes() + down_.bytes(); total != seen_bytes_) {
+    seen_bytes_ = total;
+    last_active_ = now;
+  }
+  if (up_.done() && down_.done()) {
+    ending_ = "done";
+    return Step::Close;
+  }
+  return a == RelayDirection::Result::Again || b == RelayDirection::Result::Again ? Step::Again
+                                                                                 : Step::Wait;
+}
+
+// up: client -> target. An error reading the source of `up` is the client's, and so on.
+RelayConn::Step RelayConn::failed(const RelayDirection& direction, bool up) {
+  bool client_side = up == direction.failed_at_source();
+  return side_error(!client_side, direction.error());
+}
+
+RelayConn::Step RelayConn::side_error(bool target, int err) {
+  ending_ = how(err, target ? "target" : "client");
+  // Pass it on: the other side must not take a cut connection for a complete one.
+  if (target) reset_client_ = true;
+  else reset_target_ = true;
+  return Step::Close;
+}
+
+RelayConn::Step RelayConn::tick(RelayClock::time_point now, std::chrono::milliseconds idle) {
+  if (state_ == State::Connecting) {
+    if (now - started_ >= target_.connect_timeout) {
+      target_failed_ = true;
+      ending_ = target_.text + ": connection timed out after " +
+                seconds_text(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s";
+      return Step::Close;
+    }
+    if (retry_connect_) {
+      retry_connect_ = false;
+      return connect_next(now);
+    }
+    return Step::Wait;
+  }
+  if (idle.count() > 0 && now - last_active_ >= idle) {
+    ending_ = "idle for " + seconds_text(static_cast<double>(idle.count()) / 1000) + " s";
+    return Step::Close;
+  }
+  return Step::Wait;
+}
+
+void RelayConn::abort(std::string why, bool reset) {
+  ending_ = std::move(why);
+  reset_client_ = reset_target_ = reset;
+}
+
+std::string RelayConn::summary(RelayClock::time_point now) const {
+  std::string line = std::string(kProg) + ": client " + peer_ + ": ";
+  if (state_ == State::Connecting) return line + (ending_.empty() ? "closed" : ending_);
+  double seconds = std::chrono::duration<double>(now - started_).count();
+  char time[32];
+  std::snprintf(time, sizeof time, "%.3f", seconds);
+  return line + std::to_string(up_.bytes()) + " bytes to " + target_.text + ", " +
+         std::to_string(down_.bytes()) + " bytes back in " + time + " s: " +
+         (ending_.empty() ? "closed" : ending_);
+}
+
+}  // namespace splice_net

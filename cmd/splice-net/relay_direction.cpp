@@ -1,0 +1,165 @@
+// relay_direction: socket -> pipe -> socket by splice, or by read/write (see the header).
+#include "relay_direction.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <span>
+
+#include "conduit/sys.hpp"
+
+namespace splice_net {
+
+namespace {
+
+constexpr unsigned kSpliceFlags = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
+// The read/write fallback's buffer: allocated once per direction, only when it is used.
+constexpr std::size_t kBufferSize = 64 * 1024;
+
+bool unsupported(ssize_t rc) { return rc == -EINVAL || rc == -ENOSYS || rc == -EOPNOTSUPP; }
+
+}  // namespace
+
+RelayDirection::~RelayDirection() { shared_.grown -= grown_; }
+
+
+RelayDirection::Result RelayDirection::pump(std::uint64_t budget) {
+  if (done_) return Result::Done;
+  std::uint64_t moved = 0;
+  for (;;) {
+    bool progress = false;
+    // Drain first: room in the pipe is what lets the next read in.
+    if (queued() > 0) {
+      ssize_t n = drain();
+      if (n > 0) {
+        auto delivered = static_cast<std::uint64_t>(n);
+        bytes_ += delivered;
+        moved += delivered;
+        if (shared_.progress) shared_.progress->advance(delivered);
+        progress = true;
+      } else if (n < 0 && n != -EAGAIN) {
+        return fail(false, n);
+      }
+    }
+    if (eof_ && queued() == 0) {
+      // ENOTCONN here means the peer is gone already; the other direction will say how.
+      ::shutdown(to_, SHUT_WR);
+      done_ = true;
+      release_pipe();
+      buf_.reset();
+      return Result::Done;
+    }
+    bool room = mode_ == Mode::Splice ? pipe_queued_ < pipe_.capacity() || !pipe_.valid()
+                                      : buf_off_ == buf_len_;
+    if (!eof_ && room) {
+      ssize_t n = fill();
+      if (n == 0) eof_ = true;
+      if (n >= 0) progress = true;
+      else if (n != -EAGAIN) return fail(true, n);
+    }
+    // Neither side moved: both would block (or the pipe is full and the destination blocks).
+    if (!progress) return Result::Blocked;
+    if (moved >= budget) return Result::Again;
+  }
+}
+
+ssize_t RelayDirection::fill() {
+  if (mode_ == Mode::Splice) {
+    if (!pipe_.valid() && pipe_.open(O_NONBLOCK) < 0) {
+      // Out of descriptors for a pipe: this direction goes by read/write (no pipe needed).
+      mode_ = Mode::ReadWrite;
+      shared_.stats.fallbacks++;
+      return fill();
+    }
+    std::size_t room = pipe_.capacity() - pipe_queued_;
+    shared_.stats.count(conduit::Call::Splice);
+    ssize_t n = conduit::sys::splice(from_, nullptr, pipe_.write_fd(), nullptr, room, kSpliceFlags);
+    if (n > 0) {
+      fill_proven_ = true;
+      pipe_queued_ += static_cast<std::size_t>(n);
+      maybe_grow(static_cast<std::size_t>(n));
+    } else if (n < 0 && fall_back(n, fill_proven_)) {
+      return fill();
+    }
+    return n;
+  }
+  if (!buf_) buf_ = std::make_unique<std::byte[]>(kBufferSize);
+  // Bytes left in the pipe when splice out was refused go first, to keep the order.
+  bool from_pipe = pipe_queued_ > 0;
+  shared_.stats.count(conduit::Call::Read);
+  ssize_t n = conduit::sys::read(from_pipe ? pipe_.read_fd() : from_,
+                                 std::span(buf_.get(), from_pipe ? std::min(kBufferSize, pipe_queued_)
+                                                                 : kBufferSize));
+  if (n > 0) {
+    buf_off_ = 0;
+    buf_len_ = static_cast<std::size_t>(n);
+    if (from_pipe) pipe_queued_ -= buf_len_;
+  }
+  return n;
+}
+
+ssize_t RelayDirection::drain() {
+  if (mode_ == Mode::Splice && pipe_queued_ > 0) {
+    shared_.stats.count(conduit::Call::Splice);
+    ssize_t n = conduit::sys::splice(pipe_.read_fd(), nullptr, to_, nullptr, pipe_queued_, kSpliceFlags);
+    if (n > 0) {
+      drain_proven_ = true;
+      pipe_queued_ -= static_cast<std::size_t>(n);
+      shared_.stats.add(conduit::Path::SpliceBroker, static_cast<std::uint64_t>(n));
+    } else if (n < 0 && fall_back(n, drain_proven_)) {
+      return 0;  // the pipe's bytes go through the buffer from now on (fill reads them first)
+    }
+    return n;
+  }
+  if (buf_off_ == buf_len_) return 0;
+  shared_.stats.count(conduit::Call::Write);
+  ssize_t n = conduit::sys::write(to_, std::span<const std::byte>(buf_.get() + buf_off_, buf_len_ - buf_off_));
+  if (n > 0) {
+    buf_off_ += static_cast<std::size_t>(n);
+    if (buf_off_ == buf_len_) buf_off_ = buf_len_ = 0;
+    shared_.stats.add(conduit::Path::ReadWrite, static_cast<std::uint64_t>(n));
+  }
+  return n;
+}
+
+// The first-call rule (KERNEL-NOTES): splice refused before it ever worked in this direction
+// means "not supported here", so the same bytes go by read/write; after that, a real error.
+bool RelayDirection::fall_back(ssize_t rc, bool proven) {
+  if (proven || !unsupported(rc)) return false;
+  mode_ = Mode::ReadWrite;
+  shared_.stats.fallbacks++;
+  if (pipe_queued_ == 0) release_pipe();  // nothing left in it: give its descriptors back
+  return true;
+}
+
+void RelayDirection::release_pipe() {
+  pipe_ = conduit::Pipe();
+  shared_.grown -= grown_;
+  grown_ = 0;
+}
+
+void RelayDirection::maybe_grow(std::size_t filled) {
+  // One fill of at least half the pipe: a bulk transfer, worth a bigger pipe (tried once).
+  if (grow_tried_ || filled < pipe_.capacity() / 2 || shared_.pipe_want <= pipe_.capacity()) return;
+  grow_tried_ = true;
+  std::size_t before = pipe_.capacity();
+  std::size_t left = shared_.grow_budget > shared_.grown ? shared_.grow_budget - shared_.grown : 0;
+  std::size_t want = std::min(shared_.pipe_want, before + left);
+  if (want <= before) return;
+  long after = pipe_.grow(want);
+  if (after > static_cast<long>(before)) {
+    std::size_t added = static_cast<std::size_t>(after) - before;
+    grown_ += added;
+    shared_.grown += added;
+  }
+}
+
+RelayDirection::Result RelayDirection::fail(bool at_source, ssize_t rc) {
+  error_ = static_cast<int>(-rc);
+  failed_at_source_ = at_source;
+  return Result::Failed;
+}
+
+}  // namespace splice_net

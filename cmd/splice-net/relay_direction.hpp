@@ -1,0 +1,89 @@
+// relay_direction: one direction of a relayed connection, from one socket to the other.
+//
+// The bytes go socket -> our pipe -> socket by splice(2) (SPLICE_F_NONBLOCK, both sockets
+// O_NONBLOCK), or through a small buffer by read/write when splice is refused on its first
+// call (or --no-splice, or no pipe could be made). Nothing is ever buffered beyond the pipe:
+// when it is full and the destination would block, the direction stops reading (backpressure;
+// the sender's TCP window closes). At end of file, once the pipe is drained, the destination
+// gets shutdown(SHUT_WR): the half-close is carried through.
+//
+// Pipe size: a direction starts with the kernel's default pipe (64 KiB) and grows toward
+// --pipe-size only once it has filled it (a bulk transfer), and only while the capacity grown
+// by all directions together stays under a shared budget: a few bulk connections get big pipes
+// (the biggest throughput lever), a thousand chatty ones cost no more than the default each.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "conduit/pipe.hpp"
+#include "conduit/progress.hpp"
+#include "conduit/stats.hpp"
+
+namespace splice_net {
+
+// What every relayed connection shares.
+struct RelayShared {
+  conduit::Stats stats;
+  conduit::Progress* progress = nullptr;
+  bool zero_copy = true;                    // false: --no-splice
+  std::size_t pipe_want = 1 << 20;          // --pipe-size
+  std::size_t grow_budget = 64u << 20;      // pipe capacity all directions may add together
+  std::size_t grown = 0;                    // capacity added so far (returned on close)
+};
+
+class RelayDirection {
+ public:
+  // Blocked: waiting for a socket (epoll says when); Again: used its turn, call again soon;
+  // Done: end of file passed on; Failed: see error() and failed_at_source().
+  enum class Result { Blocked, Again, Done, Failed };
+
+  explicit RelayDirection(RelayShared& shared)
+      : shared_(shared), mode_(shared.zero_copy ? Mode::Splice : Mode::ReadWrite) {}
+  ~RelayDirection();
+  RelayDirection(const RelayDirection&) = delete;
+  RelayDirection& operator=(const RelayDirection&) = delete;
+
+  void attach(int from, int to) noexcept { from_ = from, to_ = to; }
+
+  // Moves bytes until both ends would block, end of file is passed on, an error, or `budget`
+  // bytes were delivered (then Again).
+  Result pump(std::uint64_t budget);
+
+  bool done() const noexcept { return done_; }
+  std::uint64_t bytes() const noexcept { return bytes_; }
+  int error() const noexcept { return error_; }
+  bool failed_at_source() const noexcept { return failed_at_source_; }
+
+ private:
+  enum class Mode : unsigned char { Splice, ReadWrite };
+  ssize_t fill();    // source -> pipe/buffer: bytes, 0 at end of file, or -errno
+  ssize_t drain();   // pipe/buffer -> destination: bytes or -errno
+  std::size_t queued() const noexcept { return pipe_queued_ + (buf_len_ - buf_off_); }
+  bool fall_back(ssize_t rc, bool proven);
+  void maybe_grow(std::size_t filled);
+  void release_pipe();
+  Result fail(bool at_source, ssize_t rc);
+
+  RelayShared& shared_;
+  int from_ = -1;
+  int to_ = -1;
+  Mode mode_;
+  conduit::Pipe pipe_;
+  std::size_t pipe_queued_ = 0;
+  std::size_t grown_ = 0;            // capacity this pipe took from the shared budget
+  bool grow_tried_ = false;
+  bool fill_proven_ = false;         // a splice in has worked: its errors are real errors
+  bool drain_proven_ = false;
+  std::unique_ptr<std::byte[]> buf_;  // read/write mode only
+  std::size_t buf_off_ = 0;
+  std::size_t buf_len_ = 0;
+  bool eof_ = false;
+  bool done_ = false;
+  std::uint64_t bytes_ = 0;          // delivered to the destination
+  int error_ = 0;
+  bool failed_at_source_ = false;
+};
+
+}  // namespace splice_net
