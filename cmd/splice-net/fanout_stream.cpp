@@ -1,0 +1,378 @@
+// fanout_stream: the data path of `splice-net fanout` (see fanout_server.hpp for positions).
+//
+// One step of the splice path: (1) refill the broker when it is empty; (2) tee the source into
+// every client level with its head (SPLICE_F_NONBLOCK: a full client pipe is EAGAIN, never a
+// wait); (3) splice each client's pipe to its socket until the socket would block; (4) consume
+// the source up to the slowest client. pump() repeats steps while they move bytes.
+//
+// A slow client is one whose pipe cannot take the next tee. It holds the source's head, so the
+// clients ahead of it starve once they have sent what they hold: --slow=drop disconnects it at
+// that moment (it is then a whole pipe, plus its socket buffer, behind them); --slow=block waits
+// for its socket.
+//
+// Rules from KERNEL-NOTES.md: an error on the first call of a path (tee, splice from stdin, into
+// a socket, into /dev/null) means "unsupported": the whole run moves to read/write, keeping
+// every byte already given to a client (to_copy_mode). After a path has worked, an error is real.
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <span>
+
+#include "commands.hpp"
+#include "conduit/sys.hpp"
+#include "fanout_server.hpp"
+
+namespace splice_net {
+
+namespace {
+
+// Per call on the stdin pipe: tee/splice return what the pipe holds anyway.
+constexpr std::size_t kChunk = 1u << 30;
+constexpr std::size_t kCopyBuffer = 128 * 1024;
+constexpr int kStepsPerPump = 64;  // then let the listener and the other events have a turn
+
+bool unsupported(ssize_t rc) noexcept {
+  switch (-rc) {
+    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool FanoutServer::open_source() {
+  devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  copy_mode_ = o_.common.no_splice || !devnull_;
+  input_always_ready_ = in_info_.kind == conduit::FdKind::Regular ||
+                        in_info_.kind == conduit::FdKind::BlockDevice;
+  if (copy_mode_) {
+    buffer_.resize(kCopyBuffer);
+    return true;
+  }
+  if (in_info_.kind == conduit::FdKind::Pipe) {
+    conduit::grow_pipe(in_, o_.common.pipe_size);
+    long size = conduit::pipe_size(in_);
+    src_capacity_ = size > 0 ? static_cast<std::size_t>(size) : 65536;
+    src_ = in_;
+    return true;
+  }
+  if (int rc = broker_.open(O_NONBLOCK); rc < 0) {
+    diag_.error("pipe", -rc);
+    return false;
+  }
+  src_capacity_ = static_cast<std::size_t>(std::max(broker_.grow(o_.common.pipe_size), 4096L));
+  src_ = broker_.read_fd();
+  use_broker_ = true;
+  return true;
+}
+
+void FanoutServer::pump() {
+  again_ = false;
+  for (int i = 0; i < kStepsPerPump; ++i) {
+    bool moved = copy_mode_ ? copy_step() : splice_step();
+    reap();
+    if (!moved) return;
+  }
+  again_ = true;
+}
+
+// Bytes in the source pipe now.
+std::uint64_t FanoutServer::source_bytes() const {
+  if (copy_mode_) return 0;
+  if (use_broker_) return end_ - consumed_;
+  int n = 0;
+  if (::ioctl(src_, FIONREAD, &n) < 0 || n < 0) return 0;
+  return static_cast<std::uint64_t>(n);
+}
+
+// The newest stream offset we hold (what a client is "behind" from).
+std::uint64_t FanoutServer::head() const { return consumed_ + source_bytes(); }
+
+void FanoutServer::input_failed(int err) {
+  if (input_error_ != 0) return;
+  input_error_ = err;
+  diag_.error("standard input", err);
+}
+
+// A client with nothing left to send that cannot get more because the source's head is held.
+bool FanoutServer::stalled(const Member& m) const {
+  return active(m) && m.queued() == 0 && (copy_mode_ || m.pos > consumed_);
+}
+
+// --slow=drop: the clients in `full` go when they hold others up; --slow=block: they stay.
+void FanoutServer::drop_slow(std::vector<Member*>& full) {
+  if (full.empty() || o_.slow != SlowPolicy::Drop) return;
+  bool starving = std::any_of(members_.begin(), members_.end(),
+                              [this](const auto& kv) { return stalled(*kv.second); });
+  if (!starving) return;
+  std::uint64_t now_head = head();
+  for (Member* m : full)
+    if (!m->dead) {
+      m->slow_drop = true;
+      kill(*m, "dropped: " + std::to_string(now_head - m->join - m->sent) + " bytes behind");
+    }
+}
+
+bool FanoutServer::want_input() {
+  if (!reading() || input_always_ready_) return false;
+  if (copy_mode_) {
+    if (use_broker_ && end_ > consumed_) return false;  // leftovers first, no waiting
+    for (const auto& [fd, m] : members_)
+      if (active(*m) && m->queued() >= o_.common.pipe_size + (m->pos - consumed_)) return false;
+    return true;
+  }
+  return source_bytes() == 0;
+}
+
+// ---- the splice path ----
+
+bool FanoutServer::splice_step() {
+  bool moved = false;
+  if (use_broker_ && reading() && consumed_ == end_ && (input_ready_ || input_always_ready_))
+    moved |= refill();
+  if (copy_mode_) return true;
+  if (reading()) moved |= tee_round();
+  if (copy_mode_) return true;
+  for (auto& [fd, m] : members_) {
+    if (!m->dead && m->writable && m->queued() > 0) moved |= drain(*m);
+    if (copy_mode_) return true;
+  }
+  moved |= consume();
+  return moved || copy_mode_;
+}
+
+bool FanoutServer::refill() {
+  // A tty or socket that someone left blocking would block the loop on a second call: call
+  // again only after epoll says readable.
+  input_ready_ = false;
+  stats_.count(conduit::Call::Splice);
+  ssize_t n = conduit::sys::splice(in_, nullptr, broker_.write_fd(), nullptr, broker_.capacity(),
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n > 0) {
+    in_proven_ = true;
+    end_ += static_cast<std::uint64_t>(n);
+    return true;
+  }
+  if (n == 0) eof_ = true;
+  else if (n == -EAGAIN) return false;
+  else if (!in_proven_ && unsupported(n)) to_copy_mode();
+  else input_failed(static_cast<int>(-n));
+  return false;
+}
+
+bool FanoutServer::tee_round() {
+  bool moved = false;
+  full_.clear();
+  for (auto& [fd, mp] : members_) {
+    Member& m = *mp;
+    if (!active(m) || m.pos != consumed_) continue;
+    std::size_t len = use_broker_ ? static_cast<std::size_t>(end_ - consumed_) : kChunk;
+    if (len == 0) break;
+    stats_.count(conduit::Call::Tee);
+    ssize_t n = conduit::sys::tee(src_, m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      if (m.queued() == 0) m.last_progress = Clock::now();  // its idle clock starts now
+      m.pos += static_cast<std::uint64_t>(n);
+      stats_.add(conduit::Path::Tee, static_cast<std::uint64_t>(n));
+      tee_proven_ = true;
+      moved = true;
+    } else if (n == 0) {
+      eof_ = true;  // no writer and nothing queued: the end of the stream
+      return moved;
+    } else if (n == -EAGAIN) {
+      if (source_bytes() > 0) full_.push_back(&m);  // its pipe is full
+    } else if (!tee_proven_ && unsupported(n)) {
+      to_copy_mode();
+      return true;
+    } else {
+      kill(m, conduit::errno_text(static_cast<int>(-n)));
+    }
+  }
+  drop_slow(full_);
+  return moved;
+}
+
+bool FanoutServer::drain(Member& m) {
+  bool moved = false;
+  while (m.queued() > 0) {
+    stats_.count(conduit::Call::Splice);
+    ssize_t n = conduit::sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
+                                     static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      out_proven_ = true;
+      m.sent += static_cast<std::uint64_t>(n);
+      m.last_progress = Clock::now();
+      stats_.add(conduit::Path::Splice, static_cast<std::uint64_t>(n));
+      moved = true;
+      continue;
+    }
+    if (n == -EAGAIN) {
+      m.writable = false;
+    } else if (n < 0 && !out_proven_ && unsupported(n)) {
+      to_copy_mode();  // the bytes already teed go out by read/write
+      moved = true;
+    } else {
+      kill(m, connection_error(n < 0 ? static_cast<int>(-n) : EPIPE));
+    }
+    break;
+  }
+  return moved;
+}
+
+bool FanoutServer::consume() {
+  std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
+  bool anyone = false;
+  for (const auto& [fd, m] : members_) {
+    if (!active(*m)) continue;
+    anyone = true;
+    limit = std::min(limit, m->pos);
+  }
+  std::uint64_t len = 0;
+  if (anyone) len = limit - consumed_;
+  else if (reading()) len = use_broker_ ? end_ - consumed_ : kChunk;  // nobody: a live stream is discarded
+  if (len == 0) return false;
+  stats_.count(conduit::Call::Splice);
+  ssize_t n = conduit::sys::splice(src_, nullptr, devnull_.get(), nullptr,
+                                   static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
+  if (n > 0) {
+    consume_proven_ = true;
+    consumed_ += static_cast<std::uint64_t>(n);
+    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
+    return true;
+  }
+  if (n == 0) {
+    if (!use_broker_) eof_ = true;
+  } else if (n == -EAGAIN) {
+    return false;
+  } else if (!consume_proven_ && unsupported(n)) {
+    to_copy_mode();
+    return true;
+  } else {
+    input_failed(static_cast<int>(-n));
+  }
+  return false;
+}
+
+// Moves every client's queued pages into its backlog; from here on the source pipe (what is
+// left in it) and then stdin are read with read(2).
+void FanoutServer::to_copy_mode() {
+  stats_.fallbacks++;
+  copy_mode_ = true;
+  buffer_.resize(kCopyBuffer);
+  for (auto& [fd, m] : members_) {
+    if (m->dead || !m->pipe.valid()) continue;
+    std::uint64_t left = m->queued();
+    m->backlog.clear();
+    m->backlog_off = 0;
+    while (left > 0) {
+      std::size_t old = m->backlog.size();
+      m->backlog.resize(old + static_cast<std::size_t>(left));
+      stats_.count(conduit::Call::Read);
+      ssize_t n = conduit::sys::read(m->pipe.read_fd(),
+                                     std::as_writable_bytes(std::span(m->backlog).subspan(old)));
+      m->backlog.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
+        kill(*m, conduit::errno_text(n < 0 ? static_cast<int>(-n) : EIO));
+        break;
+      }
+      left -= static_cast<std::uint64_t>(n);
+    }
+    m->pipe = conduit::Pipe{};
+  }
+}
+
+// ---- the read/write path ----
+
+bool FanoutServer::copy_step() {
+  bool moved = false;
+  bool leftovers = use_broker_ && end_ > consumed_;
+  if (reading() && (leftovers || input_ready_ || input_always_ready_)) moved |= copy_read();
+  for (auto& [fd, m] : members_)
+    if (!m->dead && m->writable && m->queued() > 0) moved |= copy_drain(*m);
+  return moved;
+}
+
+bool FanoutServer::copy_read() {
+  // The most every client can take: its backlog is bounded by --pipe-size. A client ahead of
+  // consumed_ (it had pages teed before a fallback) skips what it already has.
+  full_.clear();
+  std::size_t want = buffer_.size();
+  for (auto& [fd, m] : members_) {
+    if (!active(*m)) continue;
+    std::uint64_t room = o_.common.pipe_size + (m->pos - consumed_);
+    room = room > m->queued() ? room - m->queued() : 0;
+    if (room == 0) full_.push_back(m.get());
+    else want = static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
+  }
+  if (!full_.empty()) {
+    drop_slow(full_);
+    for (Member* m : full_)
+      if (!m->dead) return false;  // --slow=block, or nobody is waiting for it yet
+  }
+  bool from_broker = use_broker_ && end_ > consumed_;
+  if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
+  else input_ready_ = false;  // one read per readiness: stdin may be a blocking tty or socket
+  stats_.count(conduit::Call::Read);
+  ssize_t n = conduit::sys::read(from_broker ? broker_.read_fd() : in_,
+                                 std::as_writable_bytes(std::span(buffer_).first(want)));
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  if (n == -EAGAIN) return false;
+  if (n < 0) {
+    input_failed(static_cast<int>(-n));
+    return false;
+  }
+  auto got = static_cast<std::uint64_t>(n);
+  for (auto& [fd, m] : members_) {
+    if (!active(*m)) continue;
+    std::uint64_t skip = std::min(got, m->pos - std::min(m->pos, consumed_));
+    if (m->backlog_off > 0) {  // keep the backlog compact: at most --pipe-size + one buffer
+      m->backlog.erase(m->backlog.begin(),
+                       m->backlog.begin() + static_cast<std::ptrdiff_t>(m->backlog_off));
+      m->backlog_off = 0;
+    }
+    if (m->queued() == 0 && skip < got) m->last_progress = Clock::now();
+    m->backlog.insert(m->backlog.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(skip),
+                      buffer_.begin() + n);
+    m->pos = std::max(m->pos, consumed_ + got);
+  }
+  consumed_ += got;
+  if (progress_) progress_->advance(got);
+  return true;
+}
+
+bool FanoutServer::copy_drain(Member& m) {
+  bool moved = false;
+  while (m.backlog_off < m.backlog.size()) {
+    stats_.count(conduit::Call::Write);
+    ssize_t n = ::send(m.sock.get(), m.backlog.data() + m.backlog_off,
+                       m.backlog.size() - m.backlog_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      m.backlog_off += static_cast<std::size_t>(n);
+      m.sent += static_cast<std::uint64_t>(n);
+      m.last_progress = Clock::now();
+      stats_.add(conduit::Path::ReadWrite, static_cast<std::uint64_t>(n));
+      moved = true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) m.writable = false;
+    else kill(m, connection_error(n < 0 ? errno : EPIPE));
+    break;
+  }
+  if (m.backlog_off == m.backlog.size()) {
+    m.backlog.clear();
+    m.backlog_off = 0;
+  }
+  return moved;
+}
+
+}  // namespace splice_net
