@@ -187,6 +187,16 @@ stop_relay() {
   grep -Eq '8388608 bytes to .*, 7 bytes back in .*: done' log
 }
 
+@test "backpressure: a slow server makes the relay stall and resume, every byte arrives" {
+  backend slow srv.out
+  relay_bg log --stats 127.0.0.1:0 "$BACKEND"
+  run timeout 60 bash -c "cat '$FIX/med' | '$SN' send --recv 127.0.0.1:$PORT"
+  assert_success
+  assert_output "$(sha256sum < "$FIX/med" | cut -d' ' -f1)"
+  stop_relay
+  grep -Eq 'splice_broker +8388673 bytes' log  # 8 MiB up, 65 bytes back
+}
+
 @test "a reset by the server is logged and passed on to the client" {
   backend reset srv.out
   relay_bg log 127.0.0.1:0 "$BACKEND"
@@ -319,4 +329,25 @@ stop_relay() {
   grep -q 'fallbacks to a slower path: 2' log  # one per direction
   run grep -E 'splice_broker' log
   assert_failure
+}
+
+@test "connecting to TARGET gives up after -t when shorter than 10 s (TCP and Unix, queue full)" {
+  bg python3 "$PEERS" stuck 127.0.0.1:0 > stuck.out
+  wait_for stuck.out '^listening '
+  local p
+  p=$(sed -n 's/^listening //p' stuck.out)
+  relay_bg log -t 0.5 127.0.0.1:0 "127.0.0.1:$p"
+  run timeout 10 python3 "$PEERS" idle "127.0.0.1:$PORT"
+  assert_output "closed"
+  wait_for log 'client'
+  grep -Eq "^splice-net: client 127\.0\.0\.1:[0-9]+: 127\.0\.0\.1:$p: connection timed out after 0\.5 s$" log
+
+  # A Unix listener with a full queue refuses with EAGAIN at once: retried until the timeout.
+  bg python3 "$PEERS" stuck "unix:$T/stuck.sock" > stuck2.out
+  wait_for stuck2.out '^listening '
+  relay_bg log2 -q -t 0.5 127.0.0.1:0 "unix:$T/stuck.sock"
+  run timeout 10 python3 "$PEERS" idle "127.0.0.1:$PORT"
+  assert_output "closed"
+  wait_for log2 'client'
+  grep -Eq "^splice-net: client 127\.0\.0\.1:[0-9]+: unix:$T/stuck.sock: connection timed out after 0\.5 s$" log2
 }

@@ -9,6 +9,8 @@
                      file and print "got N" (the half-close the other way).
              reset:  read 1 MiB, then close with SO_LINGER 0 (a reset).
              count:  read to end of file or error; print "eof N" or "reset N".
+             slow:   a small receive buffer, 64 KiB reads with pauses, to end of file; then
+                     send back the SHA-256 (hex) of what came (the relay must stall and resume).
   relay_clients.py clients ADDRESS [--clients N] [--wait-file F]
         N concurrent clients, each with its own random data (1-256 KiB): connect, (wait until F
         exists), send everything, half-close, read the answer to end of file and compare it with
@@ -18,8 +20,11 @@
   relay_clients.py abort ADDRESS        send 100000 bytes, then close with SO_LINGER 0.
   relay_clients.py idle ADDRESS         connect, send nothing; print "closed" when the relay
         closes the connection (end of file or reset).
+  relay_clients.py stuck ADDRESS        a listener that never accepts, its queue filled: a
+        connect to it hangs (TCP: SYNs dropped) or fails with EAGAIN (Unix). Prints "listening".
 """
 import asyncio
+import hashlib
 import os
 import random
 import socket
@@ -80,6 +85,15 @@ class Handler(socketserver.BaseRequestHandler):
                     break
                 got += len(b)
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif mode == "slow":
+            h = hashlib.sha256()
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                h.update(b)
+                time.sleep(0.002)
+            c.sendall(h.hexdigest().encode() + b"\n")
         elif mode == "count":
             n = 0
             try:
@@ -100,7 +114,11 @@ def server(mode, address):
     base.allow_reuse_address = True
     base.daemon_threads = True
     base.request_queue_size = 512
-    srv = base(where, Handler)
+    srv = base(where, Handler, bind_and_activate=False)
+    if mode == "slow":  # inherited by accepted sockets: the window stays small
+        srv.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    srv.server_bind()
+    srv.server_activate()
     srv.mode = mode
     name = srv.server_address
     say("listening %s" % (name if family == socket.AF_UNIX else name[1]))
@@ -174,6 +192,25 @@ def idle(address):
     say("closed")
 
 
+def stuck(address):
+    family, where = split(address)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.bind(where)
+    s.listen(0)
+    held = []
+    for _ in range(8):  # more than the queue takes
+        x = socket.socket(family, socket.SOCK_STREAM)
+        x.setblocking(False)
+        try:
+            x.connect(s.getsockname())
+        except (BlockingIOError, InterruptedError):
+            pass
+        held.append(x)
+    name = s.getsockname()
+    say("listening %s" % (name if family == socket.AF_UNIX else name[1]))
+    time.sleep(60)
+
+
 def main(argv):
     if argv[0] == "server":
         server(argv[1], argv[2])
@@ -193,6 +230,8 @@ def main(argv):
         abort(argv[1])
     elif argv[0] == "idle":
         idle(argv[1])
+    elif argv[0] == "stuck":
+        stuck(argv[1])
     return 0
 
 
