@@ -2,7 +2,9 @@
 # splice-net fanout to 4 clients against the same fan-out built from GNU tee and netcat:
 #   fanout:  splice-cat FILE | splice-net fanout --slow=block --min-clients 4 PORT
 #   classic: cat FILE | tee >(nc -N -l P1) >(nc -N -l P2) >(nc -N -l P3) | nc -N -l P4
-# The 4 clients are the same for both (`nc -d HOST PORT > /dev/null`, reading to end of file).
+# The 4 clients are the same for both: a few lines of Python that splice what arrives to
+# /dev/null until end of file and print the byte count (checked), so the clients cost little and
+# the fan-out is what is measured. (They never half-close: nc -N -l would take that as the end.)
 # The source side is pinned to CPU 0 and the clients to CPU 1; the clock runs from the
 # source's start to the last client's exit; medians of BENCH_RUNS interleaved runs.
 # Usage: bench/fanout.sh BIN_DIR [SIZE_MIB]   (prints a Markdown section)
@@ -32,6 +34,22 @@ wait_port() {
   return 1
 }
 
+client='
+import os, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+r, w = os.pipe()
+null = os.open("/dev/null", os.O_WRONLY)
+total = 0
+while True:
+    n = os.splice(s.fileno(), w, 1 << 20)
+    if n == 0:
+        break
+    total += n
+    while n:
+        n -= os.splice(r, null, n)
+print(total)
+'
+
 # one_run NAME: prints the seconds for every client to receive the whole file.
 one_run() {
   local i t0 t1 source
@@ -45,7 +63,7 @@ one_run() {
       source=$!
       wait_port "${ports[0]}"
       for i in $(seq "$CLIENTS"); do
-        taskset -c 1 nc -d 127.0.0.1 "${ports[0]}" > /dev/null &
+        taskset -c 1 python3 -c "$client" "${ports[0]}" >> "$BENCH_DIR/got" &
         clients+=($!)
       done ;;
     classic)
@@ -54,16 +72,23 @@ one_run() {
       source=$!
       for i in $(seq "$CLIENTS"); do
         wait_port "${ports[$((i - 1))]}"
-        taskset -c 1 nc -d 127.0.0.1 "${ports[$((i - 1))]}" > /dev/null &
+        taskset -c 1 python3 -c "$client" "${ports[$((i - 1))]}" >> "$BENCH_DIR/got" &
         clients+=($!)
       done ;;
   esac
   wait "${clients[@]}"
   t1=$(date +%s.%N)
   wait "$source" || true
+  # Every client must have had every byte (a short transfer would look fast).
+  if [ "$(sort -u "$BENCH_DIR/got")" != "$bytes" ]; then
+    echo "bench: $1: a client got $(sort -u "$BENCH_DIR/got" | tr '\n' ' ')bytes, not $bytes" >&2
+    exit 1
+  fi
+  : > "$BENCH_DIR/got"
   echo "$t1 - $t0" | bc -l
 }
 
+: > "$BENCH_DIR/got"
 names=(classic fanout)
 for name in "${names[@]}"; do : > "$BENCH_DIR/fan.$name"; done
 for run in $(seq "$BENCH_RUNS"); do
@@ -72,7 +97,7 @@ done
 
 echo "## splice-net fanout"
 echo
-echo "$SIZE MiB in the page cache to $CLIENTS clients over TCP loopback (nc -d > /dev/null); source"
+echo "$SIZE MiB in the page cache to $CLIENTS clients over TCP loopback (splicing to /dev/null); source"
 echo "side on CPU 0, clients on CPU 1; median of $BENCH_RUNS interleaved runs; $(nproc) CPUs, $(uname -r)."
 echo "classic: cat | tee >(nc -N -l) x3 | nc -N -l (one port per client)."
 echo

@@ -81,6 +81,7 @@ one_run() {
   done
   wait "${clients[@]}"
   t1=$(date +%s.%N)
+  sleep 0.3  # socat's children exit and are reaped after the client has all the bytes
   [ "$pid" = - ] || c1=$(cpu_ticks "$pid")
   echo "$(echo "$t1 - $t0" | bc -l) $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)"
 }
