@@ -94,7 +94,7 @@ class FanoutServer {
   bool copy_drain(Member& m);
   void to_copy_mode();
   bool want_input();
-  bool stalled(const Member& m) const;
+  bool input_held() const;
   void drop_slow(std::vector<Member*>& full);
   std::uint64_t source_bytes() const;
   std::uint64_t head() const;
@@ -137,6 +137,7 @@ class FanoutServer {
   bool consume_proven_ = false;   // a splice into /dev/null has worked
   bool started_ = false;          // --min-clients reached once: the stream is being read
   bool stop_input_ = false;       // a signal ended the stream
+  bool input_end_ = false;        // stdin said end of file (the broker may still hold bytes)
   bool eof_ = false;              // input ended and the source is empty
   int input_error_ = 0;
   bool again_ = false;            // pump stopped with work left: run again without waiting

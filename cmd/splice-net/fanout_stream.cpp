@@ -5,15 +5,18 @@
 // wait); (3) splice each client's pipe to its socket until the socket would block; (4) consume
 // the source up to the slowest client. pump() repeats steps while they move bytes.
 //
-// A slow client is one whose pipe cannot take the next tee. It holds the source's head, so the
-// clients ahead of it starve once they have sent what they hold: --slow=drop disconnects it at
-// that moment (it is then a whole pipe, plus its socket buffer, behind them); --slow=block waits
-// for its socket.
+// A slow client is one whose pipe cannot take the next tee. It holds the source's head: the
+// clients ahead of it get nothing new and the input backs up into the source pipe. --slow=drop
+// disconnects it once the source is half full (it is then a whole pipe, its socket buffer and
+// half the source behind the stream; a client that merely lags for a moment is not); --slow=block
+// waits for its socket. The read/write path does the same with a backlog of --pipe-size per
+// client and "input is waiting" for a half-full source.
 //
 // Rules from KERNEL-NOTES.md: an error on the first call of a path (tee, splice from stdin, into
 // a socket, into /dev/null) means "unsupported": the whole run moves to read/write, keeping
 // every byte already given to a client (to_copy_mode). After a path has worked, an error is real.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -100,17 +103,16 @@ void FanoutServer::input_failed(int err) {
   diag_.error("standard input", err);
 }
 
-// A client with nothing left to send that cannot get more because the source's head is held.
-bool FanoutServer::stalled(const Member& m) const {
-  return active(m) && m.queued() == 0 && (copy_mode_ || m.pos > consumed_);
+// The stream is being held back: the source pipe is half full (read/write path: input waits).
+bool FanoutServer::input_held() const {
+  if (!copy_mode_) return source_bytes() >= src_capacity_ / 2;
+  if (use_broker_ && end_ > consumed_) return true;
+  return input_always_ready_ || conduit::sys::wait_fd(in_, POLLIN, 0) == 1;
 }
 
-// --slow=drop: the clients in `full` go when they hold others up; --slow=block: they stay.
+// --slow=drop: the clients in `full` go once they hold the stream back; --slow=block: they stay.
 void FanoutServer::drop_slow(std::vector<Member*>& full) {
-  if (full.empty() || o_.slow != SlowPolicy::Drop) return;
-  bool starving = std::any_of(members_.begin(), members_.end(),
-                              [this](const auto& kv) { return stalled(*kv.second); });
-  if (!starving) return;
+  if (full.empty() || o_.slow != SlowPolicy::Drop || !input_held()) return;
   std::uint64_t now_head = head();
   for (Member* m : full)
     if (!m->dead) {
@@ -127,6 +129,7 @@ bool FanoutServer::want_input() {
       if (active(*m) && m->queued() >= o_.common.pipe_size + (m->pos - consumed_)) return false;
     return true;
   }
+  if (use_broker_) return !input_end_ && end_ - consumed_ < src_capacity_;
   return source_bytes() == 0;
 }
 
@@ -134,7 +137,8 @@ bool FanoutServer::want_input() {
 
 bool FanoutServer::splice_step() {
   bool moved = false;
-  if (use_broker_ && reading() && consumed_ == end_ && (input_ready_ || input_always_ready_))
+  if (use_broker_ && reading() && !input_end_ && end_ - consumed_ < src_capacity_ &&
+      (input_ready_ || input_always_ready_))
     moved |= refill();
   if (copy_mode_) return true;
   if (reading()) moved |= tee_round();
@@ -144,6 +148,7 @@ bool FanoutServer::splice_step() {
     if (copy_mode_) return true;
   }
   moved |= consume();
+  if (input_end_ && end_ == consumed_) eof_ = true;
   return moved || copy_mode_;
 }
 
@@ -152,14 +157,15 @@ bool FanoutServer::refill() {
   // again only after epoll says readable.
   input_ready_ = false;
   stats_.count(conduit::Call::Splice);
-  ssize_t n = conduit::sys::splice(in_, nullptr, broker_.write_fd(), nullptr, broker_.capacity(),
+  std::size_t room = src_capacity_ - static_cast<std::size_t>(end_ - consumed_);
+  ssize_t n = conduit::sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     in_proven_ = true;
     end_ += static_cast<std::uint64_t>(n);
     return true;
   }
-  if (n == 0) eof_ = true;
+  if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
   else if (n == -EAGAIN) return false;
   else if (!in_proven_ && unsupported(n)) to_copy_mode();
   else input_failed(static_cast<int>(-n));
@@ -316,6 +322,10 @@ bool FanoutServer::copy_read() {
       if (!m->dead) return false;  // --slow=block, or nobody is waiting for it yet
   }
   bool from_broker = use_broker_ && end_ > consumed_;
+  if (!from_broker && input_end_) {  // stdin ended before the fallback: do not read it again
+    eof_ = true;
+    return false;
+  }
   if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
   else input_ready_ = false;  // one read per readiness: stdin may be a blocking tty or socket
   stats_.count(conduit::Call::Read);

@@ -1,0 +1,333 @@
+#!/usr/bin/env bats
+# splice-net fanout on loopback: the same bytes to every client (nc, socat, python), from a pipe,
+# a file and through read/write; 50 clients with slow and stalled ones under --slow=block and
+# --slow=drop; joining mid-stream (a suffix); leaving mid-stream; errors; signals; fallbacks
+# forced with strace fault injection.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+setup_file() {
+  export FIX="$BATS_FILE_TMPDIR"
+  head -c $((4 * 1048576)) /dev/urandom > "$FIX/src"   # 4 MiB
+  seq -f %09g 1 500000 > "$FIX/lines"                  # 5 MB of numbered 10-byte records
+  # 8 MB: more than a stalled client's socket buffers can hide (the kernel grows the sender's
+  # up to tcp_wmem's 4 MiB), so it really falls a whole pipe behind
+  seq -f %09g 1 800000 > "$FIX/lines8"
+}
+
+setup() {
+  SN="$CONDUIT_BIN/splice-net"
+  CLIENTS="$CONDUIT_SRC/tests/cli/helpers/fanout_clients.py"
+  T="$BATS_TEST_TMPDIR"
+  cd "$T"
+}
+
+# descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
+teardown() {
+  local p d
+  for p in $(cat "$T/pids" 2>/dev/null); do
+    # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
+    for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
+
+# bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
+# --foreground: a signal sent to timeout reaches CMD once.
+bg() {
+  timeout --foreground 60 "$@" 3>&- &
+  echo $! >> "$T/pids"
+  LAST=$!
+}
+
+# feed CMD...: runs CMD with its stdout into the FIFO "in" (created here), in the background.
+feed() {
+  rm -f in
+  mkfifo in
+  bg sh -c 'exec "$@" > in' feed "$@"
+}
+
+# fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID
+# (timeout's pid: a signal sent to it reaches splice-net) and PORT.
+fanout_bg() {
+  local log=$1 input=$2
+  shift 2
+  timeout --foreground 60 "$SN" fanout "$@" 127.0.0.1:0 < "$input" 2> "$log" 3>&- &
+  FAN_PID=$!
+  echo $! >> "$T/pids"
+  PORT=$(listen_port "$log")
+}
+
+# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
+wait_for() {
+  local i
+  for i in $(seq 200); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for /$2/ in $1:" >&2
+  cat "$1" >&2 || true
+  return 1
+}
+
+# listen_port LOG: the port from "listening on HOST:PORT" once it appears.
+listen_port() {
+  wait_for "$1" 'listening on' || return 1
+  sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
+# exit_of PID: waits for a background job and sets $status to its exit status.
+exit_of() {
+  status=0
+  output=""
+  wait "$1" || status=$?
+}
+
+# three_clients: nc, socat and a python client read the stream into a, b and py.out.
+three_clients() {
+  bg nc -d 127.0.0.1 "$PORT" > a
+  local n=$LAST
+  bg socat -u "TCP:127.0.0.1:$PORT" CREATE:b
+  local s=$LAST
+  bg python3 "$CLIENTS" "127.0.0.1:$PORT" "$1" --fast 1 > py.out
+  local p=$LAST
+  wait "$n"
+  wait "$s"
+  wait "$p" || { cat py.out >&2; return 1; }
+}
+
+@test "three clients (nc, socat, python) get exactly the stream: from a pipe, a file, and --no-splice" {
+  local size=$((4 * 1048576)) total=$((3 * 4 * 1048576))
+  # a pipe: tee into each client's pipe, splice to the sockets
+  feed cat "$FIX/src"
+  fanout_bg log in --min-clients 3 --slow block --stats
+  three_clients "$FIX/src"
+  cmp a "$FIX/src"
+  cmp b "$FIX/src"
+  exit_of "$FAN_PID"
+  assert_success
+  grep -Eq "tee +$total bytes" log
+  grep -Eq "splice +$total bytes" log
+  ! grep -q read_write log
+  [ "$(grep -c ': done$' log)" -eq 3 ]
+  grep -q "fanout: $size bytes from standard input; 3 clients, 0 dropped" log
+
+  # a regular file: spliced into a broker pipe first
+  rm -f a b
+  fanout_bg log2 "$FIX/src" --min-clients 3 --slow block --stats
+  three_clients "$FIX/src"
+  cmp a "$FIX/src"
+  cmp b "$FIX/src"
+  exit_of "$FAN_PID"
+  assert_success
+  grep -Eq "tee +$total bytes" log2
+  grep -Eq "splice +$total bytes" log2
+
+  # --no-splice, from a pipe: read/write only, identical bytes
+  rm -f a b
+  feed cat "$FIX/src"
+  fanout_bg log3 in --min-clients 3 --slow block --no-splice --stats
+  three_clients "$FIX/src"
+  cmp a "$FIX/src"
+  cmp b "$FIX/src"
+  exit_of "$FAN_PID"
+  assert_success
+  grep -Eq "read_write +$total bytes" log3
+  ! grep -Eq ' (tee|splice) +[0-9]+ bytes' log3
+  grep -q 'syscalls: read [0-9]*, write' log3
+}
+
+@test "50 clients, 5 of them slow, --slow=block: every client gets every byte (splice and read/write)" {
+  local mode
+  for mode in "" --no-splice; do
+    feed cat "$FIX/lines"
+    fanout_bg log in --min-clients 50 --slow block --pipe-size 256K $mode
+    run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/lines" --fast 45 --slow 5
+    assert_success
+    assert_output 'fast=45 slow_full=5 slow_short=0 stall_short=0 quit=0 failed=0'
+    exit_of "$FAN_PID"
+    assert_success
+    [ "$(grep -c ': done$' log)" -eq 50 ]
+    grep -q '50 clients, 0 dropped as slow' log
+  done
+}
+
+@test "50 clients, --slow=drop: stalled clients are dropped and logged, the others get the whole stream" {
+  # A live stream at 2 MiB/s: the fast clients keep up; each stalled client (4 KiB receive
+  # buffer, never reads) fills its socket and its pipe and is dropped, with a prefix delivered.
+  feed pv -q -L 2m "$FIX/lines8"
+  fanout_bg log in --min-clients 50 --pipe-size 256K
+  run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/lines8" --fast 40 --slow 5 --stall 5 \
+      --slow-expect prefix
+  assert_success
+  assert_output --regexp '^fast=40 slow_full=[0-9]+ slow_short=[0-9]+ stall_short=5 quit=0 failed=0$'
+  local short=${output#*slow_short=}
+  short=${short%% *}
+  exit_of "$FAN_PID"
+  assert_success
+  # one "dropped" line per client that was cut short, each saying how far behind it was
+  [ "$(grep -Ec ': dropped: [0-9]+ bytes behind$' log)" -eq $((5 + short)) ]
+  grep -q "50 clients, $((5 + short)) dropped as slow" log
+  [ "$(grep -c ': done$' log)" -eq $((45 - short)) ]
+}
+
+@test "a client that joins mid-stream gets a contiguous suffix of it" {
+  feed pv -q -L 2m "$FIX/lines"
+  fanout_bg log in --min-clients 1
+  bg nc -d 127.0.0.1 "$PORT" > first
+  local f=$LAST
+  local i
+  for i in $(seq 200); do
+    [ "$(stat -c %s first)" -gt 500000 ] && break
+    sleep 0.05
+  done
+  bg nc -d 127.0.0.1 "$PORT" > late
+  local l=$LAST
+  wait "$f"
+  wait "$l"
+  exit_of "$FAN_PID"
+  assert_success
+  cmp first "$FIX/lines"
+  local got
+  got=$(stat -c %s late)
+  [ "$got" -gt 0 ]
+  [ "$got" -lt "$(stat -c %s "$FIX/lines")" ]
+  tail -c "$got" "$FIX/lines" | cmp - late
+}
+
+@test "clients that disconnect mid-stream do not disturb the others" {
+  feed pv -q -L 4m "$FIX/lines"
+  fanout_bg log in --min-clients 6 --slow block
+  run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/lines" --fast 3 --quit 3
+  assert_success
+  assert_output 'fast=3 slow_full=0 slow_short=0 stall_short=0 quit=3 failed=0'
+  exit_of "$FAN_PID"
+  assert_success
+  [ "$(grep -Ec ': connection (reset|closed) by peer$' log)" -eq 3 ]
+  [ "$(grep -c ': done$' log)" -eq 3 ]
+}
+
+@test "--slow=block -t: a client that takes nothing for SECONDS is dropped, the others finish" {
+  feed cat "$FIX/lines8"
+  fanout_bg log in --min-clients 3 --slow block -t 1 --pipe-size 256K
+  run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/lines8" --fast 2 --stall 1
+  assert_success
+  assert_output 'fast=2 slow_full=0 slow_short=0 stall_short=1 quit=0 failed=0'
+  exit_of "$FAN_PID"
+  assert_success
+  grep -Eq ': dropped: took nothing for 1 s \([0-9]+ bytes behind\)$' log
+}
+
+@test "with no client the live stream is read and discarded; -q keeps stderr quiet" {
+  run bash -c "seq 1 300000 | timeout 10 '$SN' fanout --stats 127.0.0.1:0"
+  assert_success
+  assert_output --partial "fanout: $(seq 1 300000 | wc -c) bytes from standard input; 0 clients"
+  run bash -c "seq 1 300000 | timeout 10 '$SN' fanout --no-splice -q 127.0.0.1:0"
+  assert_success
+  assert_output --regexp '^splice-net: listening on 127.0.0.1:[0-9]+$'
+}
+
+@test "errors: address in use, bad address, input read error, option conflicts" {
+  local p
+  fanout_bg log /dev/null --min-clients 1
+  p=$PORT
+  run timeout 10 "$SN" fanout "127.0.0.1:$p" < /dev/null
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:$p: Address already in use"
+
+  run timeout 10 "$SN" fanout nonsense:port < /dev/null
+  assert_failure 1
+  assert_output --partial 'splice-net: '
+
+  run timeout 10 "$SN" fanout 127.0.0.1:0 < /
+  assert_failure 1
+  assert_output --partial 'splice-net: standard input: Is a directory'
+
+  run timeout 10 "$SN" fanout --min-clients 3 --max-clients 2 127.0.0.1:0 < /dev/null
+  assert_failure 1
+  assert_line 'splice-net: --min-clients 3 is more than --max-clients 2'
+
+  run timeout 10 "$SN" fanout --slow sometimes 127.0.0.1:0 < /dev/null
+  assert_failure 1
+  assert_output --partial "invalid slow-client policy: 'sometimes'"
+}
+
+@test "SIGTERM ends the stream: clients get what they hold and a clean close; a second signal drops" {
+  feed yes
+  fanout_bg log in --min-clients 1 --slow block
+  bg nc -d 127.0.0.1 "$PORT" > got
+  local n=$LAST
+  local i
+  for i in $(seq 200); do
+    [ "$(stat -c %s got)" -gt 100000 ] && break
+    sleep 0.05
+  done
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+  wait "$n"
+  grep -q 'SIGTERM: end of stream; finishing 1 clients' log
+  grep -q ': done$' log
+  # a prefix of yes's output: whole "y\n" pairs from the start
+  [ "$(stat -c %s got)" -gt 100000 ]
+  [ -z "$(tr -d 'y\n' < got)" ]
+  [ "$(head -c 2 got)" = "$(printf 'y\n')" ]
+
+  # a client that never reads cannot finish: the second signal drops it
+  feed yes
+  fanout_bg log2 in --min-clients 1 --slow block --pipe-size 64K
+  bg python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time.sleep(30)' \
+      "$PORT" > held
+  wait_for held connected
+  kill -TERM "$FAN_PID"
+  wait_for log2 'SIGTERM: end of stream; finishing 1 clients'
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+  grep -q 'SIGTERM: dropping 1 clients' log2
+  grep -q ': dropped: stopping$' log2
+}
+
+@test "tee or splice refused (EINVAL) on the first call: same bytes through read/write" {
+  # LeakSanitizer cannot run under ptrace (sanitizer builds): leaks are checked by the other cases.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+  command -v strace > /dev/null || skip "strace not installed"
+  local inject input total=$((2 * 4 * 1048576))
+  for inject in tee:pipe splice:pipe splice:file; do
+    rm -f a b log
+    if [ "${inject#*:}" = pipe ]; then
+      feed cat "$FIX/src"
+      input=in
+    else
+      input=$FIX/src
+    fi
+    timeout --foreground 60 strace -f -o /dev/null -e "inject=${inject%%:*}:error=EINVAL" \
+        "$SN" fanout --min-clients 2 --slow block --stats 127.0.0.1:0 < "$input" 2> log 3>&- &
+    FAN_PID=$!
+    echo $! >> "$T/pids"
+    PORT=$(listen_port log)
+    bg nc -d 127.0.0.1 "$PORT" > a
+    local n=$LAST
+    bg socat -u "TCP:127.0.0.1:$PORT" CREATE:b
+    wait "$n"
+    wait "$LAST"
+    exit_of "$FAN_PID"
+    assert_success
+    cmp a "$FIX/src"
+    cmp b "$FIX/src"
+    grep -Eq "read_write +$total bytes" log
+    grep -q 'fallbacks to a slower path: 1' log
+  done
+}
