@@ -1,10 +1,11 @@
 // cli: GNU-style help, version and usage errors over CLI11, and the options all commands share.
+// CLI11 knows neither abbreviated long options nor getopt's messages, so parse() first reads the
+// command line as getopt_long would (expand_long_prefixes), from the options declared on the app.
 #include "conduit/cli.hpp"
 
-#include <unistd.h>
-
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
-#include <iostream>
 
 #include "conduit/size.hpp"
 #include "conduit/version.hpp"
@@ -15,23 +16,150 @@ namespace {
 const std::string kHelpFlag = "--help";
 const std::string kVersionFlag = "--version";
 
-// CLI11 says "The following argument was not expected: --foo"; GNU says
-// "unrecognized option '--foo'" or "invalid option -- 'x'". Users and scripts know the latter.
-std::string gnu_message(const CLI::ParseError& e, int argc, char** argv) {
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-    for (int i = 1; i < argc; ++i) {
-      std::string_view arg = argv[i];
-      if (arg == "--") break;
-      if (arg.size() > 2 && arg.starts_with("--"))
-        return "unrecognized option '" + std::string(arg) + "'";
-      if (arg.size() > 1 && arg[0] == '-')
-        return "invalid option -- '" + std::string(arg.substr(1, 1)) + "'";
+// What an option does with a value, as getopt_long's has_arg says it.
+enum class Takes : std::uint8_t { Nothing, Value, OptionalValue };
+
+struct LongName {
+  std::string name;  // without "--"
+  const CLI::Option* option;
+  Takes takes;
+};
+
+// CLI11 flags expect no value; an option with expected(0, N) may go without one.
+Takes takes_for(const CLI::Option& option, const std::string& name) {
+  if (option.get_expected_max() == 0) {
+    // A flag declared "--stats{text}" keeps its name in get_fnames(): `--stats[=FORMAT]`.
+    const std::vector<std::string>& optional = option.get_fnames();
+    bool has_value = std::find(optional.begin(), optional.end(), name) != optional.end();
+    return has_value ? Takes::OptionalValue : Takes::Nothing;
+  }
+  return option.get_expected_min() == 0 ? Takes::OptionalValue : Takes::Value;
+}
+
+// The long names `app` declares, in declaration order but --help and --version last, as GNU
+// tools list them (the order of getopt's "possibilities").
+std::vector<LongName> long_names(const CLI::App& app) {
+  std::vector<LongName> names;
+  for (const CLI::Option* option : app.get_options())
+    for (const std::string& name : option->get_lnames())
+      names.push_back({name, option, takes_for(*option, name)});
+  std::stable_partition(names.begin(), names.end(), [](const LongName& n) {
+    return n.name != "help" && n.name != "version";
+  });
+  return names;
+}
+
+// The names `name` is a prefix of in the first of `scope` and its parents that has any: one
+// element when exact or unambiguous, several when ambiguous, none when unknown.
+std::vector<LongName> match_long(const CLI::App* scope, const std::string& name) {
+  for (; scope != nullptr; scope = scope->get_parent()) {
+    std::vector<LongName> matches;
+    for (LongName& candidate : long_names(*scope)) {
+      if (candidate.name == name) return {candidate};
+      bool alias = !matches.empty() && matches.front().option == candidate.option;
+      if (candidate.name.starts_with(name) && !alias) matches.push_back(candidate);
+    }
+    if (!matches.empty()) return matches;
+  }
+  return {};
+}
+
+const CLI::Option* find_short(const CLI::App* scope, char letter) {
+  for (; scope != nullptr; scope = scope->get_parent()) {
+    for (const CLI::Option* option : scope->get_options()) {
+      const std::vector<std::string>& names = option->get_snames();
+      if (std::find(names.begin(), names.end(), std::string(1, letter)) != names.end())
+        return option;
     }
   }
-  std::string what = e.what();
-  return what;
+  return nullptr;
+}
+
+const CLI::App* find_subcommand(const CLI::App& scope, const std::string& word) {
+  for (const CLI::App* sub : scope.get_subcommands([](const CLI::App*) { return true; }))
+    if (sub->check_name(word)) return sub;
+  return nullptr;
+}
+
+// Checks a cluster of short options ("-nE", "-kFILE"); `i` moves past a value in the next word.
+std::string check_short(const CLI::App* scope, const std::vector<std::string>& args,
+                        std::size_t& i) {
+  const std::string& arg = args[i];
+  for (std::size_t k = 1; k < arg.size(); ++k) {
+    const CLI::Option* option = find_short(scope, arg[k]);
+    if (option == nullptr) return "invalid option -- '" + arg.substr(k, 1) + "'";
+    if (option->get_expected_max() == 0) continue;  // a flag
+    if (k + 1 < arg.size()) return "";  // the rest of the word is the value
+    if (i + 1 == args.size()) return "option requires an argument -- '" + arg.substr(k, 1) + "'";
+    ++i;  // the next word is the value, whatever it looks like
+    return "";
+  }
+  return "";
+}
+
+void print_usage_error(const CommandInfo& info, const std::string& message) {
+  std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help' for more information.\n",
+               static_cast<int>(info.prog.size()), info.prog.data(), message.c_str(),
+               static_cast<int>(info.prog.size()), info.prog.data());
+}
+
+std::optional<int> print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
 }
 }  // namespace
+
+std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args) {
+  const CLI::App* scope = &app;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (!arg.starts_with("--")) {
+      if (arg.size() > 1 && arg[0] == '-') {
+        if (std::string error = check_short(scope, args, i); !error.empty()) return error;
+      } else if (const CLI::App* sub = find_subcommand(*scope, arg)) {
+        scope = sub;
+      }
+      continue;
+    }
+    std::size_t eq = arg.find('=');
+    std::string name = arg.substr(2, eq == std::string::npos ? eq : eq - 2);
+    std::vector<LongName> matches = match_long(scope, name);
+    if (matches.empty()) return "unrecognized option '" + arg + "'";
+    if (matches.size() > 1) {
+      std::string error = "option '" + arg + "' is ambiguous; possibilities:";
+      for (const LongName& m : matches) error += " '--" + m.name + "'";
+      return error;
+    }
+    const LongName& found = matches.front();
+    arg = "--" + found.name + (eq == std::string::npos ? "" : arg.substr(eq));
+    if (found.name == "help" || found.name == "version") break;
+    if (found.takes == Takes::Nothing && eq != std::string::npos)
+      return "option '--" + found.name + "' doesn't allow an argument";
+    if (found.takes == Takes::Value && eq == std::string::npos) {
+      if (i + 1 == args.size()) return "option '--" + found.name + "' requires an argument";
+      ++i;  // the next word is the value, whatever it looks like
+    }
+  }
+  return "";
+}
+
+std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
+                        const std::vector<std::string>& args) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return e.what();
+  // What CLI11 did not expect stays in the apps' lists, in command-line order (with a "--").
+  std::vector<std::string> extras = app.remaining(true);
+  auto first = std::find_if(extras.begin(), extras.end(),
+                            [](const std::string& word) { return word != "--"; });
+  if (first == extras.end()) return e.what();
+  const std::string& word = *first;
+  auto end_of_options = std::find(args.begin() + (args.empty() ? 0 : 1), args.end(), "--");
+  bool option = word.size() > 1 && word[0] == '-' &&
+                std::find(args.begin(), end_of_options, word) != end_of_options;
+  if (option && word.starts_with("--")) return "unrecognized option '" + word + "'";
+  if (option) return "invalid option -- '" + word.substr(1, 1) + "'";
+  return "extra operand '" + word + "'";
+}
 
 void prepare(CLI::App& app) {
   app.set_help_flag();
@@ -66,33 +194,27 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
 }
 
 std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo& info) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // Help and version win over errors elsewhere on the line, as with getopt_long.
-    for (int i = 1; i < argc; ++i) {
-      std::string_view arg = argv[i];
-      if (arg == "--") break;
-      if (arg == kHelpFlag) {
-        std::fwrite(info.help_text.data(), 1, info.help_text.size(), stdout);
-        return std::fflush(stdout) == 0 ? 0 : 1;
-      }
-    }
-    std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help' for more information.\n",
-                 static_cast<int>(info.prog.size()), info.prog.data(),
-                 gnu_message(e, argc, argv).c_str(), static_cast<int>(info.prog.size()),
-                 info.prog.data());
+  std::vector<std::string> args(argv, argv + argc);
+  std::string error = expand_long_prefixes(app, args);
+  if (!error.empty()) {
+    print_usage_error(info, error);
     return info.usage_status;
   }
-  if (app.count(kHelpFlag) > 0) {
-    std::fwrite(info.help_text.data(), 1, info.help_text.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : 1;
+  std::vector<char*> argp;
+  for (std::string& arg : args) argp.push_back(arg.data());
+  argp.push_back(nullptr);
+  try {
+    app.parse(argc, argp.data());
+  } catch (const CLI::ParseError& e) {
+    // --help wins over what CLI11 finds wrong elsewhere (a missing operand, an option of the
+    // parent after a subcommand's name): getopt would have acted on it first.
+    for (std::size_t i = 1; i < args.size() && args[i] != "--"; ++i)
+      if (args[i] == kHelpFlag) return print(info.help_text);
+    print_usage_error(info, gnu_message(e, app, args));
+    return info.usage_status;
   }
-  if (app.count(kVersionFlag) > 0) {
-    std::string text = version_text(info.prog);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : 1;
-  }
+  if (app.count(kHelpFlag) > 0) return print(info.help_text);
+  if (app.count(kVersionFlag) > 0) return print(version_text(info.prog));
   return std::nullopt;
 }
 

@@ -1,8 +1,6 @@
 // options: binds splice-cat's options to CLI11 and holds the --help text (written once, here).
 #include "options.hpp"
 
-#include <array>
-
 #include "conduit/size.hpp"
 
 namespace splice_cat {
@@ -45,27 +43,6 @@ const std::string_view kHelpText =
 
 namespace {
 
-constexpr const char* kShortOptions = "AbeEnstTuv";
-
-// What each long option takes, GNU cat's order first so ambiguity messages list the
-// possibilities as getopt does.
-enum class Takes : std::uint8_t { Nothing, Value, OptionalValue };
-struct LongOption {
-  std::string_view name;
-  Takes takes;
-};
-constexpr std::array<LongOption, 17> kLongOptions = {{
-    {"number-nonblank", Takes::Nothing}, {"number", Takes::Nothing},
-    {"squeeze-blank", Takes::Nothing},   {"show-nonprinting", Takes::Nothing},
-    {"show-ends", Takes::Nothing},       {"show-tabs", Takes::Nothing},
-    {"show-all", Takes::Nothing},        {"header", Takes::Value},
-    {"header-file", Takes::Value},       {"offset", Takes::Value},
-    {"length", Takes::Value},            {"pipe-size", Takes::Value},
-    {"no-splice", Takes::Nothing},       {"progress", Takes::Nothing},
-    {"stats", Takes::OptionalValue},     {"help", Takes::Nothing},
-    {"version", Takes::Nothing},
-}};
-
 // A byte count option: parse_size() with the option's name in the error.
 CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std::uint64_t>& to,
                       const std::string& what) {
@@ -85,18 +62,19 @@ CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std:
 
 void bind(CLI::App& app, Options& o) {
   FormatOptions& f = o.format;
+  // GNU cat's order: getopt lists an ambiguous prefix's possibilities in this order.
+  app.add_flag("-b,--number-nonblank", f.number_nonblank);
+  app.add_flag("-n,--number", f.number);
+  app.add_flag("-s,--squeeze-blank", f.squeeze_blank);
+  app.add_flag("-v,--show-nonprinting", f.show_nonprinting);
+  app.add_flag("-E,--show-ends", f.show_ends);
+  app.add_flag("-T,--show-tabs", f.show_tabs);
   app.add_flag_callback("-A,--show-all", [&f] {
     f.show_nonprinting = f.show_ends = f.show_tabs = true;
   });
-  app.add_flag("-b,--number-nonblank", f.number_nonblank);
   app.add_flag_callback("-e", [&f] { f.show_nonprinting = f.show_ends = true; });
-  app.add_flag("-E,--show-ends", f.show_ends);
-  app.add_flag("-n,--number", f.number);
-  app.add_flag("-s,--squeeze-blank", f.squeeze_blank);
   app.add_flag_callback("-t", [&f] { f.show_nonprinting = f.show_tabs = true; });
-  app.add_flag("-T,--show-tabs", f.show_tabs);
   app.add_flag("-u", o.unbuffered);
-  app.add_flag("-v,--show-nonprinting", f.show_nonprinting);
 
   auto* header = app.add_option("--header", o.header, "text written before the first input")
                      ->type_name("TEXT");
@@ -110,62 +88,6 @@ void bind(CLI::App& app, Options& o) {
 
   app.add_option("files", o.files)->type_name("FILE");
   app.allow_extras(false);
-}
-
-std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
-      // A cluster of short options (none takes a value): name the first unknown letter.
-      std::size_t bad = arg.find_first_not_of(kShortOptions, 1);
-      if (bad != std::string::npos) {
-        error = "invalid option -- '" + arg.substr(bad, 1) + "'";
-        break;
-      }
-      continue;
-    }
-    if (arg.size() <= 2 || !arg.starts_with("--")) continue;
-    std::size_t eq = arg.find('=');
-    std::string name = arg.substr(2, eq == std::string::npos ? eq : eq - 2);
-    const LongOption* found = nullptr;
-    std::string possibilities;
-    int matches = 0;
-    for (const LongOption& candidate : kLongOptions) {
-      if (candidate.name == name) {
-        found = &candidate;
-        matches = 1;
-        break;
-      }
-      if (candidate.name.starts_with(name)) {
-        found = &candidate;
-        possibilities += " '--" + std::string(candidate.name) + "'";
-        ++matches;
-      }
-    }
-    if (matches == 0) continue;  // unknown: CLI11 reports it
-    if (matches > 1) {
-      error = "option '--" + name + "' is ambiguous; possibilities:" + possibilities;
-      break;
-    }
-    name = found->name;
-    arg = "--" + name + (eq == std::string::npos ? "" : arg.substr(eq));
-    // getopt acts on options in order: --help and --version end the scan, the first error wins.
-    if (name == "help" || name == "version") break;
-    if (found->takes == Takes::Nothing && eq != std::string::npos) {
-      error = "option '--" + name + "' doesn't allow an argument";
-      break;
-    }
-    if (found->takes == Takes::Value && eq == std::string::npos) {
-      if (i + 1 == args.size()) {
-        error = "option '--" + name + "' requires an argument";
-        break;
-      }
-      ++i;  // the next word is this option's value, whatever it looks like
-    }
-  }
-  return args;
 }
 
 }  // namespace splice_cat

@@ -34,10 +34,4 @@ void bind(CLI::App& app, Options& options);
 // The --help text (GNU cat's, plus the extras).
 extern const std::string_view kHelpText;
 
-// getopt_long accepts any unambiguous prefix of a long option (`--num` for `--number`); CLI11
-// does not. Rewrites such prefixes (before "--") so scripts written for GNU cat work, and sets
-// `error` to getopt's message for the first ambiguous prefix, a missing value, a value given
-// to an option that takes none, or an unknown letter in a cluster of short options.
-std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error);
-
 }  // namespace splice_cat

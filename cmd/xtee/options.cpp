@@ -40,11 +40,6 @@ const std::string_view kHelpText =
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kLongOptions = {
-    "append", "ignore-interrupts", "output-error", "pipe-size", "no-splice",
-    "progress", "stats", "help", "version",
-};
-
 struct Mode {
   std::string_view name;
   OutputError value;
@@ -115,42 +110,6 @@ std::optional<int> finish_options(const CLI::App& app, Options& o) {
     }
   }
   return std::nullopt;
-}
-
-std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (arg.size() <= 2 || !arg.starts_with("--")) continue;
-    std::size_t eq = arg.find('=');
-    std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
-    std::string_view match;
-    std::string possibilities;
-    int matches = 0;
-    for (std::string_view candidate : kLongOptions) {
-      if (candidate == name) {
-        matches = 0;  // exact: leave it alone
-        match = candidate;
-        break;
-      }
-      if (candidate.starts_with(name)) {
-        match = candidate;
-        possibilities += " '--" + std::string(candidate) + "'";
-        ++matches;
-      }
-    }
-    if (matches > 1 && error.empty())
-      error = "option '--" + std::string(name) + "' is ambiguous; possibilities:" + possibilities;
-    if (matches == 1)
-      arg = "--" + std::string(match) + (eq == std::string::npos ? "" : arg.substr(eq));
-    bool flag_only = match == "append" || match == "ignore-interrupts" || match == "no-splice" ||
-                     match == "progress" || match == "help" || match == "version";
-    if (flag_only && eq != std::string::npos && error.empty())
-      error = "option '--" + std::string(match) + "' doesn't allow an argument";
-    if (match == "pipe-size" && eq == std::string::npos) ++i;  // its value is the next word
-  }
-  return args;
 }
 
 }  // namespace xtee

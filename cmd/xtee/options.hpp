@@ -38,8 +38,4 @@ std::optional<int> finish_options(const CLI::App& app, Options& options);
 
 extern const std::string_view kHelpText;
 
-// getopt_long accepts unambiguous prefixes of long options (`--app`, `--output`); CLI11 does
-// not. Rewrites them (before "--"); an ambiguous prefix sets `error` to getopt's message.
-std::vector<std::string> expand_long_prefixes(int argc, char** argv, std::string& error);
-
 }  // namespace xtee

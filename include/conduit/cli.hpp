@@ -3,8 +3,9 @@
 // GNU behaviour users expect from drop-in tools: `--help` prints the command's own usage text
 // (written once, in the command) and exits 0; `--version` prints "prog (conduit) X.Y.Z"; a usage
 // error prints "prog: message" and "Try 'prog --help' for more information." and exits 1 (CLI11's
-// own codes start at 100). The extras shared by all commands (--pipe-size, --no-splice,
-// --progress, --stats[=json]) are declared here once.
+// own codes start at 100); long options may be abbreviated and errors read as getopt_long's.
+// The extras shared by all commands (--pipe-size, --no-splice, --progress, --stats[=json]) are
+// declared here once.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conduit/pipe.hpp"
 
@@ -40,9 +42,26 @@ void prepare(CLI::App& app);
 // Adds --pipe-size SIZE, --no-splice, --progress, --stats[=text|json] bound to `options`.
 void add_common_options(CLI::App& app, CommonOptions& options);
 
-// Parses argv. Returns std::nullopt when the command should run, or the status main() should
-// return: 0 after --help/--version, info.usage_status after a usage error (message printed).
+// Parses argv (through expand_long_prefixes, then CLI11). Returns std::nullopt when the command
+// should run, or the status main() should return: 0 after --help/--version, info.usage_status
+// after a usage error (message printed).
 std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo& info);
+
+// getopt_long's reading of the command line, which CLI11 lacks. Rewrites each unambiguous prefix
+// of a long option in `args` (args[0] is the program) to the option's name (`--num` -> `--number`,
+// `--output-err=warn` -> `--output-error=warn`; an exact name wins over longer ones). Returns ""
+// or getopt's message for the first bad option in command-line order: unrecognized, ambiguous
+// (possibilities listed in declaration order, --help and --version last), an unknown letter in a
+// cluster, a missing value, a value given to a flag. Stops at "--" and at --help/--version (they
+// act before anything after them). Words after a subcommand's name are looked up in that
+// subcommand, then in its parents.
+std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args);
+
+// GNU's wording for a CLI11 error thrown by app.parse(): CLI11 says "The following argument was
+// not expected: --foo", GNU says "unrecognized option '--foo'", "invalid option -- 'x'" or
+// "extra operand 'x'", naming the first word that was not expected. `args` as parsed.
+std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
+                        const std::vector<std::string>& args);
 
 // "prog (conduit) 0.1.0" plus the licence lines GNU tools print.
 std::string version_text(std::string_view prog);
