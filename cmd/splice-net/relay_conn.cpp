@@ -85,8 +85,15 @@ RelayConn::Step RelayConn::connect_next(RelayClock::time_point now) {
     connect_error_ = err;
     ++endpoint_;
   }
+  return target_failure(target_.text + ": " + std::strerror(connect_error_));
+}
+
+// TARGET could not be reached: the client gets a reset, as it would from a refused connect,
+// so that a client that half-closed cannot take the empty answer for a complete one.
+RelayConn::Step RelayConn::target_failure(std::string why) {
   target_failed_ = true;
-  ending_ = target_.text + ": " + std::strerror(connect_error_);
+  reset_client_ = true;
+  ending_ = std::move(why);
   return Step::Close;
 }
 
@@ -158,10 +165,8 @@ RelayConn::Step RelayConn::side_error(bool target, int err) {
 RelayConn::Step RelayConn::tick(RelayClock::time_point now, std::chrono::milliseconds idle) {
   if (state_ == State::Connecting) {
     if (now - started_ >= target_.connect_timeout) {
-      target_failed_ = true;
-      ending_ = target_.text + ": connection timed out after " +
-                seconds_text(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s";
-      return Step::Close;
+      return target_failure(target_.text + ": connection timed out after " +
+                            seconds_text(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s");
     }
     if (retry_connect_) {
       retry_connect_ = false;

@@ -65,6 +65,7 @@ class RelayConn {
   enum class State : unsigned char { Connecting, Open };
   Step connect_next(RelayClock::time_point now);
   Step connected(RelayClock::time_point now);
+  Step target_failure(std::string why);
   Step pump(RelayClock::time_point now);
   Step failed(const RelayDirection& direction, bool up);
   Step side_error(bool target, int err);

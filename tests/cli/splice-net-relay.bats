@@ -37,6 +37,10 @@ teardown() {
     kill -9 "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
+  # Sanitizer builds: a report in any relay log fails the case (UBSan does not stop the run).
+  if grep -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$T"/log* 2>/dev/null; then
+    return 1
+  fi
 }
 
 # bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
