@@ -31,6 +31,7 @@ import socket
 import socketserver
 import struct
 import sys
+import threading
 import time
 
 
@@ -49,8 +50,14 @@ def connect(address):
     return s
 
 
+LOCK = threading.Lock()
+
+
 def say(text):
-    print(text, flush=True)
+    # One write per line, under a lock: the server's threads must not interleave their lines.
+    with LOCK:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def read_all(sock):
@@ -66,8 +73,10 @@ class Handler(socketserver.BaseRequestHandler):
     count = 0
 
     def handle(self):
-        Handler.count += 1
-        say("conn %d" % Handler.count)
+        with LOCK:
+            Handler.count += 1
+            n = Handler.count
+        say("conn %d" % n)
         c = self.request
         c.settimeout(60)
         mode = self.server.mode
@@ -184,9 +193,9 @@ def abort(address):
 
 
 def idle(address):
-    s = connect(address)
     try:
-        read_all(s)
+        # A reset can come before connect() even returns (the relay refuses at once).
+        read_all(connect(address))
     except ConnectionResetError:
         pass
     say("closed")
