@@ -323,31 +323,15 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
 }
 
 @test "the man page is clean under mandoc -T lint" {
-  command -v mandoc > /dev/null || skip "mandoc is not installed"
-  run mandoc -T lint -W warning "$CONDUIT_SRC/man/hw-encrypt.1"
-  assert_success
-  assert_output ''
+  load 'helpers/docs'
+  assert_man_lint_clean hw-encrypt
 }
 
 @test "completions load in bash, zsh and fish" {
-  run bash -c "source '$CONDUIT_SRC/completions/bash/hw-encrypt' && complete -p hw-encrypt"
-  assert_success
-  assert_output --partial 'hw-encrypt'
-  run bash -c "source '$CONDUIT_SRC/completions/bash/hw-encrypt'; COMP_WORDS=(hw-encrypt --back); COMP_CWORD=1; _hw_encrypt; echo \"\${COMPREPLY[*]}\""
-  assert_output --partial '--backend'
-  if command -v zsh > /dev/null; then
-    run zsh -n "$CONDUIT_SRC/completions/zsh/_hw-encrypt"
-    assert_success
-  else
-    skip "zsh is not installed"
-  fi
-  if command -v fish > /dev/null; then
-    run fish -c "source '$CONDUIT_SRC/completions/fish/hw-encrypt.fish'; complete -C'hw-encrypt --list-b'"
-    assert_success
-    assert_output --partial '--list-backends'
-  else
-    skip "fish is not installed"
-  fi
+  load 'helpers/docs'
+  assert_completions_offer hw-encrypt "hw-encrypt --back" --backend
+  assert_completions_offer hw-encrypt "hw-encrypt --list-b" --list-backends
+  assert_completions_load hw-encrypt
 }
 
 @test "shared options: --stats, --stats=json, --progress, --pipe-size" {

@@ -692,27 +692,14 @@ PY
 }
 
 @test "man page is lint clean" {
-  command -v mandoc > /dev/null || skip "mandoc not installed"
-  run mandoc -T lint -W warning "$CONDUIT_SRC/man/splice-net.1"
-  assert_success
-  assert_output ""
+  load 'helpers/docs'
+  assert_man_lint_clean splice-net
 }
 
 @test "completions load in bash, zsh and fish" {
-  run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$CONDUIT_SRC/completions/bash/splice-net' && complete -p splice-net"
-  assert_success
-  assert_output --partial "splice-net"
-  run bash -c "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '$CONDUIT_SRC/completions/bash/splice-net'
-    COMP_WORDS=(splice-net se); COMP_CWORD=1; _splice_net; echo \"\${COMPREPLY[*]}\""
-  assert_output "send serve"
-  if command -v zsh > /dev/null; then
-    run zsh -fc "autoload -Uz compinit && compinit -u -D; source '$CONDUIT_SRC/completions/zsh/_splice-net'; echo loaded"
-    assert_success
-    assert_output --partial loaded
-  fi
-  if command -v fish > /dev/null; then
-    run fish -c "source '$CONDUIT_SRC/completions/fish/splice-net.fish'; complete -C'splice-net serve --ht'"
-    assert_success
-    assert_output --partial -- "--http"
-  fi
+  load 'helpers/docs'
+  run complete_bash splice-net "splice-net se"
+  assert_output $'send\nserve'
+  assert_completions_offer splice-net "splice-net serve --ht" --http
+  assert_completions_load splice-net
 }

@@ -1,5 +1,5 @@
-# Prints what zsh offers when TAB is pressed after the words in $2, with the completion
-# functions in the folder $1 first in fpath.
+# zcomplete.zsh: prints what zsh offers when TAB is pressed after the words in $2, with the
+# completion functions in the folder $1 first in fpath. Used by docs.bash (complete_zsh).
 zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z "PS1='' PROMPT_EOL_MARK=''; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
