@@ -1,8 +1,9 @@
 // pump: one fd to another by the best path, falling back on the first call only.
 //
-// Each path is a loop over one system call. A loop returns through fail() on a real error, or
-// hands the stream to the next slower path when its *first* call says "not supported here"
-// (nothing has moved yet, so nothing is lost or duplicated). The broker path is the one place
+// Each zero-copy path is one system call run by one shared loop, zero_copy(), which returns
+// through fail() on a real error, or hands the stream to the next slower path when the path's
+// *first* call says "not supported here" (nothing has moved yet, so nothing is lost or
+// duplicated). PathRules names the few ways the paths differ. The broker path is the one place
 // where a refusal can come after input has moved (the output end refuses splice): the bytes
 // already in the broker pipe are then drained by read/write before the stream goes on that way.
 #include "conduit/pump.hpp"
@@ -142,64 +143,85 @@ PumpResult Pump::run(int in, const FdInfo& in_info, int out, const FdInfo& out_i
   return splice_broker(s);
 }
 
-PumpResult Pump::copy_range(Stream& s) {
-  for (bool first = true;; first = false) {
+// How one zero-copy path differs from the others, besides its call, its fallback and what it
+// does with the bytes a call moved.
+struct Pump::PathRules {
+  Call call;  // counted once per system call
+  // EAGAIN: poll until both ends are ready, naming this end if poll itself fails. None: EAGAIN
+  // is an error like any other (copy_file_range: two regular files never block).
+  std::optional<PumpResult::Side> wait_side = std::nullopt;
+  // A 0 from the first call means "unsupported", not EOF: procfs may answer copy_file_range so
+  // although it has data.
+  bool zero_first_refused = false;
+  // Every error is the input's: the output end of the call is our own broker pipe.
+  bool input_errors = false;
+};
+
+// The loop all zero-copy paths share. `call()` makes one system call (bytes or -errno);
+// `deliver(n)` takes the n bytes it moved and returns a result only to end the stream there.
+// A refusal before any byte has moved hands the stream to `fallback`; after that an error is real.
+template <class Syscall, class Deliver>
+PumpResult Pump::zero_copy(Stream& s, const PathRules& rules, Syscall call,
+                           PumpResult (Pump::*fallback)(Stream&), Deliver deliver) {
+  for (;;) {
     if (s.done()) return {s.moved};
-    stats_->count(Call::CopyFileRange);
-    ssize_t n = sys::copy_file_range(s.in, s.in_offset(), s.out, nullptr,
-                                     s.chunk(kSpliceChunk), 0);
-    // procfs and friends may answer 0 on the first call although they have data.
-    if (first && (n == 0 || (n < 0 && unsupported(n)))) {
-      stats_->fallbacks++;
-      return splice_broker(s);
+    stats_->count(rules.call);
+    ssize_t n = call();
+    if (n == -EAGAIN && rules.wait_side) {
+      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, *rules.wait_side);
+      continue;
     }
-    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
+    bool refused = n < 0 ? unsupported(n) : n == 0 && rules.zero_first_refused;
+    if (refused && s.moved == 0) {
+      stats_->fallbacks++;
+      return (this->*fallback)(s);
+    }
+    if (n < 0) {
+      int err = static_cast<int>(-n);
+      return fail(s.moved, err, rules.input_errors ? PumpResult::Side::Input : side_of(err));
+    }
     if (n == 0) return {s.moved};
-    s.advance(static_cast<std::uint64_t>(n));
-    moved(Path::CopyFileRange, static_cast<std::uint64_t>(n));
+    if (std::optional<PumpResult> end = deliver(static_cast<std::size_t>(n))) return *end;
   }
+}
+
+// The delivery of a path whose call writes straight to the output: count the bytes.
+std::optional<PumpResult> Pump::delivered(Stream& s, Path path, std::size_t n) {
+  s.advance(n);
+  moved(path, n);
+  return std::nullopt;
+}
+
+PumpResult Pump::copy_range(Stream& s) {
+  static constexpr PathRules kRules{.call = Call::CopyFileRange, .zero_first_refused = true};
+  return zero_copy(
+      s, kRules,
+      [&] {
+        return sys::copy_file_range(s.in, s.in_offset(), s.out, nullptr, s.chunk(kSpliceChunk), 0);
+      },
+      &Pump::splice_broker, [&](std::size_t n) { return delivered(s, Path::CopyFileRange, n); });
 }
 
 PumpResult Pump::send_file(Stream& s) {
-  for (;;) {
-    if (s.done()) return {s.moved};
-    stats_->count(Call::Sendfile);
-    off_t* offset = s.use_offset ? &s.offset : nullptr;
-    ssize_t n = sys::sendfile(s.out, s.in, offset, s.chunk(kSendChunk));
-    if (n == -EAGAIN) {
-      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
-      continue;
-    }
-    if (n < 0 && s.moved == 0 && unsupported(n)) {
-      stats_->fallbacks++;
-      return splice_broker(s);
-    }
-    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
-    if (n == 0) return {s.moved};
-    s.advance(static_cast<std::uint64_t>(n));
-    moved(Path::Sendfile, static_cast<std::uint64_t>(n));
-  }
+  static constexpr PathRules kRules{.call = Call::Sendfile, .wait_side = PumpResult::Side::Output};
+  return zero_copy(
+      s, kRules,
+      [&] {
+        off_t* offset = s.use_offset ? &s.offset : nullptr;
+        return sys::sendfile(s.out, s.in, offset, s.chunk(kSendChunk));
+      },
+      &Pump::splice_broker, [&](std::size_t n) { return delivered(s, Path::Sendfile, n); });
 }
 
 PumpResult Pump::splice_direct(Stream& s) {
-  for (;;) {
-    if (s.done()) return {s.moved};
-    stats_->count(Call::Splice);
-    ssize_t n = sys::splice(s.in, s.in_offset(), s.out, nullptr, s.chunk(kSpliceChunk),
-                            SPLICE_F_MOVE);
-    if (n == -EAGAIN) {
-      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Input);
-      continue;
-    }
-    if (n < 0 && s.moved == 0 && unsupported(n)) {
-      stats_->fallbacks++;
-      return read_write(s);
-    }
-    if (n < 0) return fail(s.moved, static_cast<int>(-n), side_of(static_cast<int>(-n)));
-    if (n == 0) return {s.moved};
-    s.advance(static_cast<std::uint64_t>(n));
-    moved(Path::Splice, static_cast<std::uint64_t>(n));
-  }
+  static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input};
+  return zero_copy(
+      s, kRules,
+      [&] {
+        return sys::splice(s.in, s.in_offset(), s.out, nullptr, s.chunk(kSpliceChunk),
+                           SPLICE_F_MOVE);
+      },
+      &Pump::read_write, [&](std::size_t n) { return delivered(s, Path::Splice, n); });
 }
 
 int Pump::ensure_broker() {
@@ -213,56 +235,53 @@ int Pump::ensure_broker() {
   return 0;
 }
 
+// The broker's input half is a zero-copy path like the others; its output half is broker_out().
 PumpResult Pump::splice_broker(Stream& s) {
   if (ensure_broker() != 0) {
     stats_->fallbacks++;
     return read_write(s);
   }
+  static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input,
+                                    .input_errors = true};
   bool output_proven = false;
-  for (;;) {
-    if (s.done()) return {s.moved};
+  return zero_copy(
+      s, kRules,
+      [&] {
+        return sys::splice(s.in, s.in_offset(), broker_.write_fd(), nullptr,
+                           s.chunk(broker_.capacity()), SPLICE_F_MOVE);
+      },
+      &Pump::read_write, [&](std::size_t n) { return broker_out(s, n, output_proven); });
+}
+
+// Moves the `n` bytes just spliced into the broker on to the output before more are read. The
+// output's first refusal (`output_proven` still false) sends them, and the rest of the stream,
+// by read/write instead.
+std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, bool& output_proven) {
+  std::size_t pending = n;
+  while (pending > 0) {
     stats_->count(Call::Splice);
-    ssize_t n = sys::splice(s.in, s.in_offset(), broker_.write_fd(), nullptr,
-                            s.chunk(broker_.capacity()), SPLICE_F_MOVE);
-    if (n == -EAGAIN) {
-      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Input);
+    ssize_t m = sys::splice(broker_.read_fd(), nullptr, s.out, nullptr, pending, SPLICE_F_MOVE);
+    if (m == -EAGAIN) {
+      if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
       continue;
     }
-    if (n < 0 && s.moved == 0 && unsupported(n)) {
+    if (m < 0 && !output_proven && unsupported(m)) {
       stats_->fallbacks++;
+      if (PumpResult r = drain_broker(s, pending); !r.ok()) return r;
+      if (s.left) *s.left -= pending;
       return read_write(s);
     }
-    if (n < 0) return fail(s.moved, static_cast<int>(-n), PumpResult::Side::Input);
-    if (n == 0) return {s.moved};
-
-    // Move everything now in the broker to the output before reading more.
-    std::size_t pending = static_cast<std::size_t>(n);
-    while (pending > 0) {
-      stats_->count(Call::Splice);
-      ssize_t m = sys::splice(broker_.read_fd(), nullptr, s.out, nullptr, pending, SPLICE_F_MOVE);
-      if (m == -EAGAIN) {
-        if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
-        continue;
-      }
-      if (m < 0 && !output_proven && unsupported(m)) {
-        // The output refuses splice: what is in the broker goes out by read/write, then the
-        // rest of the stream does too.
-        stats_->fallbacks++;
-        if (PumpResult r = drain_broker(s, pending); !r.ok()) return r;
-        if (s.left) *s.left -= pending;
-        return read_write(s);
-      }
-      if (m < 0) {
-        broker_ = Pipe{};  // holds bytes of a stream that failed: never reuse it
-        return fail(s.moved, static_cast<int>(-m), PumpResult::Side::Output);
-      }
-      output_proven = true;
-      pending -= static_cast<std::size_t>(m);
-      s.moved += static_cast<std::uint64_t>(m);
-      moved(Path::SpliceBroker, static_cast<std::uint64_t>(m));
+    if (m < 0) {
+      broker_ = Pipe{};  // holds bytes of a stream that failed: never reuse it
+      return fail(s.moved, static_cast<int>(-m), PumpResult::Side::Output);
     }
-    if (s.left) *s.left -= static_cast<std::uint64_t>(n);
+    output_proven = true;
+    pending -= static_cast<std::size_t>(m);
+    s.moved += static_cast<std::uint64_t>(m);
+    moved(Path::SpliceBroker, static_cast<std::uint64_t>(m));
   }
+  if (s.left) *s.left -= static_cast<std::uint64_t>(n);
+  return std::nullopt;
 }
 
 PumpResult Pump::drain_broker(Stream& s, std::size_t pending) {

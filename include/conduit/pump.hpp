@@ -67,10 +67,16 @@ class Pump {
   struct Stream;
 
  private:
+  struct PathRules;  // how one zero-copy path differs from the others (pump.cpp)
+  template <class Syscall, class Deliver>
+  PumpResult zero_copy(Stream& s, const PathRules& rules, Syscall call,
+                       PumpResult (Pump::*fallback)(Stream&), Deliver deliver);
+  std::optional<PumpResult> delivered(Stream& s, Path path, std::size_t n);
   PumpResult copy_range(Stream& s);
   PumpResult send_file(Stream& s);
   PumpResult splice_direct(Stream& s);
   PumpResult splice_broker(Stream& s);
+  std::optional<PumpResult> broker_out(Stream& s, std::size_t n, bool& output_proven);
   PumpResult drain_broker(Stream& s, std::size_t pending);
   PumpResult read_write(Stream& s);
   int skip_input(Stream& s, std::uint64_t count);
