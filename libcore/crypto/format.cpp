@@ -1,4 +1,5 @@
-// format: encoding, parsing and authenticating the version-1 stream header; chunk nonces.
+// format: encoding, parsing and authenticating the version-1 stream header; chunk nonces and the
+// messages that name a chunk out of place.
 #include "conduit/crypto/format.hpp"
 
 #include <openssl/crypto.h>
@@ -151,6 +152,30 @@ std::array<std::uint8_t, kAeadNonceSize> chunk_nonce(std::uint64_t counter, bool
     nonce[10 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
   nonce[11] = last ? 1 : 0;
   return nonce;
+}
+
+std::string chunk_name(std::uint64_t counter, std::uint64_t offset) {
+  return "chunk " + std::to_string(counter) + " (at offset " + std::to_string(offset) + ")";
+}
+
+StreamResult no_chunks_failure() {
+  return StreamResult::failure(StreamStatus::Truncated,
+                               "truncated stream: no chunks after the header");
+}
+
+StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset) {
+  return StreamResult::failure(StreamStatus::Truncated,
+                               "truncated stream: it ends inside " + chunk_name(counter, offset));
+}
+
+StreamResult wrong_last_flag(std::uint64_t counter, std::uint64_t offset, bool at_end) {
+  if (at_end)
+    return StreamResult::failure(StreamStatus::Truncated,
+                                 "truncated stream: it ends after " + chunk_name(counter, offset) +
+                                     ", which is not the last chunk");
+  return StreamResult::failure(StreamStatus::TrailingData, "data after the last chunk: " +
+                                                               chunk_name(counter, offset) +
+                                                               " is the last one");
 }
 
 }  // namespace conduit::crypto

@@ -68,10 +68,6 @@ StreamResult put(int fd, const std::uint8_t* data, std::size_t len, StreamResult
   return {};
 }
 
-std::string chunk_name(std::uint64_t counter, std::uint64_t where) {
-  return "chunk " + std::to_string(counter) + " (at offset " + std::to_string(where) + ")";
-}
-
 }  // namespace
 
 bool use_spliced_input(int in_fd, const AeadCipher& cipher, unsigned threads) noexcept {
@@ -153,11 +149,8 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
     if (got < 0) return io_error(StreamStatus::ReadError, got);
     std::size_t n = static_cast<std::size_t>(got);
     result.bytes_in += n;
-    if (n == 0 && counter == 0)
-      return StreamResult::failure(StreamStatus::Truncated, "truncated stream: no chunks after the header");
-    if (n < kAeadTagSize)
-      return StreamResult::failure(StreamStatus::Truncated,
-                                   "truncated stream: it ends inside " + chunk_name(counter, where));
+    if (n == 0 && counter == 0) return no_chunks_failure();
+    if (n < kAeadTagSize) return cut_inside_chunk(counter, where);
     bool last = n < sealed;
     if (!last) {
       int more = more_follows(in_fd);
@@ -171,13 +164,7 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
     if (rc == -EBADMSG) {
       if (cipher.open(chunk_nonce(counter, !last), {}, data, plain) == 0) {
         if (auto r = put(out_fd, plain.data(), plain.size(), result); !r.ok()) return r;
-        return last ? StreamResult::failure(StreamStatus::Truncated,
-                                            "truncated stream: it ends after " +
-                                                chunk_name(counter, where) +
-                                                ", which is not the last chunk")
-                    : StreamResult::failure(StreamStatus::TrailingData,
-                                            "data after the last chunk: " +
-                                                chunk_name(counter, where) + " is the last one");
+        return wrong_last_flag(counter, where, last);
       }
       return StreamResult::failure(StreamStatus::ModifiedChunk,
                                    chunk_name(counter, where) +

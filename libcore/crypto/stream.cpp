@@ -23,7 +23,7 @@ namespace conduit::crypto {
 
 namespace {
 
-constexpr std::size_t kTargetBlock = 65536;  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block  // bytes of plaintext per pipeline block
+constexpr std::size_t kTargetBlock = 65536;       // bytes of plaintext per pipeline block
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
 constexpr std::size_t kMaxTrailingProbe = 4096;   // prefix lengths tried for appended garbage
 
@@ -93,8 +93,7 @@ class DecryptWorker final : public BlockWorker {
   void process(Block& b) override {
     const std::size_t sealed = chunk_ + kAeadTagSize;
     if (b.in_len == 0) {
-      b.result = StreamResult::failure(StreamStatus::Truncated,
-                                       "truncated stream: no chunks after the header");
+      b.result = no_chunks_failure();
       return;
     }
     std::size_t n = (b.in_len + sealed - 1) / sealed;
@@ -107,10 +106,7 @@ class DecryptWorker final : public BlockWorker {
       std::uint64_t where = header_size_ + b.in_offset + off;
       if (len < kAeadTagSize) {
         b.out_len = j * chunk_;
-        b.result = StreamResult::failure(
-            StreamStatus::Truncated, "truncated stream: it ends inside chunk " +
-                                         std::to_string(counter) + " (at offset " +
-                                         std::to_string(where) + ")");
+        b.result = cut_inside_chunk(counter, where);
         return;
       }
       std::span<const std::uint8_t> in(b.in + off, len);
@@ -143,16 +139,10 @@ class DecryptWorker final : public BlockWorker {
   StreamResult diagnose(std::uint64_t counter, bool at_end, std::uint64_t where,
                         std::span<const std::uint8_t> in, std::span<std::uint8_t> scratch,
                         std::size_t& verified) {
-    const std::string name = "chunk " + std::to_string(counter) + " (at offset " +
-                             std::to_string(where) + ")";
+    const std::string name = chunk_name(counter, where);
     if (opens(counter, !at_end, in, scratch)) {
       verified = in.size() - kAeadTagSize;
-      if (at_end)
-        return StreamResult::failure(StreamStatus::Truncated,
-                                     "truncated stream: it ends after " + name +
-                                         ", which is not the last chunk");
-      return StreamResult::failure(StreamStatus::TrailingData,
-                                   "data after the last chunk: " + name + " is the last one");
+      return wrong_last_flag(counter, where, at_end);
     }
     std::uint64_t lo = counter > kReorderWindow ? counter - kReorderWindow : 0;
     for (std::uint64_t c = lo; c <= counter + kReorderWindow; ++c) {

@@ -31,6 +31,7 @@
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/keys.hpp"
+#include "conduit/crypto/stream_result.hpp"
 
 namespace conduit::crypto {
 
@@ -113,5 +114,19 @@ std::size_t encode_header(const Header& header, std::span<std::uint8_t, kMaxHead
 
 // The 12-byte STREAM nonce for chunk `counter`.
 std::array<std::uint8_t, kAeadNonceSize> chunk_nonce(std::uint64_t counter, bool last) noexcept;
+
+// How messages name a chunk: "chunk 3 (at offset 196748)", offset counted from the stream's start.
+std::string chunk_name(std::uint64_t counter, std::uint64_t offset);
+
+// Verdicts on a payload that does not follow the chunk layout, worded once for both decoders
+// (the block pipeline's and the spliced one).
+// Nothing follows the header: not even the empty last chunk.
+StreamResult no_chunks_failure();
+// The stream ends fewer than a tag's bytes into chunk `counter`.
+StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset);
+// Chunk `counter` authenticates only under the other last-chunk flag: found at the end of the
+// input (`at_end`) it is a middle chunk, so the stream was cut after it; found before the end it
+// is the last chunk, so data follows it.
+StreamResult wrong_last_flag(std::uint64_t counter, std::uint64_t offset, bool at_end);
 
 }  // namespace conduit::crypto
