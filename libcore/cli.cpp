@@ -56,7 +56,9 @@ std::vector<LongName> match_long(const CLI::App* scope, const std::string& name)
     std::vector<LongName> matches;
     for (LongName& candidate : long_names(*scope)) {
       if (candidate.name == name) return {candidate};
-      bool alias = !matches.empty() && matches.front().option == candidate.option;
+      // Two names of one option are one possibility, as for getopt (same has_arg, flag, val).
+      bool alias = std::any_of(matches.begin(), matches.end(),
+                               [&](const LongName& m) { return m.option == candidate.option; });
       if (candidate.name.starts_with(name) && !alias) matches.push_back(candidate);
     }
     if (!matches.empty()) return matches;

@@ -111,6 +111,16 @@ TEST(ExpandLongPrefixes, AmbiguousPrefixListsPossibilitiesAsGetopt) {
             "'--no-splice' '--progress' '--stats' '--help' '--version'");
 }
 
+TEST(ExpandLongPrefixes, TwoNamesOfOneOptionAreNotAmbiguous) {
+  CLI::App app{"prog"};
+  bool colour = false;
+  app.add_flag("--colour,--color", colour);
+  app.add_flag("--count");
+  EXPECT_EQ(expand(app, {"--col"}).args, Words{"--colour"});
+  EXPECT_EQ(expand(app, {"--co"}).error,
+            "option '--co' is ambiguous; possibilities: '--colour' '--count'");
+}
+
 TEST(ExpandLongPrefixes, ExactNameWinsOverLongerNames) {
   Cat cat;
   Expanded r = expand(cat.app, {"--number", "--header", "x", "--header-file", "y"});
