@@ -21,18 +21,6 @@ done
 f=$(bench_file "$SIZE")
 bytes=$(( SIZE * 1048576 ))
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for i in $(seq 500); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.01
-  done
-  echo "bench: nothing listens on $1" >&2
-  return 1
-}
 
 client='
 import os, socket, sys

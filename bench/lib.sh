@@ -66,3 +66,19 @@ need_commands() {
     [ -x "$bin/$name" ] || { echo "bench: $name not built, $(basename "$0") skipped" >&2; return 1; }
   done
 }
+
+# free_port: a TCP port on 127.0.0.1 that is free now (for peers that cannot listen on port 0).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT: until something listens on PORT (at most 5 s), without connecting to it.
+wait_port() {
+  local i
+  for i in $(seq 500); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.01
+  done
+  echo "bench: nothing listens on $1" >&2
+  return 1
+}

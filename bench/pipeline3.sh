@@ -40,18 +40,6 @@ IV=000102030405060708090a0b0c0d0e0f
 s="taskset -c 0"  # sender stages
 r="taskset -c 1"  # receiver stages
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for i in $(seq 500); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.01
-  done
-  echo "bench: nothing listens on $1" >&2
-  return 1
-}
 
 # one_run NAME: prints the seconds of one transfer.
 one_run() {

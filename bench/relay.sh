@@ -26,18 +26,6 @@ if [ ! -f "$part" ] || [ "$(stat -c %s "$part")" -ne $(( bytes / PARALLEL )) ]; 
 fi
 cat "$part" > /dev/null
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for i in $(seq 500); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.01
-  done
-  echo "bench: nothing listens on $1" >&2
-  return 1
-}
 # cpu_ticks PID: user+sys clock ticks of PID and its reaped children so far.
 cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 

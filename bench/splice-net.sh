@@ -21,18 +21,6 @@ for tool in socat nc iperf3 ss python3; do
   command -v "$tool" > /dev/null || { echo "bench: $tool missing" >&2; exit 1; }
 done
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for i in $(seq 500); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.01
-  done
-  echo "bench: nothing listens on $1" >&2
-  return 1
-}
 # cpu_mark FILE: this shell's reaped children's CPU so far (`times` output, parsed later: parsing
 # now would count the parser itself). Must run in this shell, not in a $(...) subshell.
 cpu_mark() { times > "$1"; }
