@@ -24,7 +24,6 @@ bool unsupported(ssize_t rc) { return rc == -EINVAL || rc == -ENOSYS || rc == -E
 
 RelayDirection::~RelayDirection() { shared_.grown -= grown_; }
 
-
 RelayDirection::Result RelayDirection::pump(std::uint64_t budget) {
   if (done_) return Result::Done;
   std::uint64_t moved = 0;
