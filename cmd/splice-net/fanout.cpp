@@ -13,7 +13,10 @@
 //  - SIGTERM/SIGINT (signalfd): the stream ends there as if stdin had; a second signal drops
 //    every client;
 //  - --slow=block with -t: a client that takes nothing for SECONDS while it has bytes waiting
-//    is dropped (checked by a 200 ms tick).
+//    is dropped (checked by a 200 ms tick);
+//  - the same tick runs the data path again: while a full client holds the source's head, stdin
+//    is not watched (its pipe is readable all along: level-triggered epoll would spin), so the
+//    tick is what notices that the source has since filled up and the client must go (drop).
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>

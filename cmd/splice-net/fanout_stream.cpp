@@ -1,9 +1,9 @@
 // fanout_stream: the data path of `splice-net fanout` (see fanout_server.hpp for positions).
 //
-// One step of the splice path: (1) refill the broker when it is empty; (2) tee the source into
-// every client level with its head (SPLICE_F_NONBLOCK: a full client pipe is EAGAIN, never a
-// wait); (3) splice each client's pipe to its socket until the socket would block; (4) consume
-// the source up to the slowest client. pump() repeats steps while they move bytes.
+// One step of the splice path: (1) splice each client's pipe to its socket until the socket
+// would block; (2) refill the broker while it has room; (3) tee the source into every client
+// level with its head (SPLICE_F_NONBLOCK: a full client pipe is EAGAIN, never a wait);
+// (4) consume the source up to the slowest client. pump() repeats steps while they move bytes.
 //
 // A slow client is one whose pipe cannot take the next tee. It holds the source's head: the
 // clients ahead of it get nothing new and the input backs up into the source pipe. --slow=drop
@@ -136,17 +136,18 @@ bool FanoutServer::want_input() {
 // ---- the splice path ----
 
 bool FanoutServer::splice_step() {
+  // Drain first: a client whose socket has just become writable must not look slow to the tee.
   bool moved = false;
+  for (auto& [fd, m] : members_) {
+    if (!m->dead && m->writable && m->queued() > 0) moved |= drain(*m);
+    if (copy_mode_) return true;
+  }
   if (use_broker_ && reading() && !input_end_ && end_ - consumed_ < src_capacity_ &&
       (input_ready_ || input_always_ready_))
     moved |= refill();
   if (copy_mode_) return true;
   if (reading()) moved |= tee_round();
   if (copy_mode_) return true;
-  for (auto& [fd, m] : members_) {
-    if (!m->dead && m->writable && m->queued() > 0) moved |= drain(*m);
-    if (copy_mode_) return true;
-  }
   moved |= consume();
   if (input_end_ && end_ == consumed_) eof_ = true;
   return moved || copy_mode_;
@@ -297,10 +298,10 @@ void FanoutServer::to_copy_mode() {
 
 bool FanoutServer::copy_step() {
   bool moved = false;
+  for (auto& [fd, m] : members_)  // first, as on the splice path
+    if (!m->dead && m->writable && m->queued() > 0) moved |= copy_drain(*m);
   bool leftovers = use_broker_ && end_ > consumed_;
   if (reading() && (leftovers || input_ready_ || input_always_ready_)) moved |= copy_read();
-  for (auto& [fd, m] : members_)
-    if (!m->dead && m->writable && m->queued() > 0) moved |= copy_drain(*m);
   return moved;
 }
 

@@ -35,8 +35,10 @@ async def connect(addr, rcvbuf=None):
     return await asyncio.open_connection(sock=sock, limit=1 << 20)
 
 
-async def read_all(reader, size=1 << 20, pause=0.0):
-    data = bytearray()
+async def read_prefix(reader, source, size=1 << 20, pause=0.0):
+    """Reads until EOF comparing as it goes (no buffer grows): the number of bytes received,
+    or -1 when they stop matching the start of `source`."""
+    got = 0
     while True:
         try:
             chunk = await reader.read(size)
@@ -44,49 +46,51 @@ async def read_all(reader, size=1 << 20, pause=0.0):
             break
         if not chunk:
             break
-        data += chunk
+        if source[got:got + len(chunk)] != chunk:
+            return -1
+        got += len(chunk)
         if pause:
             await asyncio.sleep(pause)
-    return bytes(data)
+    return got
 
 
-def check_prefix(data, source, allow_full):
-    if not data:
+def check_prefix(got, source, allow_full):
+    if got < 0:
+        return "got bytes that are not the start of the stream"
+    if got == 0:
         return "got nothing"
-    if source[:len(data)] != data:
-        return "got %d bytes that are not the start of the stream" % len(data)
-    if not allow_full and len(data) == len(source):
+    if not allow_full and got == len(source):
         return "got the whole stream: was not dropped"
     return None
 
 
 async def fast(conn, source):
     reader, writer = conn
-    data = await read_all(reader)
+    got = await read_prefix(reader, source)
     writer.close()
-    if data != source:
-        return "fast: got %d bytes, want %d (or content differs)" % (len(data), len(source))
+    if got != len(source):
+        return "fast: got %d bytes, want %d (or content differs)" % (got, len(source))
     return None
 
 
 async def slow(conn, source, expect_full):
     reader, writer = conn
-    data = await read_all(reader, 16384, 0.005)
+    got = await read_prefix(reader, source, 16384, 0.005)
     writer.close()
-    if data == source:
+    if got == len(source):
         return None
     if expect_full:
-        return "slow: got %d bytes, want %d (or content differs)" % (len(data), len(source))
-    err = check_prefix(data, source, False)
+        return "slow: got %d bytes, want %d (or content differs)" % (got, len(source))
+    err = check_prefix(got, source, False)
     return "slow: " + err if err else "short"
 
 
 async def stall(conn, source, others_done):
     reader, writer = conn
     await others_done.wait()
-    data = await read_all(reader)
+    got = await read_prefix(reader, source)
     writer.close()
-    err = check_prefix(data, source, False)
+    err = check_prefix(got, source, False)
     return "stall: " + err if err else None
 
 
@@ -114,7 +118,7 @@ async def main():
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
     addr = parse_address(args.address)
-    source = open(args.source, "rb").read()
+    source = memoryview(open(args.source, "rb").read())  # slices compare without copying
 
     conns = {}
     for kind, count in (("fast", args.fast), ("slow", args.slow), ("stall", args.stall),
