@@ -147,6 +147,26 @@ three_clients() {
   grep -q 'syscalls: read [0-9]*, write' log3
 }
 
+@test "Unix socket address; a client that half-closes (nc -N) still gets the whole stream" {
+  feed cat "$FIX/src"
+  timeout --foreground 60 "$SN" fanout --min-clients 2 --slow block "unix:$T/s" < in 2> log 3>&- &
+  FAN_PID=$!
+  echo $! >> "$T/pids"
+  wait_for log "listening on unix:$T/s"
+  # EPOLLRDHUP is only the end of what the client sends: it keeps reading
+  bg nc -N -U "$T/s" < /dev/null > a
+  local n=$LAST
+  bg socat -u "UNIX-CONNECT:$T/s" CREATE:b
+  wait "$n"
+  wait "$LAST"
+  exit_of "$FAN_PID"
+  assert_success
+  cmp a "$FIX/src"
+  cmp b "$FIX/src"
+  [ "$(grep -c ': done$' log)" -eq 2 ]
+  [ ! -e "$T/s" ]
+}
+
 @test "50 clients, 5 of them slow, --slow=block: every client gets every byte (splice and read/write)" {
   local mode
   for mode in "" --no-splice; do
