@@ -84,6 +84,7 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
     }
   }
   stop_listening();
+  if (progress_) progress_->finish();  // the meter's last line before the summary
   if (!o_.quiet)
     log_line(std::string(kProg) + ": fanout: " + std::to_string(consumed_) +
              " bytes from standard input; " + std::to_string(served_) + " clients, " +
