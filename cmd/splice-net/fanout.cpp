@@ -85,7 +85,7 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
   }
   stop_listening();
   if (progress_) progress_->finish();  // the meter's last line before the summary
-  if (!o_.quiet)
+  if (!o_.quiet || dropped_ > 0)
     log_line(std::string(kProg) + ": fanout: " + std::to_string(consumed_) +
              " bytes from standard input; " + std::to_string(served_) + " clients, " +
              std::to_string(dropped_) + " dropped as slow");
@@ -218,7 +218,8 @@ void FanoutServer::reap() {
     }
     loop_.remove(it->first);
     if (m.slow_drop) ++dropped_;
-    if (!o_.quiet) log_line(summary(m, now));
+    // A client dropped as slow lost part of the stream: worth a line even with -q.
+    if (!o_.quiet || m.slow_drop) log_line(summary(m, now));
     it = members_.erase(it);
   }
 }

@@ -239,13 +239,16 @@ three_clients() {
 
 @test "--slow=block -t: a client that takes nothing for SECONDS is dropped, the others finish" {
   feed cat "$FIX/lines8"
-  fanout_bg log in --min-clients 3 --slow block -t 1 --pipe-size 256K
+  # -q: the clients that finish are not logged, the one dropped (it lost data) still is.
+  fanout_bg log in -q --min-clients 3 --slow block -t 1 --pipe-size 256K
   run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/lines8" --fast 2 --stall 1
   assert_success
   assert_output 'fast=2 slow_full=0 slow_short=0 stall_short=1 quit=0 failed=0'
   exit_of "$FAN_PID"
   assert_success
   grep -Eq ': dropped: took nothing for 1 s \([0-9]+ bytes behind\)$' log
+  ! grep -q ': done$' log
+  grep -q '3 clients, 1 dropped as slow' log
 }
 
 @test "with no client the live stream is read and discarded; -q keeps stderr quiet" {
