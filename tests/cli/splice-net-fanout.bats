@@ -6,6 +6,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
+load 'helpers/net'
 
 setup_file() {
   export FIX="$BATS_FILE_TMPDIR"
@@ -23,31 +24,8 @@ setup() {
   cd "$T"
 }
 
-# descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
-descendants() {
-  local c
-  for c in $(pgrep -P "$1"); do
-    echo "$c"
-    descendants "$c"
-  done
-}
-
 teardown() {
-  local p d
-  for p in $(cat "$T/pids" 2>/dev/null); do
-    # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
-    for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-}
-
-# bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
-# --foreground: a signal sent to timeout reaches CMD once.
-bg() {
-  timeout --foreground 60 "$@" 3>&- &
-  echo $! >> "$T/pids"
-  LAST=$!
+  net_teardown
 }
 
 # feed CMD...: runs CMD with its stdout into the FIFO "in" (created here), in the background.
@@ -66,31 +44,6 @@ fanout_bg() {
   FAN_PID=$!
   echo $! >> "$T/pids"
   PORT=$(listen_port "$log")
-}
-
-# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
-wait_for() {
-  local i
-  for i in $(seq 200); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for /$2/ in $1:" >&2
-  cat "$1" >&2 || true
-  return 1
-}
-
-# listen_port LOG: the port from "listening on HOST:PORT" once it appears.
-listen_port() {
-  wait_for "$1" 'listening on' || return 1
-  sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
-}
-
-# exit_of PID: waits for a background job and sets $status to its exit status.
-exit_of() {
-  status=0
-  output=""
-  wait "$1" || status=$?
 }
 
 # three_clients: nc, socat and a python client read the stream into a, b and py.out.

@@ -6,6 +6,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
+load 'helpers/net'
 
 setup_file() {
   export FIX="$BATS_FILE_TMPDIR"
@@ -20,69 +21,12 @@ setup() {
   cd "$T"
 }
 
-# descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
-descendants() {
-  local c
-  for c in $(pgrep -P "$1"); do
-    echo "$c"
-    descendants "$c"
-  done
-}
-
 teardown() {
-  local p d
-  for p in $(cat "$T/pids" 2>/dev/null); do
-    # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
-    for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
+  net_teardown
   # Sanitizer builds: a report in any relay log fails the case (UBSan does not stop the run).
   if grep -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$T"/log* 2>/dev/null; then
     return 1
   fi
-}
-
-# bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
-# --foreground: a signal sent to timeout reaches CMD once (see splice-net.bats).
-bg() {
-  timeout --foreground 60 "$@" 3>&- &
-  echo $! >> "$T/pids"
-  LAST=$!
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
-wait_for() {
-  local i
-  for i in $(seq 200); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for /$2/ in $1:" >&2
-  cat "$1" >&2 || true
-  return 1
-}
-
-wait_tcp() {
-  local i
-  for i in $(seq 200); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-wait_unix() {
-  local i
-  for i in $(seq 200); do
-    [ -S "$1" ] && return 0
-    sleep 0.05
-  done
-  return 1
 }
 
 # relay_bg LOG ARGS...: starts `splice-net relay ARGS` (listening on 127.0.0.1:0) and sets

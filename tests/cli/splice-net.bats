@@ -5,6 +5,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
+load 'helpers/net'
 
 setup_file() {
   export FIX="$BATS_FILE_TMPDIR"
@@ -22,74 +23,8 @@ setup() {
   cd "$T"
 }
 
-# descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
-descendants() {
-  local c
-  for c in $(pgrep -P "$1"); do
-    echo "$c"
-    descendants "$c"
-  done
-}
-
 teardown() {
-  local p d
-  for p in $(cat "$T/pids" 2>/dev/null); do
-    # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
-    for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-}
-
-# bg CMD...: runs CMD in the background (bounded by timeout), remembered for teardown.
-# --foreground: a signal sent to timeout reaches CMD once (otherwise timeout also signals its
-# whole process group, and a server sees two SIGTERMs: "stop", then "drop everything").
-bg() {
-  timeout --foreground 60 "$@" 3>&- &
-  echo $! >> "$T/pids"
-  LAST=$!
-}
-
-# free_port: a port the kernel says is free now (for peers that cannot listen on port 0).
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
-wait_for() {
-  local i
-  for i in $(seq 200); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for /$2/ in $1:" >&2
-  cat "$1" >&2 || true
-  return 1
-}
-
-# wait_tcp PORT: until something listens on 127.0.0.1/::1 PORT.
-wait_tcp() {
-  local i
-  for i in $(seq 200); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-wait_unix() {
-  local i
-  for i in $(seq 200); do
-    [ -S "$1" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# listen_port LOG: the port from "listening on HOST:PORT" once it appears.
-listen_port() {
-  wait_for "$1" 'listening on' || return 1
-  sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
+  net_teardown
 }
 
 # serve_bg LOG ARGS...: starts `splice-net serve ARGS` and sets PORT.
@@ -110,14 +45,6 @@ recv_bg() {
 }
 
 same_file() { cmp "$1" "$2"; }
-
-# exit_of PID: waits for a background job and sets $status to its exit status (`run wait`
-# would wait in a subshell, which has no such child).
-exit_of() {
-  status=0
-  output=""
-  wait "$1" || status=$?
-}
 
 @test "send into nc -l and into socat; large file compared by checksum" {
   local p
