@@ -1,8 +1,7 @@
 // fanout: `splice-net fanout ADDRESS`, the loop around the stream (the data is in
 // fanout_stream.cpp; fanout_server.hpp has the design). This file owns:
-//  - the listener: at most --max-clients at once (beyond that it is not polled and new clients
-//    wait in the listen queue); EMFILE/ENFILE pause it briefly (logged once), never spun on;
-//    it closes when the stream ends, since a new client would get nothing;
+//  - the listener (acceptor.cpp: --max-clients, EMFILE back-off); it closes when the stream
+//    ends, since a new client would get nothing;
 //  - --min-clients: stdin is not read until that many clients are connected;
 //  - client events: EPOLLOUT lets its pipe drain again; anything it sends is read and dropped,
 //    and EPOLLRDHUP is only a half-close (`nc -N`, `splice-net send -r` still read), so a
@@ -34,7 +33,6 @@ namespace splice_net {
 
 namespace {
 
-constexpr auto kBackoff = std::chrono::milliseconds(100);
 constexpr auto kTick = std::chrono::milliseconds(200);
 constexpr auto kLinger = std::chrono::milliseconds(2000);
 
@@ -42,7 +40,6 @@ constexpr auto kLinger = std::chrono::milliseconds(2000);
 
 int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
                       const conduit::FdInfo& in_info) {
-  listener_ = std::move(listener);
   signals_ = std::move(signals);
   in_ = in;
   in_info_ = in_info;
@@ -51,8 +48,10 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
     return 1;
   }
   if (!open_source()) return 1;
-  loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_listener(Clock::now()); });
-  listening_ = true;
+  acceptor_.start(std::move(listener), [this](conduit::Fd fd, std::string peer, Clock::time_point now) {
+        add_member(std::move(fd), std::move(peer), now);
+      },
+      [this] { return members_.size(); });
   loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   started_ = o_.min_clients == 0;
 
@@ -62,17 +61,13 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
     Clock::time_point now = Clock::now();
     finish_members(now);
     reap();
-    if (finished()) stop_listening();
+    if (finished()) acceptor_.stop();
     if (finished() && members_.empty()) break;
     update_input();
-    update_listener(now);
+    acceptor_.update(now);
 
-    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTick).count();
-    if (again_) timeout = 0;
-    if (!listening_ && listener_ && paused_until_ > now) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now).count() + 1;
-      timeout = std::min<long>(timeout, left);
-    }
+    long timeout = again_ ? 0 : acceptor_.wait_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kTick).count(), now);
     if (int rc = loop_.run_once(static_cast<int>(timeout)); rc < 0) {
       diag_.error("epoll_wait", -rc);
       break;
@@ -83,39 +78,13 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
       last_tick = now;
     }
   }
-  stop_listening();
+  acceptor_.stop();
   if (progress_) progress_->finish();  // the meter's last line before the summary
   if (!o_.quiet || dropped_ > 0)
     log_line(std::string(kProg) + ": fanout: " + std::to_string(consumed_) +
              " bytes from standard input; " + std::to_string(served_) + " clients, " +
              std::to_string(dropped_) + " dropped as slow");
   return diag_.exit_status();
-}
-
-void FanoutServer::on_listener(Clock::time_point now) {
-  for (int i = 0; i < 64 && listener_ && members_.size() < o_.max_clients; ++i) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      if (err == EAGAIN || err == EINTR) break;
-      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
-      // Out of descriptors or memory: retrying at once would spin. The clients wait in the
-      // listen queue until one leaves or the pause ends.
-      paused_until_ = now + kBackoff;
-      if (!in_backoff_)
-        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
-                 std::to_string(members_.size()) + " clients open); pausing new connections");
-      in_backoff_ = true;
-      break;
-    }
-    in_backoff_ = false;
-    add_member(conduit::Fd(fd),
-               conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len), now);
-  }
-  update_listener(now);
 }
 
 void FanoutServer::add_member(conduit::Fd sock, std::string peer, Clock::time_point now) {
@@ -252,22 +221,6 @@ void FanoutServer::sweep(Clock::time_point now) {
   reap();
 }
 
-void FanoutServer::update_listener(Clock::time_point now) {
-  if (!listener_) return;
-  bool want = members_.size() < o_.max_clients && now >= paused_until_;
-  if (want == listening_) return;
-  loop_.modify(listener_.get(), want ? std::uint32_t{EPOLLIN} : 0u);
-  listening_ = want;
-}
-
-void FanoutServer::stop_listening() {
-  if (!listener_) return;
-  loop_.remove(listener_.get());
-  listener_.reset();
-  listening_ = false;
-  conduit::net::unlink_unix(address_);
-}
-
 void FanoutServer::on_signal() {
   for (;;) {
     int sig = conduit::net::read_signal(signals_.get());
@@ -276,7 +229,7 @@ void FanoutServer::on_signal() {
     std::string count = std::to_string(members_.size()) + " clients";
     if (!stop_input_) {
       stop_input_ = true;
-      stop_listening();
+      acceptor_.stop();
       log_line(std::string(kProg) + ": " + name + ": end of stream; finishing " + count);
     } else {
       log_line(std::string(kProg) + ": " + name + ": dropping " + count);

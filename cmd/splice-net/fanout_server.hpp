@@ -1,6 +1,6 @@
 // fanout_server: `splice-net fanout`, one live stream from stdin to every connected client, in
 // one single-threaded epoll loop. Two concerns, two files:
-//   fanout.cpp         the loop: listener (limits, EMFILE backoff), signals, client events,
+//   fanout.cpp         the loop: listener (acceptor.cpp), signals, client events,
 //                      timers, log lines;
 //   fanout_stream.cpp  the data: source pipe, tee(2) into each client's pipe, splice(2) to its
 //                      socket, consumption of the source; the read/write path (--no-splice, or a
@@ -27,6 +27,7 @@
 #include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/stats.hpp"
+#include "acceptor.hpp"
 #include "options.hpp"
 
 namespace splice_net {
@@ -59,14 +60,14 @@ class FanoutServer {
  public:
   FanoutServer(const Options& options, conduit::net::Address address, conduit::Diag& diag,
                conduit::Stats& stats, conduit::Progress* progress)
-      : o_(options), address_(std::move(address)), diag_(diag), stats_(stats), progress_(progress) {}
+      : o_(options), address_(std::move(address)), diag_(diag), stats_(stats), progress_(progress),
+        acceptor_(loop_, address_, options.max_clients, "clients") {}
 
   // Serves until the stream has ended and every client is gone. 0 or 1 (input error).
   int run(conduit::Fd listener, conduit::Fd signals, int in, const conduit::FdInfo& in_info);
 
  private:
   // fanout.cpp
-  void on_listener(Clock::time_point now);
   void on_signal();
   void on_member(int fd, std::uint32_t events);
   void on_input(std::uint32_t events);
@@ -76,9 +77,7 @@ class FanoutServer {
   void sweep(Clock::time_point now);
   void finish_members(Clock::time_point now);
   void recv_discard(Member& m);
-  void update_listener(Clock::time_point now);
   void update_input();
-  void stop_listening();
   std::string summary(const Member& m, Clock::time_point now) const;
 
   // fanout_stream.cpp
@@ -109,11 +108,8 @@ class FanoutServer {
   conduit::Stats& stats_;
   conduit::Progress* progress_;
   conduit::net::EventLoop loop_;
-  conduit::Fd listener_;
+  Acceptor acceptor_;
   conduit::Fd signals_;
-  bool listening_ = false;
-  bool in_backoff_ = false;
-  Clock::time_point paused_until_{};
   std::unordered_map<int, std::unique_ptr<Member>> members_;
   std::uint64_t served_ = 0;
   std::uint64_t dropped_ = 0;

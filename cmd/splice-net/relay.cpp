@@ -1,12 +1,8 @@
 // relay: `splice-net relay LISTEN TARGET`, the zero-copy counterpart of
 // `socat TCP-LISTEN:P,fork,reuseaddr TCP:HOST:P`: one single-threaded epoll loop accepts
 // connections and forwards each to TARGET, both directions by splice (relay_conn.cpp,
-// relay_direction.cpp). This file owns the listener, the signals, the limits and the clock,
-// in the same way as serve.cpp:
-//  - at most --max-clients connections at once: beyond that the listener is not polled and new
-//    clients wait in the kernel's listen queue;
-//  - EMFILE/ENFILE on accept: the listener pauses for a moment (logged once per episode),
-//    never spun on;
+// relay_direction.cpp), and the listener's --max-clients and EMFILE back-off are acceptor.cpp's.
+// This file owns the signals and the clock, in the same way as serve.cpp:
 //  - a clock tick bounds connects (10 s, or -t if shorter) and closes idle connections (-t);
 //  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop the open connections
 //    (--stop); a second signal drops them.
@@ -25,6 +21,7 @@
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
+#include "acceptor.hpp"
 #include "relay_conn.hpp"
 
 namespace splice_net {
@@ -32,56 +29,53 @@ namespace splice_net {
 namespace {
 
 using Clock = RelayClock;
-constexpr auto kBackoff = std::chrono::milliseconds(100);
 constexpr auto kTick = std::chrono::milliseconds(100);
 
 class Relay {
  public:
   Relay(const Options& o, RelayShared& shared, const RelayTarget& target, conduit::Diag& diag,
         const conduit::net::Address& address)
-      : o_(o), shared_(shared), target_(target), diag_(diag), address_(address),
-        idle_(o.timeout ? timeout_ms(o) : 0) {}
+      : o_(o), shared_(shared), target_(target), diag_(diag),
+        idle_(o.timeout ? timeout_ms(o) : 0),
+        acceptor_(loop_, address, o.max_clients, "connections") {}
 
   void run(conduit::Fd listener, conduit::Fd signals);
 
  private:
-  void on_listener(Clock::time_point now);
+  void on_connection(conduit::Fd fd, std::string peer, Clock::time_point now);
   void on_signal();
   void on_conn(std::uint64_t id, bool target, std::uint32_t events);
   void handle(std::uint64_t id, RelayConn::Step step);
   void close_conn(std::uint64_t id);
   void tick(Clock::time_point now);
-  void update_listener(Clock::time_point now);
-  void stop_listening();
   void drop_all();
 
   const Options& o_;
   RelayShared& shared_;
   const RelayTarget& target_;
   conduit::Diag& diag_;
-  const conduit::net::Address& address_;
   std::chrono::milliseconds idle_;
   conduit::net::EventLoop loop_;
-  conduit::Fd listener_;
+  Acceptor acceptor_;
   conduit::Fd signals_;
-  bool listening_ = false;
-  bool in_backoff_ = false;
   bool stopping_ = false;
-  Clock::time_point paused_until_{};
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<RelayConn>> conns_;
   std::vector<std::pair<std::uint64_t, RelayConn::Step>> ticked_;
 };
 
 void Relay::run(conduit::Fd listener, conduit::Fd signals) {
-  listener_ = std::move(listener);
   signals_ = std::move(signals);
   if (int rc = loop_.open(); rc < 0) {
     diag_.error("epoll", -rc);
     return;
   }
-  loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_listener(Clock::now()); });
-  listening_ = true;
+  acceptor_.start(
+      std::move(listener),
+      [this](conduit::Fd fd, std::string peer, Clock::time_point now) {
+        on_connection(std::move(fd), std::move(peer), now);
+      },
+      [this] { return conns_.size(); });
   loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   Clock::time_point last_tick = Clock::now();
   while (!(stopping_ && conns_.empty())) {
@@ -95,38 +89,16 @@ void Relay::run(conduit::Fd listener, conduit::Fd signals) {
       tick(now);
       last_tick = now;
     }
-    update_listener(now);
+    acceptor_.update(now);
   }
 }
 
-void Relay::on_listener(Clock::time_point now) {
-  for (int i = 0; i < 64 && conns_.size() < o_.max_clients; ++i) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      if (err == EAGAIN || err == EINTR) break;
-      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
-      // Out of descriptors or memory: retrying at once would spin. Pause the listener; the
-      // clients wait in the listen queue until a connection closes or the pause ends.
-      paused_until_ = now + kBackoff;
-      if (!in_backoff_)
-        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
-                 std::to_string(conns_.size()) + " connections open); pausing new connections");
-      in_backoff_ = true;
-      break;
-    }
-    in_backoff_ = false;
-    std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len);
-    std::uint64_t id = next_id_++;
-    auto conn = std::make_unique<RelayConn>(conduit::Fd(fd), std::move(peer), target_, shared_, loop_, now);
-    RelayConn& c = *conn;
-    conns_.emplace(id, std::move(conn));
-    handle(id, c.start([this, id](bool target, std::uint32_t ev) { on_conn(id, target, ev); }, now));
-  }
-  update_listener(now);
+void Relay::on_connection(conduit::Fd fd, std::string peer, Clock::time_point now) {
+  std::uint64_t id = next_id_++;
+  auto conn = std::make_unique<RelayConn>(std::move(fd), std::move(peer), target_, shared_, loop_, now);
+  RelayConn& c = *conn;
+  conns_.emplace(id, std::move(conn));
+  handle(id, c.start([this, id](bool target, std::uint32_t ev) { on_conn(id, target, ev); }, now));
 }
 
 void Relay::on_conn(std::uint64_t id, bool target, std::uint32_t events) {
@@ -164,22 +136,6 @@ void Relay::tick(Clock::time_point now) {
   for (auto [id, step] : ticked_) handle(id, step);
 }
 
-void Relay::update_listener(Clock::time_point now) {
-  if (!listener_) return;
-  bool want = conns_.size() < o_.max_clients && now >= paused_until_;
-  if (want == listening_) return;
-  loop_.modify(listener_.get(), want ? std::uint32_t{EPOLLIN} : 0u);
-  listening_ = want;
-}
-
-void Relay::stop_listening() {
-  if (!listener_) return;
-  loop_.remove(listener_.get());
-  listener_.reset();
-  listening_ = false;
-  conduit::net::unlink_unix(address_);
-}
-
 void Relay::drop_all() {
   std::vector<std::uint64_t> ids;
   for (auto& [id, c] : conns_) ids.push_back(id);
@@ -198,7 +154,7 @@ void Relay::on_signal() {
     log_line(std::string(kProg) + ": " + name + ": " + (stopping_ ? "" : "stopping; ") +
              (drop ? "dropping " : "finishing ") + std::to_string(conns_.size()) + " connections");
     stopping_ = true;
-    stop_listening();
+    acceptor_.stop();
     if (drop) drop_all();
   }
 }

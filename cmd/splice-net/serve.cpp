@@ -1,10 +1,6 @@
 // serve: a single-threaded epoll server that gives every client the file (optionally after a
-// header, or over HTTP/1.1). The per-client work is in serve_client.cpp; this file owns the
-// listener, the signals, the limits and the clock:
-//  - at most --max-clients at once: beyond that the listener is not polled and new clients
-//    wait in the kernel's listen queue;
-//  - EMFILE/ENFILE on accept: the listener is paused for a short while (logged once per
-//    episode), never spun on, and the waiting clients are taken when descriptors come free;
+// header, or over HTTP/1.1). The per-client work is in serve_client.cpp, the listener's
+// (--max-clients, EMFILE back-off) in acceptor.cpp; this file owns the signals and the clock:
 //  - every client that makes no progress for --timeout seconds is closed; lingering closes are
 //    bounded;
 //  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop what is in flight
@@ -24,67 +20,62 @@
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
+#include "acceptor.hpp"
 #include "serve_client.hpp"
 
 namespace splice_net {
 
 namespace {
 
-constexpr auto kBackoff = std::chrono::milliseconds(100);
 constexpr auto kSweepEvery = std::chrono::milliseconds(200);
 
 class Server {
  public:
   Server(const Options& o, ServeContext& ctx, conduit::Diag& diag, const conduit::net::Address& address)
-      : o_(o), ctx_(ctx), diag_(diag), address_(address),
-        idle_(std::chrono::milliseconds(timeout_ms(o, 60))) {}
+      : o_(o), ctx_(ctx), diag_(diag),
+        idle_(std::chrono::milliseconds(timeout_ms(o, 60))),
+        acceptor_(loop_, address, o.max_clients, "clients") {}
 
   int run(conduit::Fd listener, conduit::Fd signals);
 
  private:
-  void on_listener(Clock::time_point now);
+  void on_connection(conduit::Fd fd, std::string peer, Clock::time_point now);
   void on_signal();
   void on_client(int fd);
   void close_client(int fd, const char* why = nullptr);
   void sweep(Clock::time_point now);
-  void update_listener(Clock::time_point now);
-  void stop_listening();
   void drop_all(const char* why);
 
   const Options& o_;
   ServeContext& ctx_;
   conduit::Diag& diag_;
-  const conduit::net::Address& address_;
   std::chrono::milliseconds idle_;
   conduit::net::EventLoop loop_;
-  conduit::Fd listener_;
+  Acceptor acceptor_;
   conduit::Fd signals_;
-  bool listening_ = false;
-  bool in_backoff_ = false;
-  Clock::time_point paused_until_{};
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
   std::vector<int> doomed_;
 };
 
 int Server::run(conduit::Fd listener, conduit::Fd signals) {
-  listener_ = std::move(listener);
   signals_ = std::move(signals);
   if (int rc = loop_.open(); rc < 0) {
     diag_.error("epoll", -rc);
     return 1;
   }
-  loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_listener(Clock::now()); });
-  listening_ = true;
+  acceptor_.start(
+      std::move(listener),
+      [this](conduit::Fd fd, std::string peer, Clock::time_point now) {
+        on_connection(std::move(fd), std::move(peer), now);
+      },
+      [this] { return clients_.size(); });
   loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   Clock::time_point last_sweep = Clock::now();
   for (;;) {
     if (ctx_.stopping && clients_.empty()) break;
     Clock::time_point now = Clock::now();
-    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kSweepEvery).count();
-    if (!listening_ && listener_ && paused_until_ > now) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now).count() + 1;
-      timeout = std::min<long>(timeout, left);
-    }
+    long timeout = acceptor_.wait_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kSweepEvery).count(), now);
     int rc = loop_.run_once(static_cast<int>(timeout));
     if (rc < 0) {
       diag_.error("epoll_wait", -rc);
@@ -95,42 +86,21 @@ int Server::run(conduit::Fd listener, conduit::Fd signals) {
       sweep(now);
       last_sweep = now;
     }
-    update_listener(now);
+    acceptor_.update(now);
   }
   return 0;
 }
 
-void Server::on_listener(Clock::time_point now) {
-  for (int i = 0; i < 64 && clients_.size() < o_.max_clients; ++i) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      if (err == EAGAIN || err == EINTR) break;
-      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
-      // Out of descriptors or memory: retrying at once would spin. Pause the listener; the
-      // clients wait in the listen queue until a connection closes or the pause ends.
-      paused_until_ = now + kBackoff;
-      if (!in_backoff_)
-        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
-                 std::to_string(clients_.size()) + " clients open); pausing new connections");
-      in_backoff_ = true;
-      break;
-    }
-    in_backoff_ = false;
-    std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len);
-    auto client = std::make_unique<Client>(conduit::Fd(fd), std::move(peer), ctx_, now);
-    if (int rc = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                           [this, fd](std::uint32_t) { on_client(fd); });
-        rc < 0) {
-      diag_.warn("epoll_ctl: " + std::string(strerror(-rc)));
-      continue;  // the client is closed as it goes out of scope
-    }
-    clients_.emplace(fd, std::move(client));
+void Server::on_connection(conduit::Fd sock, std::string peer, Clock::time_point now) {
+  int fd = sock.get();
+  auto client = std::make_unique<Client>(std::move(sock), std::move(peer), ctx_, now);
+  if (int rc = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                         [this, fd](std::uint32_t) { on_client(fd); });
+      rc < 0) {
+    diag_.warn("epoll_ctl: " + std::string(strerror(-rc)));
+    return;  // the client is closed as it goes out of scope
   }
-  update_listener(now);
+  clients_.emplace(fd, std::move(client));
 }
 
 void Server::on_client(int fd) {
@@ -169,22 +139,6 @@ void Server::sweep(Clock::time_point now) {
   }
 }
 
-void Server::update_listener(Clock::time_point now) {
-  if (!listener_) return;
-  bool want = clients_.size() < o_.max_clients && now >= paused_until_;
-  if (want == listening_) return;
-  loop_.modify(listener_.get(), want ? std::uint32_t{EPOLLIN} : 0u);
-  listening_ = want;
-}
-
-void Server::stop_listening() {
-  if (!listener_) return;
-  loop_.remove(listener_.get());
-  listener_.reset();
-  listening_ = false;
-  conduit::net::unlink_unix(address_);
-}
-
 void Server::drop_all(const char* why) {
   std::vector<int> fds;
   for (auto& [fd, c] : clients_) fds.push_back(fd);
@@ -198,7 +152,7 @@ void Server::on_signal() {
     std::string name = std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     if (!ctx_.stopping) {
       ctx_.stopping = true;
-      stop_listening();
+      acceptor_.stop();
       bool drop = o_.stop == StopMode::Drop;
       log_line(std::string(kProg) + ": " + name + ": stopping; " + (drop ? "dropping " : "finishing ") +
                std::to_string(clients_.size()) + " connections");
