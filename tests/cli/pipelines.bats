@@ -241,14 +241,13 @@ pipeline3() {
   echo "$receiver" >> "$T/pids"
   local port
   port=$(listen_port recv.log)
-  coproc FLIP { timeout 60 python3 "$HELP/flip_relay.py" "$port" 204800; }
-  local line relay_port
-  read -r line <&"${FLIP[0]}"
-  relay_port=${line#port }
+  bg python3 "$HELP/flip_relay.py" "$port" 204800 > flip.out
+  wait_for flip.out '^port '
+  local relay_port
+  relay_port=$(sed -n 's/^port //p' flip.out)
   tar cf - -C "$FIX" tree > sent.tar
   "$HE" -k "$FIX/key" sent.tar | timeout 60 "$SN" send "127.0.0.1:$relay_port"
-  read -r line <&"${FLIP[0]}"
-  [ "$line" = flipped ]
+  wait_for flip.out '^flipped$'
   exit_of "$receiver"
   [ "$status" -eq 0 ]
   [ "$(stat -c %s damaged.enc)" -gt 204800 ]
