@@ -46,16 +46,6 @@ constexpr std::size_t kNoLane = std::numeric_limits<std::size_t>::max();
 // Per call on an external source pipe; tee/splice return what the pipe holds anyway.
 constexpr std::size_t kChunk = 1u << 30;
 
-// Errors that, on the first call of a path, mean "this path does not work for these fds".
-bool unsupported(ssize_t rc) noexcept {
-  switch (-rc) {
-    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool pollable(const FdInfo& info) noexcept {
   return info.kind != FdKind::Regular && info.kind != FdKind::BlockDevice;
 }
@@ -177,7 +167,7 @@ bool Fanout::refill() {
     if (int w = wait(in_, -1, nullptr); w < 0) input_error_ = -w;
     return false;
   }
-  if (n < 0 && !input_proven_ && unsupported(n)) {
+  if (n < 0 && !input_proven_ && sys::unsupported(n)) {
     stats_->fallbacks++;
     copy_mode_ = true;  // the broker is empty: nothing is lost by switching now
     return false;
@@ -270,7 +260,7 @@ void Fanout::tee_round() {
         input_error_ = -w;
       continue;
     }
-    if (!lane.proven && unsupported(n)) {
+    if (!lane.proven && sys::unsupported(n)) {
       if (!anyone_proven() && consumed_ == 0) {
         stats_->fallbacks++;
         copy_mode_ = true;  // tee(2) itself is refused; nothing has moved yet
@@ -337,7 +327,7 @@ bool Fanout::drain_lane(Lane& lane) {
       wait(-1, out.fd, &out.info);
       continue;
     }
-    if (n < 0 && !lane.out_proven && unsupported(n)) {
+    if (n < 0 && !lane.out_proven && sys::unsupported(n)) {
       stats_->fallbacks++;
       lane.kind = Lane::Kind::Copy;  // the bytes already teed go out by read/write
       continue;
@@ -418,7 +408,7 @@ void Fanout::consume() {
     if (int w = wait(src_, out.fd, &out.info); w < 0) input_error_ = -w;
     return;
   }
-  if (!lane->proven && unsupported(n)) {
+  if (!lane->proven && sys::unsupported(n)) {
     demote(*lane);
     return;
   }

@@ -46,16 +46,6 @@ struct Pump::Stream {
 
 namespace {
 
-// Errors that, on a path's first call, mean "this path does not work for these two fds".
-bool unsupported(ssize_t rc) noexcept {
-  switch (-rc) {
-    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // splice and friends do not say which end failed. These errors come from writing.
 PumpResult::Side side_of(int err) noexcept {
   switch (err) {
@@ -171,7 +161,7 @@ PumpResult Pump::zero_copy(Stream& s, const PathRules& rules, Syscall call,
       if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, *rules.wait_side);
       continue;
     }
-    bool refused = n < 0 ? unsupported(n) : n == 0 && rules.zero_first_refused;
+    bool refused = n < 0 ? sys::unsupported(n) : n == 0 && rules.zero_first_refused;
     if (refused && s.moved == 0) {
       stats_->fallbacks++;
       return (this->*fallback)(s);
@@ -265,7 +255,7 @@ std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, bool& outpu
       if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
       continue;
     }
-    if (m < 0 && !output_proven && unsupported(m)) {
+    if (m < 0 && !output_proven && sys::unsupported(m)) {
       stats_->fallbacks++;
       if (PumpResult r = drain_broker(s, pending); !r.ok()) return r;
       if (s.left) *s.left -= pending;

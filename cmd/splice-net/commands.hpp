@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "conduit/diag.hpp"
+#include "conduit/fd.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/pump.hpp"
 #include "conduit/stats.hpp"
@@ -23,6 +25,16 @@ void report_stats(const Options& options, const conduit::Stats& stats, double se
 
 // Parses ADDRESS, printing "splice-net: message" on failure.
 std::optional<conduit::net::Address> parse_or_report(const std::string& text);
+
+// A server's listening socket (non-blocking) and SIGINT/SIGTERM as a signalfd.
+struct Listening {
+  conduit::Fd listener;
+  conduit::Fd signals;
+};
+// Listens on `address` for serve, fanout and relay, blocks the signals and logs "listening on
+// ADDRESS" plus `note`; on failure says why (through `diag`) and returns nothing.
+std::optional<Listening> start_listening(const Options& options, const conduit::net::Address& address,
+                                         conduit::Diag& diag, const std::string& note = "");
 
 // Wording for errors on a connection: "connection reset by peer" for ECONNRESET ...
 std::string connection_error(int err);

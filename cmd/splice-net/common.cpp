@@ -1,4 +1,6 @@
-// common: what send, recv and serve share: pump settings, stats output, error wording.
+// common: what the subcommands share: pump settings, stats output, listening, error wording.
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,6 +9,8 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "conduit/net/signals.hpp"
+#include "conduit/net/socket.hpp"
 
 namespace splice_net {
 
@@ -34,6 +38,23 @@ std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
   auto address = conduit::net::parse_address(text, error);
   if (!address) log_line(std::string(kProg) + ": " + error + "\n");
   return address;
+}
+
+std::optional<Listening> start_listening(const Options& o, const conduit::net::Address& address,
+                                         conduit::Diag& diag, const std::string& note) {
+  conduit::net::SocketResult listener = conduit::net::listen_on(address, {SOMAXCONN, true});
+  if (!listener.ok()) {
+    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
+    diag.error(what + ": " + listener.reason);
+    return std::nullopt;
+  }
+  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  if (!signals) {
+    diag.error("signalfd", errno);
+    return std::nullopt;
+  }
+  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) + note);
+  return Listening{std::move(listener.fd), std::move(signals)};
 }
 
 std::string connection_error(int err) {

@@ -261,24 +261,14 @@ int run_fanout(const Options& o) {
     diag.error("standard input", EBADF);
     return 1;
   }
-  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {SOMAXCONN, true});
-  if (!listener.ok()) {
-    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + listener.reason);
-    return 1;
-  }
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
-  if (!signals) {
-    diag.error("signalfd", errno);
-    return 1;
-  }
-  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
+  auto listening = start_listening(o, *address, diag);
+  if (!listening) return 1;
 
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
   conduit::Stats stats;
   FanoutServer server(o, *address, diag, stats, progress ? &*progress : nullptr);
-  int status = server.run(std::move(listener.fd), std::move(signals), STDIN_FILENO, in_info);
+  int status = server.run(std::move(listening->listener), std::move(listening->signals), STDIN_FILENO, in_info);
   if (progress) progress->finish();
   report_stats(o, stats, std::chrono::duration<double>(Clock::now() - start).count());
   return status;

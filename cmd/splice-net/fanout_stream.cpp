@@ -38,15 +38,6 @@ constexpr std::size_t kChunk = 1u << 30;
 constexpr std::size_t kCopyBuffer = 128 * 1024;
 constexpr int kStepsPerPump = 64;  // then let the listener and the other events have a turn
 
-bool unsupported(ssize_t rc) noexcept {
-  switch (-rc) {
-    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 bool FanoutServer::open_source() {
@@ -168,7 +159,7 @@ bool FanoutServer::refill() {
   }
   if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
   else if (n == -EAGAIN) return false;
-  else if (!in_proven_ && unsupported(n)) to_copy_mode();
+  else if (!in_proven_ && conduit::sys::unsupported(n)) to_copy_mode();
   else input_failed(static_cast<int>(-n));
   return false;
 }
@@ -194,7 +185,7 @@ bool FanoutServer::tee_round() {
       return moved;
     } else if (n == -EAGAIN) {
       if (source_bytes() > 0) full_.push_back(&m);  // its pipe is full
-    } else if (!tee_proven_ && unsupported(n)) {
+    } else if (!tee_proven_ && conduit::sys::unsupported(n)) {
       to_copy_mode();
       return true;
     } else {
@@ -221,7 +212,7 @@ bool FanoutServer::drain(Member& m) {
     }
     if (n == -EAGAIN) {
       m.writable = false;
-    } else if (n < 0 && !out_proven_ && unsupported(n)) {
+    } else if (n < 0 && !out_proven_ && conduit::sys::unsupported(n)) {
       to_copy_mode();  // the bytes already teed go out by read/write
       moved = true;
     } else {
@@ -257,7 +248,7 @@ bool FanoutServer::consume() {
     if (!use_broker_) eof_ = true;
   } else if (n == -EAGAIN) {
     return false;
-  } else if (!consume_proven_ && unsupported(n)) {
+  } else if (!consume_proven_ && conduit::sys::unsupported(n)) {
     to_copy_mode();
     return true;
   } else {

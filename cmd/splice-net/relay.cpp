@@ -198,21 +198,11 @@ int run_relay(const Options& o) {
   shared.progress = progress ? &*progress : nullptr;
 
   raise_fd_limit();
-  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {SOMAXCONN, true});
-  if (!listener.ok()) {
-    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + listener.reason);
-    return 1;
-  }
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
-  if (!signals) {
-    diag.error("signalfd", errno);
-    return 1;
-  }
-  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
+  auto listening = start_listening(o, *address, diag);
+  if (!listening) return 1;
 
   Relay relay(o, shared, target, diag, *address);
-  relay.run(std::move(listener.fd), std::move(signals));
+  relay.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   report_stats(o, shared.stats, seconds);

@@ -18,8 +18,6 @@ constexpr unsigned kSpliceFlags = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
 // The read/write fallback's buffer: allocated once per direction, only when it is used.
 constexpr std::size_t kBufferSize = 64 * 1024;
 
-bool unsupported(ssize_t rc) { return rc == -EINVAL || rc == -ENOSYS || rc == -EOPNOTSUPP; }
-
 }  // namespace
 
 RelayDirection::~RelayDirection() { shared_.grown -= grown_; }
@@ -126,7 +124,7 @@ ssize_t RelayDirection::drain() {
 // The first-call rule (KERNEL-NOTES): splice refused before it ever worked in this direction
 // means "not supported here", so the same bytes go by read/write; after that, a real error.
 bool RelayDirection::fall_back(ssize_t rc, bool proven) {
-  if (proven || !unsupported(rc)) return false;
+  if (proven || !conduit::sys::unsupported(rc)) return false;
   mode_ = Mode::ReadWrite;
   shared_.stats.fallbacks++;
   if (pipe_queued_ == 0) release_pipe();  // nothing left in it: give its descriptors back

@@ -226,22 +226,11 @@ int run_serve(const Options& o) {
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
   ctx.progress = progress ? &*progress : nullptr;
 
-  conduit::net::SocketResult listener = conduit::net::listen_on(*address, {SOMAXCONN, true});
-  if (!listener.ok()) {
-    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + listener.reason);
-    return 1;
-  }
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
-  if (!signals) {
-    diag.error("signalfd", errno);
-    return 1;
-  }
-  log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) +
-             (o.http ? " (HTTP)" : ""));
+  auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
+  if (!listening) return 1;
 
   Server server(o, ctx, diag, *address);
-  server.run(std::move(listener.fd), std::move(signals));
+  server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   if (ctx.file_changed) diag.error(ctx.file_name + ": changed size while being served");
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();

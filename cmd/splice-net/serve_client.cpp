@@ -30,10 +30,6 @@ std::uint64_t file_size(int fd) {
   return ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
-bool unsupported(ssize_t rc) {
-  return rc == -EINVAL || rc == -ENOSYS || rc == -EOPNOTSUPP || rc == -ESPIPE;
-}
-
 }  // namespace
 
 Client::Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
@@ -196,7 +192,7 @@ Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
       ctx_.stats.count(conduit::Call::Sendfile);
       n = conduit::sys::sendfile(fd_.get(), ctx_.file, &offset, want);
       if (n == -EAGAIN) return Step::Wait;
-      if (n < 0 && !ctx_.sendfile_proven && unsupported(n)) {
+      if (n < 0 && !ctx_.sendfile_proven && conduit::sys::unsupported(n)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
         ctx_.stats.fallbacks++;

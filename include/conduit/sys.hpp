@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -43,6 +44,19 @@ ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written = null
 // forever. Returns 1 when ready (or hung up / in error: the next call will tell), 0 on timeout,
 // -errno on failure.
 int wait_fd(int fd, short events, int timeout_ms = -1) noexcept;
+
+// True when `rc` (a -errno from splice, tee, sendfile or copy_file_range) means "this path does
+// not work for these fds" (EINVAL, ENOSYS, EOPNOTSUPP, EXDEV, ESPIPE, EBADF). KERNEL-NOTES.md:
+// only on a path's *first* call is that a reason to fall back to read/write; after bytes have
+// moved it is a real error.
+constexpr bool unsupported(long rc) noexcept {
+  switch (-rc) {
+    case EINVAL: case ENOSYS: case EOPNOTSUPP: case EXDEV: case ESPIPE: case EBADF:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The largest count sendfile/splice accept in one call on Linux.
 inline constexpr size_t kMaxRwCount = 0x7ffff000;
