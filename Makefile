@@ -19,7 +19,7 @@ build: configure
 
 # Generate a file, pipe it through the commands and show how the bytes moved.
 demo: build
-	@sh scripts/demo $(BUILD)/bin
+	@bash scripts/demo $(BUILD)/bin
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
