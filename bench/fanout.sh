@@ -77,11 +77,7 @@ one_run() {
 }
 
 : > "$BENCH_DIR/got"
-names=(classic fanout)
-for name in "${names[@]}"; do : > "$BENCH_DIR/fan.$name"; done
-for run in $(seq "$BENCH_RUNS"); do
-  for name in "${names[@]}"; do one_run "$name" >> "$BENCH_DIR/fan.$name"; done
-done
+time_interleaved one_run classic fanout > "$BENCH_DIR/medians"
 
 echo "## splice-net fanout"
 echo
@@ -91,6 +87,4 @@ echo "classic: cat | tee >(nc -N -l) x3 | nc -N -l (one port per client)."
 echo
 echo "| fan-out | median s | GB/s delivered | vs classic |"
 echo "|---|---|---|---|"
-for name in "${names[@]}"; do echo "$name $(median < "$BENCH_DIR/fan.$name")"; done |
-  awk -v bytes="$((bytes * CLIENTS))" '{ name[NR]=$1; t[NR]=$2; if ($1 == "classic") bt=$2 }
-    END { for (i=1; i<=NR; i++) printf "| %s | %.3f | %.2f | %.2fx |\n", name[i], t[i], bytes/t[i]/1e9, bt/t[i] }'
+table "$((bytes * CLIENTS))" classic < "$BENCH_DIR/medians"

@@ -48,6 +48,20 @@ run_interleaved() {
   for i in "${!names[@]}"; do echo "${names[$i]} $(median < "$BENCH_DIR/times.$i")"; done
 }
 
+# time_interleaved FN NAME...: BENCH_RUNS rounds of `FN NAME` for each NAME in turn (FN prints
+# the seconds of one run); prints "NAME median_seconds" per NAME. For runs that need setup around
+# the timed part (listeners, clients), which run_interleaved's single command lines cannot hold.
+time_interleaved() {
+  # (Names unlikely to shadow the caller's globals: FN runs with these locals in scope.)
+  local __fn=$1 __round __name
+  shift
+  for __name in "$@"; do : > "$BENCH_DIR/times.$__name"; done
+  for __round in $(seq "$BENCH_RUNS"); do
+    for __name in "$@"; do "$__fn" "$__name" >> "$BENCH_DIR/times.$__name"; done
+  done
+  for __name in "$@"; do echo "$__name $(median < "$BENCH_DIR/times.$__name")"; done
+}
+
 # table BYTES BASELINE_NAME < "name seconds" lines: Markdown rows with GB/s and ratio.
 table() {
   local bytes=$1 base=$2

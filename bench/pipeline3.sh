@@ -69,11 +69,7 @@ one_run() {
   echo "$t1 - $t0" | bc -l
 }
 
-names=(classic conduit)
-for name in "${names[@]}"; do : > "$BENCH_DIR/p3.$name"; done
-for run in $(seq "$BENCH_RUNS"); do
-  for name in "${names[@]}"; do one_run "$name" >> "$BENCH_DIR/p3.$name"; done
-done
+time_interleaved one_run classic conduit > "$BENCH_DIR/medians"
 
 echo "## Pipeline 3: tar | tee | encrypt | send -> recv | decrypt | tar x"
 echo
@@ -81,8 +77,6 @@ echo "$SIZE MiB tree (8 files) in the page cache, tee's copy on tmpfs, sender on
 echo "on CPU 1, median of $BENCH_RUNS interleaved runs; $(nproc) CPUs, $(uname -r)."
 echo "conduit authenticates (AES-256-GCM); the classic pipeline only encrypts (openssl enc AES-256-CTR)."
 echo
-echo "| pipeline | median s | MB/s of tar stream | vs classic |"
+echo "| pipeline | median s | GB/s of tar stream | vs classic |"
 echo "|---|---|---|---|"
-for name in "${names[@]}"; do echo "$name $(median < "$BENCH_DIR/p3.$name")"; done |
-  awk -v bytes="$bytes" '{ name[NR]=$1; t[NR]=$2; if ($1 == "classic") bt=$2 }
-    END { for (i=1; i<=NR; i++) printf "| %s | %.3f | %.0f | %.2fx |\n", name[i], t[i], bytes/t[i]/1e6, bt/t[i] }'
+table "$bytes" classic < "$BENCH_DIR/medians"

@@ -159,11 +159,7 @@ three_clients() {
   fanout_bg log in --min-clients 1
   bg nc -d 127.0.0.1 "$PORT" > first
   local f=$LAST
-  local i
-  for i in $(seq 200); do
-    [ "$(stat -c %s first)" -gt 500000 ] && break
-    sleep 0.05
-  done
+  wait_size first 500000
   bg nc -d 127.0.0.1 "$PORT" > late
   local l=$LAST
   wait "$f"
@@ -243,11 +239,7 @@ three_clients() {
   fanout_bg log in --min-clients 1 --slow block
   bg nc -d 127.0.0.1 "$PORT" > got
   local n=$LAST
-  local i
-  for i in $(seq 200); do
-    [ "$(stat -c %s got)" -gt 100000 ] && break
-    sleep 0.05
-  done
+  wait_size got 100000
   kill -TERM "$FAN_PID"
   exit_of "$FAN_PID"
   assert_success

@@ -37,6 +37,17 @@ wait_for() {
   return 1
 }
 
+# wait_size FILE BYTES: until FILE holds more than BYTES (at most 10 s; a client is mid-stream).
+wait_size() {
+  local i
+  for i in $(seq 200); do
+    [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $1 to pass $2 bytes" >&2
+  return 1
+}
+
 # wait_tcp PORT: until something listens on 127.0.0.1/::1 PORT.
 wait_tcp() {
   local i
