@@ -5,6 +5,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
+load 'helpers/bytes'
 
 HEADER=76       # header size with a key
 SEALED=65552    # 64 KiB chunk + 16-byte tag
@@ -17,13 +18,6 @@ setup() {
 
 # mk FILE SIZE: SIZE random bytes
 mk() { head -c "$2" /dev/urandom > "$1"; }
-
-# flip FILE OFFSET: xor the byte at OFFSET with 0x01
-flip() {
-  local b
-  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 
 # size FILE
 size() { stat -c %s "$1"; }
