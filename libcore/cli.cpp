@@ -109,13 +109,17 @@ std::optional<int> print(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
-}  // namespace
 
-std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args) {
+// expand_long_prefixes' loop; leaves `i` at the word it stopped at, args.size() when none.
+std::string expand_until_stop(const CLI::App& app, std::vector<std::string>& args,
+                              std::size_t& i) {
   const CLI::App* scope = &app;
-  for (std::size_t i = 1; i < args.size(); ++i) {
+  for (; i < args.size(); ++i) {
     std::string& arg = args[i];
-    if (arg == "--") break;
+    if (arg == "--") {
+      i = args.size();
+      break;
+    }
     if (!arg.starts_with("--")) {
       if (arg.size() > 1 && arg[0] == '-') {
         if (std::string error = check_short(scope, args, i); !error.empty()) return error;
@@ -144,6 +148,23 @@ std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& 
     }
   }
   return "";
+}
+
+// What getopt's caller rejects in an option's value as it reads it (argmatch, a number that
+// does not parse), as opposed to what it checks once all options are read (operands, option
+// combinations): the former comes in command-line order with getopt's own errors.
+bool is_bad_value(const CLI::ParseError& e) {
+  return dynamic_cast<const CLI::ValidationError*>(&e) != nullptr ||
+         dynamic_cast<const CLI::ConversionError*>(&e) != nullptr;
+}
+}  // namespace
+
+std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args,
+                                 std::size_t* stop) {
+  std::size_t i = 1;
+  std::string error = expand_until_stop(app, args, i);
+  if (stop != nullptr) *stop = std::min(i, args.size());
+  return error;
 }
 
 std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
@@ -180,7 +201,8 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
            options.pipe_size = static_cast<std::size_t>(*size);
          },
          "capacity to aim for in pipes we own or grow")
-      ->type_name("SIZE");
+      ->type_name("SIZE")
+      ->trigger_on_parse();  // checked where it stands, as getopt's caller would (see parse())
   app.add_flag("--no-splice", options.no_splice, "move data with read/write only");
   app.add_flag("--progress", options.progress, "show a progress meter on stderr");
   // A flag with an optional value: `--stats` or `--stats=json`, never taking the next word
@@ -192,32 +214,37 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
         else if (format == "json") options.stats = StatsFormat::Json;
         else throw CLI::ValidationError("invalid format '" + format + "' (text or json)");
       })
-      ->type_name("[=FORMAT]");
+      ->type_name("[=FORMAT]")
+      ->trigger_on_parse();
 }
 
 std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo& info) {
   std::vector<std::string> args(argv, argv + argc);
-  std::string error = expand_long_prefixes(app, args);
+  std::size_t stop = args.size();
+  std::string error = expand_long_prefixes(app, args, &stop);
+  // CLI11 reads only the words before the stop, so that it reports a bad value given before a
+  // bad option, --help or --version (getopt's caller would have rejected it first) and nothing
+  // after them (getopt never gets that far).
+  std::vector<char*> argp;
+  for (std::size_t i = 0; i < stop; ++i) argp.push_back(args[i].data());
+  argp.push_back(nullptr);
+  try {
+    app.parse(static_cast<int>(stop), argp.data());
+  } catch (const CLI::ParseError& e) {
+    // Before a stop, what CLI11 checks after reading all options (a missing operand, an option
+    // of the parent after a subcommand's name) loses to the stop: getopt acts on it first.
+    if (stop == args.size() || is_bad_value(e)) {
+      print_usage_error(info, gnu_message(e, app, args));
+      return info.usage_status;
+    }
+  }
   if (!error.empty()) {
     print_usage_error(info, error);
     return info.usage_status;
   }
-  std::vector<char*> argp;
-  for (std::string& arg : args) argp.push_back(arg.data());
-  argp.push_back(nullptr);
-  try {
-    app.parse(argc, argp.data());
-  } catch (const CLI::ParseError& e) {
-    // --help wins over what CLI11 finds wrong elsewhere (a missing operand, an option of the
-    // parent after a subcommand's name): getopt would have acted on it first.
-    for (std::size_t i = 1; i < args.size() && args[i] != "--"; ++i)
-      if (args[i] == kHelpFlag) return print(info.help_text);
-    print_usage_error(info, gnu_message(e, app, args));
-    return info.usage_status;
-  }
-  if (app.count(kHelpFlag) > 0) return print(info.help_text);
-  if (app.count(kVersionFlag) > 0) return print(version_text(info.prog));
-  return std::nullopt;
+  if (stop == args.size()) return std::nullopt;
+  if (args[stop] == kHelpFlag) return print(info.help_text);
+  return print(version_text(info.prog));  // the only other stop
 }
 
 std::string version_text(std::string_view prog) {

@@ -55,7 +55,8 @@ CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std:
             to = *size;
           },
           what)
-      ->type_name("N");
+      ->type_name("N")
+      ->trigger_on_parse();  // a bad N is reported in command-line order (conduit::cli::parse)
 }
 
 }  // namespace

@@ -12,6 +12,6 @@ int main(int argc, char** argv) {
   bind(app, options);
   const conduit::cli::CommandInfo info{kProg, kHelpText, 1};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
-  if (auto status = finish_options(app, options)) return *status;
+  finish_options(app, options);
   return run(options);
 }

@@ -2,7 +2,6 @@
 #include "options.hpp"
 
 #include <array>
-#include <cstdio>
 
 namespace xtee {
 
@@ -51,30 +50,24 @@ constexpr std::array<Mode, 4> kModes = {{
     {"exit-nopipe", OutputError::ExitNopipe},
 }};
 
-// GNU argmatch: an exact name, or a prefix of exactly one name.
-std::optional<int> match_mode(const std::string& arg, OutputError& out) {
+// GNU argmatch: an exact name, or a prefix of exactly one name. Throws GNU's message as a
+// CLI::ConversionError, which parse() prints as is (each() would prefix a ValidationError's
+// with the option's name).
+OutputError match_mode(const std::string& arg) {
   const Mode* found = nullptr;
   bool ambiguous = false;
   for (const Mode& m : kModes) {
-    if (m.name == arg) {
-      out = m.value;
-      return std::nullopt;
-    }
+    if (m.name == arg) return m.value;
     if (m.name.starts_with(arg)) {
       if (found) ambiguous = true;
       found = &m;
     }
   }
-  if (found && !ambiguous) {
-    out = found->value;
-    return std::nullopt;
-  }
-  std::string msg = std::string(kProg) + ": " + (ambiguous ? "ambiguous" : "invalid") +
-                    " argument '" + arg + "' for '--output-error'\nValid arguments are:\n";
-  for (const Mode& m : kModes) msg += "  - '" + std::string(m.name) + "'\n";
-  msg += "Try '" + std::string(kProg) + " --help' for more information.\n";
-  std::fputs(msg.c_str(), stderr);
-  return 1;
+  if (found && !ambiguous) return found->value;
+  std::string msg = std::string(ambiguous ? "ambiguous" : "invalid") + " argument '" + arg +
+                    "' for '--output-error'\nValid arguments are:";
+  for (const Mode& m : kModes) msg += "\n  - '" + std::string(m.name) + "'";
+  throw CLI::ConversionError(msg);
 }
 
 }  // namespace
@@ -86,14 +79,15 @@ void bind(CLI::App& app, Options& o) {
   // `--output-error` or `--output-error=MODE`, never taking the next word (a FILE).
   app.add_flag("--output-error{warn-nopipe}")
       ->description("set behavior on write error")
-      ->each([&o](const std::string& mode) { o.output_error_args.push_back(mode); })
-      ->type_name("[=MODE]");
+      ->each([&o](const std::string& mode) { o.output_error_modes.push_back(match_mode(mode)); })
+      ->type_name("[=MODE]")
+      ->trigger_on_parse();  // MODE checked where it stands, as tee's argmatch does
   conduit::cli::add_common_options(app, o.common);
   app.add_option("files", o.files)->type_name("FILE");
   app.allow_extras(false);
 }
 
-std::optional<int> finish_options(const CLI::App& app, Options& o) {
+void finish_options(const CLI::App& app, Options& o) {
   // The last of -p and --output-error on the command line decides, as with getopt.
   const CLI::Option* p = app.get_option("-p");
   const CLI::Option* oe = app.get_option("--output-error");
@@ -101,15 +95,11 @@ std::optional<int> finish_options(const CLI::App& app, Options& o) {
   for (const CLI::Option* opt : app.parse_order()) {
     if (opt == p) {
       o.output_error = OutputError::WarnNopipe;
-    } else if (opt == oe) {
-      // parse_order lists an option once per occurrence; its values come in the same order.
-      if (oe_seen < o.output_error_args.size()) {
-        if (auto status = match_mode(o.output_error_args[oe_seen], o.output_error)) return status;
-      }
-      ++oe_seen;
+    } else if (opt == oe && oe_seen < o.output_error_modes.size()) {
+      // parse_order lists an option once per occurrence; its modes come in the same order.
+      o.output_error = o.output_error_modes[oe_seen++];
     }
   }
-  return std::nullopt;
 }
 
 }  // namespace xtee

@@ -3,7 +3,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +22,7 @@ struct Options {
   bool append = false;             // -a: open FILEs with O_APPEND
   bool ignore_interrupts = false;  // -i: SIGINT ignored
   bool p = false;                  // -p: --output-error=warn-nopipe
-  std::vector<std::string> output_error_args;  // raw --output-error values, checked afterwards
+  std::vector<OutputError> output_error_modes;  // each --output-error, resolved afterwards
   OutputError output_error = OutputError::Sigpipe;
   conduit::cli::CommonOptions common;
   std::vector<std::string> files;  // "-" is a file named "-", as POSIX and GNU tee 9.1 say
@@ -31,10 +30,9 @@ struct Options {
 
 void bind(CLI::App& app, Options& options);
 
-// After parsing: resolves -p / --output-error (the last one given wins, as with getopt) and
-// checks MODE as GNU's argmatch does (unambiguous prefixes accepted). Returns an exit status
-// when the command must stop (message printed), nullopt to run.
-std::optional<int> finish_options(const CLI::App& app, Options& options);
+// After parsing: resolves -p / --output-error (the last one given wins, as with getopt). MODE
+// itself is checked while parsing, as GNU's argmatch does (unambiguous prefixes accepted).
+void finish_options(const CLI::App& app, Options& options);
 
 extern const std::string_view kHelpText;
 

@@ -44,7 +44,11 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 
 // Parses argv (through expand_long_prefixes, then CLI11). Returns std::nullopt when the command
 // should run, or the status main() should return: 0 after --help/--version, info.usage_status
-// after a usage error (message printed).
+// after a usage error (message printed). As with getopt, the first problem in command-line order
+// wins: a bad option, --help or --version ends the reading, and an option value rejected before
+// it (a CLI::ValidationError or CLI::ConversionError from the option's callback) is reported
+// instead. Value checks run in command-line order among themselves for options declared with
+// ->trigger_on_parse() (which also lets a repeated option's last value win, as with getopt).
 std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo& info);
 
 // getopt_long's reading of the command line, which CLI11 lacks. Rewrites each unambiguous prefix
@@ -54,8 +58,10 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo
 // (possibilities listed in declaration order, --help and --version last), an unknown letter in a
 // cluster, a missing value, a value given to a flag. Stops at "--" and at --help/--version (they
 // act before anything after them). Words after a subcommand's name are looked up in that
-// subcommand, then in its parents.
-std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args);
+// subcommand, then in its parents. `stop`, if given, receives the index of the word the reading
+// stopped at (the bad option, --help or --version), or args.size().
+std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& args,
+                                 std::size_t* stop = nullptr);
 
 // GNU's wording for a CLI11 error thrown by app.parse(): CLI11 says "The following argument was
 // not expected: --foo", GNU says "unrecognized option '--foo'", "invalid option -- 'x'" or

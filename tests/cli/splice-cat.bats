@@ -134,6 +134,17 @@ PY
   same --frobnicate text
   same --number=3 text
   same --show-a=x text
+  # the first problem in command-line order wins; --help and --version end the reading
+  same -n --foo -z text
+  same -n -z --foo text
+  same --number=3 --foo text
+  same --foo --number=3 text
+  same -- -z --foo
+  # --version and --help act where they stand (their texts differ by design: stdout left out)
+  same_sh '"$CAT" --version --foo > /dev/null'
+  same_sh '"$CAT" --foo --version > /dev/null'
+  same_sh '"$CAT" --help -nz > /dev/null'
+  same_sh '"$CAT" -nz --help > /dev/null'
   run "$SC" --help --num    # --help acts first, as with getopt
   assert_success
   assert_line --index 0 "Usage: splice-cat [OPTION]... [FILE]..."
@@ -144,6 +155,15 @@ PY
   run "$SC" --no-splice=yes text
   assert_failure 1
   assert_line --index 0 "splice-cat: option '--no-splice' doesn't allow an argument"
+  # a bad value of an extra is rejected where it stands, before what comes after it
+  run "$SC" --offset x --foo --length y text
+  assert_failure 1
+  assert_line --index 0 "splice-cat: invalid offset: 'x'"
+  run "$SC" --length y --offset x --help
+  assert_failure 1
+  assert_line --index 0 "splice-cat: invalid length: 'y'"
+  run "$SC" --foo --offset x
+  assert_line --index 0 "splice-cat: unrecognized option '--foo'"
   # a required value is the next word, whatever it looks like (getopt does the same)
   run "$SC" --header --num text
   assert_success

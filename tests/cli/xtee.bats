@@ -142,6 +142,35 @@ oracle() {
   oracle pipe "$T/small" --bogus
 }
 
+# same_outcome ARGS...: oracle with standard input from $T/small, leaving out what stdout
+# holds (the --help and --version texts differ by design) but not whether it holds anything.
+same_outcome() {
+  local gnu_out=0 x_out=0
+  oracle pipe "$T/small" "$@" > /dev/null || true
+  [ -s "$T/gnu/stdout" ] && gnu_out=1
+  [ -s "$T/x/stdout" ] && x_out=1
+  [ "$gnu_out" = "$x_out" ] || fail "stdout empty on one side only for: $*"
+  rm "$T/gnu/stdout" "$T/x/stdout"
+  diff -r "$T/gnu" "$T/x" || fail "stderr or status differ from GNU tee for: $*"
+}
+
+@test "option errors: the first in command-line order wins, as in GNU tee" {
+  # a bad MODE before an unknown option is reported, after it is not
+  for other in --foo -z --append=1 --output-error=warn -p "-- --foo"; do
+    oracle pipe "$T/small" --output-error=bogus $other
+    oracle pipe "$T/small" $other --output-error=bogus
+  done
+  oracle pipe "$T/small" --outp=ex --foo
+  oracle pipe "$T/small" --output-error=warn --output-error=bogus a
+  # --help and --version act where they stand: after a bad MODE, never, before one, always
+  for stop in --help --version; do
+    same_outcome --output-error=bogus $stop
+    same_outcome $stop --output-error=bogus
+    same_outcome $stop --foo
+    same_outcome --foo $stop
+  done
+}
+
 @test "long option prefixes and -p/--output-error order (last wins)" {
   oracle pipe "$T/small" --app a --ign
   oracle pipe "$T/small" --output-error=exit -p /dev/full a

@@ -246,3 +246,60 @@ TEST(Parse, HelpBeforeAnErrorWinsAfterItLoses) {
   EXPECT_EQ(r.err, try_line("option '--s' is ambiguous; possibilities: '--squeeze-blank' "
                             "'--show-all' '--stats'"));
 }
+
+TEST(Parse, FirstProblemInCommandLineOrderWins) {
+  // A bad value is rejected where getopt's caller reads it: before a later bad option.
+  Cat cat;
+  Parsed r = parse(cat.app, {"-n", "--pipe-size", "1", "--foo"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, try_line("invalid pipe size: '1'"));
+  Cat cat2;
+  r = parse(cat2.app, {"-n", "--foo", "--pipe-size", "1"});
+  EXPECT_EQ(r.err, try_line("unrecognized option '--foo'"));
+  // Among bad values as well (the common options are checked as they come).
+  Cat cat3;
+  r = parse(cat3.app, {"--sta=xml", "--pipe-size", "1"});
+  EXPECT_EQ(r.err, try_line("--stats: invalid format 'xml' (text or json)"));
+  Cat cat4;
+  r = parse(cat4.app, {"--pipe-size", "1", "--sta=xml"});
+  EXPECT_EQ(r.err, try_line("invalid pipe size: '1'"));
+}
+
+TEST(Parse, BadValueBeforeHelpOrVersionWinsAfterItIsNotRead) {
+  Cat cat;
+  Parsed r = parse(cat.app, {"--pipe-size", "1", "--help"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, try_line("invalid pipe size: '1'"));
+  Cat cat2;
+  r = parse(cat2.app, {"--help", "--pipe-size", "1"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "Usage: prog\n");
+  Cat cat3;
+  r = parse(cat3.app, {"--vers", "--foo", "--pipe-size", "1"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, cli::version_text("prog"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Parse, HelpWinsOverWhatIsCheckedAfterTheOptions) {
+  // A missing operand: GNU tools look at operands after getopt's loop, which --help ends.
+  CLI::App app{"prog"};
+  cli::prepare(app);
+  std::string in;
+  app.add_option("IN", in)->required();
+  Parsed r = parse(app, {"--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "Usage: prog\n");
+  r = parse(app, {});
+  EXPECT_EQ(r.status, 1);
+}
+
+TEST(Parse, RepeatedCommonOptionLastWins) {
+  Cat cat;
+  Parsed r = parse(cat.app, {"--pipe-size", "64K", "--pipe-size=128K", "--stats", "--stats=json"});
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(cat.common.pipe_size, 128U * 1024);
+  EXPECT_EQ(cat.common.stats, cli::StatsFormat::Json);
+}
