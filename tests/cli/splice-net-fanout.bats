@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # splice-net fanout on loopback: the same bytes to every client (nc, socat, python), from a pipe,
 # a file and through read/write; 50 clients with slow and stalled ones under --slow=block and
-# --slow=drop; joining mid-stream (a suffix); leaving mid-stream; errors; signals; fallbacks
-# forced with strace fault injection.
+# --slow=drop; joining mid-stream (a suffix); leaving mid-stream; --max-clients; EMFILE on
+# accept; errors; signals; fallbacks forced with strace fault injection.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
@@ -198,6 +198,91 @@ three_clients() {
   grep -Eq ': dropped: took nothing for 1 s \([0-9]+ bytes behind\)$' log
   ! grep -q ': done$' log
   grep -q '3 clients, 1 dropped as slow' log
+}
+
+@test "--max-clients 2: a third client waits in the listen queue until one leaves, then is served" {
+  # The stream in three parts, each written when the test says so.
+  seq -f 'a%09g' 1 20000 > p1
+  seq -f 'b%09g' 1 20000 > p2
+  seq -f 'c%09g' 1 20000 > p3
+  cat p1 p2 p3 > all
+  local part
+  part=$(stat -c %s p1)
+  rm -f in
+  mkfifo in
+  bg sh -c 'exec > in; cat p1
+    until [ -e go2 ]; do sleep 0.05; done; cat p2
+    until [ -e go3 ]; do sleep 0.05; done; exec cat p3'
+  fanout_bg log in --min-clients 2 --max-clients 2 --slow block
+  # a leaves later, closing with SO_LINGER 0: a reset, which the server sees at once (a plain
+  # close would only be noticed on the next send)
+  bg socat -u "TCP:127.0.0.1:$PORT,linger=0" CREATE:a
+  local a=$LAST
+  bg nc -d 127.0.0.1 "$PORT" > b
+  local b=$LAST
+  wait_size a $((part - 1))
+  wait_size b $((part - 1))
+  bg nc -d 127.0.0.1 "$PORT" > c
+  local c=$LAST
+  wait_queued "$PORT" 1
+  # The stream moves on for a and b; the third is still in the queue and has nothing.
+  touch go2
+  wait_size a $((2 * part - 1))
+  wait_size b $((2 * part - 1))
+  assert_equal "$(queued "$PORT")" 1
+  assert_equal "$(stat -c %s c)" 0
+  kill -TERM "$a"
+  wait "$a" || true
+  wait_queued "$PORT" 0   # taken now that there is room
+  touch go3
+  wait "$b"
+  wait "$c"
+  exit_of "$FAN_PID"
+  assert_success
+  head -c $((2 * part)) all | cmp - a
+  cmp b all
+  # The third joined after the first two parts: a suffix of the stream that holds the last one.
+  local got
+  got=$(stat -c %s c)
+  [ "$got" -ge "$part" ]
+  tail -c "$got" all | cmp - c
+  grep -q '3 clients, 0 dropped as slow' log
+  [ "$(grep -Ec ': connection (reset|closed) by peer$' log)" -eq 1 ]
+  [ "$(grep -c ': done$' log)" -eq 2 ]
+}
+
+@test "EMFILE on accept: fanout pauses without spinning, stays up, and the clients get the stream" {
+  # LeakSanitizer cannot run under ptrace (sanitizer builds): leaks are checked by the other cases.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+  command -v strace > /dev/null || skip "strace not installed"
+  # The first three accept4 calls fail with EMFILE (not run: the clients stay in the queue).
+  feed cat "$FIX/src"
+  timeout --foreground 60 strace -f -o "$T/trace" -e trace=accept4,epoll_wait,epoll_pwait \
+      -e inject=accept4:error=EMFILE:when=1..3 \
+      "$SN" fanout --min-clients 2 --slow block 127.0.0.1:0 < in 2> log 3>&- &
+  FAN_PID=$!
+  echo $! >> "$T/pids"
+  PORT=$(listen_port log)
+  run timeout 60 python3 "$CLIENTS" "127.0.0.1:$PORT" "$FIX/src" --fast 2
+  assert_success
+  assert_output 'fast=2 slow_full=0 slow_short=0 stall_short=0 quit=0 failed=0'
+  exit_of "$FAN_PID"
+  assert_success
+  # One line for the episode, not one per failed call.
+  [ "$(grep -c 'accept: Too many open files (0 clients open); pausing new connections' log)" -eq 1 ]
+  grep -q 'fanout: 4194304 bytes from standard input; 2 clients, 0 dropped' log
+  # From the first EMFILE to the first accepted client: each failure is followed by a pause, an
+  # epoll_wait with a timeout that ends with nothing ready (the listener is not watched), and
+  # there are only a few waits. Retrying at once would find the listener ready (no pause); a
+  # loop that spun on epoll_wait while paused would make hundreds of calls.
+  run awk '/accept4\(.*EMFILE/ { f++; pending = 1; next }
+           f && /accept4\(.*= [0-9]+$/ { ok = 1; exit }
+           f && /epoll_p?wait\(/ { w++ }
+           f && pending && /epoll_p?wait\([0-9]+, \[\], [0-9]+, [1-9][0-9]*[,)].*= 0$/ { pending = 0; paused++ }
+           END { print (ok ? "accepted" : "never"), f + 0, paused + 0, w + 0 }' "$T/trace"
+  assert_output --regexp '^accepted 3 3 [0-9]+$'
+  local waits=${output##* }
+  [ "$waits" -lt 50 ]
 }
 
 @test "with no client the live stream is read and discarded; -q keeps stderr quiet" {

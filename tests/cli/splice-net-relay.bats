@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # splice-net relay between real peers on loopback and Unix sockets: bytes both ways (splice,
-# --no-splice, a forced read/write fallback), 100 concurrent connections with half-close, the
-# half-close the other way, resets passed on, a refused target, --max-clients, -t, SIGTERM,
-# messages and --stats. Peers: socat, splice-net send, and tests/cli/helpers/relay_clients.py.
+# --no-splice, a forced read/write fallback), IPv6 to IPv4 and back, 100 concurrent connections
+# with half-close, the half-close the other way, resets passed on, a refused target,
+# --max-clients, -t, SIGTERM, messages and --stats. Peers: socat, splice-net send, and
+# tests/cli/helpers/relay_clients.py.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
@@ -40,13 +41,19 @@ relay_bg() {
   PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
 }
 
-# backend MODE OUT [ADDRESS]: starts the helper's server (default 127.0.0.1:0) and sets BACKEND
-# to the address to relay to.
+# backend MODE OUT [ADDRESS]: starts the helper's server (default 127.0.0.1:0; [::1]:0 for
+# IPv6) and sets BACKEND to the address to relay to.
 backend() {
   local where=${3:-127.0.0.1:0}
   bg python3 "$PEERS" server "$1" "$where" > "$2"
   wait_for "$2" '^listening ' || return 1
-  if [[ $where == unix:* ]]; then BACKEND=$where; else BACKEND="127.0.0.1:$(sed -n 's/^listening //p' "$2")"; fi
+  if [[ $where == unix:* ]]; then BACKEND=$where; else BACKEND="${where%:*}:$(sed -n 's/^listening //p' "$2")"; fi
+}
+
+# need_ipv6: skips the case on a machine where [::1] cannot be bound.
+need_ipv6() {
+  python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+    skip "no IPv6 loopback ([::1] cannot be bound) on this machine"
 }
 
 # stop_relay: SIGTERM, then the exit status in $status.
@@ -103,6 +110,41 @@ stop_relay() {
   cmp got2 "$FIX/mid"
   stop_relay
   assert_not_exist "$T/relay.sock"
+}
+
+@test "IPv6: listening on [::1] to an IPv4 target, and on 127.0.0.1 to an [::1] target" {
+  need_ipv6
+  # [::1] listener -> IPv4 backend: each client's bytes up, half-close, reversed bytes back
+  backend answer srv.out
+  relay_bg log '[::1]:0' "$BACKEND"
+  grep -Eq '^splice-net: listening on \[::1\]:[0-9]+$' log
+  run timeout 30 python3 "$PEERS" clients "[::1]:$PORT" --clients 10
+  assert_success
+  assert_output "ok=10 failed=0"
+  [ "$(grep -c '^conn ' srv.out)" -eq 10 ]
+  # and one large stream both ways, through an IPv4 echo server
+  local p
+  p=$(free_port)
+  bg socat "TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+  wait_tcp "$p"
+  relay_bg log2 '[::1]:0' "127.0.0.1:$p"
+  cat "$FIX/mid" | timeout 30 "$SN" send --recv "[::1]:$PORT" > got
+  cmp got "$FIX/mid"
+  stop_relay
+  assert_equal "$status" 0
+  grep -Eq "^splice-net: client \[::1\]:[0-9]+: 1048576 bytes to 127\.0\.0\.1:$p, 1048576 bytes back in [0-9.]+ s: done$" log2
+
+  # 127.0.0.1 listener -> [::1] backend
+  backend answer srv6.out '[::1]:0'
+  [[ $BACKEND == \[::1\]:[0-9]* ]]
+  relay_bg log3 127.0.0.1:0 "$BACKEND"
+  run timeout 30 python3 "$PEERS" clients "127.0.0.1:$PORT" --clients 10
+  assert_success
+  assert_output "ok=10 failed=0"
+  [ "$(grep -c '^conn ' srv6.out)" -eq 10 ]
+  stop_relay
+  assert_equal "$status" 0
+  [ "$(grep -Ec "^splice-net: client 127\.0\.0\.1:[0-9]+: [0-9]+ bytes to \[::1\]:[0-9]+, [0-9]+ bytes back in [0-9.]+ s: done$" log3)" -eq 10 ]
 }
 
 @test "100 concurrent connections, each with its own bytes and a half-close, all answered" {
@@ -248,10 +290,10 @@ stop_relay() {
   run timeout 20 "$SN" relay 127.0.0.1:0 no-such-host.invalid:80
   assert_failure 1
   assert_output --regexp "^splice-net: cannot resolve 'no-such-host.invalid:80': "
-  run "$SN" relay 127.0.0.1:0 host
+  run timeout 10 "$SN" relay 127.0.0.1:0 host
   assert_failure 1
   assert_output "splice-net: missing port in 'host' (write HOST:PORT)"
-  run "$SN" relay 127.0.0.1:0
+  run timeout 10 "$SN" relay 127.0.0.1:0
   assert_failure 1
 }
 

@@ -164,7 +164,7 @@ same_file() { cmp "$1" "$2"; }
 @test "send --recv is two-way, like nc: our half-close, then the peer's answer" {
   local p
   p=$(free_port)
-  python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
+  timeout 30 python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
@@ -185,7 +185,7 @@ PY
 @test "half-close the other way: the peer finishes first while we still send" {
   local p
   p=$(free_port)
-  python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
+  timeout 30 python3 - "$p" > srv.out 2>&1 3>&- <<'PY' &
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
@@ -211,7 +211,7 @@ PY
 @test "peer reset in the middle of a send: clear message with the bytes sent" {
   local p
   p=$(free_port)
-  python3 - "$p" 3>&- <<'PY' &
+  timeout 30 python3 - "$p" 3>&- <<'PY' &
 import socket, struct, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
@@ -231,7 +231,7 @@ PY
 @test "peer reset in the middle of a recv: clear message with the bytes received" {
   recv_bg log 127.0.0.1:0 -o got
   PORT=$(listen_port log)
-  python3 - "$PORT" <<'PY'
+  timeout 10 python3 - "$PORT" <<'PY'
 import socket, struct, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.sendall(b"x" * 100000)
@@ -276,10 +276,10 @@ PY
   run timeout 10 "$SN" recv --timeout 0.3 127.0.0.1:0
   assert_failure 1
   assert_output "splice-net: 127.0.0.1:0: no connection within 0.3 s"
-  run "$SN" serve --http --header x :0 "$FIX/text"
+  run timeout 10 "$SN" serve --http --header x 127.0.0.1:0 "$FIX/text"
   assert_failure 1
   assert_line "splice-net: cannot use --header or --header-file with --http"
-  run "$SN" serve :0 "$T"
+  run timeout 10 "$SN" serve 127.0.0.1:0 "$T"
   assert_failure 1
   assert_output --partial "not a regular file"
   run "$SN" frobnicate
@@ -410,7 +410,7 @@ PY
 
 @test "serve: a client that makes no progress is closed after --timeout" {
   serve_bg log --timeout 0.5 127.0.0.1:0 "$FIX/big"
-  python3 - "$PORT" <<'PY' &
+  timeout 10 python3 - "$PORT" <<'PY' &
 import socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -446,7 +446,7 @@ PY
   want="HTTP/1.1 200 OK 67108864 $(sha256sum < "$FIX/big" | cut -d' ' -f1)"
 
   serve_bg log --http 127.0.0.1:0 "$FIX/big"
-  python3 client.py "$PORT" reading go > got.txt 3>&- &
+  timeout 60 python3 client.py "$PORT" reading go > got.txt 3>&- &
   echo $! >> "$T/pids"
   local client=$!
   for i in $(seq 200); do [ -e reading ] && break; sleep 0.05; done
@@ -462,7 +462,7 @@ PY
 
   rm -f reading go
   serve_bg log2 --http --stop drop 127.0.0.1:0 "$FIX/big"
-  python3 client.py "$PORT" reading go > got2.txt 3>&- &
+  timeout 60 python3 client.py "$PORT" reading go > got2.txt 3>&- &
   echo $! >> "$T/pids"
   client=$!
   for i in $(seq 200); do [ -e reading ] && break; sleep 0.05; done
@@ -477,7 +477,7 @@ PY
 
 @test "serve: a client reset mid-transfer is logged and the others go on" {
   serve_bg log 127.0.0.1:0 "$FIX/med"
-  python3 - "$PORT" <<'PY'
+  timeout 30 python3 - "$PORT" <<'PY'
 import socket, struct, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 got = 0
@@ -496,7 +496,7 @@ PY
 @test "serve: a file that shrinks while served is reported, and the status says so" {
   cp "$FIX/big" shrinking
   serve_bg log --http 127.0.0.1:0 shrinking
-  python3 - "$PORT" "$T" <<'PY' &
+  timeout 60 python3 - "$PORT" "$T" <<'PY' &
 import os, socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -524,7 +524,7 @@ PY
 @test "serve: a file that grows while served: the response keeps its length, the log says so" {
   cp "$FIX/big" growing
   serve_bg log 127.0.0.1:0 growing
-  python3 - "$PORT" "$T" > got.len <<'PY' &
+  timeout 60 python3 - "$PORT" "$T" > got.len <<'PY' &
 import os, socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)

@@ -58,6 +58,24 @@ wait_tcp() {
   return 1
 }
 
+# queued PORT: how many connections wait in the accept queue of the TCP listener on PORT (a
+# listening socket's Recv-Q); they completed the handshake, the server has not taken them.
+queued() {
+  ss -Hltn "sport = :$1" | awk '{ print $2 }'
+}
+
+# wait_queued PORT N: until exactly N connections wait in that queue (at most 10 s).
+wait_queued() {
+  local i
+  for i in $(seq 200); do
+    [ "$(queued "$1")" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $2 queued connections on port $1:" >&2
+  ss -Hltn "sport = :$1" >&2
+  return 1
+}
+
 wait_unix() {
   local i
   for i in $(seq 200); do

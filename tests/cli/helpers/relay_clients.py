@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Peers for the `splice-net relay` tests: a backend server and clients that check every byte.
 
-  relay_clients.py server MODE ADDRESS      ADDRESS: 127.0.0.1:0 or unix:/path. Prints
+  relay_clients.py server MODE ADDRESS      ADDRESS: 127.0.0.1:0, [::1]:0 or unix:/path. Prints
         "listening PORT|PATH", then "conn N" as connection N is accepted, and what MODE reports.
         MODE answer: read to end of file, then send the bytes back reversed and close
                      (the client must half-close for the answer to come).
@@ -39,7 +39,8 @@ def split(address):
     if address.startswith("unix:"):
         return socket.AF_UNIX, address[5:]
     host, _, port = address.rpartition(":")
-    return socket.AF_INET, (host.strip("[]"), int(port))
+    host = host.strip("[]")
+    return socket.AF_INET6 if ":" in host else socket.AF_INET, (host, int(port))
 
 
 def connect(address):
@@ -118,8 +119,11 @@ class Handler(socketserver.BaseRequestHandler):
 
 def server(mode, address):
     family, where = split(address)
-    base = socketserver.ThreadingUnixStreamServer if family == socket.AF_UNIX \
-        else socketserver.ThreadingTCPServer
+    if family == socket.AF_UNIX:
+        base = socketserver.ThreadingUnixStreamServer
+    else:
+        class base(socketserver.ThreadingTCPServer):
+            address_family = family
     base.allow_reuse_address = True
     base.daemon_threads = True
     base.request_queue_size = 512
