@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
   CLI::App app{std::string(kProg)};
   conduit::cli::prepare(app);
   bind(app, options);
-  const conduit::cli::CommandInfo info{kProg, kHelpText, 1};
+  const std::string help = help_text();
+  const conduit::cli::CommandInfo info{kProg, help, 1};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
   return run(options);
 }

@@ -1,45 +1,41 @@
-// options: binds splice-cat's options to CLI11 and holds the --help text (written once, here).
+// options: binds splice-cat's options to CLI11 and holds the --help text (written once, here;
+// the extras block comes from conduit::cli::extras_help).
 #include "options.hpp"
 
 #include "conduit/size.hpp"
 
 namespace splice_cat {
 
-const std::string_view kHelpText =
-    "Usage: splice-cat [OPTION]... [FILE]...\n"
-    "Concatenate FILE(s) to standard output, moving pages with splice(2) where it can.\n"
-    "\n"
-    "With no FILE, or when FILE is -, read standard input.\n"
-    "\n"
-    "  -A, --show-all           equivalent to -vET\n"
-    "  -b, --number-nonblank    number nonempty output lines, overrides -n\n"
-    "  -e                       equivalent to -vE\n"
-    "  -E, --show-ends          display $ at end of each line\n"
-    "  -n, --number             number all output lines\n"
-    "  -s, --squeeze-blank      suppress repeated empty output lines\n"
-    "  -t                       equivalent to -vT\n"
-    "  -T, --show-tabs          display TAB characters as ^I\n"
-    "  -u                       (ignored)\n"
-    "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n"
-    "\n"
-    "Extras (not in GNU cat):\n"
-    "      --header TEXT        write TEXT (literally, no newline added) before the first input\n"
-    "      --header-file FILE   write FILE's contents before the first input\n"
-    "      --offset N           start each input N bytes in (K, M, G suffixes)\n"
-    "      --length N           copy at most N bytes of each input (K, M, G suffixes)\n"
-    "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n"
-    "      --no-splice          move data with read/write only\n"
-    "      --progress           show a progress meter on standard error\n"
-    "      --stats[=FORMAT]     after the run, report bytes per path and system calls\n"
-    "                           on standard error (FORMAT: text (default) or json)\n"
-    "      --help        display this help and exit\n"
-    "      --version     output version information and exit\n"
-    "\n"
-    "Examples:\n"
-    "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
-    "  splice-cat        Copy standard input to standard output.\n"
-    "\n"
-    "See splice-cat(1) for how the extras combine with each other and with -n, -v ...\n";
+std::string help_text() {
+  return std::string(
+             "Usage: splice-cat [OPTION]... [FILE]...\n"
+             "Concatenate FILE(s) to standard output, moving pages with splice(2) where it can.\n"
+             "\n"
+             "With no FILE, or when FILE is -, read standard input.\n"
+             "\n"
+             "  -A, --show-all           equivalent to -vET\n"
+             "  -b, --number-nonblank    number nonempty output lines, overrides -n\n"
+             "  -e                       equivalent to -vE\n"
+             "  -E, --show-ends          display $ at end of each line\n"
+             "  -n, --number             number all output lines\n"
+             "  -s, --squeeze-blank      suppress repeated empty output lines\n"
+             "  -t                       equivalent to -vT\n"
+             "  -T, --show-tabs          display TAB characters as ^I\n"
+             "  -u                       (ignored)\n"
+             "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n") +
+         conduit::cli::extras_help(
+             "cat", 27,
+             {{"--header TEXT", "write TEXT (literally, no newline added) before the first input"},
+              {"--header-file FILE", "write FILE's contents before the first input"},
+              {"--offset N", "start each input N bytes in (K, M, G suffixes)"},
+              {"--length N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
+         "\n"
+         "Examples:\n"
+         "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
+         "  splice-cat        Copy standard input to standard output.\n"
+         "\n"
+         "See splice-cat(1) for how the extras combine with each other and with -n, -v ...\n";
+}
 
 namespace {
 

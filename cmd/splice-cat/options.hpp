@@ -32,6 +32,6 @@ struct Options {
 void bind(CLI::App& app, Options& options);
 
 // The --help text (GNU cat's, plus the extras).
-extern const std::string_view kHelpText;
+std::string help_text();
 
 }  // namespace splice_cat

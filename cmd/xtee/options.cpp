@@ -1,41 +1,36 @@
-// options: binds xtee's options to CLI11 and holds the --help text (written once, here).
+// options: binds xtee's options to CLI11 and holds the --help text (written once, here; the
+// extras block comes from conduit::cli::extras_help).
 #include "options.hpp"
 
 #include <array>
 
 namespace xtee {
 
-const std::string_view kHelpText =
-    "Usage: xtee [OPTION]... [FILE]...\n"
-    "Copy standard input to each FILE, and also to standard output,\n"
-    "duplicating pages with tee(2) where the kernel allows it.\n"
-    "\n"
-    "  -a, --append              append to the given FILEs, do not overwrite\n"
-    "  -i, --ignore-interrupts   ignore interrupt signals\n"
-    "  -p                        diagnose errors writing to non pipes\n"
-    "      --output-error[=MODE]   set behavior on write error.  See MODE below\n"
-    "\n"
-    "Extras (not in GNU tee):\n"
-    "      --pipe-size SIZE      capacity to aim for in pipes (default 1M)\n"
-    "      --no-splice           move data with read/write only\n"
-    "      --progress            show a progress meter on standard error\n"
-    "      --stats[=FORMAT]      after the run, report bytes per path and system calls\n"
-    "                            on standard error (FORMAT: text (default) or json)\n"
-    "      --help        display this help and exit\n"
-    "      --version     output version information and exit\n"
-    "\n"
-    "MODE determines behavior with write errors on the outputs:\n"
-    "  warn           diagnose errors writing to any output\n"
-    "  warn-nopipe    diagnose errors writing to any output not a pipe\n"
-    "  exit           exit on error writing to any output\n"
-    "  exit-nopipe    exit on error writing to any output not a pipe\n"
-    "The default MODE for the -p option is 'warn-nopipe'.\n"
-    "The default operation when --output-error is not specified, is to\n"
-    "exit immediately on error writing to a pipe, and diagnose errors\n"
-    "writing to non pipe outputs.\n"
-    "\n"
-    "A FILE named - is a file of that name, as in GNU tee.\n"
-    "See xtee(1) for how outputs are fed (tee(2), splice, or read/write).\n";
+std::string help_text() {
+  return std::string(
+             "Usage: xtee [OPTION]... [FILE]...\n"
+             "Copy standard input to each FILE, and also to standard output,\n"
+             "duplicating pages with tee(2) where the kernel allows it.\n"
+             "\n"
+             "  -a, --append              append to the given FILEs, do not overwrite\n"
+             "  -i, --ignore-interrupts   ignore interrupt signals\n"
+             "  -p                        diagnose errors writing to non pipes\n"
+             "      --output-error[=MODE]   set behavior on write error.  See MODE below\n") +
+         conduit::cli::extras_help("tee", 28) +
+         "\n"
+         "MODE determines behavior with write errors on the outputs:\n"
+         "  warn           diagnose errors writing to any output\n"
+         "  warn-nopipe    diagnose errors writing to any output not a pipe\n"
+         "  exit           exit on error writing to any output\n"
+         "  exit-nopipe    exit on error writing to any output not a pipe\n"
+         "The default MODE for the -p option is 'warn-nopipe'.\n"
+         "The default operation when --output-error is not specified, is to\n"
+         "exit immediately on error writing to a pipe, and diagnose errors\n"
+         "writing to non pipe outputs.\n"
+         "\n"
+         "A FILE named - is a file of that name, as in GNU tee.\n"
+         "See xtee(1) for how outputs are fed (tee(2), splice, or read/write).\n";
+}
 
 namespace {
 

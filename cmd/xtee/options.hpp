@@ -34,6 +34,7 @@ void bind(CLI::App& app, Options& options);
 // itself is checked while parsing, as GNU's argmatch does (unambiguous prefixes accepted).
 void finish_options(const CLI::App& app, Options& options);
 
-extern const std::string_view kHelpText;
+// The --help text (GNU tee's, plus the extras).
+std::string help_text();
 
 }  // namespace xtee

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,20 @@ void prepare(CLI::App& app);
 
 // Adds --pipe-size SIZE, --no-splice, --progress, --stats[=text|json] bound to `options`.
 void add_common_options(CLI::App& app, CommonOptions& options);
+
+// One conduit option in --help: as written ("--header TEXT") and what it does; a '\n' in `what`
+// continues the description on the next line, under its start.
+struct HelpItem {
+  std::string_view option;
+  std::string_view what;
+};
+
+// The part of a drop-in command's --help that GNU's lacks: a blank line, "Extras (not in GNU
+// NAME):", the command's own extras, the shared ones (add_common_options, described here once),
+// then GNU's --help and --version lines (which GNU puts at the end of its option list). The
+// descriptions start at `column`, that of GNU's option list above (27 for cat, 28 for tee).
+std::string extras_help(std::string_view gnu_name, std::size_t column,
+                        std::initializer_list<HelpItem> own = {});
 
 // Parses argv (through expand_long_prefixes, then CLI11). Returns std::nullopt when the command
 // should run, or the status main() should return: 0 after --help/--version, info.usage_status

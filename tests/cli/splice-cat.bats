@@ -176,6 +176,15 @@ PY
   assert_line --index 0 "Usage: splice-cat [OPTION]... [FILE]..."
   assert_output --partial "-A, --show-all           equivalent to -vET"
   assert_output --partial "--header TEXT"
+  # GNU cat's option lines verbatim; the extras' descriptions in the same column
+  while IFS= read -r line; do
+    assert_line -- "$line"
+  done < <(LC_ALL=C "$ORACLE" --help | grep -E '^ +-')
+  column=$(grep -- '-A, --show-all ' <<< "$output" | sed -E 's/equivalent.*//' | wc -L)
+  for extra in --header --header-file --offset --length --pipe-size --no-splice --progress --stats; do
+    [ "$(grep -- "^      $extra[ []" <<< "$output" | sed -E 's/^( +--[^ ]+( [A-Z]+)? +).*/\1/' | wc -L)" = "$column" ] \
+      || fail "$extra not aligned at column $column"
+  done
   run "$SC" --version
   assert_success
   assert_line --index 0 --regexp '^splice-cat \(conduit\) [0-9]+\.[0-9]+\.[0-9]+$'

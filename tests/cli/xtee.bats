@@ -212,6 +212,15 @@ same_outcome() {
   assert_success
   assert_line --index 0 "Usage: xtee [OPTION]... [FILE]..."
   assert_output --partial "warn-nopipe"
+  # GNU tee's option and MODE lines verbatim; the extras' descriptions in the same column
+  while IFS= read -r line; do
+    assert_line -- "$line"
+  done < <(LC_ALL=C tee --help | grep -E '^ +-|^  (warn|exit)')
+  column=$(grep -- '-a, --append ' <<< "$output" | sed -E 's/append to.*//' | wc -L)
+  for extra in --pipe-size --no-splice --progress --stats; do
+    [ "$(grep -- "^      $extra" <<< "$output" | sed -E 's/^( +--[^ ]+( [A-Z]+)? +).*/\1/' | wc -L)" = "$column" ] \
+      || fail "$extra not aligned at column $column"
+  done
   run "$XTEE" --version
   assert_success
   assert_line --index 0 --regexp '^xtee \(conduit\) [0-9]+\.[0-9]+\.[0-9]+$'

@@ -303,3 +303,18 @@ TEST(Parse, RepeatedCommonOptionLastWins) {
   EXPECT_EQ(cat.common.pipe_size, 128U * 1024);
   EXPECT_EQ(cat.common.stats, cli::StatsFormat::Json);
 }
+
+TEST(ExtrasHelp, OwnThenSharedExtrasAtTheColumnThenGnusHelpAndVersion) {
+  std::string text = cli::extras_help("cat", 27, {{"--offset N", "start each input\nN bytes in"}});
+  EXPECT_EQ(text.substr(0, text.find("      --no-splice")),
+            "\nExtras (not in GNU cat):\n"
+            "      --offset N           start each input\n"
+            "                           N bytes in\n"
+            "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n");
+  EXPECT_TRUE(text.ends_with("      --help        display this help and exit\n"
+                             "      --version     output version information and exit\n"));
+  // Another command's column moves every description, continuations included.
+  text = cli::extras_help("tee", 28);
+  EXPECT_NE(text.find("\n      --stats[=FORMAT]      after the run"), std::string::npos);
+  EXPECT_NE(text.find("\n                            on standard error"), std::string::npos);
+}
