@@ -30,7 +30,6 @@ std::string_view to_string(Call call) noexcept {
     case Call::Read: return "read";
     case Call::Write: return "write";
     case Call::Poll: return "poll";
-    case Call::Mmap: return "mmap";
   }
   return "?";
 }

@@ -75,7 +75,6 @@ void Report::finish(const StreamResult& r) {
   if (r.spliced_bytes > 0) stats.add(conduit::Path::Splice, r.spliced_bytes);
   stats.count(conduit::Call::Read, r.read_calls);
   stats.count(conduit::Call::Write, r.write_calls);
-  stats.count(conduit::Call::Mmap, r.mmap_calls);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::string text = options_.common.stats == conduit::cli::StatsFormat::Json
                          ? conduit::format_stats_json(stats, kProg, seconds)

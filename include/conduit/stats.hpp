@@ -23,9 +23,9 @@ inline constexpr std::size_t kPathCount = 7;
 std::string_view to_string(Path path) noexcept;
 
 enum class Call : std::uint8_t {
-  Splice, Tee, Vmsplice, Sendfile, CopyFileRange, Read, Write, Poll, Mmap,
+  Splice, Tee, Vmsplice, Sendfile, CopyFileRange, Read, Write, Poll,
 };
-inline constexpr std::size_t kCallCount = 9;
+inline constexpr std::size_t kCallCount = 8;
 std::string_view to_string(Call call) noexcept;
 
 struct Stats {

@@ -10,13 +10,11 @@
 #include <sched.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
 
 #include "conduit/diag.hpp"
-#include "conduit/mapped_input.hpp"
 #include "conduit/sys.hpp"
 
 namespace conduit::crypto {
@@ -75,15 +73,12 @@ unsigned available_cpus() noexcept {
 StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
                                 std::vector<std::unique_ptr<BlockWorker>>& workers,
                                 const std::function<StreamResult(Block&)>& emit) {
-  // Made before the workers start and unmapped after they are joined: they read from it.
-  MappedInput mapped = config.map_input ? MappedInput::map_rest(in_fd, config.in_block) : MappedInput{};
-  const bool mapped_at_start = mapped.active();
   const bool threaded = config.threads > 1 && workers.size() > 1;
   const std::size_t nslots = threaded ? 2 * workers.size() + 2 : 2;
   std::vector<Block> slots(nslots);
   std::vector<Block*> free_slots;
   for (auto& slot : slots) {
-    slot.buffer = aligned_window(slot.in_storage, config.in_block);
+    slot.in = aligned_window(slot.in_storage, config.in_block);
     slot.out = aligned_window(slot.out_storage, config.out_block);
     free_slots.push_back(&slot);
   }
@@ -123,22 +118,6 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   bool eof = false;
   std::uint64_t read_calls = 0;
 
-  // Fills b from the mapping while it lasts, then by read(2): where the mapping ends inside a
-  // block, the rest is read, so a file that grew since it was mapped is read to its new end.
-  auto read_block = [&](Block& b) -> long {
-    b.in = b.buffer;
-    if (!mapped.active()) return read_full(in_fd, b.buffer, config.in_block, read_calls);
-    std::span<const std::uint8_t> piece = mapped.next(config.in_block);
-    if (piece.size() == config.in_block) {
-      b.in = piece.data();
-      return static_cast<long>(piece.size());
-    }
-    std::memcpy(b.buffer, piece.data(), piece.size());
-    if (int rc = mapped.stop(); rc < 0) return rc;
-    long n = read_full(in_fd, b.buffer + piece.size(), config.in_block - piece.size(), read_calls);
-    return n < 0 ? n : static_cast<long>(piece.size()) + n;
-  };
-
   auto dispatch = [&](Block* b, bool last) {
     b->last = last;
     b->result = StreamResult{};
@@ -167,12 +146,6 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     bool failed = false;
     while (!inflight.empty() && front_done()) {
       Block* b = inflight.front();
-      if (mapped_at_start && !mapped.intact(b->in_offset + b->in_len)) {
-        result = StreamResult::failure(StreamStatus::ReadError, "the file shrank while it was being read",
-                                       EIO);
-        failed = true;
-        break;
-      }
       StreamResult r = emit(*b);
       if (!r.ok()) {
         result = std::move(r);
@@ -197,7 +170,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = read_block(*b);
+      long n = read_full(in_fd, b->in, config.in_block, read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));
@@ -241,11 +214,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     shared.work_ready.notify_all();
     for (auto& t : threads) t.join();
   }
-  // After a failure, leave the file offset after the bytes taken, as read(2) would have.
-  if (mapped.active()) mapped.stop();
   result.bytes_in = offset;
   result.read_calls = read_calls;
-  result.mmap_calls = mapped_at_start ? 1 : 0;
   return result;
 }
 

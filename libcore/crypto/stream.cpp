@@ -235,7 +235,6 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
-  config.map_input = options.allow_splice;
   std::uint64_t writes = 1;  // the header
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;
@@ -327,7 +326,6 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
     workers.push_back(std::make_unique<DecryptWorker>(std::move(cipher), chunk, header.size()));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};
-  config.map_input = options.allow_splice;
   std::uint64_t writes = 0;
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;

@@ -18,10 +18,9 @@
 namespace conduit::crypto {
 
 struct Block {
-  const std::uint8_t* in = nullptr;  // the input: `buffer`, or a piece of the mapped input file
   // Page-aligned windows into the storage below: the kernel copies to and from page-aligned
   // buffers about 3x faster than malloc's (measured by the pump, PERFORMANCE.md).
-  std::uint8_t* buffer = nullptr;    // where read(2) puts the input
+  std::uint8_t* in = nullptr;
   std::uint8_t* out = nullptr;
   std::vector<std::uint8_t> in_storage;
   std::vector<std::uint8_t> out_storage;
@@ -46,14 +45,11 @@ struct PipelineConfig {
   unsigned threads = 1;       // 1: transform inline on the calling thread
   // Called on the I/O thread with the input bytes of each block written (for --progress).
   std::function<void(std::uint64_t)> progress;
-  // Read a regular input file through a mapping (conduit/mapped_input.hpp) instead of read(2).
-  bool map_input = false;
 };
 
 // Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each
 // block in order and writes it; it returns a non-Ok result to stop. The first failure (read,
-// worker, emit) is the result; bytes_in is the number of bytes read, read_calls the reads made,
-// mmap_calls 1 when the input was mapped. A mapped file that shrinks under us is a ReadError.
+// worker, emit) is the result; bytes_in is the number of bytes read, read_calls the reads made.
 StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
                                 std::vector<std::unique_ptr<BlockWorker>>& workers,
                                 const std::function<StreamResult(Block&)>& emit);

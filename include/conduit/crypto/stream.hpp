@@ -21,8 +21,7 @@ struct StreamOptions {
   unsigned threads = 1;                   // worker threads; 1 = no threads
   unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
   ScryptParams scrypt{};                  // encryption with a passphrase only
-  bool allow_splice = true;               // false (--no-splice): plain read(2), never the spliced
-                                          // input path nor a mapped input file
+  bool allow_splice = true;               // false: never the spliced-input path (--no-splice)
   std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
 };
 

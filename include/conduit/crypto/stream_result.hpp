@@ -36,7 +36,6 @@ struct StreamResult {
   // backend by splice (the rest was read into memory).
   std::uint64_t read_calls = 0;
   std::uint64_t write_calls = 0;
-  std::uint64_t mmap_calls = 0;  // 1 when the input file was read through a mapping
   std::uint64_t spliced_bytes = 0;
 
   bool ok() const noexcept { return status == StreamStatus::Ok; }
