@@ -99,9 +99,17 @@ exit_of() {
   wait "$1" || status=$?
 }
 
-# net_teardown: kills every process tree started with bg (call it from teardown()).
+# net_teardown: kills every process tree started with bg (call it from teardown()). When the
+# test failed, shows the end of every log it left: a server's side of the story is in them.
 net_teardown() {
   local p d
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    for p in "$T"/*.log "$T"/log*; do
+      [ -f "$p" ] || continue
+      echo "--- last lines of ${p##*/}:"
+      tail -n 15 "$p"
+    done
+  fi
   for p in $(cat "$T/pids" 2>/dev/null); do
     # Killing timeout alone with SIGKILL would leave its command running: take the whole tree.
     for d in $(descendants "$p"); do kill -9 "$d" 2>/dev/null || true; done
