@@ -431,7 +431,9 @@ c = socket.socket()
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 c.connect(("127.0.0.1", port))
 c.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-data = c.recv(65536)
+# A bytearray grows in place: `bytes += ` copied everything received so far on every recv
+# (quadratic: 64 MiB in 64 KiB pieces took over a minute on a busy machine).
+data = bytearray(c.recv(65536))
 open(mark, "w").close()
 while not os.path.exists(go):
     time.sleep(0.02)
