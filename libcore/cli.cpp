@@ -218,32 +218,43 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->trigger_on_parse();
 }
 
+namespace {
+// The shared options as --help describes them (add_common_options declares them).
+constexpr HelpItem kCommonHelp[] = {
+    {"--pipe-size SIZE", "capacity to aim for in pipes (default 1M)"},
+    {"--no-splice", "move data with read/write only"},
+    {"--progress", "show a progress meter on standard error"},
+    {"--stats[=FORMAT]",
+     "after the run, report bytes per path and system calls\n"
+     "on standard error (FORMAT: text (default) or json)"},
+};
+
+void add_help_line(std::string& text, const HelpItem& item, std::size_t column) {
+  std::string line = "      ";
+  line += item.option;
+  line.resize(std::max(column, line.size() + 2), ' ');
+  text += line;
+  for (char c : item.what) {
+    text += c;
+    if (c == '\n') text.append(column, ' ');  // a continuation starts under the first line
+  }
+  text += '\n';
+}
+}  // namespace
+
+std::string common_help(std::size_t column) {
+  std::string text;
+  for (const HelpItem& item : kCommonHelp) add_help_line(text, item, column);
+  return text;
+}
+
 std::string extras_help(std::string_view gnu_name, std::size_t column,
                         std::initializer_list<HelpItem> own) {
-  static constexpr HelpItem kCommon[] = {
-      {"--pipe-size SIZE", "capacity to aim for in pipes (default 1M)"},
-      {"--no-splice", "move data with read/write only"},
-      {"--progress", "show a progress meter on standard error"},
-      {"--stats[=FORMAT]",
-       "after the run, report bytes per path and system calls\n"
-       "on standard error (FORMAT: text (default) or json)"},
-  };
-  auto add = [column](std::string& text, const HelpItem& item) {
-    std::string line = "      ";
-    line += item.option;
-    line.resize(std::max(column, line.size() + 2), ' ');
-    text += line;
-    for (char c : item.what) {
-      text += c;
-      if (c == '\n') text.append(column, ' ');  // a continuation starts under the first line
-    }
-    text += '\n';
-  };
   std::string text = "\nExtras (not in GNU ";
   text += gnu_name;
   text += "):\n";
-  for (const HelpItem& item : own) add(text, item);
-  for (const HelpItem& item : kCommon) add(text, item);
+  for (const HelpItem& item : own) add_help_line(text, item, column);
+  text += common_help(column);
   // GNU's own lines, aligned as GNU aligns them in every command.
   text +=
       "      --help        display this help and exit\n"

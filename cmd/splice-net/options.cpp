@@ -1,4 +1,5 @@
-// options: binds splice-net's subcommands to CLI11 and holds every --help text.
+// options: binds splice-net's subcommands to CLI11 and holds every --help text (the shared
+// options' lines come from conduit::cli::common_help).
 #include "options.hpp"
 
 #include <cmath>
@@ -28,12 +29,10 @@ const std::string_view kMainHelp =
     "      --help        display this help and exit\n"
     "      --version     output version information and exit\n";
 
-const std::string_view kCommonHelp =
-    "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n"
-    "      --no-splice          move data with read/write only\n"
-    "      --progress           show a progress meter on standard error\n"
-    "      --stats[=FORMAT]     after the run, report bytes per path and system calls\n"
-    "                           on standard error (FORMAT: text (default) or json)\n"
+// Under each subcommand's own options: the shared ones (described once, by conduit::cli), then
+// --help and --version, all at the column of the options above.
+const std::string kCommonHelp =
+    conduit::cli::common_help(27) +
     "      --help               display this help and exit\n"
     "      --version            output version information and exit\n";
 
@@ -46,7 +45,7 @@ const std::string kSendHelp = std::string(
     "                           it closes (netcat's two-way use)\n"
     "  -t, --timeout SECONDS    give up connecting after SECONDS\n"
     "  -v, --verbose            report the connection on standard error\n") +
-    std::string(kCommonHelp) +
+    kCommonHelp +
     "\nExample:\n  tar cf - dir | splice-net send host:9000\n";
 
 const std::string kRecvHelp = std::string(
@@ -57,7 +56,7 @@ const std::string kRecvHelp = std::string(
     "  -o, --output FILE        write to FILE (created or truncated) instead\n"
     "  -t, --timeout SECONDS    fail when no connection arrives within SECONDS\n"
     "  -v, --verbose            report the listening address and each peer on stderr\n") +
-    std::string(kCommonHelp) +
+    kCommonHelp +
     "\nExample:\n  splice-net recv :9000 | tar xf -\n";
 
 const std::string kServeHelp = std::string(
@@ -77,7 +76,7 @@ const std::string kServeHelp = std::string(
     "                           or 'drop' it\n"
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
-    std::string(kCommonHelp) +
+    kCommonHelp +
     "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
 
 const std::string kFanoutHelp = std::string(
@@ -98,7 +97,7 @@ const std::string kFanoutHelp = std::string(
     "                           slowest client sets the pace)\n"
     "  -t, --timeout SECONDS    with --slow=block, drop a client that takes nothing for\n"
     "                           SECONDS (default: wait for ever)\n") +
-    std::string(kCommonHelp) +
+    kCommonHelp +
     "\nExample:\n  camera-capture | xtee recording.bin | splice-net fanout --min-clients 2 :9000\n";
 
 const std::string kRelayHelp = std::string(
@@ -116,7 +115,7 @@ const std::string kRelayHelp = std::string(
     "  -t, --timeout SECONDS    close a connection idle both ways for SECONDS (default:\n"
     "                           never); connecting to TARGET gives up after 10 s, or\n"
     "                           SECONDS if shorter\n") +
-    std::string(kCommonHelp) +
+    kCommonHelp +
     "\nExample:\n  splice-net relay :8080 backend.internal:80\n";
 
 // A count between `min` and 1000000.

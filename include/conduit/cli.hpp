@@ -57,6 +57,10 @@ struct HelpItem {
 std::string extras_help(std::string_view gnu_name, std::size_t column,
                         std::initializer_list<HelpItem> own = {});
 
+// Just the lines describing add_common_options' options, descriptions from `column`: for a
+// command with no GNU counterpart, which lays out the rest of its --help itself (splice-net).
+std::string common_help(std::size_t column);
+
 // Parses argv (through expand_long_prefixes, then CLI11). Returns std::nullopt when the command
 // should run, or the status main() should return: 0 after --help/--version, info.usage_status
 // after a usage error (message printed). As with getopt, the first problem in command-line order

@@ -318,3 +318,12 @@ TEST(ExtrasHelp, OwnThenSharedExtrasAtTheColumnThenGnusHelpAndVersion) {
   EXPECT_NE(text.find("\n      --stats[=FORMAT]      after the run"), std::string::npos);
   EXPECT_NE(text.find("\n                            on standard error"), std::string::npos);
 }
+
+TEST(ExtrasHelp, CommonHelpIsTheSharedLinesAlone) {
+  std::string lines = cli::common_help(27);
+  EXPECT_TRUE(lines.starts_with("      --pipe-size SIZE     capacity to aim for in pipes"));
+  EXPECT_TRUE(lines.ends_with("\n                           on standard error (FORMAT: text (default) or json)\n"));
+  EXPECT_EQ(lines.find("--help"), std::string::npos);
+  // extras_help describes the shared options with the very same lines.
+  EXPECT_NE(cli::extras_help("cat", 27).find(lines), std::string::npos);
+}
