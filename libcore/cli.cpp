@@ -139,9 +139,10 @@ std::string expand_until_stop(const CLI::App& app, std::vector<std::string>& arg
     }
     const LongName& found = matches.front();
     arg = "--" + found.name + (eq == std::string::npos ? "" : arg.substr(eq));
-    if (found.name == "help" || found.name == "version") break;
+    // Before the stop: getopt rejects `--help=x` rather than acting on it.
     if (found.takes == Takes::Nothing && eq != std::string::npos)
       return "option '--" + found.name + "' doesn't allow an argument";
+    if (found.name == "help" || found.name == "version") break;
     if (found.takes == Takes::Value && eq == std::string::npos) {
       if (i + 1 == args.size()) return "option '--" + found.name + "' requires an argument";
       ++i;  // the next word is the value, whatever it looks like

@@ -172,6 +172,11 @@ TEST(ExpandLongPrefixes, HelpAndVersionActFirst) {
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(r.args, (Words{"--help", "--foo", "--s"}));
   EXPECT_EQ(expand(cat.app, {"--foo", "--help"}).error, "unrecognized option '--foo'");
+  // As any flag, they take no value (`--help=x` once printed the version).
+  EXPECT_EQ(expand(cat.app, {"--help=x", "--foo"}).error,
+            "option '--help' doesn't allow an argument");
+  EXPECT_EQ(expand(cat.app, {"--vers=", "--foo"}).error,
+            "option '--version' doesn't allow an argument");
 }
 
 TEST(ExpandLongPrefixes, SubcommandOptionsAfterItsName) {
@@ -280,6 +285,14 @@ TEST(Parse, BadValueBeforeHelpOrVersionWinsAfterItIsNotRead) {
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, cli::version_text("prog"));
   EXPECT_EQ(r.err, "");
+}
+
+TEST(Parse, HelpWithAValueIsAUsageError) {
+  Cat cat;
+  Parsed r = parse(cat.app, {"-n", "--help=x"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, try_line("option '--help' doesn't allow an argument"));
 }
 
 TEST(Parse, HelpWinsOverWhatIsCheckedAfterTheOptions) {
