@@ -14,28 +14,17 @@ int main(int argc, char** argv) {
   conduit::cli::prepare(app);
   std::vector<CLI::App*> subs = bind(app, options);
 
-  // --help is about the subcommand named before it, if any.
+  // --help is about the subcommand named before it, if any. parse() prints it, and the
+  // version, wherever they stand: nothing after it sees them.
   std::string_view named;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc && named.empty(); ++i) {
     std::string_view arg = argv[i];
-    if (arg == "send" || arg == "recv" || arg == "serve" || arg == "fanout" || arg == "relay") {
-      named = arg;
-      break;
-    }
     if (arg == "--") break;
+    for (const CLI::App* sub : subs)
+      if (arg == sub->get_name()) named = arg;
   }
   const conduit::cli::CommandInfo info{kProg, help_text(named), 1};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
-  for (CLI::App* sub : subs) {
-    if (sub->count("--help") > 0) {
-      std::fputs(std::string(help_text(sub->get_name())).c_str(), stdout);
-      return std::fflush(stdout) == 0 ? 0 : 1;
-    }
-    if (sub->count("--version") > 0) {
-      std::fputs(conduit::cli::version_text(kProg).c_str(), stdout);
-      return std::fflush(stdout) == 0 ? 0 : 1;
-    }
-  }
   if (std::string error = check(options); !error.empty()) {
     std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", kProg.data(),
                  error.c_str(), kProg.data());

@@ -175,6 +175,8 @@ CLI::Option* add_timeout(CLI::App& sub, Options& o) {
 
 CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
   CLI::App* sub = app.add_subcommand(name);
+  // parse() acts on these; declared in each subcommand too, so that its prefixes count them
+  // (send --ve is ambiguous: --verbose, --version).
   sub->add_flag("--help");
   sub->add_flag("--version");
   sub->parse_complete_callback([&o, name] { o.command = name; });

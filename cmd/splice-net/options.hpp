@@ -45,7 +45,7 @@ struct Options {
 };
 
 // Declares the subcommands and their options on `app`, bound to `options`. Returns the
-// subcommands so main can tell which one --help is about.
+// subcommands, whose names tell main which one --help is about.
 std::vector<CLI::App*> bind(CLI::App& app, Options& options);
 
 // --help for the whole command, and for one subcommand ("" = whole command).

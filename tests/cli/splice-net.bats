@@ -301,6 +301,23 @@ PY
   assert_line --index 0 "Usage: splice-net recv [OPTION]... ADDRESS"
   run "$SN" --version
   assert_line --index 0 --regexp '^splice-net \(conduit\) [0-9]+\.[0-9]+\.[0-9]+$'
+  # each subcommand's, wherever they stand before "--", and nothing after them is read
+  local sub
+  for sub in send recv serve fanout relay; do
+    run "$SN" "$sub" --version --foo
+    assert_success
+    assert_output "$("$SN" --version)"
+    run "$SN" "$sub" a --hel --foo
+    assert_success
+    assert_line --index 0 --regexp "^Usage: splice-net $sub "
+  done
+  # a value that reads "--help" is a value; "--help=x" is an error, as with getopt
+  run "$SN" send -t --help a
+  assert_failure 1
+  assert_line --index 0 "splice-net: invalid timeout: '--help'"
+  run "$SN" relay --help=x a b
+  assert_failure 1
+  assert_line --index 0 "splice-net: option '--help' doesn't allow an argument"
 }
 
 @test "serve: header then file to nc and socat, plain mode" {
