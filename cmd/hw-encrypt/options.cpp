@@ -52,24 +52,39 @@ void bind(CLI::App& app, Options& o) {
   auto* enc = app.add_flag("-e,--encrypt", o.encrypt);
   auto* dec = app.add_flag("-d,--decrypt", o.decrypt);
   enc->excludes(dec);
+  // Options whose value is checked are checked where they stand, so the first bad value on the
+  // command line is the one reported, and a repeated one's last value wins (conduit::cli::parse).
   auto* key_file = app.add_option("-k,--key-file", o.key_file)->type_name("FILE");
-  auto* key_fd = app.add_option("--key-fd", o.key_fd)->type_name("N")->check(CLI::NonNegativeNumber);
+  auto* key_fd = app.add_option("--key-fd", o.key_fd)
+                     ->type_name("N")
+                     ->check(CLI::NonNegativeNumber)
+                     ->trigger_on_parse();
   auto* pass_file = app.add_option("--passphrase-file", o.passphrase_file)->type_name("FILE");
-  auto* pass_fd =
-      app.add_option("--passphrase-fd", o.passphrase_fd)->type_name("N")->check(CLI::NonNegativeNumber);
+  auto* pass_fd = app.add_option("--passphrase-fd", o.passphrase_fd)
+                      ->type_name("N")
+                      ->check(CLI::NonNegativeNumber)
+                      ->trigger_on_parse();
   key_file->excludes(key_fd)->excludes(pass_file)->excludes(pass_fd);
   key_fd->excludes(pass_file)->excludes(pass_fd);
   pass_file->excludes(pass_fd);
-  app.add_option("--scrypt-work", o.scrypt_log2_n)->type_name("N")->check(CLI::Range(10, 20));
-  app.add_option("-t,--threads", o.threads)->type_name("N")->check(CLI::Range(1, 1024));
+  app.add_option("--scrypt-work", o.scrypt_log2_n)
+      ->type_name("N")
+      ->check(CLI::Range(10, 20))
+      ->trigger_on_parse();
+  app.add_option("-t,--threads", o.threads)
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024))
+      ->trigger_on_parse();
   app.add_option("--backend", o.backend)
       ->type_name("NAME")
-      ->check(CLI::IsMember({"auto", "openssl", "kernel"}));
+      ->check(CLI::IsMember({"auto", "openssl", "kernel"}))
+      ->trigger_on_parse();
   app.add_flag("--list-backends", o.list_backends);
   app.add_flag("--raw", o.raw);
   app.add_option("--cipher", o.cipher)
       ->type_name("NAME")
-      ->check(CLI::IsMember({"aes-128-ctr", "aes-256-ctr", "aes-128-cbc", "aes-256-cbc"}));
+      ->check(CLI::IsMember({"aes-128-ctr", "aes-256-ctr", "aes-128-cbc", "aes-256-cbc"}))
+      ->trigger_on_parse();
   app.add_option("--key-hex-file", o.key_hex_file)->type_name("FILE");
   app.add_option("--iv", o.iv)->type_name("HEX");
   app.add_flag("--nopad", o.nopad);

@@ -135,7 +135,8 @@ CLI::Option* add_count(CLI::App& sub, const std::string& name, std::size_t& out,
               throw CLI::ValidationError("invalid client count: '" + text + "'");
             out = v;
           })
-      ->type_name("N");
+      ->type_name("N")
+      ->trigger_on_parse();  // checked where it stands (conduit::cli::parse); the last one wins
 }
 
 CLI::Option* add_stop(CLI::App& sub, Options& o) {
@@ -147,7 +148,8 @@ CLI::Option* add_stop(CLI::App& sub, Options& o) {
             else if (text == "drop") o.stop = StopMode::Drop;
             else throw CLI::ValidationError("invalid stop mode: '" + text + "' (finish or drop)");
           })
-      ->type_name("MODE");
+      ->type_name("MODE")
+      ->trigger_on_parse();
 }
 
 // Seconds as a positive decimal, with an optional "s".
@@ -170,7 +172,8 @@ CLI::Option* add_timeout(CLI::App& sub, Options& o) {
             o.timeout = v;
           },
           "seconds")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->trigger_on_parse();
 }
 
 CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
@@ -235,7 +238,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
               else if (text == "block") o.slow = SlowPolicy::Block;
               else throw CLI::ValidationError("invalid slow-client policy: '" + text + "' (drop or block)");
             })
-      ->type_name("POLICY");
+      ->type_name("POLICY")
+      ->trigger_on_parse();
   fanout->add_option("address", o.address)->required()->type_name("ADDRESS");
 
   CLI::App* relay = subcommand(app, "relay", o);

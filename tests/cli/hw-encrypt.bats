@@ -44,6 +44,31 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_failure 1
 }
 
+@test "option values: the first bad one on the command line is reported; a repeated one's last wins" {
+  run "$B" --backend x --threads 0 -k key
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --backend: x not in {auto,openssl,kernel}"
+  run "$B" --threads 0 --backend x -k key
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --threads: Value 0 not in range 1 to 1024"
+  # checked where it stands, before a later unknown option or --help
+  run "$B" --cipher x --foo
+  assert_line --index 0 "hw-encrypt: --cipher: x not in {aes-128-ctr,aes-256-ctr,aes-128-cbc,aes-256-cbc}"
+  run "$B" --scrypt-work 5 --help
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 5 not in range 10 to 20"
+  # the last --cipher decides (CTR: --nopad refused)
+  run "$B" --raw --key-hex-file k --iv 00 --nopad --cipher aes-128-cbc --cipher aes-256-ctr
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --nopad applies to CBC ciphers only"
+  printf 'abc' > in
+  run "$B" -k key -t 4 -t 1 in out
+  assert_success
+  run "$B" -d -k key --threads 1 --threads 2 out
+  assert_success
+  assert_output abc
+}
+
 @test "round trips at chunk-boundary sizes, 1 and 2 threads, crossed" {
   for n in 0 1 65535 65536 65537 196608 10485761; do
     mk "p$n" "$n"

@@ -320,6 +320,31 @@ PY
   assert_line --index 0 "splice-net: option '--help' doesn't allow an argument"
 }
 
+@test "option values: the first bad one on the command line is reported; a repeated one's last wins" {
+  run "$SN" fanout --slow=x --min-clients=y :0
+  assert_failure 1
+  assert_line --index 0 "splice-net: invalid slow-client policy: 'x' (drop or block)"
+  run "$SN" fanout --min-clients=y --slow=x :0
+  assert_line --index 0 "splice-net: invalid client count: 'y'"
+  run "$SN" relay --stop=x -t 0 a b
+  assert_line --index 0 "splice-net: invalid stop mode: 'x' (finish or drop)"
+  run "$SN" relay -t 0 --stop=x a b
+  assert_line --index 0 "splice-net: invalid timeout: '0'"
+  run "$SN" serve --max-clients 0 --pipe-size 1 a f
+  assert_line --index 0 "splice-net: invalid client count: '0'"
+  # checked where it stands, before a later unknown option or --help
+  run "$SN" relay --stop=bogus --stop=drop --foo
+  assert_failure 1
+  assert_line --index 0 "splice-net: invalid stop mode: 'bogus' (finish or drop)"
+  run "$SN" send -t x --help
+  assert_failure 1
+  assert_line --index 0 "splice-net: invalid timeout: 'x'"
+  # the last --max-clients and --min-clients decide
+  run "$SN" fanout --max-clients 9 --max-clients 2 --min-clients 1 --min-clients 3 :0
+  assert_failure 1
+  assert_line --index 0 "splice-net: --min-clients 3 is more than --max-clients 2"
+}
+
 @test "serve: header then file to nc and socat, plain mode" {
   serve_bg log --header "HEAD
 " 127.0.0.1:0 "$FIX/mid"
