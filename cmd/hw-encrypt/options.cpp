@@ -2,6 +2,8 @@
 // values (they would show in ps); options only name files or descriptors that hold them.
 #include "options.hpp"
 
+#include <charconv>
+
 namespace hw_encrypt {
 
 const std::string_view kHelpText =
@@ -48,6 +50,22 @@ const std::string_view kHelpText =
     "stream for this key (wrong key, modified, truncated, reordered or extended).\n"
     "Full documentation: man hw-encrypt\n";
 
+namespace {
+// A file descriptor number: 0 to INT_MAX. (CLI::NonNegativeNumber's message quoted DBL_MAX in
+// full, three hundred digits.)
+CLI::Validator fd_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int fd = -1;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+        if (ec != std::errc{} || end != text.data() + text.size() || fd < 0)
+          return "invalid file descriptor '" + text + "'";
+        return "";
+      },
+      "N");
+}
+}  // namespace
+
 void bind(CLI::App& app, Options& o) {
   auto* enc = app.add_flag("-e,--encrypt", o.encrypt);
   auto* dec = app.add_flag("-d,--decrypt", o.decrypt);
@@ -57,12 +75,12 @@ void bind(CLI::App& app, Options& o) {
   auto* key_file = app.add_option("-k,--key-file", o.key_file)->type_name("FILE");
   auto* key_fd = app.add_option("--key-fd", o.key_fd)
                      ->type_name("N")
-                     ->check(CLI::NonNegativeNumber)
+                     ->check(fd_number())
                      ->trigger_on_parse();
   auto* pass_file = app.add_option("--passphrase-file", o.passphrase_file)->type_name("FILE");
   auto* pass_fd = app.add_option("--passphrase-fd", o.passphrase_fd)
                       ->type_name("N")
-                      ->check(CLI::NonNegativeNumber)
+                      ->check(fd_number())
                       ->trigger_on_parse();
   key_file->excludes(key_fd)->excludes(pass_file)->excludes(pass_fd);
   key_fd->excludes(pass_file)->excludes(pass_fd);

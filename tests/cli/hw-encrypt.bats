@@ -94,6 +94,18 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   ! cmp -s c1 c2
 }
 
+@test "a descriptor number that is not one is named in a short message" {
+  local v
+  for v in x -1 3x 99999999999; do
+    run "$B" --key-fd "$v" /dev/null
+    assert_failure 1
+    assert_line --index 0 "hw-encrypt: --key-fd: invalid file descriptor '$v'"
+    run "$B" -d --passphrase-fd "$v" /dev/null
+    assert_failure 1
+    assert_line --index 0 "hw-encrypt: --passphrase-fd: invalid file descriptor '$v'"
+  done
+}
+
 @test "keys and passphrases from descriptors and files" {
   mk p 5000
   "$B" --key-fd 3 p c 3< key
