@@ -57,10 +57,10 @@ PumpResult::Side side_of(int err) noexcept {
 }
 
 // A splice with a pipe at one end: a pipe fails only as an output without readers (EPIPE), so
-// any other error is the other end's. A socket's reset read into stdout is the peer's, not
-// standard output's.
+// an error that is not one of writing's own is the other end's. A socket's reset read into
+// stdout is the peer's, not standard output's; EIO writing a pipe into a file is the file's.
 PumpResult::Side direct_side(const FdInfo& in, const FdInfo& out, int err) noexcept {
-  if (err == EPIPE) return PumpResult::Side::Output;
+  if (err != ECONNRESET && side_of(err) == PumpResult::Side::Output) return PumpResult::Side::Output;
   bool in_pipe = in.kind == FdKind::Pipe, out_pipe = out.kind == FdKind::Pipe;
   return in_pipe && !out_pipe ? PumpResult::Side::Output : PumpResult::Side::Input;
 }
@@ -85,10 +85,10 @@ bool polls(const FdInfo& info) noexcept {
 }
 
 // Whether reading `info` can sleep inside splice. A splice from a socket, tty or device into a
-// pipe sleeps in the source's read with the pipe's lock held (KERNEL-NOTES.md, "a splice that
-// waits holds the pipe"): whoever reads that pipe cannot take the bytes already in it until more
-// come. Such an input is polled first, so the splice only takes what is there. A pipe waits
-// without its lock, regular files and block devices do not wait, /dev/zero and /dev/null never.
+// pipe sleeps in the source's read with the pipe's lock held (docs/ARCHITECTURE.md, the pump's
+// rules): whoever reads that pipe cannot take the bytes already in it until more come. Such an
+// input is polled first, so the splice only takes what is there. A pipe waits without its lock,
+// regular files and block devices do not wait, /dev/zero and /dev/null never.
 bool sleeps_in_splice(const FdInfo& info) noexcept {
   return polls(info) && info.kind != FdKind::Pipe && info.kind != FdKind::DevNull;
 }
@@ -175,8 +175,6 @@ struct Pump::PathRules {
     return PumpResult::Side::Input;
   }
 };
-
-
 
 // The loop all zero-copy paths share. `call()` makes one system call (bytes or -errno);
 // `deliver(n)` takes the n bytes it moved and returns a result only to end the stream there.
