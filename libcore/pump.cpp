@@ -90,7 +90,8 @@ bool polls(const FdInfo& info) noexcept {
 // input is polled first, so the splice only takes what is there. A pipe waits without its lock,
 // regular files and block devices do not wait, /dev/zero and /dev/null never.
 bool sleeps_in_splice(const FdInfo& info) noexcept {
-  return polls(info) && info.kind != FdKind::Pipe && info.kind != FdKind::DevNull;
+  return polls(info) && info.kind != FdKind::Pipe && info.kind != FdKind::DevNull &&
+         !info.nonblock;
 }
 
 // Big enough to need few calls, small enough that --progress redraws and signals stay timely.

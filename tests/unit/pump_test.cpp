@@ -188,8 +188,13 @@ std::pair<Fd, Fd> tcp_pair() {
 // The bytes a peer sent must reach the pipe's reader while the peer keeps the connection open:
 // a splice that sleeps on the empty socket holds the pipe's lock, and the reader's read() would
 // wait for the next bytes or the end of the stream.
-TEST(Pump, SocketToPipeDeliversWhatArrivedWhileThePeerWaits) {
+// A non-blocking socket (recv makes its connection one) is not polled first: its empty splice
+// is EAGAIN, then the pump polls.
+class PumpSocketToPipe : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PumpSocketToPipe, DeliversWhatArrivedWhileThePeerWaits) {
   auto [sock, peer] = tcp_pair();
+  ASSERT_EQ(set_nonblocking(sock.get(), GetParam()), 0);
   Pipe out;
   ASSERT_EQ(out.open(), 0);
   std::thread pumping([&, fd = sock.get()] {
@@ -210,6 +215,9 @@ TEST(Pump, SocketToPipeDeliversWhatArrivedWhileThePeerWaits) {
   EXPECT_TRUE(in_time) << "read() of a readable pipe waited for the peer";
   EXPECT_EQ(first.get(), "hi");
 }
+
+INSTANTIATE_TEST_SUITE_P(Blocking, PumpSocketToPipe, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Nonblocking" : "Blocking"; });
 
 // A reset read from the socket is the input's error, on the splice path and the read/write path.
 TEST(Pump, PeerResetIntoAPipeIsAnInputError) {
