@@ -99,6 +99,15 @@ PY
   assert_output "30 rounds"
 }
 
+@test "xtee: a socket or a terminal on stdin into a pipe, 30 rounds" {
+  run timeout 120 python3 "$CHAT" sockchat 30 5 -- "$CONDUIT_BIN/xtee" /dev/null
+  assert_success
+  assert_output "30 rounds"
+  run timeout 120 python3 "$CHAT" ptychat 30 5 -- "$CONDUIT_BIN/xtee" out
+  assert_success
+  assert_output "30 rounds"
+}
+
 @test "relay: a 30-round chat through the relay to an echo server" {
   echo_server
   bg "$SN" relay 127.0.0.1:0 "127.0.0.1:$ECHO_PORT" 2> log
