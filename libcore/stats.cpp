@@ -45,6 +45,7 @@ void Stats::merge(const Stats& other) noexcept {
   for (std::size_t i = 0; i < kPathCount; ++i) bytes[i] += other.bytes[i];
   for (std::size_t i = 0; i < kCallCount; ++i) calls[i] += other.calls[i];
   fallbacks += other.fallbacks;
+  waits += other.waits;
 }
 
 namespace {
@@ -80,6 +81,7 @@ std::string format_stats_text(const Stats& stats, std::string_view prog, double 
   out += p + ":   syscalls: " + (calls.empty() ? "none" : calls) + "\n";
   if (stats.fallbacks > 0)
     out += p + ":   fallbacks to a slower path: " + number(stats.fallbacks) + "\n";
+  if (stats.waits > 0) out += p + ":   waits for more input: " + number(stats.waits) + "\n";
   return out;
 }
 
@@ -98,7 +100,10 @@ std::string format_stats_json(const Stats& stats, std::string_view prog, double 
     if (i > 0) out += ',';
     out += "\"" + std::string(to_string(static_cast<Call>(i))) + "\":" + number(stats.calls[i]);
   }
-  out += "},\"fallbacks\":" + number(stats.fallbacks) + "}\n";
+  out += "},\"fallbacks\":" + number(stats.fallbacks);
+  // Only a follower waits: other commands' objects keep their keys.
+  if (stats.waits > 0) out += ",\"waits\":" + number(stats.waits);
+  out += "}\n";
   return out;
 }
 

@@ -379,6 +379,12 @@ int Cat::run() {
   }
 
   write_header();
+  if (o_.follow.mode) {  // follow.cpp
+    if (int err = write_failed_ ? 0 : follow_files(o_, *pump_, out_, diag_, stats_); err != 0)
+      write_failed(err);
+    finish();
+    return diag_.exit_status();
+  }
   static const std::vector<std::string> kStdinOnly{"-"};
   for (const std::string& operand : o_.files.empty() ? kStdinOnly : o_.files) {
     if (write_failed_) break;
@@ -391,6 +397,8 @@ int Cat::run() {
 }  // namespace
 
 int run(const Options& options) {
+  if (auto status = follow_usage_error(options)) return *status;
+  warn_follow_unused(options);
   Cat cat(options);
   return cat.run();
 }

@@ -29,6 +29,7 @@ std::string help_text() {
               {"--header-file FILE", "write FILE's contents before the first input"},
               {"--offset N", "start each input N bytes in (K, M, G suffixes)"},
               {"--length N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
+         follow_help_text() +
          "\n"
          "Examples:\n"
          "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
@@ -81,6 +82,7 @@ void bind(CLI::App& app, Options& o) {
   header->excludes(header_file);
   add_size(app, "--offset", o.offset, "start each input N bytes in");
   add_size(app, "--length", o.length, "copy at most N bytes of each input");
+  bind_follow(app, o.follow);
   conduit::cli::add_common_options(app, o.common);
 
   app.add_option("files", o.files)->type_name("FILE");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "conduit/cli.hpp"
+#include "follow.hpp"
 #include "format.hpp"
 
 namespace splice_cat {
@@ -24,6 +25,7 @@ struct Options {
   std::optional<std::string> header_file;  // --header-file FILE
   std::optional<std::uint64_t> offset;     // --offset N of each input
   std::optional<std::uint64_t> length;     // --length N of each input
+  FollowOptions follow;                    // --follow and its companions (follow.cpp)
   conduit::cli::CommonOptions common;
   std::vector<std::string> files;          // none means "-"
 };

@@ -32,6 +32,7 @@ struct Stats {
   std::array<std::uint64_t, kPathCount> bytes{};
   std::array<std::uint64_t, kCallCount> calls{};
   std::uint64_t fallbacks = 0;  // times a fast path was refused on its first call
+  std::uint64_t waits = 0;      // times a follower waited for its files to grow (--follow)
 
   void add(Path path, std::uint64_t n) noexcept { bytes[static_cast<std::size_t>(path)] += n; }
   void count(Call call, std::uint64_t n = 1) noexcept { calls[static_cast<std::size_t>(call)] += n; }
