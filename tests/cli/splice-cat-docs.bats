@@ -5,7 +5,8 @@ load 'helpers/docs'
 
 OPTIONS=(--show-all --number-nonblank --show-ends --number --squeeze-blank --show-tabs
          --show-nonprinting --header --header-file --offset --length --pipe-size --no-splice
-         --progress --stats --help --version)
+         --progress --stats --follow --retry --pid --sleep-interval --file-headers
+         --help --version)
 
 @test "man page is clean under mandoc -T lint -W warning" {
   assert_man_lint_clean splice-cat
