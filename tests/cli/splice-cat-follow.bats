@@ -175,15 +175,18 @@ splice-cat: no files remaining"
 
 @test "-F: the old file's last bytes are copied before the new file's" {
   printf 'old\n' > f
-  rotate() {
-    size_at_least sc.out 4
-    printf 'new\n' > g
-    printf 'last words\n' >> f   # no pause: the follower may see both changes at once
-    mv g f
-    size_at_least sc.out 19
-  }
-  rotate & w=$!
-  timeout 60 "$SC" --sleep-interval=0.1 --pid=$w -F f > sc.out 2> sc.err
+  sleep 600 & w=$!
+  timeout 60 "$SC" --sleep-interval=0.1 --pid=$w -F f > sc.out 2> sc.err & s=$!
+  size_at_least sc.out 4
+  # Stopped, the follower sees the append and the replacement at once, when it goes on.
+  kill -STOP $s
+  printf 'new\n' > g
+  printf 'last words\n' >> f
+  mv g f
+  kill -CONT $s
+  size_at_least sc.out 19
+  kill $w
+  wait $s
   printf 'old\nlast words\nnew\n' | cmp - sc.out
 }
 
