@@ -179,11 +179,12 @@ splice-cat: no files remaining"
   timeout 60 "$SC" --sleep-interval=0.1 --pid=$w -F f > sc.out 2> sc.err & s=$!
   size_at_least sc.out 4
   # Stopped, the follower sees the append and the replacement at once, when it goes on.
-  kill -STOP $s
+  c=$(pgrep -P $s)  # splice-cat itself, not timeout
+  kill -STOP $c
   printf 'new\n' > g
   printf 'last words\n' >> f
   mv g f
-  kill -CONT $s
+  kill -CONT $c
   size_at_least sc.out 19
   kill $w
   wait $s
