@@ -1,6 +1,7 @@
 // net/socket: listening on a Unix path never removes what is not a dead socket (a file, a
-// directory, a FIFO, a symlink), replaces a dead socket, and calls a live one with a full
-// queue "in use" at once instead of waiting on it; unlink_unix removes sockets only.
+// directory, a FIFO, a symlink), and calls a live one with a full queue "in use" at once
+// instead of waiting on it; unlink_unix removes sockets only. (A dead socket being replaced is
+// in net_address_test.cpp.)
 #include "conduit/net/socket.hpp"
 
 #include <fcntl.h>
@@ -122,25 +123,6 @@ TEST(NetSocket, UnixListenRefusesADirectoryAFifoAndSymlinks) {
   expect_not_a_socket(path);
   ASSERT_EQ(::lstat(target.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
-}
-
-TEST(NetSocket, UnixListenReplacesADeadSocket) {
-  TempDir dir;
-  std::string path = dir.at("s");
-  { Fd dead = bound_socket(path, 4); ASSERT_TRUE(dead); }  // closed: its file stays behind
-  struct stat st {};
-  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
-  SocketResult r = listen_on(unix_address(path));
-  ASSERT_TRUE(r.ok()) << r.reason;
-  // And the new listener is really there: a connect succeeds.
-  Fd c(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
-  EXPECT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  r.fd.reset();
-  unlink_unix(unix_address(path));
-  EXPECT_NE(::lstat(path.c_str(), &st), 0);
 }
 
 TEST(NetSocket, UnixListenOnALiveSocketWithAFullQueueIsInUseAtOnce) {
