@@ -373,6 +373,20 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
   [ -z "$(tr -d 'y\n' < got)" ]
 }
 
+# wait_held PORT: until the server's send queue to the one client on PORT stops growing (the
+# client does not read; the queue is full), at most 10 s.
+wait_held() {
+  local i last=-1 q
+  for i in $(seq 100); do
+    q=$(ss -Htn state established "sport = :$1" | awk '{ print $2 }' | head -n 1)
+    [ -n "$q" ] && [ "$q" -gt 0 ] && [ "$q" = "$last" ] && return 0
+    last=${q:--1}
+    sleep 0.1
+  done
+  echo "timed out waiting for the send queue on port $1 to fill" >&2
+  return 1
+}
+
 @test "a client cut off before the end of the stream sees a reset (--slow=drop, -t, a second signal); the whole stream ends cleanly" {
   local cut="$CONDUIT_SRC/tests/cli/helpers/cut_client.py"
   # --slow=drop: the client reads a little, then stops and falls behind.
@@ -411,6 +425,9 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
   bg python3 "$cut" "127.0.0.1:$PORT" --mark reading --go go > cut3.out
   c=$LAST
   wait_exists reading
+  # Until its socket is full and its pipe holds the rest: at the end of the stream it then
+  # still has bytes to take (a client with the whole stream in flight gets a clean end).
+  wait_held "$PORT"
   kill -TERM "$FAN_PID"
   wait_for log3 'SIGTERM: end of stream; finishing 1 clients'
   kill -TERM "$FAN_PID"
