@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # splice-net against real peers (nc, socat, curl) on loopback and Unix sockets only: send, recv,
 # serve (plain and HTTP), load with slow and stalled clients, faults (resets, half-closes,
-# EMFILE, ENOSYS fallbacks), messages, man page and completions.
+# EMFILE, ENOSYS fallbacks), cut-off clients reset, SIGHUP, Unix paths that are not ours,
+# standard output gone, messages, man page and completions.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
