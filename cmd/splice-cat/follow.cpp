@@ -84,7 +84,7 @@ void bind_follow(CLI::App& app, FollowOptions& o) {
 
 std::string follow_help_text() {
   return "\n"
-         "Following growing files (as GNU tail -f; see splice-cat(1)):\n"
+         "Following growing files (not in GNU cat; as GNU tail -f):\n"
          "  -f, --follow[=HOW]       after copying each FILE, copy what is appended to it;\n"
          "                             HOW is 'descriptor' (default) or 'name'\n"
          "  -F                       same as --follow=name --retry\n"
@@ -94,7 +94,7 @@ std::string follow_help_text() {
          "                             where inotify cannot be used, or PID is watched\n"
          "      --file-headers       with --follow, write ==> FILE <== before each\n"
          "                             file's bytes, as tail -v\n"
-         "  --follow refuses -A, -b, -e, -E, -n, -s, -t, -T, -v.\n";
+         "--follow refuses -A, -b, -e, -E, -n, -s, -t, -T and -v.\n";
 }
 
 std::optional<int> follow_usage_error(const Options& o) {

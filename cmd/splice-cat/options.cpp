@@ -23,13 +23,13 @@ std::string help_text() {
              "  -T, --show-tabs          display TAB characters as ^I\n"
              "  -u                       (ignored)\n"
              "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n") +
+         follow_help_text() +
          conduit::cli::extras_help(
              "cat", 27,
              {{"--header TEXT", "write TEXT (literally, no newline added) before the first input"},
               {"--header-file FILE", "write FILE's contents before the first input"},
               {"--offset N", "start each input N bytes in (K, M, G suffixes)"},
               {"--length N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
-         follow_help_text() +
          "\n"
          "Examples:\n"
          "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"

@@ -80,10 +80,10 @@ PY
   same --squeeze text
   same --show-a text
   same --num text
-  # ambiguous among more names than GNU cat has (--stats): same message, longer list
+  # ambiguous among more names than GNU cat has (--sleep-interval, --stats): same message, longer list
   run "$SC" --s text
   assert_failure 1
-  assert_line --index 0 "splice-cat: option '--s' is ambiguous; possibilities: '--squeeze-blank' '--show-nonprinting' '--show-ends' '--show-tabs' '--show-all' '--stats'"
+  assert_line --index 0 "splice-cat: option '--s' is ambiguous; possibilities: '--squeeze-blank' '--show-nonprinting' '--show-ends' '--show-tabs' '--show-all' '--sleep-interval' '--stats'"
   run "$SC" --num text
   assert_failure 1
   assert_line --index 0 --partial "option '--num' is ambiguous; possibilities:"
