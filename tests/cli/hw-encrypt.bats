@@ -234,6 +234,53 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   no_leftovers
 }
 
+@test "damage is named: appended data, a last chunk out of place, dropped chunks, a cut or a change" {
+  mk p $(( 3 * 65536 + 5 ))   # the last chunk holds 5 bytes
+  "$B" -k key p c
+  head -c "$HEADER" c > h
+  for i in 0 1 2 3; do
+    dd if=c of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
+       skip=$(( HEADER + i * SEALED )) count="$SEALED"
+  done
+  last=$(( HEADER + 3 * SEALED ))
+  # Appended after the short last chunk: a few bytes, more than 4 KiB, more than a chunk.
+  for extra in 7 5000 70000; do
+    cat c > t; head -c "$extra" /dev/urandom >> t
+    run "$B" -d -k key t out
+    assert_failure 2
+    if [ "$extra" -lt 65536 ]; then
+      assert_output "hw-encrypt: t: data after the last chunk: $extra bytes follow chunk 3 (at offset $last), the last one"
+    else
+      assert_output --partial "hw-encrypt: t: data after the last chunk: 65531+ bytes follow chunk 3 (at offset $last)"
+    fi
+    assert_file_not_exist out
+  done
+  # The last chunk moved to the front, or into the middle.
+  cat h k3 k0 k1 k2 > t
+  run "$B" -d -k key t
+  assert_failure 2
+  assert_line "hw-encrypt: t: chunks reordered: the last chunk (chunk 3) is not at the end: it is in the place of chunk 0 (at offset 76)"
+  cat h k0 k3 k1 k2 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunks reordered: the last chunk (chunk 3) is not at the end: it is in the place of chunk 1 (at offset $(( HEADER + SEALED )))"
+  # Chunks missing before the last one.
+  cat h k0 k3 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunks dropped: chunks 1 to 2 are missing: the last chunk (chunk 3) is in the place of chunk 1 (at offset $(( HEADER + SEALED )))"
+  # Cut inside a chunk, and a changed byte in a full chunk.
+  head -c $(( HEADER + SEALED + 1000 )) c > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunk 1 (at offset $(( HEADER + SEALED ))) failed authentication: it was modified, or the stream was cut inside it"
+  cp c t; flip t 1000
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunk 0 (at offset 76) failed authentication: it was modified or replaced"
+  no_leftovers
+}
+
 @test "a failed decryption keeps an existing OUT untouched" {
   mk p 1000
   "$B" -k key p c

@@ -219,6 +219,32 @@ TEST_F(CryptoStream, ReorderedDuplicatedAndDroppedChunks) {
   expect_rejected(build({0, 1, 2, 3, 4, 4}), StreamStatus::TrailingData, plain, plain.size());
 }
 
+TEST_F(CryptoStream, AShortLastChunkOutOfPlaceIsNamedAsSuch) {
+  Bytes plain = random_bytes(4 * kChunk + 10, 8);
+  Outcome e = encrypt(plain);
+  ASSERT_TRUE(e.result.ok());
+  auto chunk = [&](std::size_t i) {
+    auto b = e.out.begin() + static_cast<long>(kKeyHeader + i * kSealed);
+    return Bytes(b, std::min(b + static_cast<long>(kSealed), e.out.end()));
+  };
+  auto build = [&](std::initializer_list<std::size_t> order) {
+    Bytes s(e.out.begin(), e.out.begin() + kKeyHeader);
+    for (std::size_t i : order) {
+      Bytes c = chunk(i);
+      s.insert(s.end(), c.begin(), c.end());
+    }
+    return s;
+  };
+  // The 26-byte last chunk at the front, then in the middle: a prefix of a full-size run.
+  expect_rejected(build({4, 0, 1, 2, 3}), StreamStatus::OutOfOrder, plain, 0);
+  EXPECT_NE(decrypt(build({4, 0, 1, 2, 3})).result.message.find(
+                "the last chunk (chunk 4) is not at the end: it is in the place of chunk 0"),
+            std::string::npos);
+  expect_rejected(build({0, 1, 4, 2, 3}), StreamStatus::OutOfOrder, plain, 2 * kChunk);
+  // Chunks dropped before it: named.
+  EXPECT_NE(decrypt(build({0, 4})).result.message.find("chunks 1 to 3 are missing"), std::string::npos);
+}
+
 TEST_F(CryptoStream, DataAfterTheLastChunk) {
   for (std::size_t n : {std::size_t{0}, std::size_t{100}, kChunk, 3 * kChunk + 5}) {
     Bytes plain = random_bytes(n, 5);
