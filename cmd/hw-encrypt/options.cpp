@@ -24,6 +24,9 @@ const std::string_view kHelpText =
     "      --passphrase-fd N    read the passphrase from file descriptor N\n"
     "                           (with no key or passphrase option, ask on the terminal)\n"
     "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (10-20; default 17)\n"
+    "      --whole              all or nothing: verify the whole stream into an unnamed\n"
+    "                             file in $TMPDIR first, then copy it to standard output\n"
+    "                             (or a device or FIFO OUT); on any failure nothing is written\n"
     "  -t, --threads N          worker threads (default: the CPUs available)\n"
     "      --backend NAME       auto (default), openssl or kernel (AF_ALG)\n"
     "      --list-backends      show the backends and drivers this machine offers, and exit\n"
@@ -73,6 +76,7 @@ void bind(CLI::App& app, Options& o) {
   enc->excludes(dec);
   // Options whose value is checked are checked where they stand, so the first bad value on the
   // command line is the one reported, and a repeated one's last value wins (conduit::cli::parse).
+  app.add_flag("--whole", o.whole);
   auto* key_file = app.add_option("-k,--key-file", o.key_file)->type_name("FILE");
   auto* key_fd = app.add_option("--key-fd", o.key_fd)
                      ->type_name("N")

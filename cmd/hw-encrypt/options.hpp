@@ -23,6 +23,7 @@ struct Options {
   bool decrypt = false;
   std::string in = "-";
   std::string out = "-";
+  bool whole = false;  // --whole: nothing reaches an in-place OUT unless the whole run succeeded
 
   std::string key_file;
   std::optional<int> key_fd;

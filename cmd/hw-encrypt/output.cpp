@@ -18,6 +18,8 @@
 #include <utility>
 
 #include "conduit/diag.hpp"
+#include "conduit/fd.hpp"
+#include "conduit/pump.hpp"
 
 namespace hw_encrypt {
 
@@ -93,10 +95,10 @@ std::string random_suffix() {
 }
 }  // namespace
 
-int Output::open(const std::string& path) {
+int Output::open(const std::string& path, bool whole) {
   if (path == "-") {
     fd_ = STDOUT_FILENO;
-    return 0;
+    return whole ? open_spool() : 0;
   }
   path_ = path;
   struct stat st {};
@@ -109,7 +111,7 @@ int Output::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
     if (fd < 0) return -errno;
     fd_ = fd;
-    return 0;
+    return whole ? open_spool() : 0;
   }
   if (exists) {
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
@@ -199,11 +201,63 @@ int Output::link_temp() {
   return -EEXIST;
 }
 
+// The spool for --whole: unnamed from the start (O_TMPFILE), or named for an instant where the
+// filesystem refuses that. Mode 0600: it holds the plaintext.
+int Output::open_spool() {
+  const char* env = std::getenv("TMPDIR");
+  spool_dir_ = env != nullptr && *env != '\0' ? env : "/tmp";
+  int fd = ::open(spool_dir_.c_str(), O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    std::string name = spool_dir_ + "/.hw-encrypt-whole-XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
+  if (fd < 0) {
+    int err = errno;
+    if (!path_.empty() && fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    return -err;
+  }
+  final_fd_ = fd_;
+  fd_ = fd;
+  return 0;
+}
+
+// Copies the spool to the real output by the best path (copy_file_range, splice, sendfile).
+int Output::copy_spool() {
+  if (::lseek(fd_, 0, SEEK_SET) < 0) return -errno;
+  conduit::FdInfo in_info;
+  conduit::FdInfo out_info;
+  if (int rc = conduit::classify(fd_, in_info); rc < 0) return rc;
+  if (int rc = conduit::classify(final_fd_, out_info); rc < 0) return rc;
+  conduit::Pump pump(conduit::PumpOptions{});
+  conduit::PumpResult r = pump.run(fd_, in_info, final_fd_, out_info);
+  return r.ok() ? 0 : -r.error;
+}
+
+std::string Output::write_name() const {
+  return final_fd_ >= 0 ? "--whole spool in " + conduit::quote_name(spool_dir_) : name();
+}
+
+std::string Output::open_failure_name(const std::string& operand) const {
+  return spool_dir_.empty() ? conduit::quote_name(operand)
+                            : "--whole spool in " + conduit::quote_name(spool_dir_);
+}
+
 std::string Output::name() const {
   return path_.empty() ? "standard output" : conduit::quote_name(path_);
 }
 
 int Output::commit() {
+  if (final_fd_ >= 0) {
+    int rc = copy_spool();
+    ::close(std::exchange(fd_, final_fd_));
+    final_fd_ = -1;
+    if (rc < 0) {
+      discard();
+      return rc;
+    }
+  }
   if (path_.empty()) return 0;
   if (!replacing_) {
     int fd = std::exchange(fd_, -1);
@@ -228,6 +282,11 @@ int Output::commit() {
 }
 
 void Output::discard() noexcept {
+  if (final_fd_ >= 0) {
+    // The spool goes, unread: nothing reaches the real output.
+    ::close(std::exchange(fd_, final_fd_));
+    final_fd_ = -1;
+  }
   if (fd_ >= 0 && !path_.empty()) ::close(fd_);
   fd_ = -1;
   if (temp_.empty()) return;

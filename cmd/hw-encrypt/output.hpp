@@ -13,6 +13,10 @@
 // is opened and written in place, as a shell redirection would: it cannot be replaced, and
 // must not be. Like "-" (standard output), such an output cannot be taken back: it holds only
 // verified bytes, and the exit status says whether they are all of the stream.
+//
+// --whole makes such an output all-or-nothing too: everything goes to an unnamed spool file in
+// $TMPDIR first (O_TMPFILE, or a file unlinked at once where that is refused), copied to the
+// real output only when the whole run succeeded; on failure nothing at all reaches it.
 #pragma once
 
 #include <sys/types.h>
@@ -28,13 +32,18 @@ class Output {
   Output& operator=(const Output&) = delete;
   ~Output() { discard(); }
 
-  // Opens "-" (stdout), OUT in place, or a temporary file for OUT. Returns 0 or -errno.
-  int open(const std::string& path);
+  // Opens "-" (stdout), OUT in place, or a temporary file for OUT; with `whole`, an output
+  // written in place gets a spool in front of it. Returns 0 or -errno.
+  int open(const std::string& path, bool whole = false);
   int fd() const noexcept { return fd_; }
   // Whether what was written stays written on failure (stdout, devices, FIFOs ...).
   bool in_place() const noexcept { return !replacing_; }
   // The name for messages: the OUT operand, or "standard output".
   std::string name() const;
+  // The name for a failed write to fd(): name(), or the spool's when there is one.
+  std::string write_name() const;
+  // The name for a failed open(): the operand, or the spool's when that failed.
+  std::string open_failure_name(const std::string& operand) const;
 
   // Makes the output final: renames the temporary file over OUT, or checks the final close.
   // Returns 0 or -errno.
@@ -46,6 +55,8 @@ class Output {
   int open_replacement();
   int open_named_temp();
   int link_temp();
+  int open_spool();
+  int copy_spool();
 
   std::string path_;    // the OUT operand ("" for stdout)
   std::string target_;  // the file to replace: path_ with symlinks resolved
@@ -54,6 +65,8 @@ class Output {
   bool replacing_ = false;
   bool unnamed_ = false;  // an O_TMPFILE file, not linked yet
   int fd_ = -1;
+  int final_fd_ = -1;     // with a spool: the real output (fd_ is the spool)
+  std::string spool_dir_;  // with a spool: $TMPDIR
 };
 
 }  // namespace hw_encrypt

@@ -44,8 +44,8 @@ int run_raw(const Options& o) {
   int in_fd = -1;
   if (!open_input(o.in, in_owner, in_fd)) return kExitError;
   Output out;
-  if (int rc = out.open(o.out); rc < 0) {
-    error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
+  if (int rc = out.open(o.out, o.whole); rc < 0) {
+    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   grow_pipes(o, in_fd, out.fd());
@@ -55,16 +55,17 @@ int run_raw(const Options& o) {
   key.wipe();
   report.finish(r);
   if (!r.ok()) {
+    std::string out_name = out.write_name();
     out.discard();
     if (r.status == StreamStatus::WriteError) {
-      if (r.err != EPIPE) error(out.name() + ": " + r.message);
+      if (r.err != EPIPE) error(out_name + ": " + r.message);
     } else {
       error(input_name(o.in) + ": " + r.message);
     }
     return r.rejected() ? kExitRejected : kExitError;
   }
   if (int rc = out.commit(); rc < 0) {
-    error(out.name() + ": " + conduit::errno_text(-rc));
+    if (rc != -EPIPE) error(out.name() + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   return kExitOk;

@@ -114,12 +114,12 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
   return ok;
 }
 
-int report_failure(const StreamResult& r, const std::string& in_name, const Output& out) {
+int report_failure(const StreamResult& r, const std::string& in_name, const std::string& out_name) {
   switch (r.status) {
     case StreamStatus::Ok: return kExitOk;
     case StreamStatus::WriteError:
       // A reader that went away is not worth a message (as cat and tee).
-      if (r.err != EPIPE) error(out.name() + ": " + r.message);
+      if (r.err != EPIPE) error(out_name + ": " + r.message);
       return kExitError;
     case StreamStatus::ReadError:
     case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;
@@ -154,8 +154,7 @@ int run_stream(const Options& o) {
     if (!open_input(o.in, in_owner, in_fd)) return kExitError;
     header_read = read_stream_header(in_fd, header);
     if (!header_read.ok()) {
-      Output none;
-      return report_failure(header_read, in_name, none);
+      return report_failure(header_read, in_name, "");
     }
     if (!load_credentials(o, header.source, secret, cred.source)) return kExitError;
   } else {
@@ -169,8 +168,8 @@ int run_stream(const Options& o) {
   cred.secret = &secret;
 
   Output out;
-  if (int rc = out.open(o.out); rc < 0) {
-    error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
+  if (int rc = out.open(o.out, o.whole); rc < 0) {
+    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   grow_pipes(o, in_fd, out.fd());
@@ -182,12 +181,12 @@ int run_stream(const Options& o) {
   secret.wipe();
   report.finish(r);
   if (!r.ok()) {
+    std::string out_name = out.write_name();
     out.discard();
-    return report_failure(r, in_name, out);
+    return report_failure(r, in_name, out_name);
   }
   if (int rc = out.commit(); rc < 0) {
-    error(out.name() + ": " + conduit::errno_text(-rc));
-    out.discard();
+    if (rc != -EPIPE) error(out.name() + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   return kExitOk;

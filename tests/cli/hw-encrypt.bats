@@ -409,6 +409,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   load 'helpers/docs'
   assert_completions_offer hw-encrypt "hw-encrypt --back" --backend
   assert_completions_offer hw-encrypt "hw-encrypt --list-b" --list-backends
+  assert_completions_offer hw-encrypt "hw-encrypt --who" --whole
   assert_completions_load hw-encrypt
 }
 
