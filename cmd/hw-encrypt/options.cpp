@@ -9,7 +9,7 @@ namespace hw_encrypt {
 const std::string_view kHelpText =
     "Usage: hw-encrypt [-e|-d] [OPTION]... [IN [OUT]]\n"
     "  or:  hw-encrypt keygen [--hex] [-o FILE]\n"
-    "  or:  hw-encrypt --raw --cipher NAME --key-hex-file FILE --iv HEX [-d] [IN [OUT]]\n"
+    "  or:  hw-encrypt --raw --cipher NAME --key-hex-file FILE --iv HEX|random [-d] [IN [OUT]]\n"
     "Encrypt (default) or decrypt IN to OUT with AES-256-GCM in 64 KiB authenticated chunks.\n"
     "IN and OUT default to standard input and output ('-'). A regular file OUT is replaced\n"
     "only on success, keeping its mode (through a temporary file beside it); a device,\n"
@@ -24,6 +24,7 @@ const std::string_view kHelpText =
     "      --passphrase-fd N    read the passphrase from file descriptor N\n"
     "                           (with no key or passphrase option, ask on the terminal)\n"
     "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (10-20; default 17)\n"
+    "  -q, --quiet              no warnings (raw mode, weak passphrases, key file modes)\n"
     "      --whole              all or nothing: verify the whole stream into an unnamed\n"
     "                             file in $TMPDIR first, then copy it to standard output\n"
     "                             (or a device or FIFO OUT); on any failure nothing is written\n"
@@ -35,7 +36,9 @@ const std::string_view kHelpText =
     "      --raw                plain CTR or CBC, byte-identical to openssl enc\n"
     "      --cipher NAME        aes-128-ctr, aes-256-ctr (default), aes-128-cbc, aes-256-cbc\n"
     "      --key-hex-file FILE  the key as hex digits (32 or 64)\n"
-    "      --iv HEX             the IV or initial counter block, 32 hex digits\n"
+    "      --iv HEX|random      the IV or initial counter block, 32 hex digits; 'random'\n"
+    "                             (encryption) draws a fresh one and prints it on stderr\n"
+    "      --iv-out FILE        with --iv random: write the IV to FILE instead\n"
     "      --nopad              CBC without PKCS#7 padding (openssl enc -nopad)\n"
     "\n"
     "Shared options:\n"
@@ -110,6 +113,8 @@ void bind(CLI::App& app, Options& o) {
       ->trigger_on_parse();
   app.add_option("--key-hex-file", o.key_hex_file)->type_name("FILE");
   app.add_option("--iv", o.iv)->type_name("HEX");
+  app.add_option("--iv-out", o.iv_out)->type_name("FILE");
+  app.add_flag("-q,--quiet", o.quiet);
   app.add_flag("--nopad", o.nopad);
   conduit::cli::add_common_options(app, o.common);
   app.add_option("IN", o.in);
@@ -130,9 +135,12 @@ std::string check(const Options& o) {
     if (o.iv.empty()) return "--raw needs --iv HEX";
     if (o.nopad && o.cipher.find("cbc") == std::string::npos)
       return "--nopad applies to CBC ciphers only";
+    if (o.iv == "random" && o.decrypt)
+      return "--iv random is for encryption: decrypting needs the IV the encryption used";
+    if (!o.iv_out.empty() && o.iv != "random") return "--iv-out needs --iv random";
   } else {
-    if (!o.key_hex_file.empty() || !o.iv.empty() || o.nopad)
-      return "--key-hex-file, --iv and --nopad need --raw";
+    if (!o.key_hex_file.empty() || !o.iv.empty() || !o.iv_out.empty() || o.nopad)
+      return "--key-hex-file, --iv, --iv-out and --nopad need --raw";
     if (!o.cipher.empty()) return "--cipher needs --raw (streams are always aes-256-gcm)";
   }
   if (o.keygen && (o.raw || any_key || o.decrypt))

@@ -28,6 +28,11 @@ void error(const std::string& message) {
   diag.error(message);
 }
 
+void warn(const std::string& message) {
+  conduit::Diag diag{std::string(kProg)};
+  diag.warn("warning: " + message);
+}
+
 std::string input_name(const std::string& path) {
   return path == "-" ? "standard input" : conduit::quote_name(path);
 }

@@ -38,5 +38,7 @@ class Report {
   std::chrono::steady_clock::time_point start_;
 };
 void error(const std::string& message);
+// "hw-encrypt: warning: ..." (callers check -q).
+void warn(const std::string& message);
 
 }  // namespace hw_encrypt

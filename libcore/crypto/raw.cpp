@@ -12,6 +12,25 @@
 namespace conduit::crypto {
 
 namespace {
+// All ones when a < b, else 0 (a, b < 2^31), without a branch.
+unsigned ct_less_mask(unsigned a, unsigned b) noexcept { return 0U - ((a - b) >> 31); }
+// All ones when a == b, else 0 (a, b < 2^31).
+unsigned ct_equal_mask(unsigned a, unsigned b) noexcept { return 0U - (((a ^ b) - 1U) >> 31); }
+}  // namespace
+
+unsigned pkcs7_padding_length(std::span<const std::uint8_t, kAesBlockSize> block) noexcept {
+  const unsigned pad = block[kAesBlockSize - 1];
+  // 1 <= pad <= 16
+  unsigned good = ~ct_equal_mask(pad, 0) & ct_less_mask(pad, kAesBlockSize + 1);
+  for (unsigned i = 0; i < kAesBlockSize; ++i) {
+    // Byte i from the end must equal pad when i < pad; every byte is read either way.
+    unsigned in_pad = ct_less_mask(i, pad);
+    good &= ~in_pad | ct_equal_mask(block[kAesBlockSize - 1 - i], pad);
+  }
+  return pad & good;
+}
+
+namespace {
 constexpr std::size_t kRawBlock = 512 * 1024;
 
 StreamResult io_failure(StreamStatus status, long rc) {

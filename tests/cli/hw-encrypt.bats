@@ -331,6 +331,42 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_output --partial 'must hold 32 hex digits'
 }
 
+@test "raw mode warns (unless -q); --iv random is drawn and reported, openssl decrypts with it" {
+  mk p 5000
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > k.hex
+  run "$B" --raw --key-hex-file k.hex --iv "$(printf '%032d' 0)" p c
+  assert_success
+  assert_output --partial 'hw-encrypt: warning: --raw output is not authenticated'
+  assert_output --partial 'never use the same key and IV twice'
+  run "$B" --raw -q --key-hex-file k.hex --iv "$(printf '%032d' 0)" p c
+  assert_success
+  assert_output ''
+  # Decryption does not warn.
+  run "$B" -d --raw --key-hex-file k.hex --iv "$(printf '%032d' 0)" c back
+  assert_success
+  assert_output ''
+  # A random IV on standard error ...
+  run "$B" --raw -q --cipher aes-256-cbc --key-hex-file k.hex --iv random p c1
+  assert_success
+  assert_output --regexp '^hw-encrypt: IV: [0-9a-f]{32}$'
+  iv1=${output##*: }
+  openssl enc -d -aes-256-cbc -K "$(cat k.hex)" -iv "$iv1" -in c1 | cmp - p
+  # ... or in a file; never the same twice.
+  run "$B" --raw -q --key-hex-file k.hex --iv random --iv-out iv2 p c2
+  assert_success
+  assert_output ''
+  grep -Eq '^[0-9a-f]{32}$' iv2
+  [ "$(cat iv2)" != "$iv1" ]
+  openssl enc -d -aes-256-ctr -K "$(cat k.hex)" -iv "$(cat iv2)" -in c2 | cmp - p
+  "$B" -d --raw --key-hex-file k.hex --iv "$(cat iv2)" c2 | cmp - p
+  run "$B" -d --raw --key-hex-file k.hex --iv random c2
+  assert_failure 1
+  assert_line --index 0 'hw-encrypt: --iv random is for encryption: decrypting needs the IV the encryption used'
+  run "$B" --raw --key-hex-file k.hex --iv "$iv1" --iv-out x p c3
+  assert_failure 1
+  assert_line --index 0 'hw-encrypt: --iv-out needs --iv random'
+}
+
 @test "keygen: 32 bytes, mode 0600, never overwrites" {
   run "$B" keygen -o k2
   assert_success
