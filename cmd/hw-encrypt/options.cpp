@@ -23,7 +23,7 @@ const std::string_view kHelpText =
     "      --passphrase-file FILE  passphrase: the first line of FILE\n"
     "      --passphrase-fd N    read the passphrase from file descriptor N\n"
     "                           (with no key or passphrase option, ask on the terminal)\n"
-    "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (10-20; default 17)\n"
+    "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (15-20; default 18)\n"
     "  -q, --quiet              no warnings (raw mode, weak passphrases, key file modes)\n"
     "      --whole              all or nothing: verify the whole stream into an unnamed\n"
     "                             file in $TMPDIR first, then copy it to standard output\n"
@@ -95,7 +95,7 @@ void bind(CLI::App& app, Options& o) {
   pass_file->excludes(pass_fd);
   app.add_option("--scrypt-work", o.scrypt_log2_n)
       ->type_name("N")
-      ->check(CLI::Range(10, 20))
+      ->check(CLI::Range(15, 20))
       ->trigger_on_parse();
   app.add_option("-t,--threads", o.threads)
       ->type_name("N")

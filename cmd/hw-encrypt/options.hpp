@@ -30,7 +30,7 @@ struct Options {
   std::optional<int> key_fd;
   std::string passphrase_file;
   std::optional<int> passphrase_fd;
-  unsigned scrypt_log2_n = 17;
+  unsigned scrypt_log2_n = 18;
 
   unsigned threads = 0;  // 0: the CPUs available
   std::string backend = "auto";

@@ -90,6 +90,8 @@ void Report::finish(const StreamResult& r) {
 
 namespace {
 
+constexpr std::size_t kMinPassphraseChars = 12;
+
 // Loads what the options name; when they name nothing, asks on the terminal if `allow_prompt`.
 // `want` is the kind the stream needs (decryption) or nullopt (encryption: a prompt confirms).
 bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& secret,
@@ -115,8 +117,19 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
     source = KeySource::Passphrase;
     ok = prompt_passphrase(!want.has_value(), secret, &why);
   }
-  if (!ok) error(why);
-  return ok;
+  if (!ok) {
+    error(why);
+    return false;
+  }
+  if (!want && source == KeySource::Passphrase && !o.quiet) {
+    // Characters, not bytes: UTF-8 continuation bytes do not count.
+    std::size_t chars = 0;
+    for (std::uint8_t b : secret.span()) chars += (b & 0xC0) != 0x80 ? 1 : 0;
+    if (chars < kMinPassphraseChars)
+      warn("the passphrase has fewer than " + std::to_string(kMinPassphraseChars) +
+           " characters: it can be guessed; prefer a long one, or a key (hw-encrypt keygen)");
+  }
+  return true;
 }
 
 int report_failure(const StreamResult& r, const std::string& in_name, const std::string& out_name) {

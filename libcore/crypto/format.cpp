@@ -21,9 +21,8 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
 }
 
 bool scrypt_ok(const ScryptParams& p) {
-  if (p.log2_n < kMinScryptLog2N || p.log2_n > kMaxScryptLog2N) return false;
-  if (p.r < 1 || p.r > kMaxScryptR || p.p < 1 || p.p > kMaxScryptP) return false;
-  return 128ULL * p.r * (1ULL << p.log2_n) <= (1ULL << 30);
+  return p.log2_n >= kMinScryptLog2N && p.log2_n <= kMaxScryptLog2N && p.r == kScryptR &&
+         p.p == kScryptP;
 }
 }  // namespace
 
@@ -42,7 +41,9 @@ std::string header_status_text(HeaderStatus status, unsigned byte) {
     case HeaderStatus::BadChunkSize:
       return "invalid chunk size 2^" + std::to_string(byte) + " in header";
     case HeaderStatus::BadKeySource: return "unknown key source " + std::to_string(byte);
-    case HeaderStatus::BadKdfParams: return "scrypt parameters out of range in header";
+    case HeaderStatus::BadKdfParams:
+      return "scrypt parameters out of range in header (hw-encrypt writes and reads r=8, p=1, "
+             "N=2^" + std::to_string(kMinScryptLog2N) + "..2^" + std::to_string(kMaxScryptLog2N) + ")";
   }
   return "bad header";
 }

@@ -56,7 +56,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_line --index 0 "hw-encrypt: --cipher: x not in {aes-128-ctr,aes-256-ctr,aes-128-cbc,aes-256-cbc}"
   run "$B" --scrypt-work 5 --help
   assert_failure 1
-  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 5 not in range 10 to 20"
+  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 5 not in range 15 to 20"
   # the last --cipher decides (CTR: --nopad refused)
   run "$B" --raw --key-hex-file k --iv 00 --nopad --cipher aes-128-cbc --cipher aes-256-ctr
   assert_failure 1
@@ -114,7 +114,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   echo >> key.hex
   "$B" -d -k key.hex c | cmp - p
   printf 'correct horse\n' > pw
-  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  "$B" --scrypt-work 15 --passphrase-file pw p cp
   [ "$(size cp)" -eq $(( 79 + 5000 + 16 )) ]
   printf 'correct horse\n' | "$B" -d --passphrase-fd 0 cp out
   cmp out p
@@ -123,6 +123,49 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_output --partial 'encrypted with a passphrase, not a key'
   run "$B" -d cp /dev/null < /dev/null
   assert_failure 1
+}
+
+@test "scrypt: default 2^18, minimum 2^15; a header asking for other r or p is refused before any work" {
+  mk p 100
+  printf 'a long enough passphrase\n' > pw
+  run "$B" --passphrase-file pw p c
+  assert_success
+  assert_output ''
+  [ "$(od -An -tu1 -j 44 -N 3 c | tr -s ' ')" = " 18 8 1" ]
+  "$B" -d --passphrase-file pw c | cmp - p
+  run "$B" --scrypt-work 14 --passphrase-file pw p c2
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 14 not in range 15 to 20"
+  "$B" --scrypt-work 15 --passphrase-file pw p c
+  for field in '45 16' '45 4' '46 2' '46 4' '44 21'; do
+    set -- $field
+    cp c t
+    printf "$(printf '\\%03o' "$2")" | dd of=t bs=1 seek="$1" conv=notrunc status=none
+    run timeout 20 "$B" -d --passphrase-file pw t
+    assert_failure 2
+    assert_output "hw-encrypt: t: scrypt parameters out of range in header (hw-encrypt writes and reads r=8, p=1, N=2^10..2^20)"
+  done
+}
+
+@test "a passphrase shorter than 12 characters is warned about when encrypting (-q: not)" {
+  mk p 100
+  printf 'short\n' > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_success
+  assert_output "hw-encrypt: warning: the passphrase has fewer than 12 characters: it can be guessed; prefer a long one, or a key (hw-encrypt keygen)"
+  run "$B" -q --scrypt-work 15 --passphrase-file pw p c
+  assert_success
+  assert_output ''
+  run "$B" -d --passphrase-file pw c out
+  assert_success
+  assert_output ''
+  # Characters, not bytes: eleven two-byte characters are still short, twelve are not.
+  printf '\xc3\xa9%.0s' $(seq 11) > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output --partial 'fewer than 12 characters'
+  printf '\xc3\xa9%.0s' $(seq 12) > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output ''
 }
 
 @test "wrong key and wrong passphrase fail with their message and leave no OUT" {
@@ -135,7 +178,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_file_not_exist out
   printf 'right\n' > pw
   printf 'wrong\n' > pw2
-  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  "$B" --scrypt-work 15 --passphrase-file pw p cp
   run "$B" -d --passphrase-file pw2 cp out
   assert_failure 2
   assert_output 'hw-encrypt: cp: wrong passphrase (or the header was modified)'
@@ -396,12 +439,12 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   command -v script > /dev/null || skip "script(1) from util-linux is not installed"
   mk p 3000
   # script feeds its stdin to the terminal: the passphrase twice, then decrypt with it.
-  run script -qec "'$B' --scrypt-work 10 p c" /dev/null <<< $'tty pass\ntty pass\n'
+  run script -qec "'$B' --scrypt-work 15 p c" /dev/null <<< $'tty pass\ntty pass\n'
   assert_success
   assert_output --partial 'Passphrase'
   printf 'tty pass\n' > pw
   "$B" -d --passphrase-file pw c | cmp - p
-  run script -qec "'$B' --scrypt-work 10 p c2" /dev/null <<< $'one\ntwo\n'
+  run script -qec "'$B' --scrypt-work 15 p c2" /dev/null <<< $'one\ntwo\n'
   assert_failure
   assert_output --partial 'passphrases do not match'
   assert_file_not_exist c2

@@ -120,9 +120,15 @@ TEST(CryptoFormat, EveryBadHeaderFieldIsNamed) {
   EXPECT_EQ(parse(with(44, 21), out), HeaderStatus::BadKdfParams);   // N above 2^20
   EXPECT_EQ(parse(with(45, 0), out), HeaderStatus::BadKdfParams);    // r = 0
   EXPECT_EQ(parse(with(46, 200), out), HeaderStatus::BadKdfParams);  // p too large
-  Bytes big = with(44, 20);
-  big[45] = 16;  // 128 * 16 * 2^20 = 2 GiB: over the 1 GiB cap
-  EXPECT_EQ(parse(big, out), HeaderStatus::BadKdfParams);
+  // Only what the writer writes: r = 8 and p = 1 exactly (r = 16 at 2^19 would be 1 GiB and
+  // 4x the work, p = 4 four times the work, before the header MAC is checked).
+  EXPECT_EQ(parse(with(45, 16), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(45, 7), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(46, 2), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(46, 4), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(44, 20), out), HeaderStatus::Ok);
+  EXPECT_EQ(parse(with(44, 10), out), HeaderStatus::Ok);
+  EXPECT_NE(header_status_text(HeaderStatus::BadKdfParams, 0).find("r=8, p=1"), std::string::npos);
   EXPECT_EQ(parse(good, out), HeaderStatus::Ok);
 }
 

@@ -49,16 +49,18 @@ inline constexpr unsigned kMaxChunkLog2 = 20;
 enum class KeySource : std::uint8_t { Key = 1, Passphrase = 2 };
 
 struct ScryptParams {
-  std::uint8_t log2_n = 17;  // 128 MiB and about half a second here
+  std::uint8_t log2_n = 18;  // age's default: 256 MiB and about a second
   std::uint8_t r = 8;
   std::uint8_t p = 1;
 };
-// Limits a reader accepts (and the writer allows), so a hostile header cannot ask for more than
-// 1 GiB of memory or minutes of work.
-inline constexpr unsigned kMinScryptLog2N = 10;
+// What a reader accepts is what a writer can write: r = 8, p = 1, N = 2^10 .. 2^20 (streams from
+// before the writer's minimum rose to 2^15 still open). A hostile header, read before anything is
+// authenticated, can then ask for at most 1 GiB and 4x the default work.
+inline constexpr unsigned kMinScryptLog2N = 10;       // reader
+inline constexpr unsigned kMinWriteScryptLog2N = 15;  // writer (--scrypt-work)
 inline constexpr unsigned kMaxScryptLog2N = 20;
-inline constexpr unsigned kMaxScryptR = 16;
-inline constexpr unsigned kMaxScryptP = 4;
+inline constexpr unsigned kScryptR = 8;
+inline constexpr unsigned kScryptP = 1;
 
 struct Header {
   unsigned chunk_log2 = kDefaultChunkLog2;
