@@ -67,6 +67,9 @@ int run_raw(const Options& o) {
     error(why + " for " + std::string(algorithm_name(ro.algorithm)));
     return kExitError;
   }
+  if (std::string exposed = secret_file_warning(o.key_hex_file, "key file");
+      !exposed.empty() && !o.quiet)
+    warn(exposed);
   std::string reason;
   auto backend = select_backend(*parse_backend_choice(o.backend), ro.algorithm, &reason);
   if (!backend) {

@@ -121,6 +121,14 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
     error(why);
     return false;
   }
+  if (!o.quiet) {
+    std::string exposed = !o.key_file.empty()
+                              ? secret_file_warning(o.key_file, "key file")
+                              : !o.passphrase_file.empty()
+                                    ? secret_file_warning(o.passphrase_file, "passphrase file")
+                                    : "";
+    if (!exposed.empty()) warn(exposed);
+  }
   if (!want && source == KeySource::Passphrase && !o.quiet) {
     // Characters, not bytes: UTF-8 continuation bytes do not count.
     std::size_t chars = 0;

@@ -5,10 +5,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -98,6 +101,14 @@ bool key_from_fd(int fd, const std::string& what, std::size_t want, bool hex_onl
     *error = what + ": " + errno_text(-rc);
     return false;
   }
+  if (!hex_only && content.size() == want &&
+      std::all_of(content.span().begin(), content.span().end(),
+                  [](std::uint8_t c) { return c >= 0x20 && c < 0x7f; })) {
+    *error = what + " holds " + std::to_string(want) +
+             " printable characters: that is a passphrase or typed text, not a key (make a key "
+             "with 'hw-encrypt keygen -o FILE', or give a passphrase with --passphrase-file)";
+    return false;
+  }
   if (!parse_key(content.span(), want, hex_only, key)) {
     *error = what + " must hold " +
              (hex_only ? std::string() : std::to_string(want) + " bytes or ") +
@@ -159,6 +170,18 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
 }
 
 }  // namespace
+
+std::string secret_file_warning(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  std::string who = (st.st_mode & 070) != 0 && (st.st_mode & 07) != 0 ? "its group and others"
+                    : (st.st_mode & 070) != 0                         ? "its group"
+                                                                      : "others";
+  return std::string(what) + " " + quote_name(path) + " can be read or written by " + who +
+         " (mode " + mode + "): make it private with chmod 600";
+}
 
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out) {
   if (text.size() % 2 != 0) return false;

@@ -13,6 +13,9 @@ SEALED=65552    # 64 KiB chunk + 16-byte tag
 setup() {
   B="$CONDUIT_BIN/hw-encrypt"
   cd "$BATS_TEST_TMPDIR"
+  # Secret files the tests make are private, as they should be; the warning about ones that
+  # are not has its own test.
+  umask 077
   "$B" keygen -o key
 }
 
@@ -408,6 +411,54 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   run "$B" --raw --key-hex-file k.hex --iv "$iv1" --iv-out x p c3
   assert_failure 1
   assert_line --index 0 'hw-encrypt: --iv-out needs --iv random'
+}
+
+@test "key files: a warning when others can read them, 32 printable bytes refused, keygen's warnings" {
+  mk p 100
+  cp key k2
+  chmod 644 k2
+  run "$B" -k k2 p c
+  assert_success
+  assert_output "hw-encrypt: warning: key file k2 can be read or written by its group and others (mode 0644): make it private with chmod 600"
+  chmod 620 k2
+  run "$B" -d -k k2 c out
+  assert_output "hw-encrypt: warning: key file k2 can be read or written by its group (mode 0620): make it private with chmod 600"
+  run "$B" -q -d -k k2 c out
+  assert_success
+  assert_output ''
+  printf 'my secret passphrase\n' > pw
+  chmod 604 pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output --partial "passphrase file pw can be read or written by others (mode 0604)"
+  od -An -tx1 key | tr -d ' \n' > khex
+  chmod 640 khex
+  run "$B" --raw -q --key-hex-file khex --iv random --iv-out iv p c
+  assert_success
+  run "$B" --raw --key-hex-file khex --iv random --iv-out iv p c
+  assert_output --partial "key file khex can be read or written by its group (mode 0640)"
+  # 32 printable bytes: a passphrase or typed text, never used as a key.
+  printf 'correct horse battery staple 123' > typed
+  [ "$(stat -c %s typed)" -eq 32 ]
+  run "$B" -k typed p c3
+  assert_failure 1
+  assert_output "hw-encrypt: key file typed holds 32 printable characters: that is a passphrase or typed text, not a key (make a key with 'hw-encrypt keygen -o FILE', or give a passphrase with --passphrase-file)"
+  assert_file_not_exist c3
+  run "$B" --key-fd 3 p c3 3< typed
+  assert_failure 1
+  assert_output --partial 'key descriptor 3 holds 32 printable characters'
+  # keygen to a file others can read, or to a terminal.
+  run bash -c "umask 022; '$B' keygen > k3"
+  assert_success
+  assert_output --partial 'hw-encrypt: warning: standard output is a file that others can read or write'
+  run bash -c "umask 077; '$B' keygen > k4"
+  assert_output ''
+  run bash -c "umask 022; '$B' -q keygen > k5"
+  assert_output ''
+  if command -v script > /dev/null; then
+    run script -qec "'$B' keygen --hex" /dev/null
+    assert_success
+    assert_output --partial 'warning: the key is shown on the terminal'
+  fi
 }
 
 @test "keygen: 32 bytes, mode 0600, never overwrites" {

@@ -45,6 +45,9 @@ class Secret {
   std::size_t capacity_ = 0;
 };
 
+// Loaders refuse a 32-byte key file whose bytes are all printable: that is a passphrase or
+// text typed by hand (a random key is all printable once in 10^14), not a key.
+//
 // Turns the contents of a key file into a key of `want` bytes: exactly `want` raw bytes, or
 // 2*want hex digits (upper or lower case) with optional surrounding white space. With
 // `hex_only`, raw bytes are refused (--key-hex-file). Returns false when it is neither.
@@ -58,6 +61,11 @@ bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out);
 bool load_key_file(const std::string& path, Secret& key, std::string* error);
 bool load_key_fd(int fd, Secret& key, std::string* error);
 bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key, std::string* error);
+
+// A warning when the secret file at `path` (a key or passphrase file) can be read or written by
+// its group or others, as ssh checks its keys: "key file 'k' can be read by others (mode 0644):
+// make it private with chmod 600". "" when it is private, or not a regular file.
+std::string secret_file_warning(const std::string& path, std::string_view what);
 
 // A passphrase is the first line of the file or descriptor (without its newline), at most 1024
 // bytes, and not empty.
