@@ -226,6 +226,8 @@ int run(const Options& o) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
+  // From here on keys are held: no core dumps, no ptrace by the same user.
+  protect_process_secrets();
   if (o.keygen) return run_keygen(o);
   if (o.raw) return run_raw(o);
   return run_stream(o);

@@ -5,6 +5,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "conduit/diag.hpp"
@@ -21,8 +24,30 @@
 
 namespace conduit::crypto {
 
-Secret::Secret(std::size_t capacity)
-    : buf_(std::make_unique<std::uint8_t[]>(capacity)), capacity_(capacity) {}
+void SecretUnmap::operator()(std::uint8_t* p) const noexcept {
+  if (p == nullptr) return;
+  OPENSSL_cleanse(p, length);
+  ::munlock(p, length);
+  ::munmap(p, length);
+}
+
+Secret::Secret(std::size_t capacity) : capacity_(capacity) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t length = std::max<std::size_t>(page, (capacity + page - 1) / page * page);
+  void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ::madvise(p, length, MADV_DONTDUMP);
+  ::mlock(p, length);  // EPERM/ENOMEM past RLIMIT_MEMLOCK: still wiped, just swappable
+  buf_ = std::unique_ptr<std::uint8_t[], SecretUnmap>(static_cast<std::uint8_t*>(p), SecretUnmap{length});
+}
+
+Secret::~Secret() { wipe(); }
+
+WipeOnExit::~WipeOnExit() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+int protect_process_secrets() noexcept {
+  return ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -errno;
+}
 
 Secret::Secret(Secret&& other) noexcept
     : buf_(std::move(other.buf_)),
@@ -162,7 +187,7 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
       line.resize(got + 1);
       line.data()[got++] = c;
     }
-    c = 0;
+    OPENSSL_cleanse(&c, 1);  // a plain `c = 0` is a dead store the compiler may drop
   }
   if (restore) ::tcsetattr(tty, TCSANOW, &old);
   if (got > 0 && line.data()[got - 1] == '\r') line.resize(got - 1);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "conduit/crypto/keys.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/sys.hpp"
 
@@ -46,6 +47,8 @@ StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
   if (!cipher) return StreamResult::failure(StreamStatus::CipherError, errno_text(err), err);
   std::vector<std::uint8_t> in(kRawBlock);
   std::vector<std::uint8_t> out(kRawBlock + kAesBlockSize);
+  WipeOnExit wipe_in(in);  // one of the two holds plaintext
+  WipeOnExit wipe_out(out);
   StreamResult result;
   auto put = [&](std::size_t len) -> StreamResult {
     if (len == 0) return {};

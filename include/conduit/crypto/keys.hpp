@@ -16,6 +16,15 @@
 
 namespace conduit::crypto {
 
+// Wipes, unlocks and unmaps a Secret's mapping of `length` bytes.
+struct SecretUnmap {
+  std::size_t length = 0;
+  void operator()(std::uint8_t* p) const noexcept;
+};
+
+// The buffer lives in its own anonymous mapping, locked in memory where permitted (mlock: never
+// written to swap) and left out of core dumps (MADV_DONTDUMP); both are best effort, since an
+// unprivileged process may lock only RLIMIT_MEMLOCK bytes.
 class Secret {
  public:
   Secret() = default;
@@ -25,7 +34,7 @@ class Secret {
   Secret& operator=(Secret&& other) noexcept;
   Secret(const Secret&) = delete;
   Secret& operator=(const Secret&) = delete;
-  ~Secret() { wipe(); }
+  ~Secret();
 
   std::uint8_t* data() noexcept { return buf_.get(); }
   const std::uint8_t* data() const noexcept { return buf_.get(); }
@@ -40,10 +49,27 @@ class Secret {
   void wipe() noexcept;
 
  private:
-  std::unique_ptr<std::uint8_t[]> buf_;
+  std::unique_ptr<std::uint8_t[], SecretUnmap> buf_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
+
+// Wipes a buffer of plaintext when it goes out of scope, on every exit path.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::vector<std::uint8_t>& bytes) noexcept : bytes_(bytes) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit();
+
+ private:
+  std::vector<std::uint8_t>& bytes_;
+};
+
+// For the whole run of a command that holds keys: no core dumps, and no ptrace or
+// /proc/PID/mem access by other processes of the same user (prctl PR_SET_DUMPABLE 0).
+// Returns 0 or -errno.
+int protect_process_secrets() noexcept;
 
 // Loaders refuse a 32-byte key file whose bytes are all printable: that is a passphrase or
 // text typed by hand (a random key is all printable once in 10^14), not a key.
