@@ -164,6 +164,23 @@ StreamResult no_chunks_failure() {
                                "truncated stream: no chunks after the header");
 }
 
+StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset) {
+  return StreamResult::failure(StreamStatus::NonCanonical,
+                               "non-canonical stream: " + chunk_name(counter, offset) +
+                                   " is an empty last chunk after full ones (hw-encrypt never "
+                                   "writes one)");
+}
+
+StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting) {
+  std::string limit = std::to_string(max_chunks) + " chunks";
+  if (encrypting)
+    return StreamResult::failure(StreamStatus::CipherError,
+                                 "input too large: a stream holds at most " + limit, EFBIG);
+  return StreamResult::failure(StreamStatus::NonCanonical,
+                               "non-canonical stream: more than " + limit +
+                                   " (hw-encrypt never writes that many)");
+}
+
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset) {
   return StreamResult::failure(StreamStatus::Truncated,
                                "truncated stream: it ends inside " + chunk_name(counter, offset));

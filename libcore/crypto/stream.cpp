@@ -60,13 +60,18 @@ StreamResult cipher_failure(int rc) {
 
 class EncryptWorker final : public BlockWorker {
  public:
-  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk)
-      : cipher_(std::move(cipher)), chunk_(chunk) {}
+  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk, std::uint64_t max_chunks)
+      : cipher_(std::move(cipher)), chunk_(chunk), max_chunks_(max_chunks) {}
 
   void process(Block& b) override {
     std::size_t n = b.in_len == 0 ? 1 : (b.in_len + chunk_ - 1) / chunk_;
     std::uint64_t first = b.index * chunks_per_block(chunk_);
     for (std::size_t j = 0; j < n; ++j) {
+      if (first + j >= max_chunks_) {
+        b.out_len = j * (chunk_ + kAeadTagSize);
+        b.result = too_many_chunks(max_chunks_, true);
+        return;
+      }
       std::size_t off = j * chunk_;
       std::size_t len = std::min(chunk_, b.in_len - off);
       auto nonce = chunk_nonce(first + j, b.last && j == n - 1);
@@ -84,14 +89,15 @@ class EncryptWorker final : public BlockWorker {
  private:
   std::unique_ptr<AeadCipher> cipher_;
   std::size_t chunk_;
+  std::uint64_t max_chunks_;
 };
 
 class DecryptWorker final : public BlockWorker {
  public:
   DecryptWorker(std::unique_ptr<AeadCipher> cipher, std::unique_ptr<ChunkFinder> finder,
-                std::size_t chunk, std::uint64_t header_size)
+                std::size_t chunk, std::uint64_t header_size, std::uint64_t max_chunks)
       : cipher_(std::move(cipher)), finder_(std::move(finder)), chunk_(chunk),
-        header_size_(header_size) {}
+        header_size_(header_size), max_chunks_(max_chunks) {}
 
   void process(Block& b) override {
     const std::size_t sealed = chunk_ + kAeadTagSize;
@@ -107,6 +113,11 @@ class DecryptWorker final : public BlockWorker {
       bool at_end = b.last && j == n - 1;
       std::uint64_t counter = first + j;
       std::uint64_t where = header_size_ + b.in_offset + off;
+      if (counter >= max_chunks_) {
+        b.out_len = j * chunk_;
+        b.result = too_many_chunks(max_chunks_, false);
+        return;
+      }
       if (len < kAeadTagSize) {
         b.out_len = j * chunk_;
         b.result = cut_inside_chunk(counter, where);
@@ -115,6 +126,12 @@ class DecryptWorker final : public BlockWorker {
       std::span<const std::uint8_t> in(b.in + off, len);
       std::span<std::uint8_t> out(b.out + j * chunk_, len - kAeadTagSize);
       int rc = cipher_->open(chunk_nonce(counter, at_end), {}, in, out);
+      if (rc == 0 && at_end && len == kAeadTagSize && counter > 0) {
+        // Authentic, but a writer ends a stream of full chunks with the last full one.
+        b.out_len = j * chunk_;
+        b.result = empty_last_chunk(counter, where);
+        return;
+      }
       if (rc == 0) continue;
       b.out_len = j * chunk_;
       if (rc != -EBADMSG) {
@@ -222,6 +239,7 @@ class DecryptWorker final : public BlockWorker {
   std::unique_ptr<ChunkFinder> finder_;
   std::size_t chunk_;
   std::uint64_t header_size_;
+  std::uint64_t max_chunks_;
 };
 
 // One cipher per worker, all under the payload key.
@@ -277,7 +295,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
-  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
+  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk, options.max_chunks));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
   std::uint64_t writes = 1;  // the header
@@ -376,7 +394,7 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (std::size_t i = 0; i < ciphers.size(); ++i)
     workers.push_back(std::make_unique<DecryptWorker>(std::move(ciphers[i]), std::move(finders[i]),
-                                                      chunk, header.size()));
+                                                      chunk, header.size(), options.max_chunks));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};
   std::uint64_t writes = 0;

@@ -46,6 +46,11 @@ inline constexpr unsigned kDefaultChunkLog2 = 16;
 inline constexpr unsigned kMinChunkLog2 = 10;
 inline constexpr unsigned kMaxChunkLog2 = 20;
 
+// At most this many chunks per stream (2^32: 256 TiB of 64 KiB chunks), as Tink's streaming AEAD.
+// The nonce's counter could go further; the limit keeps every stream far inside GCM's bounds
+// for one key, and a reader refuses a stream that goes past it.
+inline constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 32;
+
 enum class KeySource : std::uint8_t { Key = 1, Passphrase = 2 };
 
 struct ScryptParams {
@@ -124,6 +129,10 @@ std::string chunk_name(std::uint64_t counter, std::uint64_t offset);
 // (the block pipeline's and the spliced one).
 // Nothing follows the header: not even the empty last chunk.
 StreamResult no_chunks_failure();
+// An empty last chunk after other chunks: only an empty stream has an empty (and only) chunk.
+StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset);
+// Chunk `counter` is past the limit of `max_chunks` chunks.
+StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting);
 // The stream ends fewer than a tag's bytes into chunk `counter`.
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset);
 // Chunk `counter` authenticates only under the other last-chunk flag: found at the end of the

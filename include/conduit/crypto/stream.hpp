@@ -22,6 +22,7 @@ struct StreamOptions {
   unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
   ScryptParams scrypt{};                  // encryption with a passphrase only
   bool allow_splice = true;               // false: never the spliced-input path (--no-splice)
+  std::uint64_t max_chunks = kMaxChunks;  // the limit; tests inject a small one
   std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
 };
 
