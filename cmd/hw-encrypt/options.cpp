@@ -23,6 +23,8 @@ const std::string_view kHelpText =
     "      --passphrase-file FILE  passphrase: the first line of FILE\n"
     "      --passphrase-fd N    read the passphrase from file descriptor N\n"
     "                           (with no key or passphrase option, ask on the terminal)\n"
+    "      --context STRING     bind the stream to STRING (a file name, a date...): it\n"
+    "                             decrypts only with the same --context\n"
     "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (15-20; default 18)\n"
     "  -q, --quiet              no warnings (raw mode, weak passphrases, key file modes)\n"
     "      --whole              all or nothing: verify the whole stream into an unnamed\n"
@@ -93,6 +95,7 @@ void bind(CLI::App& app, Options& o) {
   key_file->excludes(key_fd)->excludes(pass_file)->excludes(pass_fd);
   key_fd->excludes(pass_file)->excludes(pass_fd);
   pass_file->excludes(pass_fd);
+  app.add_option("--context", o.context)->type_name("STRING");
   app.add_option("--scrypt-work", o.scrypt_log2_n)
       ->type_name("N")
       ->check(CLI::Range(15, 20))
@@ -129,6 +132,8 @@ void bind(CLI::App& app, Options& o) {
 
 std::string check(const Options& o) {
   bool any_key = !o.key_file.empty() || o.key_fd || !o.passphrase_file.empty() || o.passphrase_fd;
+  if (o.context && o.context->empty()) return "--context needs a non-empty STRING";
+  if (o.context && (o.raw || o.keygen)) return "--context applies to streams only (not --raw or keygen)";
   if (o.raw) {
     if (any_key) return "--raw takes its key from --key-hex-file only";
     if (o.key_hex_file.empty()) return "--raw needs --key-hex-file FILE";

@@ -31,6 +31,7 @@ struct Options {
   std::string passphrase_file;
   std::optional<int> passphrase_fd;
   unsigned scrypt_log2_n = 18;
+  std::optional<std::string> context;  // --context: bind the stream to this string
 
   unsigned threads = 0;  // 0: the CPUs available
   std::string backend = "auto";

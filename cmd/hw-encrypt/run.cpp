@@ -192,6 +192,7 @@ int run_stream(const Options& o) {
     if (!open_input(o.in, in_owner, in_fd)) return kExitError;
   }
   cred.secret = &secret;
+  cred.context = o.context.value_or("");
 
   Output out;
   if (int rc = out.open(o.out, o.whole); rc < 0) {

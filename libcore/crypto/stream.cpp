@@ -264,6 +264,8 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   header.chunk_log2 = options.chunk_log2;
   header.source = credentials.source;
   header.scrypt = options.scrypt;
+  header.bound = !credentials.context.empty();
+  header.context = credentials.context;
   if (options.chunk_log2 < kMinChunkLog2 || options.chunk_log2 > kMaxChunkLog2)
     return cipher_failure(-EINVAL);
   if (RAND_bytes(header.salt.data(), static_cast<int>(header.salt.size())) != 1)
@@ -352,6 +354,15 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
             ? "the stream was encrypted with a passphrase, not a key"
             : "the stream was encrypted with a key, not a passphrase");
   }
+  if (header.bound && credentials.context.empty())
+    return StreamResult::failure(StreamStatus::KeyKindMismatch,
+                                 "the stream is bound to a context: give it with --context");
+  if (!header.bound && !credentials.context.empty())
+    return StreamResult::failure(StreamStatus::KeyKindMismatch,
+                                 "the stream is not bound to a context (it was made without "
+                                 "--context)");
+  Header bound = header;
+  bound.context = credentials.context;
   Secret ikm;
   StreamKeys keys;
   if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) {
@@ -360,15 +371,16 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
                                    "not enough memory for the stream's scrypt parameters", ENOMEM);
     return cipher_failure(rc);
   }
-  if (int rc = derive_stream_keys(ikm.span(), header, keys); rc < 0) return cipher_failure(rc);
+  if (int rc = derive_stream_keys(ikm.span(), bound, keys); rc < 0) return cipher_failure(rc);
   ikm.wipe();
   if (int rc = verify_header(header, keys); rc < 0) {
     if (rc != -EBADMSG) return cipher_failure(rc);
+    const std::string or_context = header.bound ? " or context" : "";
     return header.source == KeySource::Passphrase
                ? StreamResult::failure(StreamStatus::WrongPassphrase,
-                                       "wrong passphrase (or the header was modified)")
+                                       "wrong passphrase" + or_context + " (or the header was modified)")
                : StreamResult::failure(StreamStatus::WrongKey,
-                                       "wrong key (or the header was modified)");
+                                       "wrong key" + or_context + " (or the header was modified)");
   }
   std::vector<std::unique_ptr<AeadCipher>> ciphers;
   if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())

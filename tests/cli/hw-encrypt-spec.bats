@@ -55,3 +55,36 @@ setup() {
   run python3 "$D" --key key t
   assert_failure 2
 }
+
+@test "--context binds a stream to a string (format version 2 only then); the decoder follows the spec" {
+  head -c 70000 /dev/urandom > p
+  # Without --context the bytes are version 1, as before.
+  "$B" -k key p plain.enc
+  [ "$(od -An -tu1 -j 8 -N 1 plain.enc | tr -d ' ')" = 1 ]
+  "$B" -k key --context sun p sun.enc
+  "$B" -k key --context mon p mon.enc
+  [ "$(od -An -tu1 -j 8 -N 1 sun.enc | tr -d ' ')" = 2 ]
+  [ "$(stat -c %s sun.enc)" -eq "$(stat -c %s plain.enc)" ]
+  "$B" -d -k key --context sun sun.enc | cmp - p
+  python3 "$D" --key key --context sun sun.enc | cmp - p
+  # sun.enc copied over mon.enc no longer decrypts as mon.
+  cp sun.enc mon.enc
+  run "$B" -d -k key --context mon mon.enc out
+  assert_failure 2
+  assert_output "hw-encrypt: mon.enc: wrong key or context (or the header was modified)"
+  [ ! -e out ]
+  run python3 "$D" --key key --context mon mon.enc
+  assert_failure 2
+  run "$B" -d -k key sun.enc
+  assert_failure 2
+  assert_output "hw-encrypt: sun.enc: the stream is bound to a context: give it with --context"
+  run "$B" -d -k key --context sun plain.enc
+  assert_failure 2
+  assert_output "hw-encrypt: plain.enc: the stream is not bound to a context (it was made without --context)"
+  printf 'a passphrase for the spec test\n' > pw
+  "$B" --scrypt-work 15 --passphrase-file pw --context 'backup 2026-11-28' p pc.enc
+  python3 "$D" --passphrase pw --context 'backup 2026-11-28' pc.enc | cmp - p
+  run "$B" -k key --context '' p x
+  assert_failure 1
+  assert_line --index 0 'hw-encrypt: --context needs a non-empty STRING'
+}

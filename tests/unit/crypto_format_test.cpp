@@ -108,9 +108,11 @@ TEST(CryptoFormat, EveryBadHeaderFieldIsNamed) {
   };
   EXPECT_EQ(parse(with(0, 0x88), out), HeaderStatus::NotThisFormat);
   EXPECT_EQ(parse(with(7, 0), out), HeaderStatus::NotThisFormat);
-  EXPECT_EQ(parse(with(8, 2), out, &bad), HeaderStatus::UnknownVersion);
-  EXPECT_EQ(bad, 2u);
-  EXPECT_NE(header_status_text(HeaderStatus::UnknownVersion, 2).find("version 2"), std::string::npos);
+  EXPECT_EQ(parse(with(8, 3), out, &bad), HeaderStatus::UnknownVersion);
+  EXPECT_EQ(bad, 3u);
+  EXPECT_NE(header_status_text(HeaderStatus::UnknownVersion, 3).find("version 3"), std::string::npos);
+  EXPECT_EQ(parse(with(8, 2), out), HeaderStatus::Ok);  // version 2: bound to a context
+  EXPECT_TRUE(out.bound);
   EXPECT_EQ(parse(with(9, 7), out), HeaderStatus::UnknownAlgorithm);
   EXPECT_EQ(parse(with(10, 9), out), HeaderStatus::BadChunkSize);
   EXPECT_EQ(parse(with(10, 21), out), HeaderStatus::BadChunkSize);

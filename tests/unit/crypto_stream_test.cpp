@@ -84,7 +84,7 @@ class CryptoStream : public ::testing::Test {
                   KeySource source = KeySource::Key) {
     auto in = memfd_with(plain);
     conduit::Fd out(::memfd_create("ct", MFD_CLOEXEC));
-    Credentials cred{source, secret != nullptr ? secret : &key_};
+    Credentials cred{source, secret != nullptr ? secret : &key_, {}};
     StreamResult r = encrypt_stream(in.get(), out.get(), cred, options(threads));
     return {r, contents(out.get())};
   }
@@ -96,7 +96,7 @@ class CryptoStream : public ::testing::Test {
     Header header;
     StreamResult r = read_stream_header(in.get(), header);
     if (r.ok()) {
-      Credentials cred{source, secret != nullptr ? secret : &key_};
+      Credentials cred{source, secret != nullptr ? secret : &key_, {}};
       r = decrypt_stream(in.get(), out.get(), header, cred, options(threads));
     }
     return {r, contents(out.get())};
@@ -303,7 +303,7 @@ TEST_F(CryptoStream, TheChunkLimitHoldsAtItsBoundaryBothWays) {
       Bytes plain = random_bytes(n, 10);
       auto in = memfd_with(plain);
       conduit::Fd out(::memfd_create("ct", MFD_CLOEXEC));
-      Credentials cred{KeySource::Key, &key_};
+      Credentials cred{KeySource::Key, &key_, {}};
       StreamResult r = encrypt_stream(in.get(), out.get(), cred, with_limit(3, threads));
       if (n == 3 * kChunk) {
         ASSERT_TRUE(r.ok()) << r.message;
@@ -406,7 +406,7 @@ TEST_F(CryptoStream, IoErrorsAreReportedAsSuch) {
   ::close(p[0]);
   conduit::Fd write_end(p[1]);
   auto in = memfd_with(random_bytes(10, 1));
-  Credentials cred{KeySource::Key, &key_};
+  Credentials cred{KeySource::Key, &key_, {}};
   StreamResult r = encrypt_stream(in.get(), write_end.get(), cred, options(1));
   EXPECT_EQ(r.status, StreamStatus::WriteError);
   EXPECT_EQ(r.err, EPIPE);

@@ -37,6 +37,10 @@ namespace conduit::crypto {
 
 inline constexpr std::array<std::uint8_t, 8> kMagic = {0x89, 'H', 'W', 'E', 'N', 'C', '\r', '\n'};
 inline constexpr std::uint8_t kFormatVersion = 1;
+// Version 2: the same bytes, keys bound to a context string (--context) that is not stored:
+// HKDF info = "hw-encrypt v2 header" (or "payload") || 0x00 || context. Written only when a
+// context is given, so streams without one stay version 1, byte for byte.
+inline constexpr std::uint8_t kFormatVersionContext = 2;
 inline constexpr std::uint8_t kAlgAes256GcmStream = 1;
 inline constexpr std::size_t kHeaderPrefixSize = 12;  // magic .. key source
 inline constexpr std::size_t kSaltSize = 32;
@@ -68,6 +72,8 @@ inline constexpr unsigned kScryptR = 8;
 inline constexpr unsigned kScryptP = 1;
 
 struct Header {
+  bool bound = false;   // version 2: keys bound to `context`
+  std::string context;  // never on the wire: the caller supplies it (encryption and decryption)
   unsigned chunk_log2 = kDefaultChunkLog2;
   KeySource source = KeySource::Key;
   std::array<std::uint8_t, kSaltSize> salt{};

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/format.hpp"
@@ -30,6 +31,8 @@ struct StreamOptions {
 struct Credentials {
   KeySource source = KeySource::Key;
   const Secret* secret = nullptr;
+  // --context: bind the stream's keys to this string (format version 2); "" = unbound (version 1).
+  std::string context;
 };
 
 // Encrypts everything from `in_fd` to `out_fd`.

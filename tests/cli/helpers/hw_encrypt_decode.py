@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent hw-encrypt stream decoder, written from docs/stream-format.md alone.
 
-Usage: hw_encrypt_decode.py (--key FILE | --passphrase FILE) [IN]
+Usage: hw_encrypt_decode.py (--key FILE | --passphrase FILE) [--context STRING] [IN]
 Writes the plaintext to standard output only after the whole stream verified; exits 0 when it
 did, 2 (with a reason on stderr) when it did not. It shares no code with hw-encrypt: if the spec
 and the implementation ever disagree, the tests that use it fail.
@@ -47,6 +47,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--key")
     ap.add_argument("--passphrase")
+    ap.add_argument("--context")
     ap.add_argument("input", nargs="?", default="-")
     a = ap.parse_args()
     data = sys.stdin.buffer.read() if a.input == "-" else open(a.input, "rb").read()
@@ -54,8 +55,10 @@ def main():
     if len(data) < 12 or data[:8] != MAGIC:
         fail("bad magic")
     version, algorithm, chunk_log2, source = data[8], data[9], data[10], data[11]
-    if version != 1 or algorithm != 1:
+    if version not in (1, 2) or algorithm != 1:
         fail("unknown version or algorithm")
+    if (version == 2) != (a.context is not None):
+        fail("version 2 streams, and only they, need --context")
     if not 10 <= chunk_log2 <= 20:
         fail("bad chunk size")
     salt = data[12:44]
@@ -77,8 +80,13 @@ def main():
         fail("bad key source")
     if len(data) < body_end + 32:
         fail("truncated header")
-    header_key = hkdf(ikm, salt, b"hw-encrypt v1 header")
-    payload_key = hkdf(ikm, salt, b"hw-encrypt v1 payload")
+    if version == 1:
+        header_key = hkdf(ikm, salt, b"hw-encrypt v1 header")
+        payload_key = hkdf(ikm, salt, b"hw-encrypt v1 payload")
+    else:
+        context = a.context.encode()
+        header_key = hkdf(ikm, salt, b"hw-encrypt v2 header\x00" + context)
+        payload_key = hkdf(ikm, salt, b"hw-encrypt v2 payload\x00" + context)
     mac = hmac.new(header_key, data[:body_end], hashlib.sha256).digest()
     if not hmac.compare_digest(mac, data[body_end:body_end + 32]):
         fail("wrong key or modified header")
