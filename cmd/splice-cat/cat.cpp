@@ -92,7 +92,7 @@ class Cat {
   void finish();
 
   const Options& o_;
-  conduit::Diag diag_{std::string(kProg)};
+  conduit::Diag diag_;  // named as invoked
   conduit::Stats stats_;
   std::optional<conduit::Progress> progress_;
   std::optional<conduit::Pump> pump_;
@@ -362,7 +362,7 @@ void Cat::finish() {
 
 int Cat::run() {
   if (!setup_output()) return 1;
-  if (o_.common.progress) progress_.emplace(std::string(kProg), expected_total());
+  if (o_.common.progress) progress_.emplace(std::string(conduit::program_name()), expected_total());
   conduit::PumpOptions pump_options;
   pump_options.zero_copy = !o_.common.no_splice;
   pump_options.pipe_size = o_.common.pipe_size;

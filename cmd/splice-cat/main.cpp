@@ -2,9 +2,11 @@
 // Options and --help: options.cpp; the work: cat.cpp; cat's formatting options: format.cpp.
 #include "cat.hpp"
 #include "conduit/cli.hpp"
+#include "conduit/diag.hpp"
 
 int main(int argc, char** argv) {
   using namespace splice_cat;
+  conduit::init_program(argc, argv, kProg);
   Options options;
   CLI::App app{std::string(kProg)};
   conduit::cli::prepare(app);

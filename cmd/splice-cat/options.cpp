@@ -25,10 +25,10 @@ std::string help_text() {
              "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n") +
          conduit::cli::extras_help(
              "cat", 27,
-             {{"--header TEXT", "write TEXT (literally, no newline added) before the first input"},
-              {"--header-file FILE", "write FILE's contents before the first input"},
-              {"--offset N", "start each input N bytes in (K, M, G suffixes)"},
-              {"--length N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
+             {{"--header=TEXT", "write TEXT (literally, no newline added) before the first input"},
+              {"--header-file=FILE", "write FILE's contents before the first input"},
+              {"--offset=N", "start each input N bytes in (K, M, G suffixes)"},
+              {"--length=N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
          "\n"
          "Examples:\n"
          "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
@@ -72,6 +72,7 @@ void bind(CLI::App& app, Options& o) {
   app.add_flag_callback("-e", [&f] { f.show_nonprinting = f.show_ends = true; });
   app.add_flag_callback("-t", [&f] { f.show_nonprinting = f.show_tabs = true; });
   app.add_flag("-u", o.unbuffered);
+  conduit::cli::mark_gnu_options(app);  // GNU's abbreviations win over the extras below
 
   auto* header = app.add_option("--header", o.header, "text written before the first input")
                      ->type_name("TEXT");

@@ -87,7 +87,7 @@ bool reserve_if_closed(int fd, int flags) {
 }  // namespace
 
 int run(const Options& o) {
-  conduit::Diag diag{std::string(kProg)};
+  conduit::Diag diag;  // named as invoked
   auto start = std::chrono::steady_clock::now();
   bool stdin_closed = reserve_if_closed(STDIN_FILENO, O_WRONLY);
   reserve_if_closed(STDOUT_FILENO, O_RDONLY);
@@ -110,7 +110,7 @@ int run(const Options& o) {
   conduit::Stats stats;
   FdInfo in_info = info_of(STDIN_FILENO);
   std::optional<conduit::Progress> progress;
-  if (o.common.progress) progress.emplace(std::string(kProg), expected_total(in_info));
+  if (o.common.progress) progress.emplace(std::string(conduit::program_name()), expected_total(in_info));
 
   conduit::FanoutOptions fopts;
   fopts.zero_copy = !o.common.no_splice;
