@@ -147,7 +147,7 @@ std::optional<std::uint64_t> Cat::expected_total() const {
         off_t pos = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
         stdin_pos = pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
       }
-      std::uint64_t start = *stdin_pos + offset;
+      std::uint64_t start = offset > UINT64_MAX - *stdin_pos ? UINT64_MAX : *stdin_pos + offset;
       std::uint64_t n = clamp_length(start < *size ? *size - start : 0, o_.length);
       stdin_pos = start + n;
       total += n;
@@ -235,10 +235,22 @@ bool Cat::refuse_same_file(const Input& in, const conduit::Range& range) {
 std::optional<conduit::Range> Cat::range_for(Input& in) {
   conduit::Range range{o_.offset, o_.length};
   if (in.is_stdin && o_.offset && seekable(in.info)) {
-    if (::lseek(in.fd, static_cast<off_t>(*o_.offset), SEEK_CUR) < 0) {
+    // Where the offset lies beyond what a file position can hold (near 2^63, `8E`), no file has
+    // bytes there: the input is used up, as with any offset past its end.
+    // The kernel refuses positions past its largest file size (EINVAL) rather than placing us
+    // there: the same answer.
+    off_t pos = ::lseek(in.fd, 0, SEEK_CUR);
+    bool beyond = pos >= 0 && *o_.offset > static_cast<std::uint64_t>(INT64_MAX - pos);
+    off_t rc = beyond ? -1 : ::lseek(in.fd, static_cast<off_t>(*o_.offset), SEEK_CUR);
+    if (rc < 0 && (beyond || errno == EINVAL || errno == EOVERFLOW)) {
+      beyond = true;
+      rc = ::lseek(in.fd, 0, SEEK_END);
+    }
+    if (rc < 0) {
       diag_.error(in.name, errno);
       return std::nullopt;
     }
+    if (beyond) range.length = 0;
     range.offset.reset();
   }
   return range;
