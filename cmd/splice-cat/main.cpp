@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{std::string(kProg)};
   conduit::cli::prepare(app);
   bind(app, options);
-  const std::string help = help_text();
+  const std::string help = help_text(conduit::program_name());
   const conduit::cli::CommandInfo info{kProg, help, 1};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
   return run(options);

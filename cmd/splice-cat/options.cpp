@@ -6,9 +6,10 @@
 
 namespace splice_cat {
 
-std::string help_text() {
-  return std::string(
-             "Usage: splice-cat [OPTION]... [FILE]...\n"
+std::string help_text(std::string_view prog) {
+  const std::string name(prog);
+  return "Usage: " + name + " [OPTION]... [FILE]...\n" +
+         std::string(
              "Concatenate FILE(s) to standard output, moving pages with splice(2) where it can.\n"
              "\n"
              "With no FILE, or when FILE is -, read standard input.\n"
@@ -31,8 +32,8 @@ std::string help_text() {
               {"--length=N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
          "\n"
          "Examples:\n"
-         "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
-         "  splice-cat        Copy standard input to standard output.\n"
+         "  " + name + " f - g  Output f's contents, then standard input, then g's contents.\n"
+         "  " + name + "        Copy standard input to standard output.\n"
          "\n"
          "See splice-cat(1) for how the extras combine with each other and with -n, -v ...\n";
 }

@@ -8,9 +8,9 @@
 
 namespace xtee {
 
-std::string help_text() {
-  return std::string(
-             "Usage: xtee [OPTION]... [FILE]...\n"
+std::string help_text(std::string_view prog) {
+  return "Usage: " + std::string(prog) + " [OPTION]... [FILE]...\n" +
+         std::string(
              "Copy standard input to each FILE, and also to standard output,\n"
              "duplicating pages with tee(2) where the kernel allows it.\n"
              "\n"
