@@ -240,6 +240,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
            if (!size || *size < 4096 || *size > (1ULL << 31))
              throw CLI::ValidationError("invalid pipe size: '" + text + "'");
            options.pipe_size = static_cast<std::size_t>(*size);
+           options.pipe_size_given = true;
          },
          "capacity to aim for in pipes we own or grow")
       ->type_name("SIZE")

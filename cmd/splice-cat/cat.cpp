@@ -114,8 +114,13 @@ bool Cat::setup_output() {
     diag_.error("standard output", -rc);
     return false;
   }
-  // A bigger stdout pipe means fewer, larger splices for us and for the reader.
-  if (out_.kind == FdKind::Pipe) conduit::grow_pipe(STDOUT_FILENO, o_.common.pipe_size);
+  // A bigger stdout pipe means fewer, larger splices for us and for the reader; but the pipe
+  // is the pipeline's: sized to the work and capped (conduit::shared_pipe_target).
+  if (out_.kind == FdKind::Pipe) {
+    std::size_t target = conduit::shared_pipe_target(expected_total(), o_.common.pipe_size,
+                                                      o_.common.pipe_size_given);
+    if (target > 0) conduit::grow_pipe(STDOUT_FILENO, target);
+  }
   return true;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -36,6 +37,7 @@
 #include "conduit/diag.hpp"
 #include "conduit/fanout.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/stats.hpp"
 #include "conduit/sys.hpp"
@@ -192,7 +194,11 @@ int run(const Options& o) {
   if (!result.stopped && !index.empty()) {
     conduit::FanoutOptions fopts;
     fopts.zero_copy = !o.common.no_splice;
-    fopts.pipe_size = o.common.pipe_size;
+    // Standard input and output are the pipeline's pipes: sized to the work and capped
+    // (conduit::shared_pipe_target); the engine's own pipes follow the same size.
+    std::size_t target = conduit::shared_pipe_target(expected_total(in_info), o.common.pipe_size,
+                                                     o.common.pipe_size_given);
+    fopts.pipe_size = std::max(target, conduit::kDefaultPipeCapacity);
     conduit::Fanout fan(fopts, &stats, progress ? &*progress : nullptr);
     for (std::size_t i : index) fan.add_output(outputs[i].fd, info_of(outputs[i].fd));
     result = fan.run(STDIN_FILENO, in_info, [&](std::size_t k, int err) {

@@ -35,6 +35,7 @@ struct CommonOptions {
   bool progress = false;
   StatsFormat stats = StatsFormat::None;
   std::size_t pipe_size = kDefaultPipeSize;
+  bool pipe_size_given = false;  // --pipe-size on the command line (shared pipes: see pipe.hpp)
 };
 
 // Replaces CLI11's help flag by --help/--version handled in parse().

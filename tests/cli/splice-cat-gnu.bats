@@ -169,3 +169,32 @@ PY
     assert_output "4"
   fi
 }
+
+# pipe_size_seen CMD...: the capacity of the pipe CMD writes its standard output to, as its
+# reader sees it once CMD has started.
+pipe_size_seen() {
+  "$@" | python3 -c 'import fcntl, time; time.sleep(0.5); print(fcntl.fcntl(0, 1032))'
+}
+
+@test "cat: a reader that leaves early kills cat by SIGPIPE as with GNU (stdout pipe sized to the work)" {
+  head -c 512000 /dev/urandom > z500k
+  same_as_gnu 'cat z500k | head -c1 > /dev/null; echo "${PIPESTATUS[0]}"'
+  same_as_gnu 'cat < z500k | (sleep 0.3; head -c1) > /dev/null; echo "${PIPESTATUS[0]}"'
+  run_as bin 'cat z500k | head -c1 > /dev/null; echo "${PIPESTATUS[0]}"'
+  [ "$(cat "$T/bin.out")" = 141 ]
+}
+
+@test "cat: the stdout pipe grows to half the input at most, 256 KiB by default, never for small inputs" {
+  head -c 102400 /dev/zero > z100k
+  head -c 4194304 /dev/zero > z4m
+  run pipe_size_seen "$T/bin/cat" z100k
+  assert_output 65536           # left as the kernel made it
+  run pipe_size_seen "$T/bin/cat" z4m
+  assert_output 262144          # the cap
+  run pipe_size_seen "$T/bin/cat" --pipe-size=1M z4m
+  assert_output 1048576         # asked for
+  run pipe_size_seen "$T/bin/cat" --pipe-size=1M z100k
+  assert_output 65536           # never the whole input
+  run pipe_size_seen bash -c "cat z4m | '$T/bin/cat'"
+  assert_output 262144          # unknown size: the cap
+}

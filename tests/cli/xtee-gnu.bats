@@ -139,3 +139,10 @@ PY
   assert_success
   assert_output "0 b'abc\\r\\nabc\\r\\n'"
 }
+
+@test "tee: a reader that leaves early kills tee by SIGPIPE as with GNU (pipes sized to the work)" {
+  head -c 512000 /dev/urandom > z500k
+  same_as_gnu 'tee < z500k | head -c1 > /dev/null; echo "${PIPESTATUS[0]}"'
+  run bash -c "'$T/bin/tee' < in1m | python3 -c 'import fcntl, time; time.sleep(0.5); print(fcntl.fcntl(0, 1032))'"
+  assert_output 262144
+}
