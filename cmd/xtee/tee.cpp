@@ -12,9 +12,10 @@
 //   with SIGPIPE ignored by the parent); the output is dropped; exit modes stop at once with 1.
 // - Exit modes (--output-error=exit, exit-nopipe) stop before any output when a FILE cannot
 //   be opened (later FILEs are not created), as GNU tee does. The first buffer (8 KiB, GNU
-//   tee's) goes by read/write to the FILEs first and to standard output last: a FILE that
-//   fails at once (/dev/full, a full disk) stops the run before standard output gets anything,
-//   and no output gets more than that buffer before it (the engine moves 1 MiB at a time).
+//   tee's) goes by read/write to every output in GNU's order (standard output, then each
+//   FILE) before the engine, which moves a pipe's worth at a time, takes over: an output that
+//   fails at once (/dev/full, a full disk) stops the run when the others have had that buffer
+//   at most, the very bytes GNU tee gives them.
 // - "read error: reason" for the input; "standard input" when closing it fails; each FILE is
 //   closed and checked (late NFS/quota errors).
 #include "tee.hpp"
@@ -79,9 +80,9 @@ struct FirstRead {
   int error = 0;  // positive errno of the read
 };
 
-// Reads up to kFirstBuffer bytes of standard input and writes them to each live output, the
-// FILEs (index 1 on) before standard output (index 0). `fail` applies the error policy and
-// returns true to stop; a dropped output is marked dead in `live`.
+// Reads up to kFirstBuffer bytes of standard input and writes them to each live output in
+// order. `fail` applies the error policy and returns true to stop; a dropped output is marked
+// dead in `live`.
 template <typename Fail>
 FirstRead first_buffer(const std::vector<Output>& outputs, std::vector<bool>& live,
                        conduit::Stats& stats, conduit::Progress* progress, Fail&& fail,
@@ -98,8 +99,7 @@ FirstRead first_buffer(const std::vector<Output>& outputs, std::vector<bool>& li
   if (n == 0) return {true, 0};
   auto data = std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n));
   if (progress) progress->advance(data.size());
-  for (std::size_t k = 1; k <= outputs.size() && !stopped; ++k) {
-    std::size_t i = k % outputs.size();  // 1, 2, ..., then 0
+  for (std::size_t i = 0; i < outputs.size() && !stopped; ++i) {
     if (!live[i]) continue;
     stats.count(conduit::Call::Write);
     ssize_t rc = conduit::sys::write_all(outputs[i].fd, data);
