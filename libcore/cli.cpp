@@ -218,7 +218,7 @@ std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
                 std::find(args.begin(), end_of_options, word) != end_of_options;
   if (option && word.starts_with("--")) return "unrecognized option '" + word + "'";
   if (option) return "invalid option -- '" + word.substr(1, 1) + "'";
-  return "extra operand '" + word + "'";
+  return "extra operand " + quote_arg(word);  // GNU: quote(); getopt's own messages are raw
 }
 
 void prepare(CLI::App& app) {
@@ -238,7 +238,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
          [&options](const std::string& text) {
            auto size = parse_size(text);
            if (!size || *size < 4096 || *size > (1ULL << 31))
-             throw CLI::ValidationError("invalid pipe size: '" + text + "'");
+             throw CLI::ValidationError("invalid pipe size: " + quote_arg(text));
            options.pipe_size = static_cast<std::size_t>(*size);
            options.pipe_size_given = true;
          },
@@ -254,7 +254,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->each([&options](const std::string& format) {
         if (format == "text") options.stats = StatsFormat::Text;
         else if (format == "json") options.stats = StatsFormat::Json;
-        else throw CLI::ValidationError("invalid format '" + optional_value(format) + "' (text or json)");
+        else throw CLI::ValidationError("invalid format " + quote_arg(optional_value(format)) + " (text or json)");
       })
       ->type_name("[=FORMAT]")
       ->trigger_on_parse();

@@ -2,6 +2,7 @@
 // the extras block comes from conduit::cli::extras_help).
 #include "options.hpp"
 
+#include "conduit/quote.hpp"
 #include "conduit/size.hpp"
 
 namespace splice_cat {
@@ -48,7 +49,7 @@ CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std:
           name,
           [&to, name](const std::string& text) {
             auto size = conduit::parse_size(text);
-            if (!size) throw CLI::ValidationError("invalid " + name.substr(2) + ": '" + text + "'");
+            if (!size) throw CLI::ValidationError("invalid " + name.substr(2) + ": " + conduit::quote_arg(text));
             to = *size;
           },
           what)

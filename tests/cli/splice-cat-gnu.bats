@@ -198,3 +198,11 @@ pipe_size_seen() {
   run pipe_size_seen bash -c "cat z4m | '$T/bin/cat'"
   assert_output 262144          # unknown size: the cap
 }
+
+@test "cat: option values in messages are quoted as GNU's quote() does (no raw ESC)" {
+  run env LC_ALL=C.UTF-8 "$T/bin/cat" --offset=$'\e[31m'
+  assert_failure 1
+  assert_line --index 0 "cat: invalid offset: ‘\\033[31m’"
+  run env LC_ALL=C "$T/bin/cat" --length=$'a\nb'
+  assert_line --index 0 "cat: invalid length: 'a\\nb'"
+}
