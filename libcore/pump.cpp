@@ -55,7 +55,7 @@ struct Pump::Stream {
 
 namespace {
 
-// splice and friends do not say which end failed. These errors come from writing.
+// copy_file_range and sendfile do not say which end failed. These errors come from writing.
 PumpResult::Side side_of(int err) noexcept {
   switch (err) {
     case EPIPE: case ENOSPC: case EDQUOT: case EFBIG: case ECONNRESET:
@@ -63,6 +63,15 @@ PumpResult::Side side_of(int err) noexcept {
     default:
       return PumpResult::Side::Input;
   }
+}
+
+// A splice with a pipe at one end: a pipe fails only as an output without readers (EPIPE), so
+// an error that is not one of writing's own is the other end's. A socket's reset read into
+// stdout is the peer's, not standard output's; EIO writing a pipe into a file is the file's.
+PumpResult::Side direct_side(const FdInfo& in, const FdInfo& out, int err) noexcept {
+  if (err != ECONNRESET && side_of(err) == PumpResult::Side::Output) return PumpResult::Side::Output;
+  bool in_pipe = in.kind == FdKind::Pipe, out_pipe = out.kind == FdKind::Pipe;
+  return in_pipe && !out_pipe ? PumpResult::Side::Output : PumpResult::Side::Input;
 }
 
 // A page-aligned window of `size` bytes inside `storage` (sized once): the kernel copies into a
@@ -82,6 +91,16 @@ PumpResult fail(std::uint64_t moved, int err, PumpResult::Side side) {
 
 bool polls(const FdInfo& info) noexcept {
   return info.kind != FdKind::Regular && info.kind != FdKind::BlockDevice;
+}
+
+// Whether reading `info` can sleep inside splice. A splice from a socket, tty or device into a
+// pipe sleeps in the source's read with the pipe's lock held (docs/ARCHITECTURE.md, the pump's
+// rules): whoever reads that pipe cannot take the bytes already in it until more come. Such an
+// input is polled first, so the splice only takes what is there. A pipe waits without its lock,
+// regular files and block devices do not wait, /dev/zero and /dev/null never.
+bool sleeps_in_splice(const FdInfo& info) noexcept {
+  return polls(info) && info.kind != FdKind::Pipe && info.kind != FdKind::DevNull &&
+         !info.nonblock;
 }
 
 // Big enough to need few calls, small enough that --progress redraws and signals stay timely.
@@ -153,10 +172,21 @@ struct Pump::PathRules {
   // A 0 from the first call means "unsupported", not EOF: procfs may answer copy_file_range so
   // although it has data.
   bool zero_first_refused = false;
-  // Every error is the input's: the output end of the call is our own broker pipe, or
+  // Which end an error of the call is: by errno (sendfile), by which end is not a pipe
+  // (splice_direct), or always the input: the output end is our own broker pipe, or
   // (copy_file_range) the call cannot tell which end failed and GNU cat names the input
   // ("cat: INFILE: No space left on device"), going on with the next operand.
-  bool input_errors = false;
+  enum class Blame : std::uint8_t { ByErrno, NonPipeEnd, Input };
+  Blame blame = Blame::ByErrno;
+
+  PumpResult::Side side(const Stream& s, int err) const noexcept {
+    switch (blame) {
+      case Blame::ByErrno: return side_of(err);
+      case Blame::NonPipeEnd: return direct_side(s.in_info, s.out_info, err);
+      case Blame::Input: return PumpResult::Side::Input;
+    }
+    return PumpResult::Side::Input;
+  }
 };
 
 // The loop all zero-copy paths share. `call()` makes one system call (bytes or -errno);
@@ -180,7 +210,7 @@ PumpResult Pump::zero_copy(Stream& s, const PathRules& rules, Syscall call,
     }
     if (n < 0) {
       int err = static_cast<int>(-n);
-      return fail(s.moved, err, rules.input_errors ? PumpResult::Side::Input : side_of(err));
+      return fail(s.moved, err, rules.side(s, err));
     }
     if (n == 0) return {s.moved};
     if (std::optional<PumpResult> end = deliver(static_cast<std::size_t>(n))) return *end;
@@ -195,8 +225,9 @@ std::optional<PumpResult> Pump::delivered(Stream& s, Path path, std::size_t n) {
 }
 
 PumpResult Pump::copy_range(Stream& s) {
-  static constexpr PathRules kRules{
-      .call = Call::CopyFileRange, .zero_first_refused = true, .input_errors = true};
+  static constexpr PathRules kRules{.call = Call::CopyFileRange,
+                                    .zero_first_refused = true,
+                                    .blame = PathRules::Blame::Input};
   return zero_copy(
       s, kRules,
       [&] {
@@ -217,10 +248,17 @@ PumpResult Pump::send_file(Stream& s) {
 }
 
 PumpResult Pump::splice_direct(Stream& s) {
-  static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input};
+  static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input,
+                                    .blame = PathRules::Blame::NonPipeEnd};
+  // The output is a pipe someone else reads: never sleep inside the splice waiting for input.
+  bool poll_first = s.out_info.kind == FdKind::Pipe && sleeps_in_splice(s.in_info);
   return zero_copy(
       s, kRules,
-      [&] {
+      [&]() -> ssize_t {
+        if (poll_first) {
+          stats_->count(Call::Poll);
+          if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return w;
+        }
         return sys::splice(s.in, s.in_offset(), s.out, nullptr, s.chunk(kSpliceChunk),
                            SPLICE_F_MOVE);
       },
@@ -245,7 +283,7 @@ PumpResult Pump::splice_broker(Stream& s) {
     return read_write(s);
   }
   static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input,
-                                    .input_errors = true};
+                                    .blame = PathRules::Blame::Input};
   bool output_proven = false;
   return zero_copy(
       s, kRules,

@@ -100,6 +100,10 @@ int run_recv(const Options& o) {
     // From accept, not getpeername: a peer that already reset has no name any more.
     std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), addr_len);
     if (o.verbose) log_line(std::string(kProg) + ": connection from " + peer);
+    // Into a pipe, non-blocking: an empty socket is EAGAIN, then poll, never a splice asleep
+    // holding the pipe (its reader could not take what already came); cheaper than a poll
+    // before every splice. Other outputs go through the pump's own broker pipe: left as they are.
+    if (out_info.kind == conduit::FdKind::Pipe) conduit::set_nonblocking(conn.get(), true);
     conduit::FdInfo conn_info;
     conduit::classify(conn.get(), conn_info);
     // Signals act as usual during a transfer (Ctrl-C stops it).

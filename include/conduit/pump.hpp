@@ -8,8 +8,10 @@
 //   O_APPEND output, refusals      read/write (the last resort)
 // Rules: only an error on the *first* call of a path means "unsupported here, fall back"; once
 // bytes have moved an error is real and is reported. EAGAIN (an fd someone left O_NONBLOCK) is
-// waited out with poll(), never spun on. st_size is never trusted: copy until EOF. Every byte is
-// counted per path in Stats.
+// waited out with poll(), never spun on. An input that can sleep inside splice (socket, tty,
+// device) is polled before each splice into a pipe: a splice waiting for input holds the pipe,
+// and its reader could not take what is already there. st_size is never trusted: copy until EOF.
+// Every byte is counted per path in Stats.
 #pragma once
 
 #include <cstddef>

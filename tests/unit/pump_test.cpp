@@ -3,9 +3,12 @@
 #include "conduit/pump.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -164,6 +167,76 @@ TEST(Pump, SocketToFileGoesThroughTheBroker) {
   ASSERT_TRUE(o.result.ok());
   EXPECT_EQ(o.data, data);
   EXPECT_EQ(o.stats.bytes_of(Path::SpliceBroker), kBig);
+}
+
+// A connected TCP pair on loopback (tcp_splice_read is the path the interactive tools take).
+std::pair<Fd, Fd> tcp_pair() {
+  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  EXPECT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
+  EXPECT_EQ(::listen(listener.get(), 1), 0);
+  EXPECT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  EXPECT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
+  Fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  return {std::move(server), std::move(client)};
+}
+
+// The bytes a peer sent must reach the pipe's reader while the peer keeps the connection open:
+// a splice that sleeps on the empty socket holds the pipe's lock, and the reader's read() would
+// wait for the next bytes or the end of the stream.
+// A non-blocking socket (recv makes its connection one) is not polled first: its empty splice
+// is EAGAIN, then the pump polls.
+class PumpSocketToPipe : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PumpSocketToPipe, DeliversWhatArrivedWhileThePeerWaits) {
+  auto [sock, peer] = tcp_pair();
+  ASSERT_EQ(set_nonblocking(sock.get(), GetParam()), 0);
+  Pipe out;
+  ASSERT_EQ(out.open(), 0);
+  std::thread pumping([&, fd = sock.get()] {
+    Pump pump({});
+    pump.run(fd, info_of(fd), out.write_fd(), info_of(out.write_fd()));
+  });
+  ASSERT_EQ(::write(peer.get(), "hi", 2), 2);
+  pollfd p{out.read_fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1);  // the bytes are in the pipe
+  auto first = std::async(std::launch::async, [fd = out.read_fd()] {
+    char buf[16];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  });
+  bool in_time = first.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+  peer.reset();  // ends the pump (and frees the reader if the splice held the pipe)
+  pumping.join();
+  EXPECT_TRUE(in_time) << "read() of a readable pipe waited for the peer";
+  EXPECT_EQ(first.get(), "hi");
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocking, PumpSocketToPipe, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Nonblocking" : "Blocking"; });
+
+// A reset read from the socket is the input's error, on the splice path and the read/write path.
+TEST(Pump, PeerResetIntoAPipeIsAnInputError) {
+  for (bool zero_copy : {true, false}) {
+    auto [sock, peer] = tcp_pair();
+    ASSERT_EQ(::write(peer.get(), "some bytes", 10), 10);
+    char unread = 'x';
+    ASSERT_EQ(::write(sock.get(), &unread, 1), 1);  // unread by the peer: its close resets
+    linger hard{1, 0};
+    ASSERT_EQ(::setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
+    pollfd p{peer.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 10000), 1);
+    peer.reset();
+    PumpOptions options;
+    options.zero_copy = zero_copy;
+    Outcome o = pump_into_pipe(sock.get(), options);
+    EXPECT_EQ(o.result.error, ECONNRESET) << "zero_copy=" << zero_copy;
+    EXPECT_EQ(o.result.side, PumpResult::Side::Input) << "zero_copy=" << zero_copy;
+  }
 }
 
 TEST(Pump, FileToSocketUsesSendfile) {
