@@ -4,6 +4,7 @@
 load 'splice-cat-common'
 
 setup() {
+  export LC_ALL=C  # values in messages are quoted 'x' there (‘x’ under UTF-8, as GNU's quote())
   make_fixtures
   printf '0123456789' > ten
   printf 'abcdefghij' > alpha

@@ -2,7 +2,11 @@
 # splice-cat against GNU cat: every option, option spellings, operands, messages, exit status.
 load 'splice-cat-common'
 
-setup() { make_fixtures; }
+# The C locale: values in messages are quoted 'x' there (‘x’ under UTF-8, as GNU's quote()).
+setup() {
+  export LC_ALL=C
+  make_fixtures
+}
 
 @test "each cat option, alone and combined, matches GNU cat across several files" {
   local opts
