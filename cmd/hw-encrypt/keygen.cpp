@@ -51,7 +51,7 @@ int run_keygen(const Options& o) {
   ssize_t n = conduit::sys::write_all(fd, std::as_bytes(bytes));
   int rc = n < 0 ? static_cast<int>(n) : (owner ? owner.close() : 0);
   if (rc < 0) {
-    error(name + ": " + conduit::errno_text(-rc));
+    write_failed(-rc, conduit::errno_text(-rc), to_stdout, name);
     if (!to_stdout) ::unlink(o.keygen_out.c_str());
     return kExitError;
   }

@@ -57,7 +57,7 @@ int run_raw(const Options& o) {
   if (!r.ok()) {
     out.discard();
     if (r.status == StreamStatus::WriteError) {
-      if (r.err != EPIPE) error(out.name() + ": " + r.message);
+      write_failed(r.err, r.message, out.is_stdout(), out.name());
     } else {
       error(input_name(o.in) + ": " + r.message);
     }

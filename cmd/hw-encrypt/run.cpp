@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include "conduit/crypto/backend.hpp"
@@ -16,6 +17,7 @@
 #include "conduit/crypto/stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/pipe.hpp"
+#include "conduit/sigpipe.hpp"
 #include "conduit/stats.hpp"
 #include "output.hpp"
 
@@ -26,6 +28,11 @@ using namespace conduit::crypto;
 void error(const std::string& message) {
   conduit::Diag diag{std::string(kProg)};
   diag.error(message);
+}
+
+void write_failed(int err, const std::string& message, bool to_stdout, const std::string& out_name) {
+  if (err == EPIPE && conduit::sigpipe_fatal()) conduit::raise_sigpipe();
+  error((to_stdout ? std::string("write error") : out_name) + ": " + message);
 }
 
 std::string input_name(const std::string& path) {
@@ -118,8 +125,7 @@ int report_failure(const StreamResult& r, const std::string& in_name, const Outp
   switch (r.status) {
     case StreamStatus::Ok: return kExitOk;
     case StreamStatus::WriteError:
-      // A reader that went away is not worth a message (as cat and tee).
-      if (r.err != EPIPE) error(out.name() + ": " + r.message);
+      write_failed(r.err, r.message, out.is_stdout(), out.name());
       return kExitError;
     case StreamStatus::ReadError:
     case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;

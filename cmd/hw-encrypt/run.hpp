@@ -38,5 +38,9 @@ class Report {
   std::chrono::steady_clock::time_point start_;
 };
 void error(const std::string& message);
+// A failed write: "write error: reason" on standard output (as cat says it), "OUT: reason" for
+// a named OUT. EPIPE with SIGPIPE at its default action ends the process by that signal, as it
+// ends cat; with SIGPIPE ignored it is reported like any write error, never silently.
+void write_failed(int err, const std::string& message, bool to_stdout, const std::string& out_name);
 
 }  // namespace hw_encrypt

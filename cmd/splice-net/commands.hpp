@@ -26,7 +26,8 @@ void report_stats(const Options& options, const conduit::Stats& stats, double se
 // Parses ADDRESS, printing "splice-net: message" on failure.
 std::optional<conduit::net::Address> parse_or_report(const std::string& text);
 
-// A server's listening socket (non-blocking) and SIGINT/SIGTERM as a signalfd.
+// A server's listening socket (non-blocking) and SIGINT/SIGTERM/SIGHUP as a signalfd: a hangup
+// (a closed terminal, a service manager's reload) stops a server as gracefully as SIGTERM.
 struct Listening {
   conduit::Fd listener;
   conduit::Fd signals;
@@ -35,6 +36,11 @@ struct Listening {
 // ADDRESS" plus `note`; on failure says why (through `diag`) and returns nothing.
 std::optional<Listening> start_listening(const Options& options, const conduit::net::Address& address,
                                          conduit::Diag& diag, const std::string& note = "");
+
+// A write error on standard output, worded as splice-cat and GNU cat word it: "splice-net:
+// write error: REASON". EPIPE when SIGPIPE would have ended the process (`sigpipe_fatal`, asked
+// before the command ignored SIGPIPE for its sockets) ends it by that signal instead, as cat.
+void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal);
 
 // Wording for errors on a connection: "connection reset by peer" for ECONNRESET ...
 std::string connection_error(int err);

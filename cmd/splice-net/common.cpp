@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/sigpipe.hpp"
 
 namespace splice_net {
 
@@ -48,13 +49,18 @@ std::optional<Listening> start_listening(const Options& o, const conduit::net::A
     diag.error(what + ": " + listener.reason);
     return std::nullopt;
   }
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM, SIGHUP});
   if (!signals) {
     diag.error("signalfd", errno);
     return std::nullopt;
   }
   log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) + note);
   return Listening{std::move(listener.fd), std::move(signals)};
+}
+
+void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal) {
+  if (err == EPIPE && sigpipe_fatal) conduit::raise_sigpipe();
+  diag.error("write error", err);
 }
 
 std::string connection_error(int err) {

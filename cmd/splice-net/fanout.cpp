@@ -9,8 +9,10 @@
 //  - the end of the stream: each client gets what it holds, then shutdown(SHUT_WR), and we read
 //    until it closes (bounded) before close(): closing with its input unread would send a reset
 //    that can destroy the tail still in flight;
-//  - SIGTERM/SIGINT (signalfd): the stream ends there as if stdin had; a second signal drops
-//    every client;
+//  - SIGTERM/SIGINT/SIGHUP (signalfd): the stream ends there as if stdin had; a second signal
+//    drops every client;
+//  - a client dropped before the end of the stream (--slow=drop, -t, a second signal) is closed
+//    with a reset (SO_LINGER 0), never a clean end of file that would pass for the whole stream;
 //  - --slow=block with -t: a client that takes nothing for SECONDS while it has bytes waiting
 //    is dropped (checked by a 200 ms tick);
 //  - the same tick runs the data path again: while a full client holds the source's head, stdin
@@ -186,6 +188,9 @@ void FanoutServer::reap() {
       continue;
     }
     loop_.remove(it->first);
+    // Cut off before the end of the stream (dropped as slow, a second signal, an error): a
+    // reset, so that the client cannot take what it got for the whole stream.
+    if (!m.lingering) conduit::net::reset_on_close(it->first);
     if (m.slow_drop) ++dropped_;
     // A client dropped as slow lost part of the stream: worth a line even with -q.
     if (!o_.quiet || m.slow_drop) log_line(summary(m, now));

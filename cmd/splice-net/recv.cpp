@@ -1,7 +1,8 @@
 // recv: listen, accept one connection (or one after another with --keep) and write what
 // arrives to stdout or -o FILE: socket -> pipe -> out by splice, through the core's Pump.
 // SIGINT/SIGTERM while waiting for a connection end the run cleanly (stats, Unix socket removed);
-// during a transfer they act as usual.
+// during a transfer they act as usual. A write error on standard output, EPIPE included when
+// SIGPIPE is ignored, is "write error: reason" and status 1, as with cat (stdout_write_error).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/progress.hpp"
+#include "conduit/sigpipe.hpp"
 
 namespace splice_net {
 
@@ -41,6 +43,7 @@ Wait wait_for_client(int listener, int signal_fd, int timeout) {
 int run_recv(const Options& o) {
   auto start = std::chrono::steady_clock::now();
   conduit::Diag diag{std::string(kProg)};
+  const bool sigpipe_fatal = conduit::sigpipe_fatal();
   auto address = parse_or_report(o.address);
   if (!address) return 1;
 
@@ -114,7 +117,9 @@ int run_recv(const Options& o) {
       if (r.side == conduit::PumpResult::Side::Input)
         diag.error(peer + ": " + connection_error(r.error) + " after " + std::to_string(r.bytes) +
                    " bytes received");
-      else if (r.error != EPIPE || out != STDOUT_FILENO)
+      else if (out == STDOUT_FILENO)
+        stdout_write_error(diag, r.error, sigpipe_fatal);  // EPIPE too: data was lost
+      else
         diag.error(out_name, r.error);
       if (r.side == conduit::PumpResult::Side::Output) break;
     }

@@ -4,7 +4,7 @@
 // relay_direction.cpp), and the listener's --max-clients and EMFILE back-off are acceptor.cpp's.
 // This file owns the signals and the clock, in the same way as serve.cpp:
 //  - a clock tick bounds connects (10 s, or -t if shorter) and closes idle connections (-t);
-//  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop the open connections
+//  - SIGTERM/SIGINT/SIGHUP (signalfd): stop accepting, then finish or drop the open connections
 //    (--stop); a second signal drops them.
 #include <signal.h>
 #include <string.h>

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "conduit/net/socket.hpp"
 
 namespace splice_net {
 
@@ -24,11 +25,6 @@ constexpr std::uint64_t kTurnBudget = 2u << 20;
 void no_delay(int fd) {
   int on = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on Unix sockets
-}
-
-void linger_zero(int fd) {
-  linger l{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
 std::string how(int err, const char* side) {
@@ -46,8 +42,8 @@ RelayConn::RelayConn(conduit::Fd client, std::string peer, const RelayTarget& ta
 RelayConn::~RelayConn() {
   loop_.remove(client_.get());
   if (target_fd_) loop_.remove(target_fd_.get());
-  if (reset_client_) linger_zero(client_.get());
-  if (reset_target_ && target_fd_) linger_zero(target_fd_.get());
+  if (reset_client_) conduit::net::reset_on_close(client_.get());
+  if (reset_target_ && target_fd_) conduit::net::reset_on_close(target_fd_.get());
 }
 
 RelayConn::Step RelayConn::start(Handler handler, RelayClock::time_point now) {

@@ -1,6 +1,8 @@
 // send: connect, send the FILEs (or stdin) by sendfile/splice, then shut down the sending side
 // so the peer sees end of file. With --recv a second thread copies the peer's bytes to stdout
-// until it closes, as netcat does both ways at once.
+// until it closes, as netcat does both ways at once. Standard output failing ends the run at
+// once, as it ends cat: by SIGPIPE if that would have killed us (we ignore it only for the
+// socket's sake), else "write error: reason", status 1.
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
@@ -9,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -17,6 +20,7 @@
 #include "conduit/diag.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/progress.hpp"
+#include "conduit/sigpipe.hpp"
 
 namespace splice_net {
 
@@ -62,15 +66,23 @@ std::vector<Input> open_inputs(const std::vector<std::string>& names, conduit::D
 struct BackChannel {
   conduit::Stats stats;
   conduit::PumpResult result;
-  void run(const conduit::PumpOptions& options, int sock, const conduit::FdInfo& sock_info) {
+  std::atomic<bool> output_failed{false};  // set before the socket is shut down for it
+  void run(const conduit::PumpOptions& options, int sock, const conduit::FdInfo& sock_info,
+           bool sigpipe_fatal) {
     conduit::FdInfo out;
     if (int rc = conduit::classify(STDOUT_FILENO, out); rc < 0) {
       result.error = -rc;
       result.side = conduit::PumpResult::Side::Output;
-      return;
+    } else {
+      conduit::Pump pump(options, &stats);
+      result = pump.run(sock, sock_info, STDOUT_FILENO, out);
     }
-    conduit::Pump pump(options, &stats);
-    result = pump.run(sock, sock_info, STDOUT_FILENO, out);
+    if (result.ok() || result.side != conduit::PumpResult::Side::Output) return;
+    if (result.error == EPIPE && sigpipe_fatal) conduit::raise_sigpipe();
+    // Nobody reads the peer any more: stop sending too (a peer that waits for its answers to
+    // be read would otherwise hold us for ever).
+    output_failed = true;
+    ::shutdown(sock, SHUT_RDWR);
   }
 };
 
@@ -98,6 +110,7 @@ void settle_before_close(int sock) {
 int run_send(const Options& o) {
   auto start = std::chrono::steady_clock::now();
   conduit::Diag diag{std::string(kProg)};
+  const bool sigpipe_fatal = conduit::sigpipe_fatal();  // for standard output (-r)
   ::signal(SIGPIPE, SIG_IGN);  // a peer that goes away is an error value (EPIPE), not a kill
   auto address = parse_or_report(o.address);
   if (!address) return 1;
@@ -126,7 +139,7 @@ int run_send(const Options& o) {
   BackChannel back;
   std::thread back_thread;
   if (o.recv_back) {
-    back_thread = std::thread([&] { back.run(pump_options(o), sock, sock_info); });
+    back_thread = std::thread([&] { back.run(pump_options(o), sock, sock_info, sigpipe_fatal); });
   }
 
   conduit::Stats stats;
@@ -138,8 +151,9 @@ int run_send(const Options& o) {
     sent += r.bytes;
     if (r.ok()) continue;
     if (r.side == conduit::PumpResult::Side::Output) {
-      diag.error(o.address + ": " + connection_error(r.error) + " after " + std::to_string(sent) +
-                 " bytes sent");
+      if (!back.output_failed)  // else the socket was shut down for it: reported below
+        diag.error(o.address + ": " + connection_error(r.error) + " after " + std::to_string(sent) +
+                   " bytes sent");
       broken = true;
       break;
     }
@@ -153,13 +167,11 @@ int run_send(const Options& o) {
     if (broken) ::shutdown(sock, SHUT_RDWR);  // nothing more will come: end the reader
     back_thread.join();
     stats.merge(back.stats);
-    if (!back.result.ok() && !broken) {
-      if (back.result.side == conduit::PumpResult::Side::Input)
-        diag.error(o.address + ": " + connection_error(back.result.error) + " after " +
-                   std::to_string(back.result.bytes) + " bytes received");
-      else
-        diag.error("standard output", back.result.error);
-    }
+    if (back.output_failed)
+      stdout_write_error(diag, back.result.error, false);
+    else if (!back.result.ok() && !broken)
+      diag.error(o.address + ": " + connection_error(back.result.error) + " after " +
+                 std::to_string(back.result.bytes) + " bytes received");
   }
   if (!o.recv_back && !broken) settle_before_close(sock);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

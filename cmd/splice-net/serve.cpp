@@ -3,8 +3,9 @@
 // (--max-clients, EMFILE back-off) in acceptor.cpp; this file owns the signals and the clock:
 //  - every client that makes no progress for --timeout seconds is closed; lingering closes are
 //    bounded;
-//  - SIGTERM/SIGINT (signalfd): stop accepting, then finish or drop what is in flight
-//    (--stop); a second signal drops it.
+//  - SIGTERM/SIGINT/SIGHUP (signalfd): stop accepting, then finish or drop what is in flight
+//    (--stop); a second signal drops it. A client cut off in the middle of a response (drop,
+//    --timeout) gets a reset, never a clean end of file.
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -119,6 +120,7 @@ void Server::close_client(int fd, const char* why) {
   if (it == clients_.end()) return;
   Client& c = *it->second;
   if (why) c.set_ending(why);
+  if (c.mid_response()) conduit::net::reset_on_close(fd);  // cut short: the client must see it
   loop_.remove(fd);
   if (!o_.quiet || c.noteworthy()) log_line(c.summary(Clock::now()));
   clients_.erase(it);
@@ -202,7 +204,9 @@ int run_serve(const Options& o) {
   ServeContext ctx;
   const std::string& file_name = o.files.front();
   ctx.file_name = conduit::quote_name(file_name);
-  conduit::Fd file(::open(file_name.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO nobody writes to (or a serial line) would otherwise wait for
+  // ever, before it could be refused for not being a regular file.
+  conduit::Fd file(::open(file_name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!file) {
     diag.error(ctx.file_name, errno);
     return 1;
@@ -216,6 +220,7 @@ int run_serve(const Options& o) {
     diag.error(ctx.file_name + ": not a regular file (serve needs a file it can send from any offset)");
     return 1;
   }
+  conduit::set_nonblocking(file.get(), false);  // a file never waits anyway: tidiness only
   ctx.file = file.get();
   ctx.http = o.http;
   ctx.content_type = o.content_type;

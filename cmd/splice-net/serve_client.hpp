@@ -8,6 +8,9 @@
 // connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
 // Linger: after our last byte we shut down writing and read until the peer closes, because
 // closing with unread input would send a reset that can destroy the tail of the file in flight.
+// A connection closed in the middle of a response (idle --timeout, --stop drop, a second signal,
+// a file that shrank) is reset instead: in plain mode a clean end of file after part of the file
+// would pass for the whole of it.
 #pragma once
 
 #include <chrono>
@@ -54,6 +57,8 @@ class Client {
 
   int fd() const noexcept { return fd_.get(); }
   State state() const noexcept { return state_; }
+  // A response is due or under way: closing now cuts it short, and must say so by a reset.
+  bool mid_response() const noexcept { return state_ == State::SendHead || state_ == State::SendBody; }
   // Between requests with nothing buffered: a stopping server may close it at once.
   bool idle_between_requests() const noexcept { return state_ == State::ReadRequest && in_.empty(); }
   Clock::time_point last_active() const noexcept { return last_active_; }

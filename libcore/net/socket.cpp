@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,11 +84,28 @@ SocketResult connect_to(const Address& address, int timeout_ms) {
 
 namespace {
 
-// Is somebody accepting on this Unix path? A refused connect means a socket file left behind.
-bool unix_path_is_stale(const Endpoint& e) {
-  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe) return false;
-  return ::connect(probe.get(), e.addr(), e.length) < 0 && errno == ECONNREFUSED;
+enum class UnixPath { Stale, Live, NotSocket, Gone };
+
+// What holds the Unix path bind() found taken. Only a socket can be a stale one, and only a
+// refused connect proves nobody listens on it: a regular file, a FIFO or a directory at the
+// path refuses a connect too (ECONNREFUSED), and must never be taken for a dead socket and
+// removed. The connect is non-blocking: a live listener whose queue is full answers EAGAIN at
+// once, where a blocking connect would wait for it for ever. `st` is what lstat said.
+UnixPath probe_unix_path(const Endpoint& e, const std::string& path, struct stat& st) {
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? UnixPath::Gone : UnixPath::Live;
+  if (!S_ISSOCK(st.st_mode)) return UnixPath::NotSocket;  // symlinks included: never followed
+  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!probe) return UnixPath::Live;  // cannot tell: leave it alone
+  if (::connect(probe.get(), e.addr(), e.length) == 0) return UnixPath::Live;
+  return errno == ECONNREFUSED ? UnixPath::Stale : UnixPath::Live;  // EAGAIN: alive, queue full
+}
+
+// Removes a stale socket file, unless the path has meanwhile become something else.
+void remove_stale(const std::string& path, const struct stat& seen) {
+  struct stat now {};
+  if (::lstat(path.c_str(), &now) == 0 && S_ISSOCK(now.st_mode) && now.st_dev == seen.st_dev &&
+      now.st_ino == seen.st_ino)
+    ::unlink(path.c_str());
 }
 
 }  // namespace
@@ -108,14 +126,25 @@ SocketResult listen_on(const Address& address, const ListenOptions& options) {
     if (e.family != AF_UNIX) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (e.family == AF_INET6 && address.host.empty())
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    int rc = ::bind(fd.get(), e.addr(), e.length);
-    if (rc < 0 && errno == EADDRINUSE && e.family == AF_UNIX && !address.abstract() &&
-        unix_path_is_stale(e)) {
-      ::unlink(address.path.c_str());
-      rc = ::bind(fd.get(), e.addr(), e.length);
+    int err = ::bind(fd.get(), e.addr(), e.length) == 0 ? 0 : errno;
+    if (err == EADDRINUSE && e.family == AF_UNIX && !address.abstract()) {
+      struct stat st {};
+      switch (probe_unix_path(e, address.path, st)) {
+        case UnixPath::NotSocket:
+          return failure(EEXIST, "exists and is not a socket");
+        case UnixPath::Live:
+          break;
+        case UnixPath::Stale:
+          remove_stale(address.path, st);
+          [[fallthrough]];
+        case UnixPath::Gone:
+          err = ::bind(fd.get(), e.addr(), e.length) == 0 ? 0 : errno;
+          break;
+      }
     }
-    if (rc < 0 || ::listen(fd.get(), options.backlog) < 0) {
-      last = errno;
+    if (err == 0 && ::listen(fd.get(), options.backlog) < 0) err = errno;
+    if (err != 0) {
+      last = err;
       // The address is taken: another family will not help, and its error would hide this one.
       if (last == EADDRINUSE) break;
       continue;
@@ -141,8 +170,16 @@ std::string peer_name(int fd) {
   return format_endpoint(reinterpret_cast<sockaddr*>(&s), len);
 }
 
+void reset_on_close(int fd) {
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
 void unlink_unix(const Address& address) {
-  if (address.is_unix() && !address.abstract()) ::unlink(address.path.c_str());
+  if (!address.is_unix() || address.abstract()) return;
+  // Only a socket: whatever else took the name since is not ours to remove.
+  struct stat st {};
+  if (::lstat(address.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(address.path.c_str());
 }
 
 }  // namespace conduit::net

@@ -353,6 +353,40 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   refute_output --partial 'hw-encrypt:'
 }
 
+# broken_stdout CMD...: runs CMD with SIGPIPE ignored and standard output a pipe whose reader
+# is already gone (deterministic even for a few bytes of output).
+broken_stdout() {
+  python3 -c 'import os, signal, sys
+r, w = os.pipe()
+os.close(r)
+os.dup2(w, 1)
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
+@test "standard output gone with SIGPIPE ignored: 'write error: Broken pipe', status 1 (every mode)" {
+  mk p 4000000
+  "$B" -k key p c
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > k.hex
+  local iv=000102030405060708090a0b0c0d0e0f
+  local mode
+  for mode in "-k key p" "-d -k key c" "--raw --cipher aes-256-ctr --key-hex-file k.hex --iv $iv p"; do
+    run bash -c "trap '' PIPE; \"\$0\" $mode | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$B"
+    assert_failure 1
+    assert_output "hw-encrypt: write error: Broken pipe"
+    # SIGPIPE at its default action: killed by it, silently, as cat is
+    run bash -c "\"\$0\" $mode | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$B"
+    assert_failure 141
+    assert_output ""
+  done
+  run broken_stdout "$B" keygen --hex
+  assert_failure 1
+  assert_output "hw-encrypt: write error: Broken pipe"
+  run broken_stdout "$B" -k key p
+  assert_failure 1
+  assert_output "hw-encrypt: write error: Broken pipe"
+}
+
 @test "the man page is clean under mandoc -T lint" {
   load 'helpers/docs'
   assert_man_lint_clean hw-encrypt

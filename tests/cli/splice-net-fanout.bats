@@ -356,6 +356,98 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
   grep -q ': dropped: stopping$' log2
 }
 
+@test "SIGHUP ends the stream as SIGTERM does: clients get what they hold, a clean close, and the summary" {
+  feed yes
+  fanout_bg log in --min-clients 1 --slow block
+  bg nc -d 127.0.0.1 "$PORT" > got
+  local n=$LAST
+  wait_size got 100000
+  kill -HUP "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+  wait "$n"
+  grep -q 'SIGHUP: end of stream; finishing 1 clients' log
+  grep -q ': done$' log
+  grep -Eq '^splice-net: fanout: [0-9]+ bytes from standard input; 1 clients, 0 dropped as slow$' log
+  [ "$(stat -c %s got)" -gt 100000 ]
+  [ -z "$(tr -d 'y\n' < got)" ]
+}
+
+# wait_held PORT: until the server's send queue to the one client on PORT stops growing (the
+# client does not read; the queue is full), at most 10 s.
+wait_held() {
+  local i last=-1 q
+  for i in $(seq 100); do
+    q=$(ss -Htn state established "sport = :$1" | awk '{ print $2 }' | head -n 1)
+    [ -n "$q" ] && [ "$q" -gt 0 ] && [ "$q" = "$last" ] && return 0
+    last=${q:--1}
+    sleep 0.1
+  done
+  echo "timed out waiting for the send queue on port $1 to fill" >&2
+  return 1
+}
+
+@test "a client cut off before the end of the stream sees a reset (--slow=drop, -t, a second signal); the whole stream ends cleanly" {
+  local cut="$CONDUIT_SRC/tests/cli/helpers/cut_client.py"
+  # --slow=drop: the client reads a little, then stops and falls behind.
+  feed yes
+  fanout_bg log in --min-clients 1 --pipe-size 64K
+  bg python3 "$cut" "127.0.0.1:$PORT" --go go > cut.out
+  local c=$LAST
+  wait_for log 'dropped: [0-9]+ bytes behind$'
+  touch go
+  wait "$c"
+  run cat cut.out
+  assert_output --regexp '^reset [0-9]+$'
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+
+  # --slow=block -t: dropped when it takes nothing for 0.5 s.
+  rm -f go
+  feed yes
+  fanout_bg log2 in --min-clients 1 --slow block -t 0.5 --pipe-size 64K
+  bg python3 "$cut" "127.0.0.1:$PORT" --go go > cut2.out
+  c=$LAST
+  wait_for log2 'dropped: took nothing for 0.5 s'
+  touch go
+  wait "$c"
+  run cat cut2.out
+  assert_output --regexp '^reset [0-9]+$'
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+
+  # The second signal drops a client that has not taken the end of the stream yet.
+  rm -f go
+  feed yes
+  fanout_bg log3 in --min-clients 1 --slow block --pipe-size 64K
+  bg python3 "$cut" "127.0.0.1:$PORT" --mark reading --go go > cut3.out
+  c=$LAST
+  wait_exists reading
+  # Until its socket is full and its pipe holds the rest: at the end of the stream it then
+  # still has bytes to take (a client with the whole stream in flight gets a clean end).
+  wait_held "$PORT"
+  kill -TERM "$FAN_PID"
+  wait_for log3 'SIGTERM: end of stream; finishing 1 clients'
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+  grep -q ': dropped: stopping$' log3
+  touch go
+  wait "$c"
+  run cat cut3.out
+  assert_output --regexp '^reset [0-9]+$'
+
+  # A client that takes the whole stream gets a clean end of file.
+  feed cat "$FIX/src"
+  fanout_bg log4 in --min-clients 1
+  run timeout 30 python3 "$cut" "127.0.0.1:$PORT"
+  assert_output "eof 4194304"
+  exit_of "$FAN_PID"
+  assert_success
+}
+
 @test "tee or splice refused (EINVAL) on the first call: same bytes through read/write" {
   # LeakSanitizer cannot run under ptrace (sanitizer builds): leaks are checked by the other cases.
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"

@@ -280,6 +280,24 @@ stop_relay() {
   assert_equal "$(cat held2.out)" "ok=0 failed=1"
 }
 
+@test "SIGHUP stops the relay as SIGTERM does: open connections finish, new ones are refused" {
+  backend answer srv.out
+  relay_bg log 127.0.0.1:0 "$BACKEND"
+  bg python3 "$PEERS" clients "127.0.0.1:$PORT" --clients 1 --wait-file "$T/go" > held.out
+  local held=$LAST
+  wait_for srv.out '^conn 1$'
+  kill -HUP "$RELAY_PID"
+  wait_for log 'SIGHUP: stopping; finishing 1 connections'
+  run timeout 5 python3 "$PEERS" idle "127.0.0.1:$PORT"
+  assert_failure  # no longer listening: refused
+  touch go
+  wait "$held"
+  assert_equal "$(cat held.out)" "ok=1 failed=0"
+  status=0
+  wait "$RELAY_PID" || status=$?
+  assert_equal "$status" 0
+}
+
 @test "listen address in use, bad or unresolvable addresses: clear messages, exit 1" {
   local p
   p=$(free_port)

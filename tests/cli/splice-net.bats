@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # splice-net against real peers (nc, socat, curl) on loopback and Unix sockets only: send, recv,
 # serve (plain and HTTP), load with slow and stalled clients, faults (resets, half-closes,
-# EMFILE, ENOSYS fallbacks), messages, man page and completions.
+# EMFILE, ENOSYS fallbacks), cut-off clients reset, SIGHUP, Unix paths that are not ours,
+# standard output gone, messages, man page and completions.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
@@ -243,6 +244,59 @@ PY
   grep -Eq '^splice-net: 127\.0\.0\.1:[0-9]+: connection reset by peer after [0-9]+ bytes received$' log
 }
 
+@test "standard output gone: killed by SIGPIPE as cat is; with SIGPIPE ignored 'write error: Broken pipe', status 1" {
+  local sig
+  # recv: the peer sends 8 MiB, the reader takes one byte and leaves.
+  for sig in ignored default; do
+    local trap=""
+    [ $sig = ignored ] && trap="trap '' PIPE;"
+    local port
+    port=$(free_port)
+    # the sender tries again while recv is not listening yet
+    ( until timeout 10 "$SN" send "127.0.0.1:$port" "$FIX/med" 2> err || ! grep -q refused err; do
+        sleep 0.1
+      done ) &
+    echo $! >> "$T/pids"
+    run timeout 20 bash -c "$trap \"\$0\" recv 127.0.0.1:$port | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$SN"
+    if [ $sig = ignored ]; then
+      assert_failure 1
+      assert_output "splice-net: write error: Broken pipe"
+    else
+      assert_failure 141
+      assert_output ""
+    fi
+  done
+
+  # send -r: the peer answers with 8 MiB; and an echoing peer that waits for its answers to be
+  # read must not hold us for ever once nobody reads them.
+  for sig in ignored default; do
+    local trap=""
+    [ $sig = ignored ] && trap="trap '' PIPE;"
+    local port
+    port=$(free_port)
+    bg socat -u "FILE:$FIX/med" "TCP-LISTEN:$port,reuseaddr"
+    wait_tcp "$port"
+    run timeout 20 bash -c "$trap \"\$0\" send -r 127.0.0.1:$port < /dev/null | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$SN"
+    if [ $sig = ignored ]; then
+      assert_failure 1
+      assert_output "splice-net: write error: Broken pipe"
+    else
+      assert_failure 141
+      assert_output ""
+    fi
+    port=$(free_port)
+    bg socat "TCP-LISTEN:$port,reuseaddr" EXEC:cat
+    wait_tcp "$port"
+    run timeout 20 bash -c "$trap \"\$0\" send -r 127.0.0.1:$port < \"\$1\" | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$SN" "$FIX/big"
+    if [ $sig = ignored ]; then
+      assert_failure 1
+      assert_output "splice-net: write error: Broken pipe"
+    else
+      assert_failure 141
+    fi
+  done
+}
+
 @test "clear errors: refused, address in use, unresolvable name, bad addresses, timeouts" {
   local p
   p=$(free_port)
@@ -287,6 +341,65 @@ PY
   run "$SN"
   assert_failure 1
   assert_line "splice-net: missing command: send, recv, serve, fanout or relay"
+}
+
+@test "unix: listening never removes what is not a dead socket: a file, a directory, a FIFO, a symlink" {
+  local cmd
+  echo keep > f
+  # every listener: recv, serve, fanout and relay share the check
+  for cmd in "recv X" "serve X $FIX/text" "fanout X" "relay X 127.0.0.1:1"; do
+    local args=(${cmd/X/unix:$T/f})
+    run timeout 10 "$SN" "${args[@]}" < /dev/null
+    assert_failure 1
+    assert_output "splice-net: unix:$T/f: exists and is not a socket"
+    assert_equal "$(cat f)" keep
+  done
+  mkdir d
+  mkfifo p
+  ln -s f l
+  ln -s nowhere dangling
+  for x in d p l dangling; do
+    run timeout 10 "$SN" recv "unix:$T/$x"
+    assert_failure 1
+    assert_output "splice-net: unix:$T/$x: exists and is not a socket"
+  done
+  [ -d d ] && [ -p p ] && [ -L l ] && [ -L dangling ]
+  assert_equal "$(cat l)" keep
+
+  # A socket whose listener is gone is replaced.
+  python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)' "$T/dead"
+  [ -S dead ]
+  recv_bg log "unix:$T/dead" -o got
+  wait_for log 'listening on'
+  timeout 10 "$SN" send "unix:$T/dead" "$FIX/text"
+  exit_of "$RECV_PID"
+  assert_success
+  cmp got "$FIX/text"
+  [ ! -e dead ]  # and removed when it ends
+}
+
+@test "unix: a live listener with a full queue is 'Address already in use' at once, not a hang" {
+  bg python3 "$HELP/relay_clients.py" stuck "unix:$T/live" > stuck.out
+  wait_for stuck.out '^listening '
+  local cmd
+  for cmd in recv serve fanout; do
+    local args=("$cmd" "unix:$T/live")
+    [ "$cmd" = serve ] && args+=("$FIX/text")
+    run timeout 10 "$SN" "${args[@]}" < /dev/null
+    assert_failure 1
+    assert_output "splice-net: unix:$T/live: Address already in use"
+  done
+  [ -S live ]
+}
+
+@test "serve refuses a FIFO at once, as it refuses /dev/zero, instead of waiting for a writer" {
+  mkfifo fifo
+  run timeout 10 "$SN" serve 127.0.0.1:0 /dev/zero
+  assert_failure 1
+  assert_output "splice-net: /dev/zero: not a regular file (serve needs a file it can send from any offset)"
+  run timeout 10 "$SN" serve 127.0.0.1:0 fifo
+  assert_failure 1
+  assert_output "splice-net: fifo: not a regular file (serve needs a file it can send from any offset)"
 }
 
 @test "--help and --version, for the command and each subcommand" {
@@ -479,10 +592,14 @@ data = bytearray(c.recv(65536))
 open(mark, "w").close()
 while not os.path.exists(go):
     time.sleep(0.02)
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    data += b
+try:
+    while True:
+        b = c.recv(1 << 20)
+        if not b: break
+        data += b
+except ConnectionResetError:
+    print("reset after", len(data))
+    sys.exit(0)
 head, _, body = data.partition(b"\r\n\r\n")
 print(head.split(b"\r\n")[0].decode(), len(body), hashlib.sha256(body).hexdigest())
 PY
@@ -515,8 +632,90 @@ PY
   assert_success
   touch go
   wait "$client"
-  [ "$(cat got2.txt)" != "$want" ]  # cut short
+  grep -Eq '^reset after [0-9]+$' got2.txt  # cut short, and the client can tell
   grep -q 'dropped: server stopping' log2
+}
+
+# cut_bg OUT ARGS...: starts helpers/cut_client.py ARGS (see there) with its verdict, "eof N" or
+# "reset N", into OUT; sets CUT_PID.
+cut_bg() {
+  local out=$1
+  shift
+  bg python3 "$HELP/cut_client.py" "$@" > "$out"
+  CUT_PID=$LAST
+}
+
+@test "serve: a transfer cut short ends in a reset, never a clean end of file; a whole one ends cleanly" {
+  local mode
+  # --stop drop, plain and HTTP: the client has read a little, then the server stops.
+  for mode in plain --http; do
+    rm -f reading go
+    serve_bg log-$mode ${mode#plain} --stop drop 127.0.0.1:0 "$FIX/big"
+    cut_bg cut.out "127.0.0.1:$PORT" ${mode#plain} --mark reading --go go
+    wait_exists reading
+    kill -TERM "$SERVE_PID"
+    exit_of "$SERVE_PID"
+    assert_success
+    grep -q 'dropped: server stopping' log-$mode
+    touch go
+    wait "$CUT_PID"
+    run cat cut.out
+    assert_output --regexp '^reset [0-9]+$'
+  done
+
+  # --timeout: a client that stops reading is closed when idle, with a reset.
+  rm -f reading go
+  serve_bg log2 --timeout 0.5 127.0.0.1:0 "$FIX/big"
+  cut_bg cut2.out "127.0.0.1:$PORT" --mark reading --go go
+  wait_for log2 'idle for 0.5 s'
+  touch go
+  wait "$CUT_PID"
+  run cat cut2.out
+  assert_output --regexp '^reset [0-9]+$'
+
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+
+  # A transfer that completes ends with a clean end of file, plain and HTTP.
+  serve_bg log3 127.0.0.1:0 "$FIX/med"
+  run timeout 30 python3 "$HELP/cut_client.py" "127.0.0.1:$PORT"
+  assert_output "eof 8388608"
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+  serve_bg log4 --http 127.0.0.1:0 "$FIX/mid"
+  run timeout 30 python3 "$HELP/cut_client.py" "127.0.0.1:$PORT" --http
+  assert_output --regexp '^eof 10[0-9]{5}$'
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve: SIGHUP stops it as SIGTERM does: the transfer in flight finishes, or is reset with --stop drop" {
+  serve_bg log 127.0.0.1:0 "$FIX/big"
+  cut_bg cut.out "127.0.0.1:$PORT" --mark reading --go go
+  wait_exists reading
+  kill -HUP "$SERVE_PID"
+  wait_for log 'SIGHUP: stopping; finishing 1 connections'
+  run timeout 5 nc -z 127.0.0.1 "$PORT"
+  assert_failure  # no longer accepting
+  touch go
+  wait "$CUT_PID"
+  exit_of "$SERVE_PID"
+  assert_success
+  run cat cut.out
+  assert_output "eof 67108864"
+
+  rm -f reading go
+  serve_bg log2 --stop drop 127.0.0.1:0 "$FIX/big"
+  cut_bg cut2.out "127.0.0.1:$PORT" --mark reading --go go
+  wait_exists reading
+  kill -HUP "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_success
+  grep -q 'SIGHUP: stopping; dropping 1 connections' log2
+  touch go
+  wait "$CUT_PID"
+  run cat cut2.out
+  assert_output --regexp '^reset [0-9]+$'
 }
 
 @test "serve: a client reset mid-transfer is logged and the others go on" {
@@ -540,7 +739,7 @@ PY
 @test "serve: a file that shrinks while served is reported, and the status says so" {
   cp "$FIX/big" shrinking
   serve_bg log --http 127.0.0.1:0 shrinking
-  timeout 60 python3 - "$PORT" "$T" <<'PY' &
+  timeout 60 python3 - "$PORT" "$T" > cut.out <<'PY' &
 import os, socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -549,8 +748,12 @@ c.recv(65536)
 open(os.path.join(sys.argv[2], "reading"), "w").close()
 while not os.path.exists(os.path.join(sys.argv[2], "truncated")):
     time.sleep(0.02)
-while c.recv(1 << 20):
-    pass
+try:
+    while c.recv(1 << 20):
+        pass
+    print("eof")
+except ConnectionResetError:
+    print("reset")
 PY
   echo $! >> "$T/pids"
   local client=$!
@@ -558,6 +761,7 @@ PY
   truncate -s 1M shrinking
   touch truncated
   wait "$client"
+  assert_equal "$(cat cut.out)" reset  # the response was cut short: a reset says so
   wait_for log 'shrank while being sent'
   kill -TERM "$SERVE_PID"
   exit_of "$SERVE_PID"

@@ -28,15 +28,24 @@ struct ListenOptions {
 };
 
 // Binds and listens with SO_REUSEADDR. With no host, one IPv6 socket with IPV6_V6ONLY off takes
-// both families on every interface; 0.0.0.0 when IPv6 is unavailable. A Unix path left behind by
-// a dead listener (connect refused) is replaced; a live one is "Address already in use".
+// both families on every interface; 0.0.0.0 when IPv6 is unavailable. A Unix path that is a
+// socket left behind by a dead listener (a non-blocking connect refused) is replaced; a live
+// one, even with a full queue, is "Address already in use" (EADDRINUSE); anything else at the
+// path (a file, a directory, a FIFO, a symlink) is left untouched and refused with EEXIST,
+// "exists and is not a socket".
 SocketResult listen_on(const Address& address, const ListenOptions& options = {});
 
 // The local and remote names of a connected or listening socket, as format_endpoint() prints them.
 std::string local_name(int fd);
 std::string peer_name(int fd);
 
-// Removes the filesystem name of a Unix listener (no-op for TCP and abstract names).
+// Makes the coming close() of a connected socket send a reset (SO_LINGER 0) instead of a clean
+// end of file: how a server says a transfer was cut short, so that the peer cannot take what it
+// got for the whole. Bytes still queued for sending are discarded.
+void reset_on_close(int fd);
+
+// Removes the filesystem name of a Unix listener if it is still a socket (no-op for TCP and
+// abstract names).
 void unlink_unix(const Address& address);
 
 }  // namespace conduit::net

@@ -85,6 +85,17 @@ wait_unix() {
   return 1
 }
 
+# wait_exists FILE: until FILE exists (at most 10 s; a client's "I have read some" mark).
+wait_exists() {
+  local i
+  for i in $(seq 200); do
+    [ -e "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $1 to exist" >&2
+  return 1
+}
+
 # listen_port LOG: the port from "listening on HOST:PORT" once it appears.
 listen_port() {
   wait_for "$1" 'listening on' || return 1

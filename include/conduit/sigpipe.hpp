@@ -1,0 +1,20 @@
+// sigpipe: EPIPE on standard output, handled as GNU cat handles it.
+//
+// With SIGPIPE at its default action (neither ignored nor blocked) a broken pipe ends the
+// process by that signal (status 141 in the shell), even on the paths where the kernel reports
+// EPIPE without sending it (splice, sendfile) or where the command ignores SIGPIPE for its
+// sockets' sake. With SIGPIPE ignored (systemd services, `trap '' PIPE` in scripts) or blocked,
+// EPIPE is a write error like any other: the command says "prog: write error: Broken pipe"
+// and exits 1, never 0 with data lost.
+#pragma once
+
+namespace conduit {
+
+// Would SIGPIPE end this process now? Ask before ignoring it for sockets, and keep the answer.
+bool sigpipe_fatal() noexcept;
+
+// Ends the process by SIGPIPE: its default action restored, then raised. Returns only if the
+// signal is blocked.
+void raise_sigpipe() noexcept;
+
+}  // namespace conduit
