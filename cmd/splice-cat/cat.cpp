@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -35,6 +34,7 @@
 #include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/pump.hpp"
+#include "conduit/sigpipe.hpp"
 #include "conduit/stats.hpp"
 #include "conduit/sys.hpp"
 #include "format.hpp"
@@ -53,14 +53,6 @@ bool seekable(const FdInfo& info) noexcept {
 
 std::uint64_t clamp_length(std::uint64_t available, const std::optional<std::uint64_t>& length) {
   return length ? std::min(available, *length) : available;
-}
-
-// SIGPIPE would kill us as it kills GNU cat: neither ignored nor blocked.
-bool sigpipe_fatal() {
-  struct sigaction current {};
-  sigset_t blocked;
-  if (::sigaction(SIGPIPE, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return false;
-  return ::sigprocmask(SIG_BLOCK, nullptr, &blocked) == 0 && sigismember(&blocked, SIGPIPE) == 0;
 }
 
 // One opened input: a file operand (owned) or standard input (borrowed).
@@ -169,7 +161,7 @@ std::optional<std::uint64_t> Cat::expected_total() const {
 void Cat::write_failed(int err) {
   write_failed_ = true;
   // The kernel spares the signal on some paths (splice, sendfile to sockets); GNU cat dies of it.
-  if (err == EPIPE && sigpipe_fatal()) ::raise(SIGPIPE);
+  if (err == EPIPE && conduit::sigpipe_fatal()) conduit::raise_sigpipe();
   diag_.error("write error", err);
 }
 
