@@ -14,6 +14,7 @@
 #include <string>
 
 #include "conduit/diag.hpp"
+#include "conduit/quote.hpp"
 #include "options.hpp"
 
 namespace splice_cat {
@@ -42,7 +43,7 @@ void bind_follow(CLI::App& app, FollowOptions& o) {
       ->each([&o](const std::string& how) {
         auto mode = parse_mode(how);
         if (!mode)
-          throw CLI::ValidationError("invalid argument '" + how + "' for '--follow'\n"
+          throw CLI::ValidationError("invalid argument " + conduit::quote_arg(how) + " for '--follow'\n"
                                      "Valid arguments are:\n  - 'descriptor'\n  - 'name'");
         o.mode = *mode;
       })
@@ -61,7 +62,7 @@ void bind_follow(CLI::App& app, FollowOptions& o) {
            errno = 0;
            long long v = std::strtoll(text.c_str(), &end, 10);
            if (text.empty() || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX)
-             throw CLI::ValidationError("invalid PID: '" + text + "'");
+             throw CLI::ValidationError("invalid PID: " + conduit::quote_arg(text));
            o.pid = static_cast<pid_t>(v);
          },
          "with --follow, stop after process PID dies")
@@ -73,7 +74,7 @@ void bind_follow(CLI::App& app, FollowOptions& o) {
            char* end = nullptr;
            double v = std::strtod(text.c_str(), &end);
            if (text.empty() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 1e6)
-             throw CLI::ValidationError("invalid number of seconds: '" + text + "'");
+             throw CLI::ValidationError("invalid number of seconds: " + conduit::quote_arg(text));
            o.sleep_interval = v;
          },
          "seconds between checks where inotify cannot be used")
@@ -99,16 +100,17 @@ std::string follow_help_text() {
 
 std::optional<int> follow_usage_error(const Options& o) {
   if (!o.follow.mode || !o.format.any()) return std::nullopt;
+  const std::string prog(conduit::program_name());
   std::fprintf(stderr,
                "%s: --follow cannot be combined with -A, -b, -e, -E, -n, -s, -t, -T or -v\n"
                "Try '%s --help' for more information.\n",
-               std::string(kProg).c_str(), std::string(kProg).c_str());
+               prog.c_str(), prog.c_str());
   return 1;
 }
 
 void warn_follow_unused(const Options& o) {
   if (o.follow.mode) return;
-  conduit::Diag diag{std::string(kProg)};
+  conduit::Diag diag;  // named as invoked
   if (o.follow.pid) diag.warn("warning: PID ignored; --pid=PID is useful only when following");
   if (o.follow.retry) diag.warn("warning: --retry ignored; --retry is useful only when following");
 }
