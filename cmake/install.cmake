@@ -10,6 +10,8 @@ include(CMakePackageConfigHelpers)
 # Compresses `source` into `output` with gzip -9n (no name or timestamp: reproducible, as Debian
 # wants man pages and changelogs) as part of the default build, under the target `target`.
 function(conduit_gzip source output target)
+  get_filename_component(dir ${output} DIRECTORY)
+  file(MAKE_DIRECTORY ${dir})
   add_custom_command(OUTPUT ${output}
     COMMAND gzip -9n -c ${source} > ${output}
     DEPENDS ${source} COMMENT "gzip -9n ${output}")
@@ -38,6 +40,7 @@ install(FILES ${CMAKE_BINARY_DIR}/conduit-config.cmake ${CMAKE_BINARY_DIR}/condu
 # conduit.pc finds its prefix from where it lies (${pcfiledir}), so an installed tree can be moved
 # (or installed with `cmake --install --prefix`) and still be found through PKG_CONFIG_PATH.
 file(RELATIVE_PATH conduit_pc_to_prefix /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
+string(REGEX REPLACE "/$" "" conduit_pc_to_prefix "${conduit_pc_to_prefix}")
 if(CONDUIT_SHARED)
   set(conduit_pc_requires "")
   set(conduit_pc_requires_private "libcrypto")

@@ -5,7 +5,9 @@
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME conduit)
 set(CPACK_PACKAGE_VENDOR "the conduit developers")
-set(CPACK_PACKAGE_CONTACT "conduit developers <conduit@localhost>")
+# No real address yet: .invalid (RFC 2606) is a well-formed host, which lintian requires
+# (localhost is an error, bogus-mail-host). Set the maintainers' address here when there is one.
+set(CPACK_PACKAGE_CONTACT "conduit developers <conduit@conduit.invalid>")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_STRIP_FILES ON)
