@@ -10,7 +10,11 @@ set(CPACK_PACKAGE_VENDOR "the conduit developers")
 set(CPACK_PACKAGE_CONTACT "conduit developers <conduit@conduit.invalid>")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_STRIP_FILES ON)
+# Strip as Debian's dh_strip does: the debug information is copied into <package>-dbgsym
+# (usr/lib/debug/.build-id/...), then the binaries are stripped (objcopy --strip-unneeded) and
+# linked to it (.gnu_debuglink). CPACK_STRIP_FILES stays off: it would strip before the copy and
+# leave the -dbgsym package empty.
+set(CPACK_STRIP_FILES OFF)
 set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
 # Directories 0755 whatever the umask of whoever builds the package.
 set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
