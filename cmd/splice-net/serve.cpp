@@ -128,6 +128,7 @@ int run_serve(const Options& o) {
   settings.file = file.get();
   settings.http = o.http;
   settings.content_type = o.content_type;
+  settings.server_name = std::string(kProg);
   settings.zero_copy = !o.common.no_splice;
   settings.max_clients = o.max_clients;
   settings.idle_timeout = std::chrono::milliseconds(timeout_ms(o, 60));

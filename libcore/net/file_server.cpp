@@ -21,6 +21,7 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
   ctx_.header = settings_.header;
   ctx_.http = settings_.http;
   ctx_.content_type = settings_.content_type;
+  ctx_.server_name = settings_.server_name;
   ctx_.zero_copy = settings_.zero_copy;
   ctx_.linger_limit = settings_.linger_limit;
   ctx_.on_bytes = [this](std::uint64_t n) {

@@ -71,6 +71,7 @@ void ServeClient::respond_error(int status) {
   h.status = status;
   h.keep_alive = false;
   h.allow_header = status == 405;
+  h.server = ctx_.server_name;
   head_ = http::format_response_head(h);
   keep_alive_ = false;
   file_response_ = false;
@@ -109,6 +110,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         http::ResponseHead h;
         h.content_type = ctx_.content_type;
         h.keep_alive = keep && !ctx_.stopping;
+        h.server = ctx_.server_name;
         switch (d.kind) {
           case http::RangeDecision::Kind::Full:
             h.status = 200;

@@ -191,6 +191,7 @@ TEST(NetFileServer, HttpRangeRequestGets206AndTheEventNamesIt) {
   s.file = file.fd.get();
   s.http = true;
   s.content_type = "text/plain";
+  s.server_name = "test-server/1";
   std::vector<Record> records;
   FileServer* self = nullptr;
   FileServer server(s, recorder(records, self));
@@ -206,6 +207,7 @@ TEST(NetFileServer, HttpRangeRequestGets206AndTheEventNamesIt) {
   EXPECT_TRUE(got.starts_with("HTTP/1.1 206")) << got;
   EXPECT_NE(got.find("Content-Range: bytes 10-19/4096\r\n"), std::string::npos) << got;
   EXPECT_NE(got.find("Content-Type: text/plain\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nServer: test-server/1\r\n"), std::string::npos) << got;
   auto body = got.find("\r\n\r\n");
   ASSERT_NE(body, std::string::npos);
   EXPECT_EQ(got.substr(body + 4), content.substr(10, 10));

@@ -35,6 +35,7 @@ struct FileServerSettings {
   std::string header;               // plain mode: sent to every client before the file
   bool http = false;                // HTTP/1.1 instead of the plain header + file
   std::string content_type = "application/octet-stream";
+  std::string server_name;          // HTTP "Server:" header ("splice-net"); none when empty
   bool zero_copy = true;            // sendfile(2); false: pread + send
   std::size_t max_clients = 1000;   // connections at once; more wait in the listen queue
   std::chrono::milliseconds idle_timeout{60000};

@@ -34,6 +34,7 @@ struct ServeContext {
   std::string header;               // plain mode: sent before the file
   bool http = false;
   std::string content_type;
+  std::string server_name;          // HTTP "Server:" header; none when empty
   bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
   bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
   bool stopping = false;            // the server stops: finish the current response, then close
