@@ -1,5 +1,6 @@
 // keygen: a new random 32-byte key, to a new file (0600, never overwriting) or standard output.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conduit/crypto/keys.hpp"
@@ -16,6 +17,16 @@ int run_keygen(const Options& o) {
   if (to_stdout && !o.keygen_hex && ::isatty(STDOUT_FILENO) == 1) {
     error("refusing to write a binary key to a terminal (use -o FILE or --hex)");
     return kExitError;
+  }
+  if (to_stdout && !o.quiet) {
+    // Where a key written to standard output ends up: a terminal keeps it in its scrollback,
+    // a file made by `>` has the umask's mode, usually readable by everyone.
+    struct stat st {};
+    if (::isatty(STDOUT_FILENO) == 1)
+      warn("the key is shown on the terminal, which may keep it (use -o FILE)");
+    else if (::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+      warn("standard output is a file that others can read or write: make it private with "
+           "chmod 600, or use -o FILE (created with mode 0600)");
   }
   Secret key;
   if (!generate_key(32, key)) {

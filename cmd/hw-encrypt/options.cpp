@@ -9,10 +9,11 @@ namespace hw_encrypt {
 const std::string_view kHelpText =
     "Usage: hw-encrypt [-e|-d] [OPTION]... [IN [OUT]]\n"
     "  or:  hw-encrypt keygen [--hex] [-o FILE]\n"
-    "  or:  hw-encrypt --raw --cipher NAME --key-hex-file FILE --iv HEX [-d] [IN [OUT]]\n"
+    "  or:  hw-encrypt --raw --cipher NAME --key-hex-file FILE --iv HEX|random [-d] [IN [OUT]]\n"
     "Encrypt (default) or decrypt IN to OUT with AES-256-GCM in 64 KiB authenticated chunks.\n"
-    "IN and OUT default to standard input and output ('-'). OUT as a file is written to a\n"
-    "temporary file beside it and renamed only on success.\n"
+    "IN and OUT default to standard input and output ('-'). A regular file OUT is replaced\n"
+    "only on success, keeping its mode (through a temporary file beside it); a device,\n"
+    "FIFO or /dev/stdout is written in place, like standard output.\n"
     "\n"
     "  -e, --encrypt            encrypt (the default)\n"
     "  -d, --decrypt            decrypt and verify; only verified data is written, and the\n"
@@ -22,7 +23,13 @@ const std::string_view kHelpText =
     "      --passphrase-file FILE  passphrase: the first line of FILE\n"
     "      --passphrase-fd N    read the passphrase from file descriptor N\n"
     "                           (with no key or passphrase option, ask on the terminal)\n"
-    "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (10-20; default 17)\n"
+    "      --context STRING     bind the stream to STRING (a file name, a date...): it\n"
+    "                             decrypts only with the same --context\n"
+    "      --scrypt-work N      scrypt cost 2^N for a new passphrase stream (15-20; default 18)\n"
+    "  -q, --quiet              no warnings (raw mode, weak passphrases, key file modes)\n"
+    "      --whole              all or nothing: verify the whole stream into an unnamed\n"
+    "                             file in $TMPDIR first, then copy it to standard output\n"
+    "                             (or a device or FIFO OUT); on any failure nothing is written\n"
     "  -t, --threads N          worker threads (default: the CPUs available)\n"
     "      --backend NAME       auto (default), openssl or kernel (AF_ALG)\n"
     "      --list-backends      show the backends and drivers this machine offers, and exit\n"
@@ -31,7 +38,9 @@ const std::string_view kHelpText =
     "      --raw                plain CTR or CBC, byte-identical to openssl enc\n"
     "      --cipher NAME        aes-128-ctr, aes-256-ctr (default), aes-128-cbc, aes-256-cbc\n"
     "      --key-hex-file FILE  the key as hex digits (32 or 64)\n"
-    "      --iv HEX             the IV or initial counter block, 32 hex digits\n"
+    "      --iv HEX|random      the IV or initial counter block, 32 hex digits; 'random'\n"
+    "                             (encryption) draws a fresh one and prints it on stderr\n"
+    "      --iv-out FILE        with --iv random: write the IV to FILE instead\n"
     "      --nopad              CBC without PKCS#7 padding (openssl enc -nopad)\n"
     "\n"
     "Shared options:\n"
@@ -72,6 +81,7 @@ void bind(CLI::App& app, Options& o) {
   enc->excludes(dec);
   // Options whose value is checked are checked where they stand, so the first bad value on the
   // command line is the one reported, and a repeated one's last value wins (conduit::cli::parse).
+  app.add_flag("--whole", o.whole);
   auto* key_file = app.add_option("-k,--key-file", o.key_file)->type_name("FILE");
   auto* key_fd = app.add_option("--key-fd", o.key_fd)
                      ->type_name("N")
@@ -85,9 +95,10 @@ void bind(CLI::App& app, Options& o) {
   key_file->excludes(key_fd)->excludes(pass_file)->excludes(pass_fd);
   key_fd->excludes(pass_file)->excludes(pass_fd);
   pass_file->excludes(pass_fd);
+  app.add_option("--context", o.context)->type_name("STRING");
   app.add_option("--scrypt-work", o.scrypt_log2_n)
       ->type_name("N")
-      ->check(CLI::Range(10, 20))
+      ->check(CLI::Range(15, 20))
       ->trigger_on_parse();
   app.add_option("-t,--threads", o.threads)
       ->type_name("N")
@@ -105,6 +116,8 @@ void bind(CLI::App& app, Options& o) {
       ->trigger_on_parse();
   app.add_option("--key-hex-file", o.key_hex_file)->type_name("FILE");
   app.add_option("--iv", o.iv)->type_name("HEX");
+  app.add_option("--iv-out", o.iv_out)->type_name("FILE");
+  app.add_flag("-q,--quiet", o.quiet);
   app.add_flag("--nopad", o.nopad);
   conduit::cli::add_common_options(app, o.common);
   app.add_option("IN", o.in);
@@ -119,15 +132,20 @@ void bind(CLI::App& app, Options& o) {
 
 std::string check(const Options& o) {
   bool any_key = !o.key_file.empty() || o.key_fd || !o.passphrase_file.empty() || o.passphrase_fd;
+  if (o.context && o.context->empty()) return "--context needs a non-empty STRING";
+  if (o.context && (o.raw || o.keygen)) return "--context applies to streams only (not --raw or keygen)";
   if (o.raw) {
     if (any_key) return "--raw takes its key from --key-hex-file only";
     if (o.key_hex_file.empty()) return "--raw needs --key-hex-file FILE";
     if (o.iv.empty()) return "--raw needs --iv HEX";
     if (o.nopad && o.cipher.find("cbc") == std::string::npos)
       return "--nopad applies to CBC ciphers only";
+    if (o.iv == "random" && o.decrypt)
+      return "--iv random is for encryption: decrypting needs the IV the encryption used";
+    if (!o.iv_out.empty() && o.iv != "random") return "--iv-out needs --iv random";
   } else {
-    if (!o.key_hex_file.empty() || !o.iv.empty() || o.nopad)
-      return "--key-hex-file, --iv and --nopad need --raw";
+    if (!o.key_hex_file.empty() || !o.iv.empty() || !o.iv_out.empty() || o.nopad)
+      return "--key-hex-file, --iv, --iv-out and --nopad need --raw";
     if (!o.cipher.empty()) return "--cipher needs --raw (streams are always aes-256-gcm)";
   }
   if (o.keygen && (o.raw || any_key || o.decrypt))

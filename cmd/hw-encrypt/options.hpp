@@ -23,12 +23,15 @@ struct Options {
   bool decrypt = false;
   std::string in = "-";
   std::string out = "-";
+  bool quiet = false;  // -q: no warnings
+  bool whole = false;  // --whole: nothing reaches an in-place OUT unless the whole run succeeded
 
   std::string key_file;
   std::optional<int> key_fd;
   std::string passphrase_file;
   std::optional<int> passphrase_fd;
-  unsigned scrypt_log2_n = 17;
+  unsigned scrypt_log2_n = 18;
+  std::optional<std::string> context;  // --context: bind the stream to this string
 
   unsigned threads = 0;  // 0: the CPUs available
   std::string backend = "auto";
@@ -37,7 +40,8 @@ struct Options {
   bool raw = false;
   std::string cipher;  // --raw: default aes-256-ctr
   std::string key_hex_file;
-  std::string iv;
+  std::string iv;      // 32 hex digits, or "random" (encryption: drawn and reported)
+  std::string iv_out;  // --iv random: write the IV here instead of standard error
   bool nopad = false;
 
   conduit::cli::CommonOptions common;  // --pipe-size, --no-splice, --progress, --stats

@@ -1,15 +1,47 @@
 // raw_mode: --raw, plain AES-CTR/CBC compatible with `openssl enc -K -iv`. No header, no
 // integrity: anyone can flip bits of the output undetected (the help and man page say so).
+#include <fcntl.h>
+#include <openssl/rand.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/keys.hpp"
 #include "conduit/crypto/raw.hpp"
 #include "conduit/diag.hpp"
+#include "conduit/fd.hpp"
+#include "conduit/sys.hpp"
 #include "output.hpp"
 #include "run.hpp"
 
 namespace hw_encrypt {
+
+namespace {
+// The drawn IV, as hex, to --iv-out FILE or standard error: the decryptor needs it.
+bool report_iv(const Options& o, const std::vector<std::uint8_t>& iv) {
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (std::uint8_t b : iv) {
+    hex += digits[b >> 4];
+    hex += digits[b & 15];
+  }
+  if (o.iv_out.empty()) {
+    std::fprintf(stderr, "%s: IV: %s\n", kProg.data(), hex.c_str());
+    return true;
+  }
+  hex += '\n';
+  conduit::Fd fd(::open(o.iv_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666));
+  ssize_t n = fd ? conduit::sys::write_all(fd.get(), std::as_bytes(std::span(hex.data(), hex.size())))
+                 : -errno;
+  int rc = n < 0 ? static_cast<int>(n) : fd.close();
+  if (rc < 0) {
+    error(conduit::quote_name(o.iv_out) + ": " + conduit::errno_text(-rc));
+    return false;
+  }
+  return true;
+}
+}  // namespace
 
 int run_raw(const Options& o) {
   using namespace conduit::crypto;
@@ -19,8 +51,14 @@ int run_raw(const Options& o) {
   ro.padding = !o.nopad;
 
   std::vector<std::uint8_t> iv;
-  if (!parse_hex(o.iv, iv) || iv.size() != kAesBlockSize) {
-    error("invalid --iv '" + o.iv + "': it must be 32 hex digits");
+  if (o.iv == "random") {
+    iv.resize(kAesBlockSize);
+    if (RAND_bytes(iv.data(), static_cast<int>(iv.size())) != 1) {
+      error("random number generator failed");
+      return kExitError;
+    }
+  } else if (!parse_hex(o.iv, iv) || iv.size() != kAesBlockSize) {
+    error("invalid --iv '" + o.iv + "': it must be 32 hex digits or 'random'");
     return kExitError;
   }
   Secret key;
@@ -29,6 +67,9 @@ int run_raw(const Options& o) {
     error(why + " for " + std::string(algorithm_name(ro.algorithm)));
     return kExitError;
   }
+  if (std::string exposed = secret_file_warning(o.key_hex_file, "key file");
+      !exposed.empty() && !o.quiet)
+    warn(exposed);
   std::string reason;
   auto backend = select_backend(*parse_backend_choice(o.backend), ro.algorithm, &reason);
   if (!backend) {
@@ -40,12 +81,16 @@ int run_raw(const Options& o) {
     error("refusing to write ciphertext to a terminal");
     return kExitError;
   }
+  if (o.iv == "random" && !report_iv(o, iv)) return kExitError;
+  if (ro.encrypt && !o.quiet)
+    warn("--raw output is not authenticated: anyone can change it undetected; never use the "
+         "same key and IV twice (-q: no warning)");
   conduit::Fd in_owner;
   int in_fd = -1;
   if (!open_input(o.in, in_owner, in_fd)) return kExitError;
   Output out;
-  if (int rc = out.open(o.out); rc < 0) {
-    error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
+  if (int rc = out.open(o.out, o.whole); rc < 0) {
+    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   grow_pipes(o, in_fd, out.fd());
@@ -55,16 +100,17 @@ int run_raw(const Options& o) {
   key.wipe();
   report.finish(r);
   if (!r.ok()) {
+    std::string out_name = out.write_name();
     out.discard();
     if (r.status == StreamStatus::WriteError) {
-      write_failed(r.err, r.message, out.is_stdout(), out.name());
+      write_failed(r.err, r.message, out.is_stdout(), out_name);
     } else {
       error(input_name(o.in) + ": " + r.message);
     }
     return r.rejected() ? kExitRejected : kExitError;
   }
   if (int rc = out.commit(); rc < 0) {
-    error(out.name() + ": " + conduit::errno_text(-rc));
+    write_failed(-rc, conduit::errno_text(-rc), out.is_stdout(), out.name());
     return kExitError;
   }
   return kExitOk;

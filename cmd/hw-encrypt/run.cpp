@@ -35,6 +35,11 @@ void write_failed(int err, const std::string& message, bool to_stdout, const std
   error((to_stdout ? std::string("write error") : out_name) + ": " + message);
 }
 
+void warn(const std::string& message) {
+  conduit::Diag diag{std::string(kProg)};
+  diag.warn("warning: " + message);
+}
+
 std::string input_name(const std::string& path) {
   return path == "-" ? "standard input" : conduit::quote_name(path);
 }
@@ -92,6 +97,8 @@ void Report::finish(const StreamResult& r) {
 
 namespace {
 
+constexpr std::size_t kMinPassphraseChars = 12;
+
 // Loads what the options name; when they name nothing, asks on the terminal if `allow_prompt`.
 // `want` is the kind the stream needs (decryption) or nullopt (encryption: a prompt confirms).
 bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& secret,
@@ -117,15 +124,35 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
     source = KeySource::Passphrase;
     ok = prompt_passphrase(!want.has_value(), secret, &why);
   }
-  if (!ok) error(why);
-  return ok;
+  if (!ok) {
+    error(why);
+    return false;
+  }
+  if (!o.quiet) {
+    std::string exposed = !o.key_file.empty()
+                              ? secret_file_warning(o.key_file, "key file")
+                              : !o.passphrase_file.empty()
+                                    ? secret_file_warning(o.passphrase_file, "passphrase file")
+                                    : "";
+    if (!exposed.empty()) warn(exposed);
+  }
+  if (!want && source == KeySource::Passphrase && !o.quiet) {
+    // Characters, not bytes: UTF-8 continuation bytes do not count.
+    std::size_t chars = 0;
+    for (std::uint8_t b : secret.span()) chars += (b & 0xC0) != 0x80 ? 1 : 0;
+    if (chars < kMinPassphraseChars)
+      warn("the passphrase has fewer than " + std::to_string(kMinPassphraseChars) +
+           " characters: it can be guessed; prefer a long one, or a key (hw-encrypt keygen)");
+  }
+  return true;
 }
 
-int report_failure(const StreamResult& r, const std::string& in_name, const Output& out) {
+int report_failure(const StreamResult& r, const std::string& in_name, bool out_is_stdout,
+                   const std::string& out_name) {
   switch (r.status) {
     case StreamStatus::Ok: return kExitOk;
     case StreamStatus::WriteError:
-      write_failed(r.err, r.message, out.is_stdout(), out.name());
+      write_failed(r.err, r.message, out_is_stdout, out_name);
       return kExitError;
     case StreamStatus::ReadError:
     case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;
@@ -160,8 +187,7 @@ int run_stream(const Options& o) {
     if (!open_input(o.in, in_owner, in_fd)) return kExitError;
     header_read = read_stream_header(in_fd, header);
     if (!header_read.ok()) {
-      Output none;
-      return report_failure(header_read, in_name, none);
+      return report_failure(header_read, in_name, false, "");
     }
     if (!load_credentials(o, header.source, secret, cred.source)) return kExitError;
   } else {
@@ -173,10 +199,11 @@ int run_stream(const Options& o) {
     if (!open_input(o.in, in_owner, in_fd)) return kExitError;
   }
   cred.secret = &secret;
+  cred.context = o.context.value_or("");
 
   Output out;
-  if (int rc = out.open(o.out); rc < 0) {
-    error(conduit::quote_name(o.out) + ": " + conduit::errno_text(-rc));
+  if (int rc = out.open(o.out, o.whole); rc < 0) {
+    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
     return kExitError;
   }
   grow_pipes(o, in_fd, out.fd());
@@ -188,12 +215,13 @@ int run_stream(const Options& o) {
   secret.wipe();
   report.finish(r);
   if (!r.ok()) {
+    bool out_is_stdout = out.is_stdout();
+    std::string out_name = out.write_name();
     out.discard();
-    return report_failure(r, in_name, out);
+    return report_failure(r, in_name, out_is_stdout, out_name);
   }
   if (int rc = out.commit(); rc < 0) {
-    error(out.name() + ": " + conduit::errno_text(-rc));
-    out.discard();
+    write_failed(-rc, conduit::errno_text(-rc), out.is_stdout(), out.name());
     return kExitError;
   }
   return kExitOk;
@@ -207,6 +235,8 @@ int run(const Options& o) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
+  // From here on keys are held: no core dumps, no ptrace by the same user.
+  protect_process_secrets();
   if (o.keygen) return run_keygen(o);
   if (o.raw) return run_raw(o);
   return run_stream(o);

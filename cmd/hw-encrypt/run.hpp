@@ -42,5 +42,7 @@ void error(const std::string& message);
 // a named OUT. EPIPE with SIGPIPE at its default action ends the process by that signal, as it
 // ends cat; with SIGPIPE ignored it is reported like any write error, never silently.
 void write_failed(int err, const std::string& message, bool to_stdout, const std::string& out_name);
+// "hw-encrypt: warning: ..." (callers check -q).
+void warn(const std::string& message);
 
 }  // namespace hw_encrypt

@@ -6,6 +6,7 @@
 // worker knows whether the block ends the input.
 #include "conduit/crypto/block_pipeline.hpp"
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <sched.h>
 
@@ -213,6 +214,11 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     }
     shared.work_ready.notify_all();
     for (auto& t : threads) t.join();
+  }
+  // Plaintext must not outlive the run in freed heap memory.
+  for (auto& slot : slots) {
+    OPENSSL_cleanse(slot.in_storage.data(), slot.in_storage.size());
+    OPENSSL_cleanse(slot.out_storage.data(), slot.out_storage.size());
   }
   result.bytes_in = offset;
   result.read_calls = read_calls;

@@ -15,15 +15,16 @@ namespace conduit::crypto {
 namespace {
 constexpr std::string_view kHeaderInfo = "hw-encrypt v1 header";
 constexpr std::string_view kPayloadInfo = "hw-encrypt v1 payload";
+constexpr std::string_view kHeaderInfoContext = "hw-encrypt v2 header";
+constexpr std::string_view kPayloadInfoContext = "hw-encrypt v2 payload";
 
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
 bool scrypt_ok(const ScryptParams& p) {
-  if (p.log2_n < kMinScryptLog2N || p.log2_n > kMaxScryptLog2N) return false;
-  if (p.r < 1 || p.r > kMaxScryptR || p.p < 1 || p.p > kMaxScryptP) return false;
-  return 128ULL * p.r * (1ULL << p.log2_n) <= (1ULL << 30);
+  return p.log2_n >= kMinScryptLog2N && p.log2_n <= kMaxScryptLog2N && p.r == kScryptR &&
+         p.p == kScryptP;
 }
 }  // namespace
 
@@ -36,13 +37,15 @@ std::string header_status_text(HeaderStatus status, unsigned byte) {
     case HeaderStatus::Ok: return "ok";
     case HeaderStatus::NotThisFormat: return "not an hw-encrypt stream (bad magic)";
     case HeaderStatus::UnknownVersion:
-      return "unknown format version " + std::to_string(byte) + " (this hw-encrypt reads version " +
-             std::to_string(kFormatVersion) + ")";
+      return "unknown format version " + std::to_string(byte) + " (this hw-encrypt reads versions " +
+             std::to_string(kFormatVersion) + " and " + std::to_string(kFormatVersionContext) + ")";
     case HeaderStatus::UnknownAlgorithm: return "unknown algorithm " + std::to_string(byte);
     case HeaderStatus::BadChunkSize:
       return "invalid chunk size 2^" + std::to_string(byte) + " in header";
     case HeaderStatus::BadKeySource: return "unknown key source " + std::to_string(byte);
-    case HeaderStatus::BadKdfParams: return "scrypt parameters out of range in header";
+    case HeaderStatus::BadKdfParams:
+      return "scrypt parameters out of range in header (hw-encrypt writes and reads r=8, p=1, "
+             "N=2^" + std::to_string(kMinScryptLog2N) + "..2^" + std::to_string(kMaxScryptLog2N) + ")";
   }
   return "bad header";
 }
@@ -54,7 +57,9 @@ HeaderStatus parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize
   if (std::memcmp(prefix.data(), kMagic.data(), kMagic.size()) != 0)
     return HeaderStatus::NotThisFormat;
   *bad = prefix[8];
-  if (prefix[8] != kFormatVersion) return HeaderStatus::UnknownVersion;
+  if (prefix[8] != kFormatVersion && prefix[8] != kFormatVersionContext)
+    return HeaderStatus::UnknownVersion;
+  header.bound = prefix[8] == kFormatVersionContext;
   *bad = prefix[9];
   if (prefix[9] != kAlgAes256GcmStream) return HeaderStatus::UnknownAlgorithm;
   *bad = prefix[10];
@@ -89,7 +94,7 @@ std::size_t encode_header_body(const Header& header, std::span<std::uint8_t, kMa
   std::size_t off = 0;
   std::memcpy(out.data(), kMagic.data(), kMagic.size());
   off += kMagic.size();
-  out[off++] = kFormatVersion;
+  out[off++] = header.bound ? kFormatVersionContext : kFormatVersion;
   out[off++] = kAlgAes256GcmStream;
   out[off++] = static_cast<std::uint8_t>(header.chunk_log2);
   out[off++] = static_cast<std::uint8_t>(header.source);
@@ -125,9 +130,16 @@ int derive_ikm(const Header& header, std::span<const std::uint8_t> secret, Secre
 int derive_stream_keys(std::span<const std::uint8_t> ikm, const Header& header, StreamKeys& keys) {
   keys.header_key.resize(32);
   keys.payload_key.resize(32);
-  if (int rc = hkdf_sha256(ikm, header.salt, bytes_of(kHeaderInfo), keys.header_key.span()); rc < 0)
+  std::string header_info(kHeaderInfo);
+  std::string payload_info(kPayloadInfo);
+  if (header.bound) {
+    // The v2 labels, a NUL (no label is a prefix of another), then the context.
+    header_info = std::string(kHeaderInfoContext) + '\0' + header.context;
+    payload_info = std::string(kPayloadInfoContext) + '\0' + header.context;
+  }
+  if (int rc = hkdf_sha256(ikm, header.salt, bytes_of(header_info), keys.header_key.span()); rc < 0)
     return rc;
-  return hkdf_sha256(ikm, header.salt, bytes_of(kPayloadInfo), keys.payload_key.span());
+  return hkdf_sha256(ikm, header.salt, bytes_of(payload_info), keys.payload_key.span());
 }
 
 int seal_header(Header& header, const StreamKeys& keys) {
@@ -161,6 +173,23 @@ std::string chunk_name(std::uint64_t counter, std::uint64_t offset) {
 StreamResult no_chunks_failure() {
   return StreamResult::failure(StreamStatus::Truncated,
                                "truncated stream: no chunks after the header");
+}
+
+StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset) {
+  return StreamResult::failure(StreamStatus::NonCanonical,
+                               "non-canonical stream: " + chunk_name(counter, offset) +
+                                   " is an empty last chunk after full ones (hw-encrypt never "
+                                   "writes one)");
+}
+
+StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting) {
+  std::string limit = std::to_string(max_chunks) + " chunks";
+  if (encrypting)
+    return StreamResult::failure(StreamStatus::CipherError,
+                                 "input too large: a stream holds at most " + limit, EFBIG);
+  return StreamResult::failure(StreamStatus::NonCanonical,
+                               "non-canonical stream: more than " + limit +
+                                   " (hw-encrypt never writes that many)");
 }
 
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset) {

@@ -26,6 +26,7 @@
 
 #include "conduit/crypto/afalg.hpp"
 #include "conduit/crypto/backend.hpp"
+#include "conduit/crypto/raw.hpp"
 #include "conduit/sys.hpp"
 
 namespace conduit::crypto {
@@ -244,10 +245,9 @@ class KernelRaw final : public RawCipher {
     }
     if (pending_len_ != kAesBlockSize) return -EBADMSG;
     if (long rc = run(pending_.data(), block.data(), kAesBlockSize); rc < 0) return rc;
-    unsigned pad = block[kAesBlockSize - 1];
-    bool good = pad >= 1 && pad <= kAesBlockSize;
-    for (unsigned i = 0; good && i < pad; ++i) good = block[kAesBlockSize - 1 - i] == pad;
-    if (!good) {
+    // Constant time (raw.hpp): no padding oracle in how long the check takes.
+    unsigned pad = pkcs7_padding_length(block);
+    if (pad == 0) {
       OPENSSL_cleanse(block.data(), block.size());
       return -EBADMSG;
     }

@@ -5,11 +5,17 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "conduit/diag.hpp"
@@ -18,8 +24,30 @@
 
 namespace conduit::crypto {
 
-Secret::Secret(std::size_t capacity)
-    : buf_(std::make_unique<std::uint8_t[]>(capacity)), capacity_(capacity) {}
+void SecretUnmap::operator()(std::uint8_t* p) const noexcept {
+  if (p == nullptr) return;
+  OPENSSL_cleanse(p, length);
+  ::munlock(p, length);
+  ::munmap(p, length);
+}
+
+Secret::Secret(std::size_t capacity) : capacity_(capacity) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t length = std::max<std::size_t>(page, (capacity + page - 1) / page * page);
+  void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ::madvise(p, length, MADV_DONTDUMP);
+  ::mlock(p, length);  // EPERM/ENOMEM past RLIMIT_MEMLOCK: still wiped, just swappable
+  buf_ = std::unique_ptr<std::uint8_t[], SecretUnmap>(static_cast<std::uint8_t*>(p), SecretUnmap{length});
+}
+
+Secret::~Secret() { wipe(); }
+
+WipeOnExit::~WipeOnExit() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+int protect_process_secrets() noexcept {
+  return ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -errno;
+}
 
 Secret::Secret(Secret&& other) noexcept
     : buf_(std::move(other.buf_)),
@@ -98,6 +126,14 @@ bool key_from_fd(int fd, const std::string& what, std::size_t want, bool hex_onl
     *error = what + ": " + errno_text(-rc);
     return false;
   }
+  if (!hex_only && content.size() == want &&
+      std::all_of(content.span().begin(), content.span().end(),
+                  [](std::uint8_t c) { return c >= 0x20 && c < 0x7f; })) {
+    *error = what + " holds " + std::to_string(want) +
+             " printable characters: that is a passphrase or typed text, not a key (make a key "
+             "with 'hw-encrypt keygen -o FILE', or give a passphrase with --passphrase-file)";
+    return false;
+  }
   if (!parse_key(content.span(), want, hex_only, key)) {
     *error = what + " must hold " +
              (hex_only ? std::string() : std::to_string(want) + " bytes or ") +
@@ -151,7 +187,7 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
       line.resize(got + 1);
       line.data()[got++] = c;
     }
-    c = 0;
+    OPENSSL_cleanse(&c, 1);  // a plain `c = 0` is a dead store the compiler may drop
   }
   if (restore) ::tcsetattr(tty, TCSANOW, &old);
   if (got > 0 && line.data()[got - 1] == '\r') line.resize(got - 1);
@@ -159,6 +195,18 @@ int read_tty_line(int tty, std::string_view prompt, Secret& line) {
 }
 
 }  // namespace
+
+std::string secret_file_warning(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  std::string who = (st.st_mode & 070) != 0 && (st.st_mode & 07) != 0 ? "its group and others"
+                    : (st.st_mode & 070) != 0                         ? "its group"
+                                                                      : "others";
+  return std::string(what) + " " + quote_name(path) + " can be read or written by " + who +
+         " (mode " + mode + "): make it private with chmod 600";
+}
 
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out) {
   if (text.size() % 2 != 0) return false;

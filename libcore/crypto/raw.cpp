@@ -6,10 +6,30 @@
 #include <cerrno>
 #include <vector>
 
+#include "conduit/crypto/keys.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/sys.hpp"
 
 namespace conduit::crypto {
+
+namespace {
+// All ones when a < b, else 0 (a, b < 2^31), without a branch.
+unsigned ct_less_mask(unsigned a, unsigned b) noexcept { return 0U - ((a - b) >> 31); }
+// All ones when a == b, else 0 (a, b < 2^31).
+unsigned ct_equal_mask(unsigned a, unsigned b) noexcept { return 0U - (((a ^ b) - 1U) >> 31); }
+}  // namespace
+
+unsigned pkcs7_padding_length(std::span<const std::uint8_t, kAesBlockSize> block) noexcept {
+  const unsigned pad = block[kAesBlockSize - 1];
+  // 1 <= pad <= 16
+  unsigned good = ~ct_equal_mask(pad, 0) & ct_less_mask(pad, kAesBlockSize + 1);
+  for (unsigned i = 0; i < kAesBlockSize; ++i) {
+    // Byte i from the end must equal pad when i < pad; every byte is read either way.
+    unsigned in_pad = ct_less_mask(i, pad);
+    good &= ~in_pad | ct_equal_mask(block[kAesBlockSize - 1 - i], pad);
+  }
+  return pad & good;
+}
 
 namespace {
 constexpr std::size_t kRawBlock = 512 * 1024;
@@ -27,6 +47,8 @@ StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
   if (!cipher) return StreamResult::failure(StreamStatus::CipherError, errno_text(err), err);
   std::vector<std::uint8_t> in(kRawBlock);
   std::vector<std::uint8_t> out(kRawBlock + kAesBlockSize);
+  WipeOnExit wipe_in(in);  // one of the two holds plaintext
+  WipeOnExit wipe_out(out);
   StreamResult result;
   auto put = [&](std::size_t len) -> StreamResult {
     if (len == 0) return {};

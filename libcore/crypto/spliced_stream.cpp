@@ -171,6 +171,7 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
                                        " failed authentication: it was modified, moved or cut");
     }
     if (rc < 0) return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
+    if (last && n == kAeadTagSize && counter > 0) return empty_last_chunk(counter, where);
     if (auto r = put(out_fd, plain.data(), plain.size(), result); !r.ok()) return r;
     if (progress) progress(n);
     if (last) return result;

@@ -2,9 +2,10 @@
 //
 // Encryption: header, then chunks sealed with nonce = counter || last-flag. Decryption: verify
 // the header MAC (which tells a wrong key or passphrase apart from a damaged chunk), then open
-// every chunk with the nonce its position implies. When a chunk fails, a few cheap extra tries
-// say *why* (the same bytes authenticate as the last chunk: data follows it; as a middle chunk:
-// the stream was cut; at another counter: chunks moved), so the message names the damage.
+// every chunk with the nonce its position implies. When a chunk fails, a few extra tries say
+// *why* (the same bytes authenticate as the last chunk: data follows it; as a middle chunk: the
+// stream was cut; at another counter: chunks moved; a prefix of them as a last chunk: data
+// appended, or the last chunk moved before the end), so the message names the damage.
 #include "conduit/crypto/stream.hpp"
 
 #include <openssl/rand.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 
 #include "conduit/crypto/block_pipeline.hpp"
+#include "conduit/crypto/chunk_search.hpp"
 #include "conduit/crypto/spliced_stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/sys.hpp"
@@ -25,7 +27,6 @@ namespace {
 
 constexpr std::size_t kTargetBlock = 65536;       // bytes of plaintext per pipeline block
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
-constexpr std::size_t kMaxTrailingProbe = 4096;   // prefix lengths tried for appended garbage
 
 std::size_t chunks_per_block(std::size_t chunk) { return std::max<std::size_t>(1, kTargetBlock / chunk); }
 
@@ -59,13 +60,18 @@ StreamResult cipher_failure(int rc) {
 
 class EncryptWorker final : public BlockWorker {
  public:
-  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk)
-      : cipher_(std::move(cipher)), chunk_(chunk) {}
+  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk, std::uint64_t max_chunks)
+      : cipher_(std::move(cipher)), chunk_(chunk), max_chunks_(max_chunks) {}
 
   void process(Block& b) override {
     std::size_t n = b.in_len == 0 ? 1 : (b.in_len + chunk_ - 1) / chunk_;
     std::uint64_t first = b.index * chunks_per_block(chunk_);
     for (std::size_t j = 0; j < n; ++j) {
+      if (first + j >= max_chunks_) {
+        b.out_len = j * (chunk_ + kAeadTagSize);
+        b.result = too_many_chunks(max_chunks_, true);
+        return;
+      }
       std::size_t off = j * chunk_;
       std::size_t len = std::min(chunk_, b.in_len - off);
       auto nonce = chunk_nonce(first + j, b.last && j == n - 1);
@@ -83,12 +89,15 @@ class EncryptWorker final : public BlockWorker {
  private:
   std::unique_ptr<AeadCipher> cipher_;
   std::size_t chunk_;
+  std::uint64_t max_chunks_;
 };
 
 class DecryptWorker final : public BlockWorker {
  public:
-  DecryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk, std::uint64_t header_size)
-      : cipher_(std::move(cipher)), chunk_(chunk), header_size_(header_size) {}
+  DecryptWorker(std::unique_ptr<AeadCipher> cipher, std::unique_ptr<ChunkFinder> finder,
+                std::size_t chunk, std::uint64_t header_size, std::uint64_t max_chunks)
+      : cipher_(std::move(cipher)), finder_(std::move(finder)), chunk_(chunk),
+        header_size_(header_size), max_chunks_(max_chunks) {}
 
   void process(Block& b) override {
     const std::size_t sealed = chunk_ + kAeadTagSize;
@@ -104,6 +113,11 @@ class DecryptWorker final : public BlockWorker {
       bool at_end = b.last && j == n - 1;
       std::uint64_t counter = first + j;
       std::uint64_t where = header_size_ + b.in_offset + off;
+      if (counter >= max_chunks_) {
+        b.out_len = j * chunk_;
+        b.result = too_many_chunks(max_chunks_, false);
+        return;
+      }
       if (len < kAeadTagSize) {
         b.out_len = j * chunk_;
         b.result = cut_inside_chunk(counter, where);
@@ -112,6 +126,12 @@ class DecryptWorker final : public BlockWorker {
       std::span<const std::uint8_t> in(b.in + off, len);
       std::span<std::uint8_t> out(b.out + j * chunk_, len - kAeadTagSize);
       int rc = cipher_->open(chunk_nonce(counter, at_end), {}, in, out);
+      if (rc == 0 && at_end && len == kAeadTagSize && counter > 0) {
+        // Authentic, but a writer ends a stream of full chunks with the last full one.
+        b.out_len = j * chunk_;
+        b.result = empty_last_chunk(counter, where);
+        return;
+      }
       if (rc == 0) continue;
       b.out_len = j * chunk_;
       if (rc != -EBADMSG) {
@@ -140,43 +160,86 @@ class DecryptWorker final : public BlockWorker {
                         std::span<const std::uint8_t> in, std::span<std::uint8_t> scratch,
                         std::size_t& verified) {
     const std::string name = chunk_name(counter, where);
+    // The right chunk under the other flag: the stream was cut after it, or data follows it.
     if (opens(counter, !at_end, in, scratch)) {
       verified = in.size() - kAeadTagSize;
       return wrong_last_flag(counter, where, at_end);
     }
+    // Another whole chunk of this stream.
     std::uint64_t lo = counter > kReorderWindow ? counter - kReorderWindow : 0;
-    for (std::uint64_t c = lo; c <= counter + kReorderWindow; ++c) {
+    std::uint64_t hi = counter + kReorderWindow;
+    for (std::uint64_t c = lo; c <= hi; ++c) {
       if (c == counter) continue;
       for (bool last : {false, true}) {
-        if (opens(c, last, in, scratch))
+        if (opens(c, last, in, scratch)) return moved_chunk(c, last, counter, at_end, name);
+      }
+    }
+    // A last chunk followed by more bytes: its own (appended data) or another one's (the last
+    // chunk moved before the end). Every length is tried, in one pass.
+    if (finder_) {
+      std::vector<std::uint64_t> counters{counter};
+      std::vector<std::array<std::uint8_t, kAeadNonceSize>> nonces{chunk_nonce(counter, true)};
+      for (std::uint64_t c = lo; c <= hi; ++c) {
+        if (c == counter) continue;
+        counters.push_back(c);
+        nonces.push_back(chunk_nonce(c, true));
+      }
+      std::size_t which = 0;
+      long len = finder_->find_prefix(nonces, in, which);
+      if (len < 0) return cipher_failure(static_cast<int>(len));
+      if (len > 0) {
+        auto prefix = static_cast<std::size_t>(len);
+        std::uint64_t found = counters[which];
+        if (found == counter && opens(counter, true, in.first(prefix), scratch)) {
+          verified = prefix - kAeadTagSize;
+          return StreamResult::failure(
+              StreamStatus::TrailingData,
+              "data after the last chunk: " + std::to_string(in.size() - prefix) +
+                  (at_end ? "" : "+") + " bytes follow " + name + ", the last one");
+        }
+        if (found != counter)
           return StreamResult::failure(
               StreamStatus::OutOfOrder,
-              "chunks reordered, duplicated or dropped: chunk " + std::to_string(c) +
-                  (last ? " (the last one)" : "") + " found in the place of " + name);
+              "chunks reordered: the last chunk (chunk " + std::to_string(found) +
+                  ") is not at the end: it is in the place of " + name);
       }
     }
-    // Garbage appended after a short last chunk: some prefix of these bytes is that chunk.
-    std::size_t tries = 0;
-    for (std::size_t len = in.size() - 1; len >= kAeadTagSize && tries < kMaxTrailingProbe;
-         --len, ++tries) {
-      if (opens(counter, true, in.first(len), scratch)) {
-        verified = len - kAeadTagSize;
-        return StreamResult::failure(
-            StreamStatus::TrailingData,
-            "data after the last chunk: " + std::to_string(in.size() - len) +
-                (at_end ? "" : "+") + " bytes follow " + name + ", the last one");
-      }
-    }
-    return StreamResult::failure(
-        StreamStatus::ModifiedChunk,
-        name + " failed authentication: it was modified" +
-            (at_end && in.size() < chunk_ + kAeadTagSize ? ", or the stream was cut inside it"
-                                                         : ""));
+    if (at_end && in.size() < chunk_ + kAeadTagSize)
+      return StreamResult::failure(
+          StreamStatus::ModifiedChunk,
+          name + " failed authentication: it was modified, or the stream was cut inside it");
+    return StreamResult::failure(StreamStatus::ModifiedChunk,
+                                 name + " failed authentication: it was modified or replaced");
+  }
+
+  // Chunk `found` (a last one when `last`), whole, in the place of chunk `counter`.
+  static StreamResult moved_chunk(std::uint64_t found, bool last, std::uint64_t counter,
+                                  bool at_end, const std::string& name) {
+    const std::string which = "chunk " + std::to_string(found);
+    if (last && !at_end)
+      return StreamResult::failure(StreamStatus::OutOfOrder,
+                                   "chunks reordered: the last chunk (" + which +
+                                       ") is not at the end: it is in the place of " + name);
+    if (last && found > counter)
+      // Every chunk before verified in its place, and the stream ends with its last chunk.
+      return StreamResult::failure(
+          StreamStatus::OutOfOrder,
+          "chunks dropped: " +
+              (found == counter + 1 ? "chunk " + std::to_string(counter) + " is"
+                                    : "chunks " + std::to_string(counter) + " to " +
+                                          std::to_string(found - 1) + " are") +
+              " missing: the last chunk (" + which + ") is in the place of " + name);
+    return StreamResult::failure(StreamStatus::OutOfOrder,
+                                 "chunks reordered, duplicated or dropped: " + which +
+                                     (last ? " (the last one)" : "") + " found in the place of " +
+                                     name);
   }
 
   std::unique_ptr<AeadCipher> cipher_;
+  std::unique_ptr<ChunkFinder> finder_;
   std::size_t chunk_;
   std::uint64_t header_size_;
+  std::uint64_t max_chunks_;
 };
 
 // One cipher per worker, all under the payload key.
@@ -201,6 +264,8 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   header.chunk_log2 = options.chunk_log2;
   header.source = credentials.source;
   header.scrypt = options.scrypt;
+  header.bound = !credentials.context.empty();
+  header.context = credentials.context;
   if (options.chunk_log2 < kMinChunkLog2 || options.chunk_log2 > kMaxChunkLog2)
     return cipher_failure(-EINVAL);
   if (RAND_bytes(header.salt.data(), static_cast<int>(header.salt.size())) != 1)
@@ -232,7 +297,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
-  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk));
+  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk, options.max_chunks));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
   std::uint64_t writes = 1;  // the header
@@ -289,6 +354,15 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
             ? "the stream was encrypted with a passphrase, not a key"
             : "the stream was encrypted with a key, not a passphrase");
   }
+  if (header.bound && credentials.context.empty())
+    return StreamResult::failure(StreamStatus::KeyKindMismatch,
+                                 "the stream is bound to a context: give it with --context");
+  if (!header.bound && !credentials.context.empty())
+    return StreamResult::failure(StreamStatus::KeyKindMismatch,
+                                 "the stream is not bound to a context (it was made without "
+                                 "--context)");
+  Header bound = header;
+  bound.context = credentials.context;
   Secret ikm;
   StreamKeys keys;
   if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) {
@@ -297,19 +371,27 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
                                    "not enough memory for the stream's scrypt parameters", ENOMEM);
     return cipher_failure(rc);
   }
-  if (int rc = derive_stream_keys(ikm.span(), header, keys); rc < 0) return cipher_failure(rc);
+  if (int rc = derive_stream_keys(ikm.span(), bound, keys); rc < 0) return cipher_failure(rc);
   ikm.wipe();
   if (int rc = verify_header(header, keys); rc < 0) {
     if (rc != -EBADMSG) return cipher_failure(rc);
+    const std::string or_context = header.bound ? " or context" : "";
     return header.source == KeySource::Passphrase
                ? StreamResult::failure(StreamStatus::WrongPassphrase,
-                                       "wrong passphrase (or the header was modified)")
+                                       "wrong passphrase" + or_context + " (or the header was modified)")
                : StreamResult::failure(StreamStatus::WrongKey,
-                                       "wrong key (or the header was modified)");
+                                       "wrong key" + or_context + " (or the header was modified)");
   }
   std::vector<std::unique_ptr<AeadCipher>> ciphers;
   if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())
     return r;
+  // One finder per worker for the failure path (chunk_search.hpp).
+  std::vector<std::unique_ptr<ChunkFinder>> finders;
+  for (unsigned i = 0; i < worker_count(options); ++i) {
+    auto finder = std::make_unique<ChunkFinder>();
+    if (int rc = finder->init(keys.payload_key.span()); rc < 0) return cipher_failure(rc);
+    finders.push_back(std::move(finder));
+  }
   keys.payload_key.wipe();
   keys.header_key.wipe();
 
@@ -322,8 +404,9 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
-  for (auto& cipher : ciphers)
-    workers.push_back(std::make_unique<DecryptWorker>(std::move(cipher), chunk, header.size()));
+  for (std::size_t i = 0; i < ciphers.size(); ++i)
+    workers.push_back(std::make_unique<DecryptWorker>(std::move(ciphers[i]), std::move(finders[i]),
+                                                      chunk, header.size(), options.max_chunks));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};
   std::uint64_t writes = 0;

@@ -13,6 +13,9 @@ SEALED=65552    # 64 KiB chunk + 16-byte tag
 setup() {
   B="$CONDUIT_BIN/hw-encrypt"
   cd "$BATS_TEST_TMPDIR"
+  # Secret files the tests make are private, as they should be; the warning about ones that
+  # are not has its own test.
+  umask 077
   "$B" keygen -o key
 }
 
@@ -56,7 +59,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_line --index 0 "hw-encrypt: --cipher: x not in {aes-128-ctr,aes-256-ctr,aes-128-cbc,aes-256-cbc}"
   run "$B" --scrypt-work 5 --help
   assert_failure 1
-  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 5 not in range 10 to 20"
+  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 5 not in range 15 to 20"
   # the last --cipher decides (CTR: --nopad refused)
   run "$B" --raw --key-hex-file k --iv 00 --nopad --cipher aes-128-cbc --cipher aes-256-ctr
   assert_failure 1
@@ -114,7 +117,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   echo >> key.hex
   "$B" -d -k key.hex c | cmp - p
   printf 'correct horse\n' > pw
-  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  "$B" --scrypt-work 15 --passphrase-file pw p cp
   [ "$(size cp)" -eq $(( 79 + 5000 + 16 )) ]
   printf 'correct horse\n' | "$B" -d --passphrase-fd 0 cp out
   cmp out p
@@ -123,6 +126,49 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_output --partial 'encrypted with a passphrase, not a key'
   run "$B" -d cp /dev/null < /dev/null
   assert_failure 1
+}
+
+@test "scrypt: default 2^18, minimum 2^15; a header asking for other r or p is refused before any work" {
+  mk p 100
+  printf 'a long enough passphrase\n' > pw
+  run "$B" --passphrase-file pw p c
+  assert_success
+  assert_output ''
+  [ "$(od -An -tu1 -j 44 -N 3 c | tr -s ' ')" = " 18 8 1" ]
+  "$B" -d --passphrase-file pw c | cmp - p
+  run "$B" --scrypt-work 14 --passphrase-file pw p c2
+  assert_failure 1
+  assert_line --index 0 "hw-encrypt: --scrypt-work: Value 14 not in range 15 to 20"
+  "$B" --scrypt-work 15 --passphrase-file pw p c
+  for field in '45 16' '45 4' '46 2' '46 4' '44 21'; do
+    set -- $field
+    cp c t
+    printf "$(printf '\\%03o' "$2")" | dd of=t bs=1 seek="$1" conv=notrunc status=none
+    run timeout 20 "$B" -d --passphrase-file pw t
+    assert_failure 2
+    assert_output "hw-encrypt: t: scrypt parameters out of range in header (hw-encrypt writes and reads r=8, p=1, N=2^10..2^20)"
+  done
+}
+
+@test "a passphrase shorter than 12 characters is warned about when encrypting (-q: not)" {
+  mk p 100
+  printf 'short\n' > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_success
+  assert_output "hw-encrypt: warning: the passphrase has fewer than 12 characters: it can be guessed; prefer a long one, or a key (hw-encrypt keygen)"
+  run "$B" -q --scrypt-work 15 --passphrase-file pw p c
+  assert_success
+  assert_output ''
+  run "$B" -d --passphrase-file pw c out
+  assert_success
+  assert_output ''
+  # Characters, not bytes: eleven two-byte characters are still short, twelve are not.
+  printf '\xc3\xa9%.0s' $(seq 11) > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output --partial 'fewer than 12 characters'
+  printf '\xc3\xa9%.0s' $(seq 12) > pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output ''
 }
 
 @test "wrong key and wrong passphrase fail with their message and leave no OUT" {
@@ -135,7 +181,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_file_not_exist out
   printf 'right\n' > pw
   printf 'wrong\n' > pw2
-  "$B" --scrypt-work 10 --passphrase-file pw p cp
+  "$B" --scrypt-work 15 --passphrase-file pw p cp
   run "$B" -d --passphrase-file pw2 cp out
   assert_failure 2
   assert_output 'hw-encrypt: cp: wrong passphrase (or the header was modified)'
@@ -234,6 +280,53 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   no_leftovers
 }
 
+@test "damage is named: appended data, a last chunk out of place, dropped chunks, a cut or a change" {
+  mk p $(( 3 * 65536 + 5 ))   # the last chunk holds 5 bytes
+  "$B" -k key p c
+  head -c "$HEADER" c > h
+  for i in 0 1 2 3; do
+    dd if=c of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
+       skip=$(( HEADER + i * SEALED )) count="$SEALED"
+  done
+  last=$(( HEADER + 3 * SEALED ))
+  # Appended after the short last chunk: a few bytes, more than 4 KiB, more than a chunk.
+  for extra in 7 5000 70000; do
+    cat c > t; head -c "$extra" /dev/urandom >> t
+    run "$B" -d -k key t out
+    assert_failure 2
+    if [ "$extra" -lt 65536 ]; then
+      assert_output "hw-encrypt: t: data after the last chunk: $extra bytes follow chunk 3 (at offset $last), the last one"
+    else
+      assert_output --partial "hw-encrypt: t: data after the last chunk: 65531+ bytes follow chunk 3 (at offset $last)"
+    fi
+    assert_file_not_exist out
+  done
+  # The last chunk moved to the front, or into the middle.
+  cat h k3 k0 k1 k2 > t
+  run "$B" -d -k key t
+  assert_failure 2
+  assert_line "hw-encrypt: t: chunks reordered: the last chunk (chunk 3) is not at the end: it is in the place of chunk 0 (at offset 76)"
+  cat h k0 k3 k1 k2 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunks reordered: the last chunk (chunk 3) is not at the end: it is in the place of chunk 1 (at offset $(( HEADER + SEALED )))"
+  # Chunks missing before the last one.
+  cat h k0 k3 > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunks dropped: chunks 1 to 2 are missing: the last chunk (chunk 3) is in the place of chunk 1 (at offset $(( HEADER + SEALED )))"
+  # Cut inside a chunk, and a changed byte in a full chunk.
+  head -c $(( HEADER + SEALED + 1000 )) c > t
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunk 1 (at offset $(( HEADER + SEALED ))) failed authentication: it was modified, or the stream was cut inside it"
+  cp c t; flip t 1000
+  run "$B" -d -k key t out
+  assert_failure 2
+  assert_output "hw-encrypt: t: chunk 0 (at offset 76) failed authentication: it was modified or replaced"
+  no_leftovers
+}
+
 @test "a failed decryption keeps an existing OUT untouched" {
   mk p 1000
   "$B" -k key p c
@@ -284,6 +377,90 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   assert_output --partial 'must hold 32 hex digits'
 }
 
+@test "raw mode warns (unless -q); --iv random is drawn and reported, openssl decrypts with it" {
+  mk p 5000
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > k.hex
+  run "$B" --raw --key-hex-file k.hex --iv "$(printf '%032d' 0)" p c
+  assert_success
+  assert_output --partial 'hw-encrypt: warning: --raw output is not authenticated'
+  assert_output --partial 'never use the same key and IV twice'
+  run "$B" --raw -q --key-hex-file k.hex --iv "$(printf '%032d' 0)" p c
+  assert_success
+  assert_output ''
+  # Decryption does not warn.
+  run "$B" -d --raw --key-hex-file k.hex --iv "$(printf '%032d' 0)" c back
+  assert_success
+  assert_output ''
+  # A random IV on standard error ...
+  run "$B" --raw -q --cipher aes-256-cbc --key-hex-file k.hex --iv random p c1
+  assert_success
+  assert_output --regexp '^hw-encrypt: IV: [0-9a-f]{32}$'
+  iv1=${output##*: }
+  openssl enc -d -aes-256-cbc -K "$(cat k.hex)" -iv "$iv1" -in c1 | cmp - p
+  # ... or in a file; never the same twice.
+  run "$B" --raw -q --key-hex-file k.hex --iv random --iv-out iv2 p c2
+  assert_success
+  assert_output ''
+  grep -Eq '^[0-9a-f]{32}$' iv2
+  [ "$(cat iv2)" != "$iv1" ]
+  openssl enc -d -aes-256-ctr -K "$(cat k.hex)" -iv "$(cat iv2)" -in c2 | cmp - p
+  "$B" -d --raw --key-hex-file k.hex --iv "$(cat iv2)" c2 | cmp - p
+  run "$B" -d --raw --key-hex-file k.hex --iv random c2
+  assert_failure 1
+  assert_line --index 0 'hw-encrypt: --iv random is for encryption: decrypting needs the IV the encryption used'
+  run "$B" --raw --key-hex-file k.hex --iv "$iv1" --iv-out x p c3
+  assert_failure 1
+  assert_line --index 0 'hw-encrypt: --iv-out needs --iv random'
+}
+
+@test "key files: a warning when others can read them, 32 printable bytes refused, keygen's warnings" {
+  mk p 100
+  cp key k2
+  chmod 644 k2
+  run "$B" -k k2 p c
+  assert_success
+  assert_output "hw-encrypt: warning: key file k2 can be read or written by its group and others (mode 0644): make it private with chmod 600"
+  chmod 620 k2
+  run "$B" -d -k k2 c out
+  assert_output "hw-encrypt: warning: key file k2 can be read or written by its group (mode 0620): make it private with chmod 600"
+  run "$B" -q -d -k k2 c out
+  assert_success
+  assert_output ''
+  printf 'my secret passphrase\n' > pw
+  chmod 604 pw
+  run "$B" --scrypt-work 15 --passphrase-file pw p c
+  assert_output --partial "passphrase file pw can be read or written by others (mode 0604)"
+  od -An -tx1 key | tr -d ' \n' > khex
+  chmod 640 khex
+  run "$B" --raw -q --key-hex-file khex --iv random --iv-out iv p c
+  assert_success
+  run "$B" --raw --key-hex-file khex --iv random --iv-out iv p c
+  assert_output --partial "key file khex can be read or written by its group (mode 0640)"
+  # 32 printable bytes: a passphrase or typed text, never used as a key.
+  printf 'correct horse battery staple 123' > typed
+  [ "$(stat -c %s typed)" -eq 32 ]
+  run "$B" -k typed p c3
+  assert_failure 1
+  assert_output "hw-encrypt: key file typed holds 32 printable characters: that is a passphrase or typed text, not a key (make a key with 'hw-encrypt keygen -o FILE', or give a passphrase with --passphrase-file)"
+  assert_file_not_exist c3
+  run "$B" --key-fd 3 p c3 3< typed
+  assert_failure 1
+  assert_output --partial 'key descriptor 3 holds 32 printable characters'
+  # keygen to a file others can read, or to a terminal.
+  run bash -c "umask 022; '$B' keygen > k3"
+  assert_success
+  assert_output --partial 'hw-encrypt: warning: standard output is a file that others can read or write'
+  run bash -c "umask 077; '$B' keygen > k4"
+  assert_output ''
+  run bash -c "umask 022; '$B' -q keygen > k5"
+  assert_output ''
+  if command -v script > /dev/null; then
+    run script -qec "'$B' keygen --hex" /dev/null
+    assert_success
+    assert_output --partial 'warning: the key is shown on the terminal'
+  fi
+}
+
 @test "keygen: 32 bytes, mode 0600, never overwrites" {
   run "$B" keygen -o k2
   assert_success
@@ -313,12 +490,12 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
   command -v script > /dev/null || skip "script(1) from util-linux is not installed"
   mk p 3000
   # script feeds its stdin to the terminal: the passphrase twice, then decrypt with it.
-  run script -qec "'$B' --scrypt-work 10 p c" /dev/null <<< $'tty pass\ntty pass\n'
+  run script -qec "'$B' --scrypt-work 15 p c" /dev/null <<< $'tty pass\ntty pass\n'
   assert_success
   assert_output --partial 'Passphrase'
   printf 'tty pass\n' > pw
   "$B" -d --passphrase-file pw c | cmp - p
-  run script -qec "'$B' --scrypt-work 10 p c2" /dev/null <<< $'one\ntwo\n'
+  run script -qec "'$B' --scrypt-work 15 p c2" /dev/null <<< $'one\ntwo\n'
   assert_failure
   assert_output --partial 'passphrases do not match'
   assert_file_not_exist c2
@@ -370,7 +547,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > k.hex
   local iv=000102030405060708090a0b0c0d0e0f
   local mode
-  for mode in "-k key p" "-d -k key c" "--raw --cipher aes-256-ctr --key-hex-file k.hex --iv $iv p"; do
+  for mode in "-k key p" "-d -k key c" "--raw -q --cipher aes-256-ctr --key-hex-file k.hex --iv $iv p"; do
     run bash -c "trap '' PIPE; \"\$0\" $mode | head -c1 > /dev/null; exit \${PIPESTATUS[0]}" "$B"
     assert_failure 1
     assert_output "hw-encrypt: write error: Broken pipe"
@@ -396,6 +573,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"
   load 'helpers/docs'
   assert_completions_offer hw-encrypt "hw-encrypt --back" --backend
   assert_completions_offer hw-encrypt "hw-encrypt --list-b" --list-backends
+  assert_completions_offer hw-encrypt "hw-encrypt --who" --whole
   assert_completions_load hw-encrypt
 }
 

@@ -108,9 +108,11 @@ TEST(CryptoFormat, EveryBadHeaderFieldIsNamed) {
   };
   EXPECT_EQ(parse(with(0, 0x88), out), HeaderStatus::NotThisFormat);
   EXPECT_EQ(parse(with(7, 0), out), HeaderStatus::NotThisFormat);
-  EXPECT_EQ(parse(with(8, 2), out, &bad), HeaderStatus::UnknownVersion);
-  EXPECT_EQ(bad, 2u);
-  EXPECT_NE(header_status_text(HeaderStatus::UnknownVersion, 2).find("version 2"), std::string::npos);
+  EXPECT_EQ(parse(with(8, 3), out, &bad), HeaderStatus::UnknownVersion);
+  EXPECT_EQ(bad, 3u);
+  EXPECT_NE(header_status_text(HeaderStatus::UnknownVersion, 3).find("version 3"), std::string::npos);
+  EXPECT_EQ(parse(with(8, 2), out), HeaderStatus::Ok);  // version 2: bound to a context
+  EXPECT_TRUE(out.bound);
   EXPECT_EQ(parse(with(9, 7), out), HeaderStatus::UnknownAlgorithm);
   EXPECT_EQ(parse(with(10, 9), out), HeaderStatus::BadChunkSize);
   EXPECT_EQ(parse(with(10, 21), out), HeaderStatus::BadChunkSize);
@@ -120,9 +122,15 @@ TEST(CryptoFormat, EveryBadHeaderFieldIsNamed) {
   EXPECT_EQ(parse(with(44, 21), out), HeaderStatus::BadKdfParams);   // N above 2^20
   EXPECT_EQ(parse(with(45, 0), out), HeaderStatus::BadKdfParams);    // r = 0
   EXPECT_EQ(parse(with(46, 200), out), HeaderStatus::BadKdfParams);  // p too large
-  Bytes big = with(44, 20);
-  big[45] = 16;  // 128 * 16 * 2^20 = 2 GiB: over the 1 GiB cap
-  EXPECT_EQ(parse(big, out), HeaderStatus::BadKdfParams);
+  // Only what the writer writes: r = 8 and p = 1 exactly (r = 16 at 2^19 would be 1 GiB and
+  // 4x the work, p = 4 four times the work, before the header MAC is checked).
+  EXPECT_EQ(parse(with(45, 16), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(45, 7), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(46, 2), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(46, 4), out), HeaderStatus::BadKdfParams);
+  EXPECT_EQ(parse(with(44, 20), out), HeaderStatus::Ok);
+  EXPECT_EQ(parse(with(44, 10), out), HeaderStatus::Ok);
+  EXPECT_NE(header_status_text(HeaderStatus::BadKdfParams, 0).find("r=8, p=1"), std::string::npos);
   EXPECT_EQ(parse(good, out), HeaderStatus::Ok);
 }
 

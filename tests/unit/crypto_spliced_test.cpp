@@ -177,7 +177,7 @@ TEST_F(CryptoSpliced, StreamsMatchThePipelineBothWays) {
     {
       Feeder feed(plain, 7);
       conduit::Fd out(::memfd_create("c", MFD_CLOEXEC));
-      Credentials cred{KeySource::Key, &key_};
+      Credentials cred{KeySource::Key, &key_, {}};
       StreamResult r = encrypt_stream(feed.read_end.get(), out.get(), cred, options(fake_));
       ASSERT_TRUE(r.ok()) << r.message;
       sealed = contents(out.get());
@@ -188,7 +188,7 @@ TEST_F(CryptoSpliced, StreamsMatchThePipelineBothWays) {
     Header h;
     ASSERT_TRUE(read_stream_header(sealed_fd.get(), h).ok());
     conduit::Fd plain_out(::memfd_create("p", MFD_CLOEXEC));
-    Credentials cred{KeySource::Key, &key_};
+    Credentials cred{KeySource::Key, &key_, {}};
     StreamResult d = decrypt_stream(sealed_fd.get(), plain_out.get(), h, cred, options(*openssl_));
     ASSERT_TRUE(d.ok()) << d.message;
     EXPECT_EQ(contents(plain_out.get()), plain);
@@ -209,7 +209,7 @@ TEST_F(CryptoSpliced, DamageIsRefusedOnTheSplicedPath) {
   ASSERT_EQ(::write(in.get(), plain.data(), plain.size()), static_cast<ssize_t>(plain.size()));
   ::lseek(in.get(), 0, SEEK_SET);
   conduit::Fd out(::memfd_create("c", MFD_CLOEXEC));
-  Credentials cred{KeySource::Key, &key_};
+  Credentials cred{KeySource::Key, &key_, {}};
   ASSERT_TRUE(encrypt_stream(in.get(), out.get(), cred, options(*openssl_)).ok());
   Bytes sealed = contents(out.get());
   auto decrypt = [&](const Bytes& s) {

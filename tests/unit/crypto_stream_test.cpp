@@ -84,7 +84,7 @@ class CryptoStream : public ::testing::Test {
                   KeySource source = KeySource::Key) {
     auto in = memfd_with(plain);
     conduit::Fd out(::memfd_create("ct", MFD_CLOEXEC));
-    Credentials cred{source, secret != nullptr ? secret : &key_};
+    Credentials cred{source, secret != nullptr ? secret : &key_, {}};
     StreamResult r = encrypt_stream(in.get(), out.get(), cred, options(threads));
     return {r, contents(out.get())};
   }
@@ -96,7 +96,7 @@ class CryptoStream : public ::testing::Test {
     Header header;
     StreamResult r = read_stream_header(in.get(), header);
     if (r.ok()) {
-      Credentials cred{source, secret != nullptr ? secret : &key_};
+      Credentials cred{source, secret != nullptr ? secret : &key_, {}};
       r = decrypt_stream(in.get(), out.get(), header, cred, options(threads));
     }
     return {r, contents(out.get())};
@@ -219,6 +219,118 @@ TEST_F(CryptoStream, ReorderedDuplicatedAndDroppedChunks) {
   expect_rejected(build({0, 1, 2, 3, 4, 4}), StreamStatus::TrailingData, plain, plain.size());
 }
 
+TEST_F(CryptoStream, AShortLastChunkOutOfPlaceIsNamedAsSuch) {
+  Bytes plain = random_bytes(4 * kChunk + 10, 8);
+  Outcome e = encrypt(plain);
+  ASSERT_TRUE(e.result.ok());
+  auto chunk = [&](std::size_t i) {
+    auto b = e.out.begin() + static_cast<long>(kKeyHeader + i * kSealed);
+    return Bytes(b, std::min(b + static_cast<long>(kSealed), e.out.end()));
+  };
+  auto build = [&](std::initializer_list<std::size_t> order) {
+    Bytes s(e.out.begin(), e.out.begin() + kKeyHeader);
+    for (std::size_t i : order) {
+      Bytes c = chunk(i);
+      s.insert(s.end(), c.begin(), c.end());
+    }
+    return s;
+  };
+  // The 26-byte last chunk at the front, then in the middle: a prefix of a full-size run.
+  expect_rejected(build({4, 0, 1, 2, 3}), StreamStatus::OutOfOrder, plain, 0);
+  EXPECT_NE(decrypt(build({4, 0, 1, 2, 3})).result.message.find(
+                "the last chunk (chunk 4) is not at the end: it is in the place of chunk 0"),
+            std::string::npos);
+  expect_rejected(build({0, 1, 4, 2, 3}), StreamStatus::OutOfOrder, plain, 2 * kChunk);
+  // Chunks dropped before it: named.
+  EXPECT_NE(decrypt(build({0, 4})).result.message.find("chunks 1 to 3 are missing"), std::string::npos);
+}
+
+// Re-seals `plain` as a stream with the chunk layout given by `sizes` (plaintext bytes per chunk,
+// the last flagged last) under the header of `model`: streams no writer makes.
+Bytes reseal(const Bytes& model, const Secret& key, const Bytes& plain,
+             const std::vector<std::size_t>& sizes) {
+  Header h;
+  std::size_t rest = 0;
+  EXPECT_EQ(parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize>(model.data(), kHeaderPrefixSize), h, rest, nullptr), HeaderStatus::Ok);
+  EXPECT_EQ(parse_header_rest(std::span(model.data() + kHeaderPrefixSize, rest), h, nullptr), HeaderStatus::Ok);
+  Secret ikm;
+  StreamKeys keys;
+  EXPECT_EQ(derive_ikm(h, key.span(), ikm), 0);
+  EXPECT_EQ(derive_stream_keys(ikm.span(), h, keys), 0);
+  int err = 0;
+  auto cipher = make_openssl_backend()->make_aead(Algorithm::Aes256Gcm, keys.payload_key.span(), &err);
+  Bytes s(model.begin(), model.begin() + static_cast<long>(h.size()));
+  std::size_t off = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    Bytes sealed(sizes[i] + 16);
+    EXPECT_EQ(cipher->seal(chunk_nonce(i, i + 1 == sizes.size()), {},
+                           std::span(plain.data() + off, sizes[i]), sealed), 0);
+    off += sizes[i];
+    s.insert(s.end(), sealed.begin(), sealed.end());
+  }
+  return s;
+}
+
+TEST_F(CryptoStream, AnEmptyLastChunkAfterFullOnesIsRejected) {
+  Bytes plain = random_bytes(2 * kChunk, 9);
+  Outcome e = encrypt(plain);
+  ASSERT_TRUE(e.result.ok());
+  // The canonical layout re-sealed decrypts (the helper is right) ...
+  Outcome ok = decrypt(reseal(e.out, key_, plain, {kChunk, kChunk}));
+  ASSERT_TRUE(ok.result.ok()) << ok.result.message;
+  // ... the same plaintext ending in an empty last chunk does not, on either thread count.
+  Bytes odd = reseal(e.out, key_, plain, {kChunk, kChunk, 0});
+  for (unsigned threads : {1u, 2u}) {
+    expect_rejected(odd, StreamStatus::NonCanonical, plain, 2 * kChunk, threads);
+    EXPECT_NE(decrypt(odd, threads).result.message.find("chunk 2 (at offset 2156) is an empty last chunk"),
+              std::string::npos);
+  }
+  // An empty stream is one empty chunk: still fine.
+  Outcome empty = encrypt({});
+  EXPECT_TRUE(decrypt(empty.out).result.ok());
+}
+
+TEST_F(CryptoStream, TheChunkLimitHoldsAtItsBoundaryBothWays) {
+  auto with_limit = [this](std::uint64_t max, unsigned threads) {
+    StreamOptions o = options(threads);
+    o.max_chunks = max;
+    return o;
+  };
+  for (unsigned threads : {1u, 2u}) {
+    SCOPED_TRACE(threads);
+    // Exactly 3 chunks under a limit of 3: fine both ways. 3 chunks and a byte: refused.
+    for (std::size_t n : {3 * kChunk, 3 * kChunk + 1}) {
+      Bytes plain = random_bytes(n, 10);
+      auto in = memfd_with(plain);
+      conduit::Fd out(::memfd_create("ct", MFD_CLOEXEC));
+      Credentials cred{KeySource::Key, &key_, {}};
+      StreamResult r = encrypt_stream(in.get(), out.get(), cred, with_limit(3, threads));
+      if (n == 3 * kChunk) {
+        ASSERT_TRUE(r.ok()) << r.message;
+        auto sealed = memfd_with(contents(out.get()));
+        conduit::Fd back(::memfd_create("pt", MFD_CLOEXEC));
+        Header h;
+        ASSERT_TRUE(read_stream_header(sealed.get(), h).ok());
+        EXPECT_TRUE(decrypt_stream(sealed.get(), back.get(), h, cred, with_limit(3, threads)).ok());
+        // The same stream under a limit of 2: refused as non-canonical, 2 chunks written.
+        ::lseek(sealed.get(), 0, SEEK_SET);
+        conduit::Fd back2(::memfd_create("pt", MFD_CLOEXEC));
+        ASSERT_TRUE(read_stream_header(sealed.get(), h).ok());
+        StreamResult d = decrypt_stream(sealed.get(), back2.get(), h, cred, with_limit(2, threads));
+        EXPECT_EQ(d.status, StreamStatus::NonCanonical) << d.message;
+        EXPECT_NE(d.message.find("more than 2 chunks"), std::string::npos) << d.message;
+        EXPECT_EQ(contents(back2.get()).size(), 2 * kChunk);
+      } else {
+        EXPECT_EQ(r.status, StreamStatus::CipherError) << r.message;
+        EXPECT_EQ(r.err, EFBIG);
+        EXPECT_NE(r.message.find("at most 3 chunks"), std::string::npos) << r.message;
+      }
+    }
+  }
+  EXPECT_EQ(kMaxChunks, std::uint64_t{1} << 32);
+  EXPECT_EQ(StreamOptions{}.max_chunks, kMaxChunks);
+}
+
 TEST_F(CryptoStream, DataAfterTheLastChunk) {
   for (std::size_t n : {std::size_t{0}, std::size_t{100}, kChunk, 3 * kChunk + 5}) {
     Bytes plain = random_bytes(n, 5);
@@ -294,7 +406,7 @@ TEST_F(CryptoStream, IoErrorsAreReportedAsSuch) {
   ::close(p[0]);
   conduit::Fd write_end(p[1]);
   auto in = memfd_with(random_bytes(10, 1));
-  Credentials cred{KeySource::Key, &key_};
+  Credentials cred{KeySource::Key, &key_, {}};
   StreamResult r = encrypt_stream(in.get(), write_end.get(), cred, options(1));
   EXPECT_EQ(r.status, StreamStatus::WriteError);
   EXPECT_EQ(r.err, EPIPE);

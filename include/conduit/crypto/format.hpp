@@ -37,6 +37,10 @@ namespace conduit::crypto {
 
 inline constexpr std::array<std::uint8_t, 8> kMagic = {0x89, 'H', 'W', 'E', 'N', 'C', '\r', '\n'};
 inline constexpr std::uint8_t kFormatVersion = 1;
+// Version 2: the same bytes, keys bound to a context string (--context) that is not stored:
+// HKDF info = "hw-encrypt v2 header" (or "payload") || 0x00 || context. Written only when a
+// context is given, so streams without one stay version 1, byte for byte.
+inline constexpr std::uint8_t kFormatVersionContext = 2;
 inline constexpr std::uint8_t kAlgAes256GcmStream = 1;
 inline constexpr std::size_t kHeaderPrefixSize = 12;  // magic .. key source
 inline constexpr std::size_t kSaltSize = 32;
@@ -46,21 +50,30 @@ inline constexpr unsigned kDefaultChunkLog2 = 16;
 inline constexpr unsigned kMinChunkLog2 = 10;
 inline constexpr unsigned kMaxChunkLog2 = 20;
 
+// At most this many chunks per stream (2^32: 256 TiB of 64 KiB chunks), as Tink's streaming AEAD.
+// The nonce's counter could go further; the limit keeps every stream far inside GCM's bounds
+// for one key, and a reader refuses a stream that goes past it.
+inline constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 32;
+
 enum class KeySource : std::uint8_t { Key = 1, Passphrase = 2 };
 
 struct ScryptParams {
-  std::uint8_t log2_n = 17;  // 128 MiB and about half a second here
+  std::uint8_t log2_n = 18;  // age's default: 256 MiB and about a second
   std::uint8_t r = 8;
   std::uint8_t p = 1;
 };
-// Limits a reader accepts (and the writer allows), so a hostile header cannot ask for more than
-// 1 GiB of memory or minutes of work.
-inline constexpr unsigned kMinScryptLog2N = 10;
+// What a reader accepts is what a writer can write: r = 8, p = 1, N = 2^10 .. 2^20 (streams from
+// before the writer's minimum rose to 2^15 still open). A hostile header, read before anything is
+// authenticated, can then ask for at most 1 GiB and 4x the default work.
+inline constexpr unsigned kMinScryptLog2N = 10;       // reader
+inline constexpr unsigned kMinWriteScryptLog2N = 15;  // writer (--scrypt-work)
 inline constexpr unsigned kMaxScryptLog2N = 20;
-inline constexpr unsigned kMaxScryptR = 16;
-inline constexpr unsigned kMaxScryptP = 4;
+inline constexpr unsigned kScryptR = 8;
+inline constexpr unsigned kScryptP = 1;
 
 struct Header {
+  bool bound = false;   // version 2: keys bound to `context`
+  std::string context;  // never on the wire: the caller supplies it (encryption and decryption)
   unsigned chunk_log2 = kDefaultChunkLog2;
   KeySource source = KeySource::Key;
   std::array<std::uint8_t, kSaltSize> salt{};
@@ -122,6 +135,10 @@ std::string chunk_name(std::uint64_t counter, std::uint64_t offset);
 // (the block pipeline's and the spliced one).
 // Nothing follows the header: not even the empty last chunk.
 StreamResult no_chunks_failure();
+// An empty last chunk after other chunks: only an empty stream has an empty (and only) chunk.
+StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset);
+// Chunk `counter` is past the limit of `max_chunks` chunks.
+StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting);
 // The stream ends fewer than a tag's bytes into chunk `counter`.
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset);
 // Chunk `counter` authenticates only under the other last-chunk flag: found at the end of the

@@ -16,6 +16,15 @@
 
 namespace conduit::crypto {
 
+// Wipes, unlocks and unmaps a Secret's mapping of `length` bytes.
+struct SecretUnmap {
+  std::size_t length = 0;
+  void operator()(std::uint8_t* p) const noexcept;
+};
+
+// The buffer lives in its own anonymous mapping, locked in memory where permitted (mlock: never
+// written to swap) and left out of core dumps (MADV_DONTDUMP); both are best effort, since an
+// unprivileged process may lock only RLIMIT_MEMLOCK bytes.
 class Secret {
  public:
   Secret() = default;
@@ -25,7 +34,7 @@ class Secret {
   Secret& operator=(Secret&& other) noexcept;
   Secret(const Secret&) = delete;
   Secret& operator=(const Secret&) = delete;
-  ~Secret() { wipe(); }
+  ~Secret();
 
   std::uint8_t* data() noexcept { return buf_.get(); }
   const std::uint8_t* data() const noexcept { return buf_.get(); }
@@ -40,11 +49,31 @@ class Secret {
   void wipe() noexcept;
 
  private:
-  std::unique_ptr<std::uint8_t[]> buf_;
+  std::unique_ptr<std::uint8_t[], SecretUnmap> buf_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
 
+// Wipes a buffer of plaintext when it goes out of scope, on every exit path.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::vector<std::uint8_t>& bytes) noexcept : bytes_(bytes) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit();
+
+ private:
+  std::vector<std::uint8_t>& bytes_;
+};
+
+// For the whole run of a command that holds keys: no core dumps, and no ptrace or
+// /proc/PID/mem access by other processes of the same user (prctl PR_SET_DUMPABLE 0).
+// Returns 0 or -errno.
+int protect_process_secrets() noexcept;
+
+// Loaders refuse a 32-byte key file whose bytes are all printable: that is a passphrase or
+// text typed by hand (a random key is all printable once in 10^14), not a key.
+//
 // Turns the contents of a key file into a key of `want` bytes: exactly `want` raw bytes, or
 // 2*want hex digits (upper or lower case) with optional surrounding white space. With
 // `hex_only`, raw bytes are refused (--key-hex-file). Returns false when it is neither.
@@ -58,6 +87,11 @@ bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out);
 bool load_key_file(const std::string& path, Secret& key, std::string* error);
 bool load_key_fd(int fd, Secret& key, std::string* error);
 bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key, std::string* error);
+
+// A warning when the secret file at `path` (a key or passphrase file) can be read or written by
+// its group or others, as ssh checks its keys: "key file 'k' can be read by others (mode 0644):
+// make it private with chmod 600". "" when it is private, or not a regular file.
+std::string secret_file_warning(const std::string& path, std::string_view what);
 
 // A passphrase is the first line of the file or descriptor (without its newline), at most 1024
 // bytes, and not empty.

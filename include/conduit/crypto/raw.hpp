@@ -25,4 +25,10 @@ struct RawOptions {
 StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
                         std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv);
 
+// The PKCS#7 padding length (1..16) of a decrypted last CBC block, or 0 when the padding is
+// invalid. Constant time: no branch or memory access depends on the block's bytes, so the time
+// taken tells an attacker nothing about where the padding went wrong (a padding oracle).
+// For backends that strip padding themselves (the kernel's cbc(aes) does not).
+unsigned pkcs7_padding_length(std::span<const std::uint8_t, kAesBlockSize> block) noexcept;
+
 }  // namespace conduit::crypto

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/format.hpp"
@@ -22,6 +23,7 @@ struct StreamOptions {
   unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
   ScryptParams scrypt{};                  // encryption with a passphrase only
   bool allow_splice = true;               // false: never the spliced-input path (--no-splice)
+  std::uint64_t max_chunks = kMaxChunks;  // the limit; tests inject a small one
   std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
 };
 
@@ -29,6 +31,8 @@ struct StreamOptions {
 struct Credentials {
   KeySource source = KeySource::Key;
   const Secret* secret = nullptr;
+  // --context: bind the stream's keys to this string (format version 2); "" = unbound (version 1).
+  std::string context;
 };
 
 // Encrypts everything from `in_fd` to `out_fd`.

@@ -24,6 +24,8 @@ enum class StreamStatus : std::uint8_t {
   OutOfOrder,        // a chunk authenticates, but at another position
   Truncated,         // the stream ends before its last chunk
   TrailingData,      // bytes after the last chunk
+  NonCanonical,      // authentic, but not as a writer writes it (an empty last chunk after
+                     // others, more chunks than the limit)
 };
 
 struct StreamResult {
