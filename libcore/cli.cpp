@@ -4,9 +4,12 @@
 #include "conduit/cli.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
+#include "conduit/diag.hpp"
 #include "conduit/size.hpp"
 #include "conduit/version.hpp"
 
@@ -15,6 +18,8 @@ namespace conduit::cli {
 namespace {
 const std::string kHelpFlag = "--help";
 const std::string kVersionFlag = "--version";
+// The group of the options a drop-in command shares with its GNU counterpart (mark_gnu_options).
+const std::string kGnuGroup = "GNU";
 
 // What an option does with a value, as getopt_long's has_arg says it.
 enum class Takes : std::uint8_t { Nothing, Value, OptionalValue };
@@ -61,6 +66,15 @@ std::vector<LongName> match_long(const CLI::App* scope, const std::string& name)
                                [&](const LongName& m) { return m.option == candidate.option; });
       if (candidate.name.starts_with(name) && !alias) matches.push_back(candidate);
     }
+    if (matches.size() > 1) {
+      // A prefix GNU's command reads as one of its own options keeps that meaning; extras
+      // sharing the prefix need a longer one. When GNU's options alone are ambiguous, GNU's
+      // message (its possibilities only) is the one scripts expect.
+      std::vector<LongName> gnu;
+      for (const LongName& m : matches)
+        if (m.option->get_group() == kGnuGroup) gnu.push_back(m);
+      if (!gnu.empty()) return gnu;
+    }
     if (!matches.empty()) return matches;
   }
   return {};
@@ -99,21 +113,36 @@ std::string check_short(const CLI::App* scope, const std::vector<std::string>& a
   return "";
 }
 
-void print_usage_error(const CommandInfo& info, const std::string& message) {
-  std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help' for more information.\n",
-               static_cast<int>(info.prog.size()), info.prog.data(), message.c_str(),
-               static_cast<int>(info.prog.size()), info.prog.data());
+// The name messages use: the invoked one (init_program), else the command's own.
+std::string_view message_name(const CommandInfo& info) {
+  std::string_view invoked = program_name();
+  return invoked.empty() ? info.prog : invoked;
 }
 
-std::optional<int> print(std::string_view text) {
+void print_usage_error(const CommandInfo& info, const std::string& message) {
+  std::string_view prog = message_name(info);
+  std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help' for more information.\n",
+               static_cast<int>(prog.size()), prog.data(), message.c_str(),
+               static_cast<int>(prog.size()), prog.data());
+}
+
+// --help and --version output; a failed write is reported as GNU's close_stdout reports it
+// (`cat --version > /dev/full`: "cat: write error: No space left on device", status 1).
+int print(std::string_view text, const CommandInfo& info) {
   std::fwrite(text.data(), 1, text.size(), stdout);
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return 0;
+  int err = errno;
+  std::fprintf(stderr, "%.*s: write error: %s\n", static_cast<int>(message_name(info).size()),
+               message_name(info).data(), errno_text(err).c_str());
+  return 1;
 }
 
 // expand_long_prefixes' loop; leaves `i` at the word it stopped at, args.size() when none.
 std::string expand_until_stop(const CLI::App& app, std::vector<std::string>& args,
                               std::size_t& i) {
   const CLI::App* scope = &app;
+  // As getopt_long: with POSIXLY_CORRECT set, the first operand ends the options.
+  const bool posix = std::getenv("POSIXLY_CORRECT") != nullptr;
   for (; i < args.size(); ++i) {
     std::string& arg = args[i];
     if (arg == "--") {
@@ -125,6 +154,10 @@ std::string expand_until_stop(const CLI::App& app, std::vector<std::string>& arg
         if (std::string error = check_short(scope, args, i); !error.empty()) return error;
       } else if (const CLI::App* sub = find_subcommand(*scope, arg)) {
         scope = sub;
+      } else if (posix) {
+        args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), "--");  // CLI11's own stop
+        i = args.size();
+        break;
       }
       continue;
     }
@@ -139,6 +172,9 @@ std::string expand_until_stop(const CLI::App& app, std::vector<std::string>& arg
     }
     const LongName& found = matches.front();
     arg = "--" + found.name + (eq == std::string::npos ? "" : arg.substr(eq));
+    // CLI11 reads `--stats=` as plain `--stats`; getopt's caller sees an empty value.
+    if (found.takes == Takes::OptionalValue && arg.size() == found.name.size() + 3)
+      arg += kEmptyValue;  // "--" name "=" and nothing
     // Before the stop: getopt rejects `--help=x` rather than acting on it.
     if (found.takes == Takes::Nothing && eq != std::string::npos)
       return "option '--" + found.name + "' doesn't allow an argument";
@@ -182,7 +218,7 @@ std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
                 std::find(args.begin(), end_of_options, word) != end_of_options;
   if (option && word.starts_with("--")) return "unrecognized option '" + word + "'";
   if (option) return "invalid option -- '" + word.substr(1, 1) + "'";
-  return "extra operand '" + word + "'";
+  return "extra operand " + quote_arg(word);  // GNU: quote(); getopt's own messages are raw
 }
 
 void prepare(CLI::App& app) {
@@ -192,14 +228,19 @@ void prepare(CLI::App& app) {
   app.add_flag(kVersionFlag)->description("output version information and exit");
 }
 
+void mark_gnu_options(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) option->group(kGnuGroup);
+}
+
 void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option_function<std::string>(
          "--pipe-size",
          [&options](const std::string& text) {
            auto size = parse_size(text);
            if (!size || *size < 4096 || *size > (1ULL << 31))
-             throw CLI::ValidationError("invalid pipe size: '" + text + "'");
+             throw CLI::ValidationError("invalid pipe size: " + quote_arg(text));
            options.pipe_size = static_cast<std::size_t>(*size);
+           options.pipe_size_given = true;
          },
          "capacity to aim for in pipes we own or grow")
       ->type_name("SIZE")
@@ -213,7 +254,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->each([&options](const std::string& format) {
         if (format == "text") options.stats = StatsFormat::Text;
         else if (format == "json") options.stats = StatsFormat::Json;
-        else throw CLI::ValidationError("invalid format '" + format + "' (text or json)");
+        else throw CLI::ValidationError("invalid format " + quote_arg(optional_value(format)) + " (text or json)");
       })
       ->type_name("[=FORMAT]")
       ->trigger_on_parse();
@@ -222,7 +263,7 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
 namespace {
 // The shared options as --help describes them (add_common_options declares them).
 constexpr HelpItem kCommonHelp[] = {
-    {"--pipe-size SIZE", "capacity to aim for in pipes (default 1M)"},
+    {"--pipe-size=SIZE", "capacity to aim for in pipes (default 1M)"},
     {"--no-splice", "move data with read/write only"},
     {"--progress", "show a progress meter on standard error"},
     {"--stats[=FORMAT]",
@@ -288,8 +329,8 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv, const CommandInfo
     return info.usage_status;
   }
   if (stop == args.size()) return std::nullopt;
-  if (args[stop] == kHelpFlag) return print(info.help_text);
-  return print(version_text(info.prog));  // the only other stop
+  if (args[stop] == kHelpFlag) return print(info.help_text, info);
+  return print(version_text(info.prog), info);  // the only other stop
 }
 
 std::string version_text(std::string_view prog) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <clocale>
 #include <cstring>
 
 namespace conduit {
@@ -41,21 +42,26 @@ void Diag::warn(std::string_view message) {
   emit(line);
 }
 
-std::string quote_name(std::string_view name) {
-  bool plain = !name.empty();
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::strchr("/._-+,:@%^=", c) != nullptr;
-    if (!ok) { plain = false; break; }
-  }
-  if (plain) return std::string(name);
-  std::string out = "'";
-  for (char c : name) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  out += '\'';
-  return out;
+namespace {
+std::string& name_storage() {
+  static std::string name;
+  return name;
 }
+std::string_view& name_view() {
+  static std::string_view view;
+  return view;
+}
+}  // namespace
+
+void init_program(int argc, char** argv, std::string_view fallback) {
+  std::string_view arg0 = argc > 0 && argv[0] != nullptr ? argv[0] : "";
+  std::size_t slash = arg0.rfind('/');
+  if (slash != std::string_view::npos) arg0.remove_prefix(slash + 1);
+  name_storage() = arg0.empty() ? fallback : arg0;
+  name_view() = name_storage();
+  std::setlocale(LC_CTYPE, "");
+}
+
+const std::string_view& program_name() noexcept { return name_view(); }
 
 }  // namespace conduit

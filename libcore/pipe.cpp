@@ -1,6 +1,8 @@
 // pipe: pipe pairs and F_SETPIPE_SZ, tolerant of the limits unprivileged users meet.
 #include "conduit/pipe.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -40,6 +42,15 @@ long grow_pipe(int fd, size_t want) noexcept {
     target /= 2;
   }
   return current;
+}
+
+size_t shared_pipe_target(std::optional<std::uint64_t> input_bytes, size_t requested,
+                          bool requested_explicitly) noexcept {
+  std::uint64_t target = requested_explicitly ? requested : std::min(requested, kSharedPipeCap);
+  // F_SETPIPE_SZ rounds up to a power of two pages, less than twice the request: half the
+  // input stays below the whole input.
+  if (input_bytes) target = std::min(target, *input_bytes / 2);
+  return target <= kDefaultPipeCapacity ? 0 : static_cast<size_t>(target);
 }
 
 int Pipe::open(int extra_flags) noexcept {

@@ -21,6 +21,8 @@
 namespace conduit {
 
 struct Pump::Stream {
+  static constexpr loff_t kMaxOffset = INT64_MAX;
+
   Stream(int in_fd, const FdInfo& in_kind, int out_fd, const FdInfo& out_kind)
       : in(in_fd), out(out_fd), in_info(in_kind), out_info(out_kind) {}
 
@@ -33,9 +35,16 @@ struct Pump::Stream {
   std::optional<std::uint64_t> left;  // bytes left in the range; none = until EOF
   std::uint64_t moved = 0;            // bytes delivered to `out` in this run
 
-  bool done() const noexcept { return left && *left == 0; }
+  // Reading at `offset`, the last byte a file can have is at 2^63-2 (offsets are loff_t): from
+  // 2^63-1 on there is nothing, and a call's offset + length must not pass that bound, or
+  // copy_file_range, splice and pread all refuse it (EINVAL) instead of reading up to the end.
+  std::uint64_t room() const noexcept {
+    return use_offset ? static_cast<std::uint64_t>(kMaxOffset - offset) : UINT64_MAX;
+  }
+  bool done() const noexcept { return (left && *left == 0) || room() == 0; }
   std::size_t chunk(std::size_t max) const noexcept {
-    return left && *left < max ? static_cast<std::size_t>(*left) : max;
+    std::uint64_t n = std::min<std::uint64_t>({max, room(), left.value_or(UINT64_MAX)});
+    return static_cast<std::size_t>(n);
   }
   loff_t* in_offset() noexcept { return use_offset ? &offset : nullptr; }
   void advance(std::uint64_t n) noexcept {
@@ -137,7 +146,8 @@ PumpResult Pump::run(int in, const FdInfo& in_info, int out, const FdInfo& out_i
   if (range.offset) {
     if (!polls(in_info)) {
       s.use_offset = true;
-      s.offset = static_cast<loff_t>(*range.offset);
+      // Past 2^63-1 (`--offset 16E`) there is nothing to read either: stop at that bound.
+      s.offset = static_cast<loff_t>(std::min<std::uint64_t>(*range.offset, Stream::kMaxOffset));
     } else if (int err = skip_input(s, *range.offset); err != 0) {
       return PumpResult{0, err, PumpResult::Side::Input};
     }
@@ -162,8 +172,10 @@ struct Pump::PathRules {
   // A 0 from the first call means "unsupported", not EOF: procfs may answer copy_file_range so
   // although it has data.
   bool zero_first_refused = false;
-  // Which end an error of the call is: by errno (copy_file_range, sendfile), by which end is not
-  // a pipe (splice_direct), or always the input (the output end is our own broker pipe).
+  // Which end an error of the call is: by errno (sendfile), by which end is not a pipe
+  // (splice_direct), or always the input: the output end is our own broker pipe, or
+  // (copy_file_range) the call cannot tell which end failed and GNU cat names the input
+  // ("cat: INFILE: No space left on device"), going on with the next operand.
   enum class Blame : std::uint8_t { ByErrno, NonPipeEnd, Input };
   Blame blame = Blame::ByErrno;
 
@@ -213,7 +225,9 @@ std::optional<PumpResult> Pump::delivered(Stream& s, Path path, std::size_t n) {
 }
 
 PumpResult Pump::copy_range(Stream& s) {
-  static constexpr PathRules kRules{.call = Call::CopyFileRange, .zero_first_refused = true};
+  static constexpr PathRules kRules{.call = Call::CopyFileRange,
+                                    .zero_first_refused = true,
+                                    .blame = PathRules::Blame::Input};
   return zero_copy(
       s, kRules,
       [&] {

@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace hw_encrypt;
+  conduit::init_program(argc, argv, "hw-encrypt");
   Options options;
   CLI::App app{std::string(kProg)};
   conduit::cli::prepare(app);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "conduit/cli.hpp"
+#include "conduit/diag.hpp"
 
 #include <optional>
 #include <string>
@@ -11,7 +12,8 @@
 
 namespace hw_encrypt {
 
-inline constexpr std::string_view kProg = "hw-encrypt";
+// The name messages use: the one it was invoked under (conduit::init_program in main).
+inline const std::string_view& kProg = conduit::program_name();
 
 // Exit statuses (hw-encrypt(1), EXIT STATUS).
 inline constexpr int kExitOk = 0;

@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -35,6 +34,7 @@
 #include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/pump.hpp"
+#include "conduit/sigpipe.hpp"
 #include "conduit/stats.hpp"
 #include "conduit/sys.hpp"
 #include "format.hpp"
@@ -53,14 +53,6 @@ bool seekable(const FdInfo& info) noexcept {
 
 std::uint64_t clamp_length(std::uint64_t available, const std::optional<std::uint64_t>& length) {
   return length ? std::min(available, *length) : available;
-}
-
-// SIGPIPE would kill us as it kills GNU cat: neither ignored nor blocked.
-bool sigpipe_fatal() {
-  struct sigaction current {};
-  sigset_t blocked;
-  if (::sigaction(SIGPIPE, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return false;
-  return ::sigprocmask(SIG_BLOCK, nullptr, &blocked) == 0 && sigismember(&blocked, SIGPIPE) == 0;
 }
 
 // One opened input: a file operand (owned) or standard input (borrowed).
@@ -92,7 +84,7 @@ class Cat {
   void finish();
 
   const Options& o_;
-  conduit::Diag diag_{std::string(kProg)};
+  conduit::Diag diag_;  // named as invoked
   conduit::Stats stats_;
   std::optional<conduit::Progress> progress_;
   std::optional<conduit::Pump> pump_;
@@ -114,8 +106,13 @@ bool Cat::setup_output() {
     diag_.error("standard output", -rc);
     return false;
   }
-  // A bigger stdout pipe means fewer, larger splices for us and for the reader.
-  if (out_.kind == FdKind::Pipe) conduit::grow_pipe(STDOUT_FILENO, o_.common.pipe_size);
+  // A bigger stdout pipe means fewer, larger splices for us and for the reader; but the pipe
+  // is the pipeline's: sized to the work and capped (conduit::shared_pipe_target).
+  if (out_.kind == FdKind::Pipe) {
+    std::size_t target = conduit::shared_pipe_target(expected_total(), o_.common.pipe_size,
+                                                      o_.common.pipe_size_given);
+    if (target > 0) conduit::grow_pipe(STDOUT_FILENO, target);
+  }
   return true;
 }
 
@@ -147,7 +144,7 @@ std::optional<std::uint64_t> Cat::expected_total() const {
         off_t pos = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
         stdin_pos = pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
       }
-      std::uint64_t start = *stdin_pos + offset;
+      std::uint64_t start = offset > UINT64_MAX - *stdin_pos ? UINT64_MAX : *stdin_pos + offset;
       std::uint64_t n = clamp_length(start < *size ? *size - start : 0, o_.length);
       stdin_pos = start + n;
       total += n;
@@ -164,7 +161,7 @@ std::optional<std::uint64_t> Cat::expected_total() const {
 void Cat::write_failed(int err) {
   write_failed_ = true;
   // The kernel spares the signal on some paths (splice, sendfile to sockets); GNU cat dies of it.
-  if (err == EPIPE && sigpipe_fatal()) ::raise(SIGPIPE);
+  if (err == EPIPE && conduit::sigpipe_fatal()) conduit::raise_sigpipe();
   diag_.error("write error", err);
 }
 
@@ -235,10 +232,22 @@ bool Cat::refuse_same_file(const Input& in, const conduit::Range& range) {
 std::optional<conduit::Range> Cat::range_for(Input& in) {
   conduit::Range range{o_.offset, o_.length};
   if (in.is_stdin && o_.offset && seekable(in.info)) {
-    if (::lseek(in.fd, static_cast<off_t>(*o_.offset), SEEK_CUR) < 0) {
+    // Where the offset lies beyond what a file position can hold (near 2^63, `8E`), no file has
+    // bytes there: the input is used up, as with any offset past its end.
+    // The kernel refuses positions past its largest file size (EINVAL) rather than placing us
+    // there: the same answer.
+    off_t pos = ::lseek(in.fd, 0, SEEK_CUR);
+    bool beyond = pos >= 0 && *o_.offset > static_cast<std::uint64_t>(INT64_MAX - pos);
+    off_t rc = beyond ? -1 : ::lseek(in.fd, static_cast<off_t>(*o_.offset), SEEK_CUR);
+    if (rc < 0 && (beyond || errno == EINVAL || errno == EOVERFLOW)) {
+      beyond = true;
+      rc = ::lseek(in.fd, 0, SEEK_END);
+    }
+    if (rc < 0) {
       diag_.error(in.name, errno);
       return std::nullopt;
     }
+    if (beyond) range.length = 0;
     range.offset.reset();
   }
   return range;
@@ -362,7 +371,7 @@ void Cat::finish() {
 
 int Cat::run() {
   if (!setup_output()) return 1;
-  if (o_.common.progress) progress_.emplace(std::string(kProg), expected_total());
+  if (o_.common.progress) progress_.emplace(std::string(conduit::program_name()), expected_total());
   conduit::PumpOptions pump_options;
   pump_options.zero_copy = !o_.common.no_splice;
   pump_options.pipe_size = o_.common.pipe_size;

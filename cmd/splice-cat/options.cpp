@@ -2,13 +2,15 @@
 // the extras block comes from conduit::cli::extras_help).
 #include "options.hpp"
 
+#include "conduit/quote.hpp"
 #include "conduit/size.hpp"
 
 namespace splice_cat {
 
-std::string help_text() {
-  return std::string(
-             "Usage: splice-cat [OPTION]... [FILE]...\n"
+std::string help_text(std::string_view prog) {
+  const std::string name(prog);
+  return "Usage: " + name + " [OPTION]... [FILE]...\n" +
+         std::string(
              "Concatenate FILE(s) to standard output, moving pages with splice(2) where it can.\n"
              "\n"
              "With no FILE, or when FILE is -, read standard input.\n"
@@ -25,14 +27,14 @@ std::string help_text() {
              "  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB\n") +
          conduit::cli::extras_help(
              "cat", 27,
-             {{"--header TEXT", "write TEXT (literally, no newline added) before the first input"},
-              {"--header-file FILE", "write FILE's contents before the first input"},
-              {"--offset N", "start each input N bytes in (K, M, G suffixes)"},
-              {"--length N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
+             {{"--header=TEXT", "write TEXT (literally, no newline added) before the first input"},
+              {"--header-file=FILE", "write FILE's contents before the first input"},
+              {"--offset=N", "start each input N bytes in (K, M, G suffixes)"},
+              {"--length=N", "copy at most N bytes of each input (K, M, G suffixes)"}}) +
          "\n"
          "Examples:\n"
-         "  splice-cat f - g  Output f's contents, then standard input, then g's contents.\n"
-         "  splice-cat        Copy standard input to standard output.\n"
+         "  " + name + " f - g  Output f's contents, then standard input, then g's contents.\n"
+         "  " + name + "        Copy standard input to standard output.\n"
          "\n"
          "See splice-cat(1) for how the extras combine with each other and with -n, -v ...\n";
 }
@@ -47,7 +49,7 @@ CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std:
           name,
           [&to, name](const std::string& text) {
             auto size = conduit::parse_size(text);
-            if (!size) throw CLI::ValidationError("invalid " + name.substr(2) + ": '" + text + "'");
+            if (!size) throw CLI::ValidationError("invalid " + name.substr(2) + ": " + conduit::quote_arg(text));
             to = *size;
           },
           what)
@@ -72,6 +74,7 @@ void bind(CLI::App& app, Options& o) {
   app.add_flag_callback("-e", [&f] { f.show_nonprinting = f.show_ends = true; });
   app.add_flag_callback("-t", [&f] { f.show_nonprinting = f.show_tabs = true; });
   app.add_flag("-u", o.unbuffered);
+  conduit::cli::mark_gnu_options(app);  // GNU's abbreviations win over the extras below
 
   auto* header = app.add_option("--header", o.header, "text written before the first input")
                      ->type_name("TEXT");

@@ -31,7 +31,8 @@ struct Options {
 // Declares every option on `app`, bound to `options`.
 void bind(CLI::App& app, Options& options);
 
-// The --help text (GNU cat's, plus the extras).
-std::string help_text();
+// The --help text (GNU cat's, plus the extras), naming the command `prog` as invoked (GNU's
+// usage() prints program_name).
+std::string help_text(std::string_view prog);
 
 }  // namespace splice_cat

@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace splice_net;
+  conduit::init_program(argc, argv, "splice-net");
   Options options;
   CLI::App app{std::string(kProg)};
   conduit::cli::prepare(app);

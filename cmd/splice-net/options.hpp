@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "conduit/cli.hpp"
+#include "conduit/diag.hpp"
 
 namespace splice_net {
 
-inline constexpr std::string_view kProg = "splice-net";
+// The name messages use: the one it was invoked under (conduit::init_program in main).
+inline const std::string_view& kProg = conduit::program_name();
 
 enum class StopMode { Finish, Drop };
 

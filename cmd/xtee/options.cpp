@@ -4,11 +4,13 @@
 
 #include <array>
 
+#include "conduit/quote.hpp"
+
 namespace xtee {
 
-std::string help_text() {
-  return std::string(
-             "Usage: xtee [OPTION]... [FILE]...\n"
+std::string help_text(std::string_view prog) {
+  return "Usage: " + std::string(prog) + " [OPTION]... [FILE]...\n" +
+         std::string(
              "Copy standard input to each FILE, and also to standard output,\n"
              "duplicating pages with tee(2) where the kernel allows it.\n"
              "\n"
@@ -59,9 +61,11 @@ OutputError match_mode(const std::string& arg) {
     }
   }
   if (found && !ambiguous) return found->value;
-  std::string msg = std::string(ambiguous ? "ambiguous" : "invalid") + " argument '" + arg +
-                    "' for '--output-error'\nValid arguments are:";
-  for (const Mode& m : kModes) msg += "\n  - '" + std::string(m.name) + "'";
+  // GNU's argmatch_invalid and argmatch_valid, quoted with quote() (‘…’ in a UTF-8 locale).
+  std::string msg = std::string(ambiguous ? "ambiguous" : "invalid") + " argument " +
+                    conduit::quote_arg(arg) + " for " + conduit::quote_arg("--output-error") +
+                    "\nValid arguments are:";
+  for (const Mode& m : kModes) msg += "\n  - " + conduit::quote_arg(m.name);
   throw CLI::ConversionError(msg);
 }
 
@@ -74,9 +78,10 @@ void bind(CLI::App& app, Options& o) {
   // `--output-error` or `--output-error=MODE`, never taking the next word (a FILE).
   app.add_flag("--output-error{warn-nopipe}")
       ->description("set behavior on write error")
-      ->each([&o](const std::string& mode) { o.output_error_modes.push_back(match_mode(mode)); })
+      ->each([&o](const std::string& mode) { o.output_error_modes.push_back(match_mode(conduit::cli::optional_value(mode))); })
       ->type_name("[=MODE]")
       ->trigger_on_parse();  // MODE checked where it stands, as tee's argmatch does
+  conduit::cli::mark_gnu_options(app);  // GNU's abbreviations win over the extras below
   conduit::cli::add_common_options(app, o.common);
   app.add_option("files", o.files)->type_name("FILE");
   app.allow_extras(false);

@@ -35,6 +35,6 @@ void bind(CLI::App& app, Options& options);
 void finish_options(const CLI::App& app, Options& options);
 
 // The --help text (GNU tee's, plus the extras).
-std::string help_text();
+std::string help_text(std::string_view prog);  // naming the command `prog` as invoked
 
 }  // namespace xtee

@@ -10,14 +10,23 @@
 //   signal (sockets) it is raised here, so the shell sees 128+13 either way.
 // - A write error: diagnosed unless it is EPIPE in a *-nopipe mode (or in the default mode
 //   with SIGPIPE ignored by the parent); the output is dropped; exit modes stop at once with 1.
+// - Exit modes (--output-error=exit, exit-nopipe) stop before any output when a FILE cannot
+//   be opened (later FILEs are not created), as GNU tee does. The first buffer (8 KiB, GNU
+//   tee's) goes by read/write to every output in GNU's order (standard output, then each
+//   FILE) before the engine, which moves a pipe's worth at a time, takes over: an output that
+//   fails at once (/dev/full, a full disk) stops the run when the others have had that buffer
+//   at most, the very bytes GNU tee gives them.
 // - "read error: reason" for the input; "standard input" when closing it fails; each FILE is
 //   closed and checked (late NFS/quota errors).
 #include "tee.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -29,8 +38,10 @@
 #include "conduit/diag.hpp"
 #include "conduit/fanout.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/stats.hpp"
+#include "conduit/sys.hpp"
 
 namespace xtee {
 
@@ -55,6 +66,51 @@ void ignore(int sig) {
   struct sigaction sa {};
   sa.sa_handler = SIG_IGN;
   ::sigaction(sig, &sa, nullptr);
+}
+
+constexpr std::size_t kFirstBuffer = 8192;  // GNU tee's whole buffer (BUFSIZ)
+
+bool exit_mode(OutputError mode) {
+  return mode == OutputError::Exit || mode == OutputError::ExitNopipe;
+}
+
+// What first_buffer() saw of the input.
+struct FirstRead {
+  bool eof = false;
+  int error = 0;  // positive errno of the read
+};
+
+// Reads up to kFirstBuffer bytes of standard input and writes them to each live output in
+// order. `fail` applies the error policy and returns true to stop; a dropped output is marked
+// dead in `live`.
+template <typename Fail>
+FirstRead first_buffer(const std::vector<Output>& outputs, std::vector<bool>& live,
+                       conduit::Stats& stats, conduit::Progress* progress, Fail&& fail,
+                       bool& stopped) {
+  std::array<std::byte, kFirstBuffer> buf;
+  ssize_t n;
+  for (;;) {
+    stats.count(conduit::Call::Read);
+    n = conduit::sys::read(STDIN_FILENO, buf);
+    if (n != -EAGAIN && n != -EINTR) break;
+    if (n == -EAGAIN) conduit::sys::wait_fd(STDIN_FILENO, POLLIN);
+  }
+  if (n < 0) return {false, static_cast<int>(-n)};
+  if (n == 0) return {true, 0};
+  auto data = std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n));
+  if (progress) progress->advance(data.size());
+  for (std::size_t i = 0; i < outputs.size() && !stopped; ++i) {
+    if (!live[i]) continue;
+    stats.count(conduit::Call::Write);
+    ssize_t rc = conduit::sys::write_all(outputs[i].fd, data);
+    if (rc >= 0) {
+      stats.add(conduit::Path::ReadWrite, data.size());
+      continue;
+    }
+    live[i] = false;
+    stopped = fail(i, static_cast<int>(-rc));
+  }
+  return {};
 }
 
 FdInfo info_of(int fd) {
@@ -87,7 +143,7 @@ bool reserve_if_closed(int fd, int flags) {
 }  // namespace
 
 int run(const Options& o) {
-  conduit::Diag diag{std::string(kProg)};
+  conduit::Diag diag;  // named as invoked
   auto start = std::chrono::steady_clock::now();
   bool stdin_closed = reserve_if_closed(STDIN_FILENO, O_WRONLY);
   reserve_if_closed(STDOUT_FILENO, O_RDONLY);
@@ -102,6 +158,7 @@ int run(const Options& o) {
     int fd = ::open(file.c_str(), flags, 0666);
     if (fd < 0) {
       diag.error(conduit::quote_name(file), errno);
+      if (exit_mode(o.output_error)) return diag.exit_status();  // nothing written, no later FILE
       continue;
     }
     outputs.push_back({conduit::Fd{fd}, fd, conduit::quote_name(file)});
@@ -110,26 +167,44 @@ int run(const Options& o) {
   conduit::Stats stats;
   FdInfo in_info = info_of(STDIN_FILENO);
   std::optional<conduit::Progress> progress;
-  if (o.common.progress) progress.emplace(std::string(kProg), expected_total(in_info));
-
-  conduit::FanoutOptions fopts;
-  fopts.zero_copy = !o.common.no_splice;
-  fopts.pipe_size = o.common.pipe_size;
-  conduit::Fanout fan(fopts, &stats, progress ? &*progress : nullptr);
-  for (const Output& out : outputs) fan.add_output(out.fd, info_of(out.fd));
+  if (o.common.progress) progress.emplace(std::string(conduit::program_name()), expected_total(in_info));
 
   const OutputError mode = o.output_error;
-  auto on_error = [&](std::size_t index, int err) {
+  // The policy for a failed output (index into `outputs`): true to stop the run.
+  auto fail = [&](std::size_t index, int err) {
     if (err == EPIPE && mode == OutputError::Sigpipe && !sigpipe_ignored()) {
       std::raise(SIGPIPE);
     }
     bool report = err != EPIPE || mode == OutputError::Warn || mode == OutputError::Exit;
     if (report) diag.error(outputs[index].name, err);
-    if (report && (mode == OutputError::Exit || mode == OutputError::ExitNopipe))
-      return FanoutAction::Stop;
-    return FanoutAction::Drop;
+    return report && exit_mode(mode);
   };
-  conduit::FanoutResult result = fan.run(STDIN_FILENO, in_info, on_error);
+
+  conduit::FanoutResult result;
+  std::vector<bool> live(outputs.size(), true);
+  if (exit_mode(mode)) {
+    FirstRead first = first_buffer(outputs, live, stats, progress ? &*progress : nullptr, fail,
+                                   result.stopped);
+    result.input_error = first.error;
+    if (first.eof || first.error != 0) live.assign(outputs.size(), false);
+  }
+  std::vector<std::size_t> index;  // the engine's output k is outputs[index[k]]
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    if (live[i]) index.push_back(i);
+  if (!result.stopped && !index.empty()) {
+    conduit::FanoutOptions fopts;
+    fopts.zero_copy = !o.common.no_splice;
+    // Standard input and output are the pipeline's pipes: sized to the work and capped
+    // (conduit::shared_pipe_target); the engine's own pipes follow the same size.
+    std::size_t target = conduit::shared_pipe_target(expected_total(in_info), o.common.pipe_size,
+                                                     o.common.pipe_size_given);
+    fopts.pipe_size = std::max(target, conduit::kDefaultPipeCapacity);
+    conduit::Fanout fan(fopts, &stats, progress ? &*progress : nullptr);
+    for (std::size_t i : index) fan.add_output(outputs[i].fd, info_of(outputs[i].fd));
+    result = fan.run(STDIN_FILENO, in_info, [&](std::size_t k, int err) {
+      return fail(index[k], err) ? FanoutAction::Stop : FanoutAction::Drop;
+    });
+  }
 
   if (!result.stopped) {
     if (result.input_error != 0) diag.error("read error", result.input_error);

@@ -35,15 +35,22 @@ struct CommonOptions {
   bool progress = false;
   StatsFormat stats = StatsFormat::None;
   std::size_t pipe_size = kDefaultPipeSize;
+  bool pipe_size_given = false;  // --pipe-size on the command line (shared pipes: see pipe.hpp)
 };
 
 // Replaces CLI11's help flag by --help/--version handled in parse().
 void prepare(CLI::App& app);
 
+// For a drop-in command: marks every option declared on `app` so far (call it after GNU's own
+// options, before the extras) as GNU's. A long-option prefix that matches one of GNU's options
+// and some extras means GNU's option (`cat --h` is --help, as in GNU cat); one that matches
+// several of GNU's is ambiguous among those, with GNU's message.
+void mark_gnu_options(CLI::App& app);
+
 // Adds --pipe-size SIZE, --no-splice, --progress, --stats[=text|json] bound to `options`.
 void add_common_options(CLI::App& app, CommonOptions& options);
 
-// One conduit option in --help: as written ("--header TEXT") and what it does; a '\n' in `what`
+// One conduit option in --help: as written ("--header=TEXT", GNU's style) and what it does; a '\n' in `what`
 // continues the description on the next line, under its start.
 struct HelpItem {
   std::string_view option;
@@ -60,6 +67,13 @@ std::string extras_help(std::string_view gnu_name, std::size_t column,
 // Just the lines describing add_common_options' options, descriptions from `column`: for a
 // command with no GNU counterpart, which lays out the rest of its --help itself (splice-net).
 std::string common_help(std::size_t column);
+
+// An optional value given empty (`--output-error=`) reaches the option's callback as this
+// text (CLI11 alone would take it for the option without a value); optional_value() maps it back.
+inline constexpr std::string_view kEmptyValue = "\x01(empty)";
+inline std::string optional_value(const std::string& value) {
+  return value == kEmptyValue ? std::string() : value;
+}
 
 // Parses argv (through expand_long_prefixes, then CLI11). Returns std::nullopt when the command
 // should run, or the status main() should return: 0 after --help/--version, info.usage_status

@@ -7,10 +7,22 @@
 #include <string>
 #include <string_view>
 
+#include "conduit/quote.hpp"
+
 namespace conduit {
+
+// What a command calls itself in every message and in "Try 'X --help'": the name it was run
+// under (the last component of argv[0]), as GNU's tools do, so that splice-cat installed as
+// `cat` speaks as cat. Also sets LC_CTYPE from the environment (GNU's setlocale), which
+// quote_name/quote_arg read. `fallback` when argv[0] is missing or empty. Call first in main().
+void init_program(int argc, char** argv, std::string_view fallback);
+
+// The name set by init_program (stable storage: the reference stays valid and follows it).
+const std::string_view& program_name() noexcept;
 
 class Diag {
  public:
+  Diag() : prog_(program_name()) {}
   explicit Diag(std::string prog) : prog_(std::move(prog)) {}
 
   const std::string& prog() const noexcept { return prog_; }
@@ -33,9 +45,5 @@ class Diag {
 
 // The strerror text for a positive errno value, as GNU tools print it.
 std::string errno_text(int err);
-
-// Quotes a file name the way GNU coreutils does in diagnostics when it needs quoting
-// (shell-escape style: 'a b'); plain names come back unchanged.
-std::string quote_name(std::string_view name);
 
 }  // namespace conduit

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 
 #include "conduit/fd.hpp"
 
@@ -21,6 +23,22 @@ long pipe_size(int fd) noexcept;
 // halves down to the current size. Never shrinks. Returns the resulting capacity, or -errno when
 // `fd` is not a pipe.
 long grow_pipe(int fd, size_t want) noexcept;
+
+// A pipe we share with the other programs of a pipeline (standard input or output) is not ours
+// to size freely: a bigger one changes when the writer sees the reader leave (`cat f | head
+// -c1`: GNU cat dies of SIGPIPE, 141, unless the whole of f fits in the pipe), and every page
+// counts against the user's pipe allowance (pipe-user-pages-soft, 16384 pages by default; the
+// usage so far is not readable cheaply). Measured (docs/benchmarks.md): a 256 KiB stdout pipe
+// gets ~90% of what 1 MiB gets over 64 KiB for splice-cat, and xtee shows no difference.
+inline constexpr size_t kSharedPipeCap = 256 * 1024;  // 64 pages: 256 such pipes per user
+inline constexpr size_t kDefaultPipeCapacity = 64 * 1024;  // what the kernel gives a new pipe
+
+// What to grow a shared pipe (or a pipe of ours on the same run) to, or 0 to leave it: at most
+// `requested`, capped at kSharedPipeCap unless the user asked (`requested_explicitly`), and
+// when the input's size is known, under half of it (so the input never fits whole: the writer
+// still meets a reader that left, as with GNU's 64 KiB pipes). Small inputs: 0.
+size_t shared_pipe_target(std::optional<std::uint64_t> input_bytes, size_t requested,
+                          bool requested_explicitly) noexcept;
 
 // /proc/sys/fs/pipe-max-size, read once; 1 MiB when it cannot be read.
 size_t pipe_max_size() noexcept;

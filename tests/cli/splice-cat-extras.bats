@@ -4,6 +4,7 @@
 load 'splice-cat-common'
 
 setup() {
+  export LC_ALL=C  # values in messages are quoted 'x' there (‘x’ under UTF-8, as GNU's quote())
   make_fixtures
   printf '0123456789' > ten
   printf 'abcdefghij' > alpha
@@ -165,19 +166,26 @@ PY
   "$ORACLE" -A big | cmp - out
 }
 
-@test "--pipe-size: a stdout pipe is grown toward it; output unchanged" {
+@test "--pipe-size: a stdout pipe is grown toward it, within the rules for a shared pipe" {
   run python3 - "$SC" <<'PY'
 import fcntl, os, subprocess, sys
 F_GETPIPE_SZ = 1032
-for want, expect in (("1M", 1 << 20), ("256K", 256 << 10), (None, 1 << 20)):
+# Input of unknown size (a pipe): as asked, or 256 KiB by default (the cap for a pipe that
+# belongs to the pipeline). A 10-byte file: never grown (at most half the input).
+for want, source, expect in (("1M", "pipe", 1 << 20), ("256K", "pipe", 256 << 10),
+                             (None, "pipe", 256 << 10), ("1M", "file", 64 << 10),
+                             (None, "file", 64 << 10)):
     r, w = os.pipe()
-    args = [sys.argv[1]] + (["--pipe-size", want] if want else []) + ["ten"]
-    subprocess.run(args, stdout=w, check=True)
+    args = [sys.argv[1]] + (["--pipe-size", want] if want else [])
+    if source == "file":
+        subprocess.run(args + ["ten"], stdout=w, check=True)
+    else:
+        subprocess.run(args, input=b"0123456789", stdout=w, check=True)
     os.close(w)
     size = fcntl.fcntl(r, F_GETPIPE_SZ)
     assert os.read(r, 100) == b"0123456789"
-    print(want, size)
-    assert size == expect, (want, size)
+    print(want, source, size)
+    assert size == expect, (want, source, size)
 PY
   assert_success
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,12 +23,14 @@ struct Cat {
   cli::CommonOptions common;
   CLI::App app{"prog"};
 
-  Cat() {
+  // `gnu`: mark the options up to --show-all as GNU's, as splice-cat does (mark_gnu_options).
+  explicit Cat(bool gnu = false) {
     cli::prepare(app);
     app.add_flag("-b,--number-nonblank", number_nonblank);
     app.add_flag("-n,--number", number);
     app.add_flag("-s,--squeeze-blank", squeeze);
     app.add_flag("-A,--show-all", show_all);
+    if (gnu) cli::mark_gnu_options(app);
     app.add_option("-H,--header", header);
     app.add_option("--header-file", header_file);
     cli::add_common_options(app, common);
@@ -109,6 +113,51 @@ TEST(ExpandLongPrefixes, AmbiguousPrefixListsPossibilitiesAsGetopt) {
             "option '--=x' is ambiguous; possibilities: '--number-nonblank' '--number' "
             "'--squeeze-blank' '--show-all' '--header' '--header-file' '--pipe-size' "
             "'--no-splice' '--progress' '--stats' '--help' '--version'");
+}
+
+TEST(ExpandLongPrefixes, GnuOptionsKeepTheirAbbreviations) {
+  Cat cat(true);
+  // Unique among GNU's options: GNU's meaning, whatever extras share the prefix.
+  EXPECT_EQ(expand(cat.app, {"--h"}).args, Words{"--help"});
+  EXPECT_EQ(expand(cat.app, {"--he"}).args, Words{"--help"});
+  EXPECT_EQ(expand(cat.app, {"--sq"}).args, Words{"--squeeze-blank"});
+  // Ambiguous among GNU's own: GNU's message, GNU's possibilities.
+  EXPECT_EQ(expand(cat.app, {"--s"}).error,
+            "option '--s' is ambiguous; possibilities: '--squeeze-blank' '--show-all'");
+  EXPECT_EQ(expand(cat.app, {"--n"}).error,
+            "option '--n' is ambiguous; possibilities: '--number-nonblank' '--number'");
+  // Among the extras only: as before.
+  EXPECT_EQ(expand(cat.app, {"--hea"}).error,
+            "option '--hea' is ambiguous; possibilities: '--header' '--header-file'");
+  EXPECT_EQ(expand(cat.app, {"--st"}).args, Words{"--stats"});
+  EXPECT_EQ(expand(cat.app, {"--no"}).args, Words{"--no-splice"});
+}
+
+TEST(ExpandLongPrefixes, PosixlyCorrectStopsAtTheFirstOperand) {
+  ::setenv("POSIXLY_CORRECT", "1", 1);
+  Cat cat;
+  Parsed r = parse(cat.app, {"-s", "f", "-n", "--bogus"});
+  ::unsetenv("POSIXLY_CORRECT");
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(cat.squeeze);
+  EXPECT_FALSE(cat.number);
+  EXPECT_EQ(cat.files, (Words{"f", "-n", "--bogus"}));
+  Cat cat2;  // without it, options anywhere
+  r = parse(cat2.app, {"-s", "f", "-n"});
+  EXPECT_TRUE(cat2.number);
+  EXPECT_EQ(cat2.files, Words{"f"});
+}
+
+TEST(Parse, EmptyOptionalValueIsAValue) {
+  Cat cat;
+  Parsed r = parse(cat.app, {"--stats="});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, try_line("--stats: invalid format '' (text or json)"));
+  Cat cat2;
+  r = parse(cat2.app, {"--stats"});
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(cat2.common.stats, cli::StatsFormat::Text);
 }
 
 TEST(ExpandLongPrefixes, TwoNamesOfOneOptionAreNotAmbiguous) {
@@ -323,7 +372,7 @@ TEST(ExtrasHelp, OwnThenSharedExtrasAtTheColumnThenGnusHelpAndVersion) {
             "\nExtras (not in GNU cat):\n"
             "      --offset N           start each input\n"
             "                           N bytes in\n"
-            "      --pipe-size SIZE     capacity to aim for in pipes (default 1M)\n");
+            "      --pipe-size=SIZE     capacity to aim for in pipes (default 1M)\n");
   EXPECT_TRUE(text.ends_with("      --help        display this help and exit\n"
                              "      --version     output version information and exit\n"));
   // Another command's column moves every description, continuations included.
@@ -334,7 +383,7 @@ TEST(ExtrasHelp, OwnThenSharedExtrasAtTheColumnThenGnusHelpAndVersion) {
 
 TEST(ExtrasHelp, CommonHelpIsTheSharedLinesAlone) {
   std::string lines = cli::common_help(27);
-  EXPECT_TRUE(lines.starts_with("      --pipe-size SIZE     capacity to aim for in pipes"));
+  EXPECT_TRUE(lines.starts_with("      --pipe-size=SIZE     capacity to aim for in pipes"));
   EXPECT_TRUE(lines.ends_with("\n                           on standard error (FORMAT: text (default) or json)\n"));
   EXPECT_EQ(lines.find("--help"), std::string::npos);
   // extras_help describes the shared options with the very same lines.
