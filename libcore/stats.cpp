@@ -107,4 +107,10 @@ std::string format_stats_json(const Stats& stats, std::string_view prog, double 
   return out;
 }
 
+std::string format_seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return text;
+}
+
 }  // namespace conduit

@@ -5,7 +5,9 @@
 
 #include "conduit/diag.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
+#include "conduit/net/socket.hpp"
 #include "conduit/pump.hpp"
 #include "conduit/stats.hpp"
 #include "options.hpp"
@@ -42,8 +44,12 @@ std::optional<Listening> start_listening(const Options& options, const conduit::
 // before the command ignored SIGPIPE for its sockets) ends it by that signal instead, as cat.
 void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal);
 
+// Logs an acceptor's pause: "splice-net: accept: REASON (N WHAT open); pausing new connections",
+// `what` naming the connections ("clients", "connections").
+conduit::net::Acceptor::OnPause accept_pause_logger(std::string what);
+
 // Wording for errors on a connection: "connection reset by peer" for ECONNRESET ...
-std::string connection_error(int err);
+using conduit::net::connection_error;
 
 // Timeout option in milliseconds (-1 when absent, or `fallback_s` seconds when given).
 int timeout_ms(const Options& options, double fallback_s = -1);

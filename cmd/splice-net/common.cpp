@@ -58,18 +58,16 @@ std::optional<Listening> start_listening(const Options& o, const conduit::net::A
   return Listening{std::move(listener.fd), std::move(signals)};
 }
 
+conduit::net::Acceptor::OnPause accept_pause_logger(std::string what) {
+  return [what = std::move(what)](int err, std::size_t open) {
+    log_line(std::string(kProg) + ": accept: " + std::strerror(err) + " (" + std::to_string(open) + " " +
+             what + " open); pausing new connections");
+  };
+}
+
 void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal) {
   if (err == EPIPE && sigpipe_fatal) conduit::raise_sigpipe();
   diag.error("write error", err);
-}
-
-std::string connection_error(int err) {
-  switch (err) {
-    case ECONNRESET: return "connection reset by peer";
-    case EPIPE: return "connection closed by peer";
-    case ETIMEDOUT: return "connection timed out";
-    default: return std::strerror(err);
-  }
 }
 
 int timeout_ms(const Options& o, double fallback_s) {
@@ -78,11 +76,7 @@ int timeout_ms(const Options& o, double fallback_s) {
   return static_cast<int>(std::lround(s * 1000.0));
 }
 
-std::string seconds_text(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", seconds);
-  return text;
-}
+std::string seconds_text(double seconds) { return conduit::format_seconds(seconds); }
 
 void log_line(const std::string& text) {
   std::string line = text;

@@ -53,7 +53,7 @@ int FanoutServer::run(conduit::Fd listener, conduit::Fd signals, int in,
   acceptor_.start(std::move(listener), [this](conduit::Fd fd, std::string peer, Clock::time_point now) {
         add_member(std::move(fd), std::move(peer), now);
       },
-      [this] { return members_.size(); });
+      [this] { return members_.size(); }, accept_pause_logger("clients"));
   loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   started_ = o_.min_clients == 0;
 

@@ -27,7 +27,6 @@
 #include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/stats.hpp"
-#include "acceptor.hpp"
 #include "options.hpp"
 
 namespace splice_net {
@@ -61,7 +60,7 @@ class FanoutServer {
   FanoutServer(const Options& options, conduit::net::Address address, conduit::Diag& diag,
                conduit::Stats& stats, conduit::Progress* progress)
       : o_(options), address_(std::move(address)), diag_(diag), stats_(stats), progress_(progress),
-        acceptor_(loop_, address_, options.max_clients, "clients") {}
+        acceptor_(loop_, address_, options.max_clients) {}
 
   // Serves until the stream has ended and every client is gone. 0 or 1 (input error).
   int run(conduit::Fd listener, conduit::Fd signals, int in, const conduit::FdInfo& in_info);
@@ -108,7 +107,7 @@ class FanoutServer {
   conduit::Stats& stats_;
   conduit::Progress* progress_;
   conduit::net::EventLoop loop_;
-  Acceptor acceptor_;
+  conduit::net::Acceptor acceptor_;
   conduit::Fd signals_;
   std::unordered_map<int, std::unique_ptr<Member>> members_;
   std::uint64_t served_ = 0;

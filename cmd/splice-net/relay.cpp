@@ -21,7 +21,6 @@
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
-#include "acceptor.hpp"
 #include "relay_conn.hpp"
 
 namespace splice_net {
@@ -37,7 +36,7 @@ class Relay {
         const conduit::net::Address& address)
       : o_(o), shared_(shared), target_(target), diag_(diag),
         idle_(o.timeout ? timeout_ms(o) : 0),
-        acceptor_(loop_, address, o.max_clients, "connections") {}
+        acceptor_(loop_, address, o.max_clients) {}
 
   void run(conduit::Fd listener, conduit::Fd signals);
 
@@ -56,7 +55,7 @@ class Relay {
   conduit::Diag& diag_;
   std::chrono::milliseconds idle_;
   conduit::net::EventLoop loop_;
-  Acceptor acceptor_;
+  conduit::net::Acceptor acceptor_;
   conduit::Fd signals_;
   bool stopping_ = false;
   std::uint64_t next_id_ = 1;
@@ -75,7 +74,7 @@ void Relay::run(conduit::Fd listener, conduit::Fd signals) {
       [this](conduit::Fd fd, std::string peer, Clock::time_point now) {
         on_connection(std::move(fd), std::move(peer), now);
       },
-      [this] { return conns_.size(); });
+      [this] { return conns_.size(); }, accept_pause_logger("connections"));
   loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   Clock::time_point last_tick = Clock::now();
   while (!(stopping_ && conns_.empty())) {

@@ -43,6 +43,9 @@ struct Stats {
   void merge(const Stats& other) noexcept;
 };
 
+// A duration in seconds as messages print it: 2.5 -> "2.5", 60 -> "60" (printf's %g).
+std::string format_seconds(double seconds);
+
 // Multi-line summary for humans, each line prefixed "prog: ".
 std::string format_stats_text(const Stats& stats, std::string_view prog, double seconds);
 // One line of JSON: {"program":..,"bytes":..,"seconds":..,"paths":{..},"syscalls":{..},"fallbacks":..}

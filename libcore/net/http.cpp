@@ -1,4 +1,4 @@
-// net/http: request-head parsing, Range decisions and response heads for splice-net serve.
+// net/http: request-head parsing, Range decisions and response heads for the file server.
 #include "conduit/net/http.hpp"
 
 #include <algorithm>
@@ -188,7 +188,12 @@ std::string format_response_head(const ResponseHead& head) {
   out += std::to_string(head.status);
   out += ' ';
   out += reason_phrase(head.status);
-  out += "\r\nServer: splice-net\r\n";
+  out += "\r\n";
+  if (!head.server.empty()) {
+    out += "Server: ";
+    out += head.server;
+    out += "\r\n";
+  }
   if (head.status == 200 || head.status == 206 || head.status == 416) out += "Accept-Ranges: bytes\r\n";
   if (head.allow_header) out += "Allow: GET, HEAD\r\n";
   if (!head.content_type.empty()) {

@@ -182,4 +182,13 @@ void unlink_unix(const Address& address) {
   if (::lstat(address.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(address.path.c_str());
 }
 
+std::string connection_error(int err) {
+  switch (err) {
+    case ECONNRESET: return "connection reset by peer";
+    case EPIPE: return "connection closed by peer";
+    case ETIMEDOUT: return "connection timed out";
+    default: return std::strerror(err);
+  }
+}
+
 }  // namespace conduit::net

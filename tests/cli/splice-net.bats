@@ -496,6 +496,7 @@ PY
   assert_line --regexp '^Content-Length: 67108864'
   assert_line --regexp '^Content-Type: text/plain'
   assert_line --regexp '^Accept-Ranges: bytes'
+  assert_line --regexp '^Server: splice-net'  # the library's FileServerSettings::server_name
 
   run timeout 10 curl -sS -r 1000-1999 -o part -w '%{http_code}' "$url/"
   assert_output 206

@@ -129,7 +129,9 @@ TEST(NetHttp, ResponseHeads) {
   h.content_length = 100;
   h.content_type = "text/plain";
   h.content_range = "bytes 0-99/1000";
+  h.server = "conduit-test";
   std::string s = format_response_head(h);
+  EXPECT_NE(s.find("\r\nServer: conduit-test\r\n"), std::string::npos);
   EXPECT_TRUE(s.starts_with("HTTP/1.1 206 Partial Content\r\n"));
   EXPECT_NE(s.find("\r\nContent-Length: 100\r\n"), std::string::npos);
   EXPECT_NE(s.find("\r\nContent-Range: bytes 0-99/1000\r\n"), std::string::npos);
@@ -146,5 +148,6 @@ TEST(NetHttp, ResponseHeads) {
   EXPECT_NE(s.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos);
   EXPECT_NE(s.find("\r\nConnection: close\r\n"), std::string::npos);
   EXPECT_EQ(s.find("Content-Type"), std::string::npos);
+  EXPECT_EQ(s.find("Server:"), std::string::npos);  // the library names no program by itself
   EXPECT_EQ(reason_phrase(416), "Range Not Satisfiable");
 }

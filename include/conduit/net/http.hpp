@@ -61,6 +61,7 @@ struct ResponseHead {
   std::optional<std::string> content_range;     // "bytes 0-99/1000" or "bytes */1000"
   bool keep_alive = true;                       // false: "Connection: close"
   bool allow_header = false;                    // 405: "Allow: GET, HEAD"
+  std::string_view server;                      // "Server: NAME"; omitted when empty
 };
 
 std::string format_response_head(const ResponseHead& head);

@@ -44,6 +44,11 @@ std::string peer_name(int fd);
 // got for the whole. Bytes still queued for sending are discarded.
 void reset_on_close(int fd);
 
+// Wording for an error on a connection (positive errno): "connection reset by peer" for
+// ECONNRESET, "connection closed by peer" for EPIPE, "connection timed out" for ETIMEDOUT,
+// strerror() for the rest.
+std::string connection_error(int err);
+
 // Removes the filesystem name of a Unix listener if it is still a socket (no-op for TCP and
 // abstract names).
 void unlink_unix(const Address& address);

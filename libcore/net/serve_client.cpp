@@ -1,5 +1,5 @@
-// serve_client: the per-connection state machine of `splice-net serve` (see the header).
-#include "serve_client.hpp"
+// net/serve_client: the file server's per-connection state machine (see the header).
+#include "conduit/net/serve_client.hpp"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -7,17 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <span>
 
-#include "commands.hpp"
 #include "conduit/net/http.hpp"
+#include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
 
-namespace splice_net {
-
-namespace http = conduit::net::http;
+namespace conduit::net {
 
 namespace {
 
@@ -32,7 +29,7 @@ std::uint64_t file_size(int fd) {
 
 }  // namespace
 
-Client::Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
+ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
     : fd_(std::move(fd)), peer_(std::move(peer)), ctx_(context),
       state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
   if (!ctx_.http) {
@@ -44,13 +41,13 @@ Client::Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::t
   }
 }
 
-void Client::begin_body(std::uint64_t first, std::uint64_t length, bool send_body) {
+void ServeClient::begin_body(std::uint64_t first, std::uint64_t length, bool send_body) {
   head_sent_ = 0;
   body_offset_ = first;
   body_end_ = send_body ? first + length : first;
 }
 
-Client::Step Client::advance(Clock::time_point now) {
+ServeClient::Step ServeClient::advance(Clock::time_point now) {
   std::uint64_t budget = kTurnBudget;
   for (;;) {
     Step step = Step::Close;
@@ -64,16 +61,17 @@ Client::Step Client::advance(Clock::time_point now) {
   }
 }
 
-Client::Step Client::fail(int err) {
+ServeClient::Step ServeClient::fail(int err) {
   if (ending_.empty()) ending_ = connection_error(err);
   return Step::Close;
 }
 
-void Client::respond_error(int status) {
+void ServeClient::respond_error(int status) {
   http::ResponseHead h;
   h.status = status;
   h.keep_alive = false;
   h.allow_header = status == 405;
+  h.server = ctx_.server_name;
   head_ = http::format_response_head(h);
   keep_alive_ = false;
   file_response_ = false;
@@ -83,7 +81,7 @@ void Client::respond_error(int status) {
   state_ = State::SendHead;
 }
 
-Client::Step Client::read_request(Clock::time_point now) {
+ServeClient::Step ServeClient::read_request(Clock::time_point now) {
   for (;;) {
     http::ParseResult r = http::parse_request(in_, kMaxRequestHead);
     switch (r.status) {
@@ -112,6 +110,7 @@ Client::Step Client::read_request(Clock::time_point now) {
         http::ResponseHead h;
         h.content_type = ctx_.content_type;
         h.keep_alive = keep && !ctx_.stopping;
+        h.server = ctx_.server_name;
         switch (d.kind) {
           case http::RangeDecision::Kind::Full:
             h.status = 200;
@@ -160,10 +159,10 @@ Client::Step Client::read_request(Clock::time_point now) {
   }
 }
 
-Client::Step Client::send_head(Clock::time_point now) {
+ServeClient::Step ServeClient::send_head(Clock::time_point now) {
   while (head_sent_ < head_.size()) {
     int flags = MSG_NOSIGNAL | (body_offset_ < body_end_ ? MSG_MORE : 0);
-    ctx_.stats.count(conduit::Call::Write);
+    ctx_.stats.count(Call::Write);
     ssize_t n = ::send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return Step::Wait;
@@ -171,28 +170,28 @@ Client::Step Client::send_head(Clock::time_point now) {
     auto moved = static_cast<std::uint64_t>(n);
     head_sent_ += static_cast<std::size_t>(n);
     sent_ += moved;
-    ctx_.stats.add(conduit::Path::ReadWrite, moved);
-    if (ctx_.progress) ctx_.progress->advance(moved);
+    ctx_.stats.add(Path::ReadWrite, moved);
+    if (ctx_.on_bytes) ctx_.on_bytes(moved);
     last_active_ = now;
   }
   state_ = State::SendBody;
   return Step::Continue;
 }
 
-Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
+ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
   while (body_offset_ < body_end_) {
     if (budget == 0) return Step::Again;
     std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>({body_end_ - body_offset_, budget, conduit::sys::kMaxRwCount}));
+        std::min<std::uint64_t>({body_end_ - body_offset_, budget, sys::kMaxRwCount}));
     ssize_t n;
-    conduit::Path path;
+    Path path;
     if (ctx_.zero_copy) {
-      path = conduit::Path::Sendfile;
+      path = Path::Sendfile;
       auto offset = static_cast<off_t>(body_offset_);
-      ctx_.stats.count(conduit::Call::Sendfile);
-      n = conduit::sys::sendfile(fd_.get(), ctx_.file, &offset, want);
+      ctx_.stats.count(Call::Sendfile);
+      n = sys::sendfile(fd_.get(), ctx_.file, &offset, want);
       if (n == -EAGAIN) return Step::Wait;
-      if (n < 0 && !ctx_.sendfile_proven && conduit::sys::unsupported(n)) {
+      if (n < 0 && !ctx_.sendfile_proven && sys::unsupported(n)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
         ctx_.stats.fallbacks++;
@@ -201,10 +200,10 @@ Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
       if (n < 0) return fail(static_cast<int>(-n));
       if (n > 0) ctx_.sendfile_proven = true;
     } else {
-      path = conduit::Path::ReadWrite;
+      path = Path::ReadWrite;
       std::size_t chunk = std::min(want, ctx_.scratch.size());
-      ctx_.stats.count(conduit::Call::Read);
-      ssize_t got = conduit::sys::pread(
+      ctx_.stats.count(Call::Read);
+      ssize_t got = sys::pread(
           ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
           static_cast<off_t>(body_offset_));
       if (got < 0) {
@@ -213,7 +212,7 @@ Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
       }
       n = got;
       if (got > 0) {
-        ctx_.stats.count(conduit::Call::Write);
+        ctx_.stats.count(Call::Write);
         n = ::send(fd_.get(), ctx_.scratch.data(), static_cast<std::size_t>(got),
                    MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EAGAIN) return Step::Wait;
@@ -232,13 +231,13 @@ Client::Step Client::send_body(Clock::time_point now, std::uint64_t& budget) {
     sent_ += moved;
     budget -= std::min(budget, moved);
     ctx_.stats.add(path, moved);
-    if (ctx_.progress) ctx_.progress->advance(moved);
+    if (ctx_.on_bytes) ctx_.on_bytes(moved);
     last_active_ = now;
   }
   return finish_response(now);
 }
 
-Client::Step Client::finish_response(Clock::time_point now) {
+ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   if (file_response_) {
     std::uint64_t size = file_size(ctx_.file);
     if (size != body_size_) {
@@ -260,7 +259,7 @@ Client::Step Client::finish_response(Clock::time_point now) {
   return Step::Continue;
 }
 
-Client::Step Client::linger(Clock::time_point) {
+ServeClient::Step ServeClient::linger(Clock::time_point) {
   for (;;) {
     ssize_t n = ::recv(fd_.get(), ctx_.scratch.data(), ctx_.scratch.size(), 0);
     if (n > 0) continue;
@@ -271,20 +270,4 @@ Client::Step Client::linger(Clock::time_point) {
   }
 }
 
-std::string Client::summary(Clock::time_point now) const {
-  double seconds = std::chrono::duration<double>(now - started_).count();
-  char time[32];
-  std::snprintf(time, sizeof time, "%.3f", seconds);
-  std::string line = std::string(kProg) + ": " + peer_ + ": ";
-  if (ctx_.http) {
-    line += std::to_string(requests_) + (requests_ == 1 ? " request" : " requests");
-    if (!last_request_.empty()) line += " (last: " + last_request_ + ")";
-    line += ", ";
-  }
-  line += "sent " + std::to_string(sent_) + " bytes in " + time + " s: ";
-  line += ending_.empty() ? "closed" : ending_;
-  if (!note_.empty()) line += "; " + note_;
-  return line;
-}
-
-}  // namespace splice_net
+}  // namespace conduit::net

@@ -1,4 +1,5 @@
-// serve_client: one client of `splice-net serve`, as a non-blocking state machine.
+// net/serve_client: one client of the file server (net/file_server.hpp), as a non-blocking state
+// machine. The file server owns and drives these; other programs use FileServer.
 //
 //   ReadRequest (--http only) -> SendHead -> SendBody -> (keep-alive: ReadRequest)
 //                                                     -> Linger -> closed
@@ -8,21 +9,21 @@
 // connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
 // Linger: after our last byte we shut down writing and read until the peer closes, because
 // closing with unread input would send a reset that can destroy the tail of the file in flight.
-// A connection closed in the middle of a response (idle --timeout, --stop drop, a second signal,
+// A connection closed in the middle of a response (idle timeout, a dropping stop, a second stop,
 // a file that shrank) is reset instead: in plain mode a clean end of file after part of the file
 // would pass for the whole of it.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "conduit/fd.hpp"
-#include "conduit/progress.hpp"
 #include "conduit/stats.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 using Clock = std::chrono::steady_clock;
 
@@ -33,24 +34,25 @@ struct ServeContext {
   std::string header;               // plain mode: sent before the file
   bool http = false;
   std::string content_type;
-  bool zero_copy = true;            // false: pread + send (--no-splice, or sendfile refused)
+  std::string server_name;          // HTTP "Server:" header; none when empty
+  bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
   bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
-  bool stopping = false;            // SIGTERM seen: finish the current response, then close
+  bool stopping = false;            // the server stops: finish the current response, then close
   std::chrono::milliseconds linger_limit{2000};
-  conduit::Stats stats;
-  conduit::Progress* progress = nullptr;
+  Stats stats;
+  std::function<void(std::uint64_t)> on_bytes;  // bytes sent to some client, heads included
   std::vector<char> scratch = std::vector<char>(128 * 1024);
   bool file_changed = false;        // a file that changed size while served was seen
 };
 
-class Client {
+class ServeClient {
  public:
   // Wait: for the socket (epoll says when); Again: turn over, call again soon; Close: done.
   // Continue is internal (the state changed: go on).
   enum class Step { Wait, Again, Close, Continue };
   enum class State { ReadRequest, SendHead, SendBody, Linger };
 
-  Client(conduit::Fd fd, std::string peer, ServeContext& context, Clock::time_point now);
+  ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::time_point now);
 
   // Moves the connection on; on Close, ending() says why.
   Step advance(Clock::time_point now);
@@ -65,8 +67,15 @@ class Client {
   Clock::time_point linger_deadline() const noexcept { return linger_deadline_; }
   void set_ending(std::string why) { ending_ = std::move(why); }
   bool noteworthy() const noexcept { return !note_.empty() || ending_.find(" shrank ") != std::string::npos; }
-  // The one log line for this connection: peer, requests, bytes, time, how it ended.
-  std::string summary(Clock::time_point now) const;
+  // What the connection's report says: who, how many requests (the last one as
+  // "GET /x 206"), bytes sent (heads included), since when, how it ended, and a warning.
+  const std::string& peer() const noexcept { return peer_; }
+  unsigned requests() const noexcept { return requests_; }
+  const std::string& last_request() const noexcept { return last_request_; }
+  std::uint64_t sent() const noexcept { return sent_; }
+  Clock::time_point started() const noexcept { return started_; }
+  const std::string& ending() const noexcept { return ending_; }
+  const std::string& note() const noexcept { return note_; }
 
  private:
   Step start_response(Clock::time_point now);
@@ -79,7 +88,7 @@ class Client {
   void respond_error(int status);
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
 
-  conduit::Fd fd_;
+  Fd fd_;
   std::string peer_;
   ServeContext& ctx_;
   State state_;
@@ -101,4 +110,4 @@ class Client {
   Clock::time_point linger_deadline_{};
 };
 
-}  // namespace splice_net
+}  // namespace conduit::net

@@ -1,26 +1,25 @@
-// acceptor: see acceptor.hpp.
-#include "acceptor.hpp"
+// net/acceptor: see the header.
+#include "conduit/net/acceptor.hpp"
 
-#include <string.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "commands.hpp"
 #include "conduit/net/socket.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 constexpr auto kBackoff = std::chrono::milliseconds(100);
 constexpr int kPerWake = 64;  // then other fds get their turn
 }  // namespace
 
-int Acceptor::start(conduit::Fd listener, OnConnection on_connection, OpenCount open_count) {
+int Acceptor::start(Fd listener, OnConnection on_connection, OpenCount open_count, OnPause on_pause) {
   listener_ = std::move(listener);
   on_connection_ = std::move(on_connection);
   open_count_ = std::move(open_count);
+  on_pause_ = std::move(on_pause);
   int rc = loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_ready(Clock::now()); });
   polling_ = rc == 0;
   return rc;
@@ -39,15 +38,12 @@ void Acceptor::on_ready(Clock::time_point now) {
       // Out of descriptors or memory: retrying at once would spin. Pause; the clients wait in
       // the listen queue until a connection closes or the pause ends.
       paused_until_ = now + kBackoff;
-      if (!in_backoff_)
-        log_line(std::string(kProg) + ": accept: " + strerror(err) + " (" +
-                 std::to_string(open_count_()) + " " + what_ + " open); pausing new connections");
+      if (!in_backoff_ && on_pause_) on_pause_(err, open_count_());
       in_backoff_ = true;
       break;
     }
     in_backoff_ = false;
-    on_connection_(conduit::Fd(fd),
-                   conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), len), now);
+    on_connection_(Fd(fd), format_endpoint(reinterpret_cast<sockaddr*>(&addr), len), now);
   }
   update(now);
 }
@@ -71,7 +67,7 @@ void Acceptor::stop() {
   loop_.remove(listener_.get());
   listener_.reset();
   polling_ = false;
-  conduit::net::unlink_unix(address_);
+  unlink_unix(address_);
 }
 
-}  // namespace splice_net
+}  // namespace conduit::net

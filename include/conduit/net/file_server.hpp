@@ -1,0 +1,116 @@
+// net/file_server: a single-threaded epoll server that gives every client one regular file
+// (optionally after a constant header), or serves it over HTTP/1.1 (GET/HEAD, ranges, keep-alive).
+// The per-client work is in net/serve_client, the listener's (connection limit, EMFILE back-off)
+// in net/acceptor; this engine owns the loop and the clock:
+//  - every client that makes no progress for `idle_timeout` is closed; lingering closes are
+//    bounded by `linger_limit`;
+//  - stop() (or a signal read from the signal fd given to run()): stop accepting, then finish or
+//    drop what is in flight (`drop_on_stop`); a second stop drops it. A client cut off in the
+//    middle of a response (drop, idle timeout) gets a reset, never a clean end of file.
+// It never prints: everything worth reporting arrives as a FileServerEvent.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "conduit/fd.hpp"
+#include "conduit/net/acceptor.hpp"
+#include "conduit/net/address.hpp"
+#include "conduit/net/event_loop.hpp"
+#include "conduit/net/serve_client.hpp"
+#include "conduit/stats.hpp"
+
+namespace conduit::net {
+
+struct FileServerSettings {
+  int file = -1;                    // a regular file, borrowed: sent from any offset, never moved
+  std::string file_label;           // how reasons name it (already quoted if it needs to be)
+  std::string header;               // plain mode: sent to every client before the file
+  bool http = false;                // HTTP/1.1 instead of the plain header + file
+  std::string content_type = "application/octet-stream";
+  std::string server_name;          // HTTP "Server:" header ("splice-net"); none when empty
+  bool zero_copy = true;            // sendfile(2); false: pread + send
+  std::size_t max_clients = 1000;   // connections at once; more wait in the listen queue
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds linger_limit{2000};
+  bool drop_on_stop = false;        // the first stop drops the connections instead of finishing them
+  Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
+};
+
+struct FileServerEvent {
+  enum class Kind {
+    Opened,        // a connection was accepted: peer
+    Bytes,         // bytes were sent to some client (heads included): bytes
+    Closed,        // a connection ended: the fields below
+    AcceptPaused,  // accept() failed for want of descriptors: error, open
+    Stopping,      // the first stop: signal (0 for stop()), open, drop
+    Dropping,      // a second stop drops everything: signal, open
+    Warning,       // a call failed, the server goes on: call, error
+    Failed,        // a call failed, the server ends: call, error
+  };
+  Kind kind;
+  std::string_view peer{};          // Opened, Closed
+  std::uint64_t bytes = 0;        // Bytes: just sent; Closed: sent on the connection
+  unsigned requests = 0;          // Closed (HTTP): requests answered
+  std::string_view last_request{};  // Closed (HTTP): "GET /x 206", "malformed request, 400"
+  double seconds = 0;             // Closed: the connection's lifetime
+  std::string_view reason{};        // Closed: how it ended ("done", "closed by peer", "idle for 60 s" ...)
+  std::string_view note{};          // Closed: a warning ("FILE changed size while being sent ...")
+  bool noteworthy = false;        // Closed: worth reporting even when connections are not logged
+  int error = 0;                  // AcceptPaused, Warning, Failed: positive errno
+  std::string_view call{};          // Warning, Failed: "epoll", "epoll_wait", "epoll_ctl"
+  std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: connections held
+  int signal = 0;                 // Stopping, Dropping
+  bool drop = false;              // Stopping: the connections are dropped, not finished
+};
+
+class FileServer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Called on the server's thread, inside run(); may call stop().
+  using OnEvent = std::function<void(const FileServerEvent&)>;
+
+  FileServer(FileServerSettings settings, OnEvent on_event);
+  ~FileServer();
+  FileServer(const FileServer&) = delete;
+  FileServer& operator=(const FileServer&) = delete;
+
+  // Serves on `listener` (a listening socket, non-blocking) until stopped and every connection
+  // has ended. `signals` (optional): a signalfd whose every signal counts as a stop().
+  // 0, or -errno when the loop itself failed (reported as a Failed event first).
+  int run(Fd listener, Fd signals = {});
+  // Stops accepting; finishes (or drops, per drop_on_stop) what is in flight. A second call
+  // drops everything. `signal` is only reported. Only from the thread running run().
+  void stop(int signal = 0);
+
+  const Stats& stats() const noexcept { return ctx_.stats; }
+  // A response found the file changed in size (shrunk mid-body, or different at the end).
+  bool file_changed() const noexcept { return ctx_.file_changed; }
+
+ private:
+  void on_connection(Fd fd, std::string peer, Clock::time_point now);
+  void on_signal();
+  void on_client(int fd);
+  void close_client(int fd, const std::string* why = nullptr);
+  void sweep(Clock::time_point now);
+  void drop_all(const std::string& why);
+  void emit(const FileServerEvent& event) { if (on_event_) on_event_(event); }
+
+  FileServerSettings settings_;
+  OnEvent on_event_;
+  ServeContext ctx_;
+  EventLoop loop_;
+  Acceptor acceptor_;
+  Fd signals_;
+  std::unordered_map<int, std::unique_ptr<ServeClient>> clients_;
+  std::vector<int> doomed_;
+};
+
+}  // namespace conduit::net

@@ -1,0 +1,189 @@
+// net/file_server: the file server's loop, clock and stop (see the header).
+#include "conduit/net/file_server.hpp"
+
+#include "conduit/net/signals.hpp"
+#include "conduit/net/socket.hpp"
+
+namespace conduit::net {
+
+namespace {
+constexpr auto kSweepEvery = std::chrono::milliseconds(200);
+const std::string kDroppedStopping = "dropped: server stopping";
+const std::string kStopping = "server stopping";
+const std::string kDone = "done";
+}  // namespace
+
+FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
+    : settings_(std::move(settings)), on_event_(std::move(on_event)),
+      acceptor_(loop_, settings_.address, settings_.max_clients) {
+  ctx_.file = settings_.file;
+  ctx_.file_name = settings_.file_label;
+  ctx_.header = settings_.header;
+  ctx_.http = settings_.http;
+  ctx_.content_type = settings_.content_type;
+  ctx_.server_name = settings_.server_name;
+  ctx_.zero_copy = settings_.zero_copy;
+  ctx_.linger_limit = settings_.linger_limit;
+  ctx_.on_bytes = [this](std::uint64_t n) {
+    FileServerEvent e{FileServerEvent::Kind::Bytes};
+    e.bytes = n;
+    emit(e);
+  };
+}
+
+FileServer::~FileServer() = default;
+
+int FileServer::run(Fd listener, Fd signals) {
+  signals_ = std::move(signals);
+  if (int rc = loop_.open(); rc < 0) {
+    FileServerEvent e{FileServerEvent::Kind::Failed};
+    e.call = "epoll";
+    e.error = -rc;
+    emit(e);
+    return rc;
+  }
+  acceptor_.start(
+      std::move(listener),
+      [this](Fd fd, std::string peer, Clock::time_point now) {
+        on_connection(std::move(fd), std::move(peer), now);
+      },
+      [this] { return clients_.size(); },
+      [this](int err, std::size_t open) {
+        FileServerEvent e{FileServerEvent::Kind::AcceptPaused};
+        e.error = err;
+        e.open = open;
+        emit(e);
+      });
+  if (signals_) loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  Clock::time_point last_sweep = Clock::now();
+  int result = 0;
+  for (;;) {
+    if (ctx_.stopping && clients_.empty()) break;
+    Clock::time_point now = Clock::now();
+    long timeout = acceptor_.wait_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kSweepEvery).count(), now);
+    int rc = loop_.run_once(static_cast<int>(timeout));
+    if (rc < 0) {
+      FileServerEvent e{FileServerEvent::Kind::Failed};
+      e.call = "epoll_wait";
+      e.error = -rc;
+      emit(e);
+      result = rc;
+      break;
+    }
+    now = Clock::now();
+    if (now - last_sweep >= kSweepEvery) {
+      sweep(now);
+      last_sweep = now;
+    }
+    acceptor_.update(now);
+  }
+  acceptor_.stop();
+  return result;
+}
+
+void FileServer::on_connection(Fd sock, std::string peer, Clock::time_point now) {
+  int fd = sock.get();
+  auto client = std::make_unique<ServeClient>(std::move(sock), std::move(peer), ctx_, now);
+  if (int rc = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                         [this, fd](std::uint32_t) { on_client(fd); });
+      rc < 0) {
+    FileServerEvent e{FileServerEvent::Kind::Warning};
+    e.call = "epoll_ctl";
+    e.error = -rc;
+    emit(e);
+    return;  // the client is closed as it goes out of scope
+  }
+  FileServerEvent e{FileServerEvent::Kind::Opened};
+  e.peer = client->peer();
+  clients_.emplace(fd, std::move(client));
+  emit(e);
+}
+
+void FileServer::on_client(int fd) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  switch (it->second->advance(Clock::now())) {
+    case ServeClient::Step::Wait: break;  // edge-triggered: epoll reports the next change
+    case ServeClient::Step::Again: loop_.wake(fd, EPOLLOUT); break;
+    case ServeClient::Step::Close:
+    case ServeClient::Step::Continue: close_client(fd); break;
+  }
+}
+
+void FileServer::close_client(int fd, const std::string* why) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  // Out of the table first: the event's handler may call stop(), which walks the table.
+  std::unique_ptr<ServeClient> owned = std::move(it->second);
+  clients_.erase(it);
+  ServeClient& c = *owned;
+  if (why) c.set_ending(*why);
+  if (c.mid_response()) reset_on_close(fd);  // cut short: the client must see it
+  loop_.remove(fd);
+  FileServerEvent e{FileServerEvent::Kind::Closed};
+  e.peer = c.peer();
+  e.bytes = c.sent();
+  e.requests = c.requests();
+  e.last_request = c.last_request();
+  e.seconds = std::chrono::duration<double>(Clock::now() - c.started()).count();
+  e.reason = c.ending();
+  e.note = c.note();
+  e.noteworthy = c.noteworthy();
+  emit(e);
+}
+
+void FileServer::sweep(Clock::time_point now) {
+  doomed_.clear();
+  for (auto& [fd, c] : clients_) {
+    if (c->state() == ServeClient::State::Linger && now >= c->linger_deadline()) doomed_.push_back(fd);
+    else if (now - c->last_active() >= settings_.idle_timeout) doomed_.push_back(fd);
+    else if (ctx_.stopping && c->idle_between_requests()) doomed_.push_back(fd);
+  }
+  const std::string idle =
+      "idle for " + format_seconds(static_cast<double>(settings_.idle_timeout.count()) / 1000) + " s";
+  for (int fd : doomed_) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) continue;  // an earlier close's handler stopped the server
+    ServeClient& c = *it->second;
+    if (c.state() == ServeClient::State::Linger) close_client(fd, &kDone);
+    else if (ctx_.stopping && c.idle_between_requests()) close_client(fd, &kStopping);
+    else close_client(fd, &idle);
+  }
+}
+
+void FileServer::drop_all(const std::string& why) {
+  std::vector<int> fds;
+  for (auto& [fd, c] : clients_) fds.push_back(fd);
+  for (int fd : fds) close_client(fd, &why);
+}
+
+void FileServer::stop(int signal) {
+  if (!ctx_.stopping) {
+    ctx_.stopping = true;
+    acceptor_.stop();
+    FileServerEvent e{FileServerEvent::Kind::Stopping};
+    e.signal = signal;
+    e.open = clients_.size();
+    e.drop = settings_.drop_on_stop;
+    emit(e);
+    if (settings_.drop_on_stop) drop_all(kDroppedStopping);
+    sweep(Clock::now());  // idle keep-alive connections close at once
+  } else {
+    FileServerEvent e{FileServerEvent::Kind::Dropping};
+    e.signal = signal;
+    e.open = clients_.size();
+    emit(e);
+    drop_all(kDroppedStopping);
+  }
+}
+
+void FileServer::on_signal() {
+  for (;;) {
+    int sig = read_signal(signals_.get());
+    if (sig <= 0) return;
+    stop(sig);
+  }
+}
+
+}  // namespace conduit::net

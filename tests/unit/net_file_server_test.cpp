@@ -1,0 +1,284 @@
+// net/file_server (and net/acceptor, net/serve_client under it), driven directly: a server on
+// 127.0.0.1:0 in a thread, a client socket here, and the event callback's record.
+#include "conduit/net/file_server.hpp"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conduit/net/socket.hpp"
+
+using namespace conduit;
+using namespace conduit::net;
+
+namespace {
+
+// A temporary file holding `content`, removed at the end.
+struct TempFile {
+  std::string path;
+  Fd fd;
+  explicit TempFile(const std::string& content) {
+    char name[] = "/tmp/conduit-file-server-XXXXXX";
+    fd.reset(::mkstemp(name));
+    path = name;
+    EXPECT_TRUE(fd.valid());
+    EXPECT_EQ(::write(fd.get(), content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  }
+  ~TempFile() { ::unlink(path.c_str()); }
+};
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return s;
+}
+
+// What the callback saw, copied (the event's views die with the call).
+struct Record {
+  FileServerEvent::Kind kind;
+  std::string peer{}, last_request{}, reason{};
+  std::uint64_t bytes = 0;
+  unsigned requests = 0;
+  std::size_t open = 0;
+  int signal = 0;
+};
+
+// A listener on 127.0.0.1:0 and the address a client connects to.
+struct Listener {
+  Fd fd;
+  Address address;
+  Listener() {
+    std::string error;
+    auto any = parse_address("127.0.0.1:0", error);
+    EXPECT_TRUE(any.has_value()) << error;
+    SocketResult r = listen_on(*any, {SOMAXCONN, true});
+    EXPECT_TRUE(r.ok()) << r.reason;
+    fd = std::move(r.fd);
+    auto bound = parse_address(local_name(fd.get()), error);
+    EXPECT_TRUE(bound.has_value()) << error;
+    address = *bound;
+  }
+};
+
+// Runs `server` on `listener` in a thread until it stops.
+struct Running {
+  int rc = 1;  // before `thread`: initialised before the thread can write it
+  std::thread thread;
+  Running(FileServer& server, Fd listener)
+      : thread([this, &server, l = std::move(listener)]() mutable { rc = server.run(std::move(l)); }) {}
+  ~Running() {
+    if (thread.joinable()) thread.join();
+  }
+  int join() {
+    thread.join();
+    return rc;
+  }
+};
+
+Fd connect_client(const Address& address) {
+  SocketResult r = connect_to(address, 10000);
+  EXPECT_TRUE(r.ok()) << r.reason;
+  timeval tv{30, 0};  // a broken server fails the test instead of hanging it
+  ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return std::move(r.fd);
+}
+
+std::string read_to_eof(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+void send_all(int fd, const std::string& text) {
+  ASSERT_EQ(::send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+}
+
+std::vector<Record> of_kind(const std::vector<Record>& records, FileServerEvent::Kind kind) {
+  std::vector<Record> out;
+  for (const Record& r : records)
+    if (r.kind == kind) out.push_back(r);
+  return out;
+}
+
+// The recording callback; stops the server after `stop_after` closed connections.
+FileServer::OnEvent recorder(std::vector<Record>& records, FileServer*& server, int stop_after = 1) {
+  return [&records, &server, stop_after, closed = 0](const FileServerEvent& e) mutable {
+    Record r{e.kind, std::string(e.peer), std::string(e.last_request), std::string(e.reason),
+             e.bytes, e.requests, e.open, e.signal};
+    records.push_back(r);
+    if (e.kind == FileServerEvent::Kind::Closed && ++closed == stop_after) server->stop();
+  };
+}
+
+}  // namespace
+
+TEST(NetFileServer, PlainSendsHeaderAndFileAndReportsTheConnection) {
+  const std::string content = pattern(300 * 1024);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.file_label = "'f'";
+  s.header = "HEAD\n";
+  std::vector<Record> records;
+  FileServer* self = nullptr;
+  FileServer server(s, recorder(records, self));
+  self = &server;
+  Running running(server, std::move(listener.fd));
+
+  Fd client = connect_client(listener.address);
+  std::string got = read_to_eof(client.get());
+  client.reset();
+  ASSERT_EQ(running.join(), 0);
+
+  EXPECT_EQ(got, "HEAD\n" + content);
+  auto opened = of_kind(records, FileServerEvent::Kind::Opened);
+  auto closed = of_kind(records, FileServerEvent::Kind::Closed);
+  ASSERT_EQ(opened.size(), 1u);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(opened[0].peer, closed[0].peer);
+  EXPECT_TRUE(closed[0].peer.starts_with("127.0.0.1:")) << closed[0].peer;
+  EXPECT_EQ(closed[0].bytes, got.size());
+  EXPECT_EQ(closed[0].reason, "done");
+  std::uint64_t counted = 0;
+  for (const Record& r : of_kind(records, FileServerEvent::Kind::Bytes)) counted += r.bytes;
+  EXPECT_EQ(counted, got.size());
+  auto stopping = of_kind(records, FileServerEvent::Kind::Stopping);
+  ASSERT_EQ(stopping.size(), 1u);
+  EXPECT_EQ(stopping[0].signal, 0);
+  EXPECT_EQ(stopping[0].open, 0u);
+  EXPECT_EQ(server.stats().total_bytes(), got.size());
+  EXPECT_FALSE(server.file_changed());
+}
+
+TEST(NetFileServer, NoZeroCopyGoesByPreadAndSend) {
+  const std::string content = pattern(200 * 1024 + 3);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.zero_copy = false;
+  std::vector<Record> records;
+  FileServer* self = nullptr;
+  FileServer server(s, recorder(records, self));
+  self = &server;
+  Running running(server, std::move(listener.fd));
+  Fd client = connect_client(listener.address);
+  EXPECT_EQ(read_to_eof(client.get()), content);
+  client.reset();
+  ASSERT_EQ(running.join(), 0);
+  EXPECT_EQ(server.stats().bytes_of(Path::Sendfile), 0u);
+  EXPECT_EQ(server.stats().bytes_of(Path::ReadWrite), content.size());
+}
+
+TEST(NetFileServer, HttpRangeRequestGets206AndTheEventNamesIt) {
+  const std::string content = pattern(4096);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.http = true;
+  s.content_type = "text/plain";
+  s.server_name = "test-server/1";
+  std::vector<Record> records;
+  FileServer* self = nullptr;
+  FileServer server(s, recorder(records, self));
+  self = &server;
+  Running running(server, std::move(listener.fd));
+
+  Fd client = connect_client(listener.address);
+  send_all(client.get(), "GET /f HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n");
+  std::string got = read_to_eof(client.get());
+  client.reset();
+  ASSERT_EQ(running.join(), 0);
+
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 206")) << got;
+  EXPECT_NE(got.find("Content-Range: bytes 10-19/4096\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("Content-Type: text/plain\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nServer: test-server/1\r\n"), std::string::npos) << got;
+  auto body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(got.substr(body + 4), content.substr(10, 10));
+  auto closed = of_kind(records, FileServerEvent::Kind::Closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].requests, 1u);
+  EXPECT_EQ(closed[0].last_request, "GET /f 206");
+  EXPECT_EQ(closed[0].bytes, got.size());
+}
+
+TEST(NetFileServer, IdleClientIsClosedWithTheReason) {
+  TempFile file("x");
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.http = true;  // waits for a request that never comes
+  s.idle_timeout = std::chrono::milliseconds(100);
+  std::vector<Record> records;
+  FileServer* self = nullptr;
+  FileServer server(s, recorder(records, self));
+  self = &server;
+  Running running(server, std::move(listener.fd));
+  Fd client = connect_client(listener.address);
+  EXPECT_EQ(read_to_eof(client.get()), "");  // the server closes it
+  ASSERT_EQ(running.join(), 0);
+  auto closed = of_kind(records, FileServerEvent::Kind::Closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, "idle for 0.1 s");
+  EXPECT_EQ(closed[0].requests, 0u);
+}
+
+TEST(NetFileServer, SecondStopDropsWhatTheFirstLeftToFinish) {
+  // A client that reads nothing holds its response open; the first stop finishes it (nothing
+  // happens), the second drops it with the reason, and run() returns.
+  const std::string content = pattern(16 << 20);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  std::vector<Record> records;
+  FileServer* server_ptr = nullptr;
+  FileServer server(s, [&](const FileServerEvent& e) {
+    records.push_back(Record{e.kind, std::string(e.peer), {}, std::string(e.reason), e.bytes, 0, e.open, e.signal});
+    if (e.kind == FileServerEvent::Kind::Opened) {
+      server_ptr->stop(15);
+      server_ptr->stop(2);
+    }
+  });
+  server_ptr = &server;
+  // Connected (through the listen queue) before the server runs: its reset cannot race the
+  // client's own connect.
+  Fd client = connect_client(listener.address);
+  ASSERT_TRUE(client.valid());
+  Running running(server, std::move(listener.fd));
+  ASSERT_EQ(running.join(), 0);
+  auto stopping = of_kind(records, FileServerEvent::Kind::Stopping);
+  auto dropping = of_kind(records, FileServerEvent::Kind::Dropping);
+  ASSERT_EQ(stopping.size(), 1u);
+  EXPECT_EQ(stopping[0].signal, 15);
+  EXPECT_EQ(stopping[0].open, 1u);
+  ASSERT_EQ(dropping.size(), 1u);
+  EXPECT_EQ(dropping[0].signal, 2);
+  auto closed = of_kind(records, FileServerEvent::Kind::Closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, "dropped: server stopping");
+  // Cut off mid-response: a reset, not a clean end of file that would pass for the whole file.
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(client.get(), buf, sizeof buf)) > 0) {
+  }
+  int err = n < 0 ? errno : 0;
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, ECONNRESET);
+}
