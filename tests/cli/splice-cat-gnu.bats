@@ -123,21 +123,7 @@ cat: g: No space left on device"
 }
 
 @test "cat: reading a terminal ends at EOF (tty-eof)" {
-  run timeout 20 python3 - "$T/bin/cat" <<'PY'
-import os, pty, sys, time, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1]])
-os.write(fd, b"abc\n")
-out = b""
-deadline = time.time() + 10
-while b"abc\r\nabc\r\n" not in out and time.time() < deadline:
-    if select.select([fd], [], [], 0.5)[0]:
-        out += os.read(fd, 100)
-os.write(fd, b"\x04")
-_, status = os.waitpid(pid, 0)
-print(os.WEXITSTATUS(status), repr(out))
-PY
+  run timeout 20 python3 "$CONDUIT_SRC/tests/cli/helpers/tty_eof.py" "$T/bin/cat"
   assert_success
   assert_output "0 b'abc\\r\\nabc\\r\\n'"
 }

@@ -90,17 +90,6 @@ Fd connect_client(const Address& address) {
   return std::move(r.fd);
 }
 
-std::string read_to_eof(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 void send_all(int fd, const std::string& text) {
   ASSERT_EQ(::send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
 }
@@ -139,7 +128,7 @@ TEST(NetFileServer, PlainSendsHeaderAndFileAndReportsTheConnection) {
   Running running(server, std::move(listener.fd));
 
   Fd client = connect_client(listener.address);
-  std::string got = read_to_eof(client.get());
+  std::string got = conduit::testutil::read_all(client.get());
   client.reset();
   ASSERT_EQ(running.join(), 0);
 
@@ -176,7 +165,7 @@ TEST(NetFileServer, NoZeroCopyGoesByPreadAndSend) {
   self = &server;
   Running running(server, std::move(listener.fd));
   Fd client = connect_client(listener.address);
-  EXPECT_EQ(read_to_eof(client.get()), content);
+  EXPECT_EQ(conduit::testutil::read_all(client.get()), content);
   client.reset();
   ASSERT_EQ(running.join(), 0);
   EXPECT_EQ(server.stats().bytes_of(Path::Sendfile), 0u);
@@ -200,7 +189,7 @@ TEST(NetFileServer, HttpRangeRequestGets206AndTheEventNamesIt) {
 
   Fd client = connect_client(listener.address);
   send_all(client.get(), "GET /f HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n");
-  std::string got = read_to_eof(client.get());
+  std::string got = conduit::testutil::read_all(client.get());
   client.reset();
   ASSERT_EQ(running.join(), 0);
 
@@ -231,7 +220,7 @@ TEST(NetFileServer, IdleClientIsClosedWithTheReason) {
   self = &server;
   Running running(server, std::move(listener.fd));
   Fd client = connect_client(listener.address);
-  EXPECT_EQ(read_to_eof(client.get()), "");  // the server closes it
+  EXPECT_EQ(conduit::testutil::read_all(client.get()), "");  // the server closes it
   ASSERT_EQ(running.join(), 0);
   auto closed = of_kind(records, FileServerEvent::Kind::Closed);
   ASSERT_EQ(closed.size(), 1u);
