@@ -16,6 +16,9 @@ setup_file() {
   export LIB="$(find "$PREFIX" -name 'libconduit.a' -o -name 'libconduit.so' | head -1)"
   # A shared build (-DCONDUIT_SHARED=ON): the pkg-config build has no run path to the library.
   export LD_LIBRARY_PATH="$(dirname "$LIB")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # A sanitizer build (make test-asan) installs an instrumented library: its users need the runtime.
+  export SAN_FLAGS=""
+  if grep -qa __asan_init "$CONDUIT_BIN/xtee"; then SAN_FLAGS="-fsanitize=address,undefined"; fi
   # Input for the recorder: several pipe-fulls, not a multiple of the page size.
   head -c 3000001 /dev/urandom > "$BATS_FILE_TMPDIR/in"
 }
@@ -77,7 +80,7 @@ record() {
 @test "example: built with find_package(conduit) against the installed copy, records its input" {
   local b="$BATS_TEST_TMPDIR/build"
   cmake -S "$CONDUIT_SRC/examples" -B "$b" -DCMAKE_PREFIX_PATH="$PREFIX" \
-    -DCMAKE_BUILD_TYPE=Release >"$BATS_TEST_TMPDIR/cmake.log" 2>&1 ||
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$SAN_FLAGS" >"$BATS_TEST_TMPDIR/cmake.log" 2>&1 ||
     { cat "$BATS_TEST_TMPDIR/cmake.log"; return 1; }
   # It found the installed package, not the build tree.
   run grep '^conduit_DIR:' "$b/CMakeCache.txt"
@@ -91,14 +94,14 @@ record() {
 
 @test "example: built with pkg-config against the installed copy, records its input" {
   local out="$BATS_TEST_TMPDIR"
-  PKG_CONFIG_PATH="$PC_DIR" make -s -C "$CONDUIT_SRC/examples" OUT="$out" >"$out/make.log" 2>&1 ||
+  PKG_CONFIG_PATH="$PC_DIR" make -s -C "$CONDUIT_SRC/examples" OUT="$out" CXXFLAGS="-O2 -g $SAN_FLAGS" >"$out/make.log" 2>&1 ||
     { cat "$out/make.log"; return 1; }
   record "$out/recorder"
 }
 
 @test "example: a failing output is reported and stops the recording" {
   local out="$BATS_TEST_TMPDIR"
-  PKG_CONFIG_PATH="$PC_DIR" make -s -C "$CONDUIT_SRC/examples" OUT="$out" >"$out/make.log" 2>&1 ||
+  PKG_CONFIG_PATH="$PC_DIR" make -s -C "$CONDUIT_SRC/examples" OUT="$out" CXXFLAGS="-O2 -g $SAN_FLAGS" >"$out/make.log" 2>&1 ||
     { cat "$out/make.log"; return 1; }
   run bash -c "'$out/recorder' '$out/rec' < '$BATS_FILE_TMPDIR/in' > /dev/full"
   assert_failure 1

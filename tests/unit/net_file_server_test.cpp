@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conduit/net/socket.hpp"
+#include "test_util.hpp"
 
 using namespace conduit;
 using namespace conduit::net;
