@@ -35,7 +35,7 @@ set(CPACK_COMPONENT_COMMANDS_DESCRIPTION
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libconduit-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-# The installed CMake and pkg-config files ask for OpenSSL's libcrypto.
+# The installed CMake and pkg-config files ask for OpenSSL's libssl and libcrypto.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libssl-dev (>= 3)")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "zero-copy stream library behind the conduit commands (development files)

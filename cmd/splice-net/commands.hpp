@@ -8,6 +8,7 @@
 #include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/net/tls.hpp"
 #include "conduit/pump.hpp"
 #include "conduit/stats.hpp"
 #include "options.hpp"
@@ -22,8 +23,26 @@ int run_relay(const Options& options);
 
 conduit::PumpOptions pump_options(const Options& options);
 
-// Prints --stats in the chosen format on stderr.
-void report_stats(const Options& options, const conduit::Stats& stats, double seconds);
+// What --stats says about a TLS connection: the data path and what was agreed on.
+struct TlsReport {
+  conduit::net::tls::DataPath path = conduit::net::tls::DataPath::None;
+  std::string version, cipher;
+};
+
+// Prints --stats in the chosen format on stderr (with a "tls" part when `tls` is given).
+void report_stats(const Options& options, const conduit::Stats& stats, double seconds,
+                  const TlsReport* tls = nullptr);
+
+// tls.cpp: the TLS context of a subcommand from its options (nothing, after saying why through
+// `diag`, when a file is missing or wrong); the handshake's time limit (-t, or 30 s); and, after
+// the handshake, why --tls-ktls=require is not met for the direction used ("" when it is).
+std::optional<conduit::net::tls::Context> tls_context(const Options& options, bool server,
+                                                      conduit::Diag& diag);
+int handshake_ms(const Options& options);
+std::string ktls_shortfall(const Options& options, const conduit::net::tls::Session& session,
+                           bool sending);
+// "TLSv1.3, TLS_AES_256_GCM_SHA384, kTLS send" for -v lines.
+std::string tls_summary(const conduit::net::tls::Session& session);
 
 // Parses ADDRESS, printing "splice-net: message" on failure.
 std::optional<conduit::net::Address> parse_or_report(const std::string& text);

@@ -15,6 +15,25 @@
 
 namespace splice_net {
 
+namespace {
+
+// The TLS part of --stats: a line "prog:   tls: PATH (VERSION, CIPHER)", or a "tls" member of
+// the JSON object.
+std::string with_tls_stats(const Options& o, std::string text, const TlsReport& tls) {
+  std::string path(conduit::net::tls::to_string(tls.path));
+  if (o.common.stats == conduit::cli::StatsFormat::Json) {
+    std::size_t end = text.rfind('}');
+    if (end == std::string::npos) return text;
+    // The names are OpenSSL's constants ("TLSv1.3", "TLS_AES_256_GCM_SHA384"): nothing to escape.
+    text.insert(end, ",\"tls\":{\"path\":\"" + path + "\",\"version\":\"" + tls.version +
+                         "\",\"cipher\":\"" + tls.cipher + "\"}");
+    return text;
+  }
+  return text + std::string(kProg) + ":   tls: " + path + " (" + tls.version + ", " + tls.cipher + ")\n";
+}
+
+}  // namespace
+
 conduit::PumpOptions pump_options(const Options& o) {
   conduit::PumpOptions p;
   p.zero_copy = !o.common.no_splice;
@@ -22,7 +41,7 @@ conduit::PumpOptions pump_options(const Options& o) {
   return p;
 }
 
-void report_stats(const Options& o, const conduit::Stats& stats, double seconds) {
+void report_stats(const Options& o, const conduit::Stats& stats, double seconds, const TlsReport* tls) {
   std::string text;
   if (o.common.stats == conduit::cli::StatsFormat::Text)
     text = conduit::format_stats_text(stats, kProg, seconds);
@@ -31,6 +50,7 @@ void report_stats(const Options& o, const conduit::Stats& stats, double seconds)
   else
     return;
   if (!text.empty() && text.back() != '\n') text += '\n';
+  if (tls) text = with_tls_stats(o, text, *tls);
   log_line(text);
 }
 

@@ -45,8 +45,9 @@ const std::string kSendHelp = std::string(
     "                           it closes (netcat's two-way use)\n"
     "  -t, --timeout SECONDS    give up connecting after SECONDS\n"
     "  -v, --verbose            report the connection on standard error\n") +
-    kCommonHelp +
-    "\nExample:\n  tar cf - dir | splice-net send host:9000\n";
+    kCommonHelp + tls_help(false) +
+    "\nExamples:\n  tar cf - dir | splice-net send host:9000\n"
+    "  tar cf - dir | splice-net send --tls host:9000\n";
 
 const std::string kRecvHelp = std::string(
     "Usage: splice-net recv [OPTION]... ADDRESS\n"
@@ -56,7 +57,7 @@ const std::string kRecvHelp = std::string(
     "  -o, --output FILE        write to FILE (created or truncated) instead\n"
     "  -t, --timeout SECONDS    fail when no connection arrives within SECONDS\n"
     "  -v, --verbose            report the listening address and each peer on stderr\n") +
-    kCommonHelp +
+    kCommonHelp + tls_help(true) +
     "\nExample:\n  splice-net recv :9000 | tar xf -\n";
 
 const std::string kServeHelp = std::string(
@@ -208,6 +209,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   CLI::App* send = subcommand(app, "send", o);
   send->add_flag("-r,--recv", o.recv_back);
   send->add_flag("-v,--verbose", o.verbose);
+  bind_tls(*send, o.tls, false);
   send->add_option("address", o.address)->required()->type_name("ADDRESS");
   send->add_option("files", o.files)->type_name("FILE");
 
@@ -215,6 +217,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   recv->add_flag("-k,--keep", o.keep);
   recv->add_option("-o,--output", o.output)->type_name("FILE");
   recv->add_flag("-v,--verbose", o.verbose);
+  bind_tls(*recv, o.tls, true);
   recv->add_option("address", o.address)->required()->type_name("ADDRESS");
 
   CLI::App* serve = subcommand(app, "serve", o);
@@ -255,6 +258,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
 
 std::string check(const Options& o) {
   if (o.command.empty()) return "missing command: send, recv, serve, fanout or relay";
+  if (std::string tls = check_tls(o); !tls.empty()) return tls;
   if (o.command == "serve") {
     if (o.http && (o.header || o.header_file))
       return "cannot use --header or --header-file with --http";

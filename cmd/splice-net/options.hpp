@@ -23,6 +23,18 @@ enum class StopMode { Finish, Drop };
 // fanout: what happens to a client that falls a whole buffer behind the stream.
 enum class SlowPolicy { Drop, Block };
 
+// --tls and its companions (tls_options.cpp).
+enum class KtlsMode { Auto, Off, Require };
+struct TlsOptions {
+  bool on = false;                    // --tls
+  std::string cert, key;              // server: --cert, --key
+  std::string verify_client;          // server: --verify-client CA (mutual TLS)
+  std::string ca;                     // client: --ca (default: the system's CAs)
+  std::string client_cert, client_key;  // client: --client-cert, --client-key
+  bool insecure = false;              // client: --insecure (no certificate or name check)
+  KtlsMode ktls = KtlsMode::Auto;     // --tls-ktls
+};
+
 struct Options {
   std::string command;                 // "send", "recv", "serve", "fanout" or "relay"
   std::string address;                 // ADDRESS operand (relay: LISTEN)
@@ -43,6 +55,7 @@ struct Options {
   // seconds: connect (send), first connection (recv), idle client (serve, fanout, relay)
   std::optional<double> timeout;
   StopMode stop = StopMode::Finish;
+  TlsOptions tls;
   conduit::cli::CommonOptions common;
 };
 
@@ -55,5 +68,11 @@ std::string_view help_text(std::string_view command);
 
 // Checks combinations CLI11 cannot express; returns an error message or "".
 std::string check(const Options& options);
+
+// tls_options.cpp: the TLS options of a connecting (send) or listening (recv, serve) subcommand,
+// their --help block, and their checks ("" when fine).
+void bind_tls(CLI::App& sub, TlsOptions& tls, bool server);
+std::string tls_help(bool server);
+std::string check_tls(const Options& options);
 
 }  // namespace splice_net

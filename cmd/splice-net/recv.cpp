@@ -65,6 +65,9 @@ int run_recv(const Options& o) {
     return 1;
   }
 
+  std::optional<conduit::net::tls::Context> tls_ctx;
+  if (o.tls.on && !(tls_ctx = tls_context(o, true, diag))) return 1;
+
   conduit::net::SocketResult listener = conduit::net::listen_on(*address, {16, false});
   if (!listener.ok()) {
     std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
@@ -79,6 +82,7 @@ int run_recv(const Options& o) {
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
   conduit::Pump pump(pump_options(o), &stats, progress ? &*progress : nullptr);
   int timeout = timeout_ms(o);
+  TlsReport tls_report;
   for (bool first = true;; first = false) {
     Wait w = wait_for_client(listener.fd.get(), signals.get(), first ? timeout : -1);
     if (w == Wait::Signal) break;
@@ -103,20 +107,54 @@ int run_recv(const Options& o) {
     // From accept, not getpeername: a peer that already reset has no name any more.
     std::string peer = conduit::net::format_endpoint(reinterpret_cast<sockaddr*>(&addr), addr_len);
     if (o.verbose) log_line(std::string(kProg) + ": connection from " + peer);
+    std::optional<conduit::net::tls::Session> session;
+    if (tls_ctx) {
+      std::string error;
+      session = conduit::net::tls::Session::create(*tls_ctx, conn.get(), "", error);
+      if (!session) {
+        diag.error(peer + ": " + error);
+        break;
+      }
+      // A client that fails its handshake is reported; with --keep the next one is served.
+      std::string why;
+      if (session->handshake(handshake_ms(o)) < 0) why = session->error();
+      else why = ktls_shortfall(o, *session, false);
+      if (!why.empty()) {
+        diag.error(peer + ": " + why);
+        conduit::net::reset_on_close(conn.get());
+        if (o.keep) continue;
+        break;
+      }
+      if (o.verbose) log_line(std::string(kProg) + ": TLS: " + tls_summary(*session));
+      tls_report.version = session->version();
+      tls_report.cipher = session->cipher();
+    }
     // Into a pipe, non-blocking: an empty socket is EAGAIN, then poll, never a splice asleep
     // holding the pipe (its reader could not take what already came); cheaper than a poll
     // before every splice. Other outputs go through the pump's own broker pipe: left as they are.
-    if (out_info.kind == conduit::FdKind::Pipe) conduit::set_nonblocking(conn.get(), true);
+    conduit::set_nonblocking(conn.get(), out_info.kind == conduit::FdKind::Pipe);
     conduit::FdInfo conn_info;
     conduit::classify(conn.get(), conn_info);
     // Signals act as usual during a transfer (Ctrl-C stops it).
     conduit::net::unblock_signals({SIGINT, SIGTERM});
-    conduit::PumpResult r = pump.run(conn.get(), conn_info, out, out_info);
+    conduit::PumpResult r;
+    std::string reason;  // TLS's words for a TLS failure
+    if (session) {
+      conduit::net::tls::TransferResult t =
+          conduit::net::tls::recv_stream(*session, pump, out, out_info, &stats, progress ? &*progress : nullptr);
+      r = t.result;
+      reason = t.reason;
+      tls_report.path = t.path;
+      // Our close_notify in answer to the peer's (the end of a clean TLS connection).
+      if (r.ok()) session->close_notify();
+    } else {
+      r = pump.run(conn.get(), conn_info, out, out_info);
+    }
     conduit::net::block_signals({SIGINT, SIGTERM});
     if (!r.ok()) {
       if (r.side == conduit::PumpResult::Side::Input)
-        diag.error(peer + ": " + connection_error(r.error) + " after " + std::to_string(r.bytes) +
-                   " bytes received");
+        diag.error(peer + ": " + (reason.empty() ? connection_error(r.error) : reason) + " after " +
+                   std::to_string(r.bytes) + " bytes received");
       else if (out == STDOUT_FILENO)
         stdout_write_error(diag, r.error, sigpipe_fatal);  // EPIPE too: data was lost
       else
@@ -131,7 +169,7 @@ int run_recv(const Options& o) {
     if (int rc = out_file.close(); rc < 0) diag.error(out_name, -rc);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report_stats(o, stats, seconds);
+  report_stats(o, stats, seconds, tls_ctx ? &tls_report : nullptr);
   return diag.exit_status();
 }
 

@@ -116,6 +116,8 @@ int run_send(const Options& o) {
   if (!address) return 1;
   std::vector<Input> inputs = open_inputs(o.files, diag);
   if (inputs.empty() && !o.recv_back) return 1;
+  std::optional<conduit::net::tls::Context> tls_ctx;
+  if (o.tls.on && !(tls_ctx = tls_context(o, false, diag))) return 1;
 
   conduit::net::SocketResult conn = conduit::net::connect_to(*address, timeout_ms(o));
   if (!conn.ok()) {
@@ -127,6 +129,28 @@ int run_send(const Options& o) {
   if (o.verbose) log_line(std::string(kProg) + ": connected to " + conduit::net::peer_name(sock));
   conduit::FdInfo sock_info;
   conduit::classify(sock, sock_info);
+  std::optional<conduit::net::tls::Session> session;
+  TlsReport tls_report;
+  if (tls_ctx) {
+    std::string error;
+    session = conduit::net::tls::Session::create(*tls_ctx, sock, address->host, error);
+    if (!session) {
+      diag.error(o.address + ": " + error);
+      return 1;
+    }
+    if (session->handshake(handshake_ms(o)) < 0) {
+      diag.error(o.address + ": " + session->error());
+      return 1;
+    }
+    conduit::set_nonblocking(sock, false);
+    if (std::string why = ktls_shortfall(o, *session, true); !why.empty()) {
+      diag.error(o.address + ": " + why);
+      return 1;
+    }
+    if (o.verbose) log_line(std::string(kProg) + ": TLS: " + tls_summary(*session));
+    tls_report.version = session->version();
+    tls_report.cipher = session->cipher();
+  }
 
   std::optional<std::uint64_t> total = 0;
   for (const Input& in : inputs) {
@@ -147,19 +171,34 @@ int run_send(const Options& o) {
   std::uint64_t sent = 0;
   bool broken = false;
   for (const Input& in : inputs) {
-    conduit::PumpResult r = pump.run(in.fd, in.info, sock, sock_info);
+    conduit::PumpResult r;
+    std::string reason;  // TLS's words for a TLS failure
+    if (session) {
+      conduit::net::tls::TransferResult t =
+          conduit::net::tls::send_stream(*session, pump, in.fd, in.info, &stats, progress ? &*progress : nullptr);
+      r = t.result;
+      reason = t.reason;
+      tls_report.path = t.path;
+    } else {
+      r = pump.run(in.fd, in.info, sock, sock_info);
+    }
     sent += r.bytes;
     if (r.ok()) continue;
     if (r.side == conduit::PumpResult::Side::Output) {
       if (!back.output_failed)  // else the socket was shut down for it: reported below
-        diag.error(o.address + ": " + connection_error(r.error) + " after " + std::to_string(sent) +
-                   " bytes sent");
+        diag.error(o.address + ": " + (reason.empty() ? connection_error(r.error) : reason) + " after " +
+                   std::to_string(sent) + " bytes sent");
       broken = true;
       break;
     }
     diag.error(conduit::quote_name(in.name), r.error);
   }
   if (progress) progress->finish();
+  // TLS's end of data first: without close_notify the peer must take what came for a part.
+  if (session && !broken && session->close_notify() < 0) {
+    diag.error(o.address + ": " + session->error());
+    broken = true;
+  }
   // Half-close: the peer reads end of file, and may still answer (--recv).
   if (!broken && ::shutdown(sock, SHUT_WR) < 0 && errno != ENOTCONN)
     diag.error(o.address + ": " + connection_error(errno));
@@ -175,7 +214,7 @@ int run_send(const Options& o) {
   }
   if (!o.recv_back && !broken) settle_before_close(sock);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report_stats(o, stats, seconds);
+  report_stats(o, stats, seconds, session ? &tls_report : nullptr);
   return diag.exit_status();
 }
 
