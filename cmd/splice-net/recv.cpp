@@ -67,6 +67,9 @@ int run_recv(const Options& o) {
 
   std::optional<conduit::net::tls::Context> tls_ctx;
   if (o.tls.on && !(tls_ctx = tls_context(o, true, diag))) return 1;
+  // OpenSSL writes to the socket too (handshake, close_notify): a peer gone is EPIPE, not a
+  // kill. Standard output's EPIPE still ends us by SIGPIPE where cat would die (sigpipe_fatal).
+  if (tls_ctx) ::signal(SIGPIPE, SIG_IGN);
 
   conduit::net::SocketResult listener = conduit::net::listen_on(*address, {16, false});
   if (!listener.ok()) {

@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstring>
@@ -67,6 +68,11 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
   // Writes may return short on a non-blocking socket and be retried from a new buffer address.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
+  // No TLS 1.3 session tickets: nothing here resumes sessions, and a client that never reads
+  // (ncat --send-only) would close with the tickets unread in its socket, which makes its
+  // kernel reset the connection and throw away the end of what it sent.
+  if (server) SSL_CTX_set_num_tickets(ctx, 0);
+
   if (server && (s.cert_file.empty() || s.key_file.empty())) {
     error = "a TLS server needs a certificate and its key";
     return std::nullopt;
@@ -81,7 +87,11 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
       return std::nullopt;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      error = quote_name(key) + ": not a PEM private key: " + openssl_reason();
+      // OpenSSL compares the key with the certificate already here.
+      bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+      std::string reason = openssl_reason();
+      error = quote_name(key) + (mismatch ? ": the key does not match the certificate " + quote_name(cert)
+                                          : ": not a PEM private key: " + reason);
       return std::nullopt;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
