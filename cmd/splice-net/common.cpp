@@ -29,6 +29,7 @@ std::string with_tls_stats(const Options& o, std::string text, const TlsReport& 
                          "\",\"cipher\":\"" + tls.cipher + "\"}");
     return text;
   }
+  if (tls.version.empty()) return text + std::string(kProg) + ":   tls: " + path + "\n";
   return text + std::string(kProg) + ":   tls: " + path + " (" + tls.version + ", " + tls.cipher + ")\n";
 }
 

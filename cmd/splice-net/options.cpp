@@ -78,7 +78,7 @@ const std::string kServeHelp = std::string(
     "                           (default) or 'drop' it\n"
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
-    kCommonHelp +
+    kCommonHelp + tls_help(true) +
     "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
 
 const std::string kFanoutHelp = std::string(
@@ -229,6 +229,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
+  bind_tls(*serve, o.tls, true);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
   serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
 

@@ -136,10 +136,14 @@ int run_serve(const Options& o) {
   settings.address = *address;
   if (o.header) settings.header = *o.header;
   if (o.header_file && !read_header_file(*o.header_file, settings.header, diag)) return 1;
+  std::optional<conduit::net::tls::Context> tls_ctx;
+  if (o.tls.on && !(tls_ctx = tls_context(o, true, diag))) return 1;
+  if (tls_ctx) settings.tls = &*tls_ctx;
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
 
-  auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
+  auto listening = start_listening(o, *address, diag, std::string(o.http ? " (HTTP" : "") +
+                                                         (o.tls.on ? (o.http ? ", TLS)" : " (TLS)") : (o.http ? ")" : "")));
   if (!listening) return 1;
 
   std::string label = settings.file_label;
@@ -148,7 +152,11 @@ int run_serve(const Options& o) {
   if (progress) progress->finish();
   if (server.file_changed()) diag.error(label + ": changed size while being served");
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  report_stats(o, server.stats(), seconds);
+  // Many clients, each with its own handshake: the path, not one version or cipher.
+  TlsReport tls_report;
+  tls_report.path = server.stats().bytes_of(conduit::Path::Sendfile) > 0 ? conduit::net::tls::DataPath::KtlsSendfile
+                                                                          : conduit::net::tls::DataPath::User;
+  report_stats(o, server.stats(), seconds, tls_ctx ? &tls_report : nullptr);
   return diag.exit_status();
 }
 

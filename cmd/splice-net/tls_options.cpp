@@ -48,7 +48,8 @@ std::string tls_help(bool server) {
   text +=
       "      --tls-ktls MODE      kernel TLS: 'auto' (default: when the kernel has it),\n"
       "                           'off', or 'require' (fail when it is not available)\n"
-      "  The handshake must finish within --timeout SECONDS (default 30).\n";
+      "  The handshake must finish within --timeout SECONDS (default 30; serve: its idle\n"
+      "  timeout).\n";
   return text;
 }
 

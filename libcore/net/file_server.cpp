@@ -24,6 +24,7 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
   ctx_.server_name = settings_.server_name;
   ctx_.zero_copy = settings_.zero_copy;
   ctx_.linger_limit = settings_.linger_limit;
+  ctx_.tls = settings_.tls;
   ctx_.on_bytes = [this](std::uint64_t n) {
     FileServerEvent e{FileServerEvent::Kind::Bytes};
     e.bytes = n;

@@ -49,6 +49,9 @@ void ServeClient::begin_body(std::uint64_t first, std::uint64_t length, bool sen
 
 ServeClient::Step ServeClient::advance(Clock::time_point now) {
   std::uint64_t budget = kTurnBudget;
+  if (ctx_.tls && !(tls_ && tls_->handshake_done())) {
+    if (Step step = tls_handshake(now); step != Step::Continue) return step;
+  }
   for (;;) {
     Step step = Step::Close;
     switch (state_) {
@@ -62,7 +65,7 @@ ServeClient::Step ServeClient::advance(Clock::time_point now) {
 }
 
 ServeClient::Step ServeClient::fail(int err) {
-  if (ending_.empty()) ending_ = connection_error(err);
+  if (ending_.empty()) ending_ = err == EPROTO && tls_ ? tls_->error() : connection_error(err);
   return Step::Close;
 }
 
@@ -146,7 +149,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
       return Step::Close;
     }
     char* buf = ctx_.scratch.data();
-    ssize_t n = ::recv(fd_.get(), buf, std::min<std::size_t>(ctx_.scratch.size(), 4096), 0);
+    ssize_t n = io_recv(buf, std::min<std::size_t>(ctx_.scratch.size(), 4096));
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return errno == EAGAIN ? Step::Wait : Step::Continue;
     if (n < 0) return fail(errno);
     if (n == 0) {
@@ -163,7 +166,7 @@ ServeClient::Step ServeClient::send_head(Clock::time_point now) {
   while (head_sent_ < head_.size()) {
     int flags = MSG_NOSIGNAL | (body_offset_ < body_end_ ? MSG_MORE : 0);
     ctx_.stats.count(Call::Write);
-    ssize_t n = ::send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
+    ssize_t n = io_send(head_.data() + head_sent_, head_.size() - head_sent_, flags);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return Step::Wait;
     if (n < 0) return fail(errno);
@@ -185,7 +188,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
         std::min<std::uint64_t>({body_end_ - body_offset_, budget, sys::kMaxRwCount}));
     ssize_t n;
     Path path;
-    if (ctx_.zero_copy) {
+    if (ctx_.zero_copy && can_sendfile()) {
       path = Path::Sendfile;
       auto offset = static_cast<off_t>(body_offset_);
       ctx_.stats.count(Call::Sendfile);
@@ -213,8 +216,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
       n = got;
       if (got > 0) {
         ctx_.stats.count(Call::Write);
-        n = ::send(fd_.get(), ctx_.scratch.data(), static_cast<std::size_t>(got),
-                   MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = io_send(ctx_.scratch.data(), static_cast<std::size_t>(got), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EAGAIN) return Step::Wait;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(errno);
@@ -253,6 +255,7 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
     state_ = State::ReadRequest;
     return Step::Continue;
   }
+  end_of_data();
   ::shutdown(fd_.get(), SHUT_WR);
   state_ = State::Linger;
   linger_deadline_ = now + ctx_.linger_limit;

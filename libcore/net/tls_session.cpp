@@ -109,6 +109,7 @@ long Session::fail(long rc, std::string_view what) {
   unsigned long code = ERR_peek_last_error();
   if (kind == SSL_ERROR_SYSCALL || ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
     // The peer closed the TCP connection without a close_notify alert: what came may be a part.
+    truncated_ = handshake_done_;
     error_ = handshake_done_
                  ? "connection closed without close_notify (possible truncation)"
                  : std::string(what) + ": connection closed by peer";

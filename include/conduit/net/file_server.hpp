@@ -42,6 +42,9 @@ struct FileServerSettings {
   std::chrono::milliseconds linger_limit{2000};
   bool drop_on_stop = false;        // the first stop drops the connections instead of finishing them
   Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
+  // TLS on every connection (borrowed; outlives run()). The handshake counts as activity for
+  // idle_timeout. OpenSSL writes with write(2): the process must ignore SIGPIPE.
+  const tls::Context* tls = nullptr;
 };
 
 struct FileServerEvent {

@@ -17,10 +17,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "conduit/net/tls.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -43,6 +45,7 @@ struct ServeContext {
   std::function<void(std::uint64_t)> on_bytes;  // bytes sent to some client, heads included
   std::vector<char> scratch = std::vector<char>(128 * 1024);
   bool file_changed = false;        // a file that changed size while served was seen
+  const tls::Context* tls = nullptr;  // TLS on every connection (serve_client_tls.cpp)
 };
 
 class ServeClient {
@@ -87,6 +90,14 @@ class ServeClient {
   Step fail(int err);
   void respond_error(int status);
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
+  // The transport (serve_client_tls.cpp): the socket itself, or TLS over it. recv/send as the
+  // system calls (-1 and errno; a TLS failure is EPROTO with tls_->error() saying why);
+  // sendfile only where the kernel encrypts (kTLS) or there is no TLS.
+  Step tls_handshake(Clock::time_point now);
+  ssize_t io_recv(char* buf, std::size_t n);
+  ssize_t io_send(const char* buf, std::size_t n, int flags);
+  bool can_sendfile() const noexcept;
+  void end_of_data();
 
   Fd fd_;
   std::string peer_;
@@ -108,6 +119,7 @@ class ServeClient {
   Clock::time_point started_;
   Clock::time_point last_active_;
   Clock::time_point linger_deadline_{};
+  std::optional<tls::Session> tls_;
 };
 
 }  // namespace conduit::net

@@ -120,6 +120,9 @@ class Session {
   int key_update(bool request_peer);
 
   const std::string& error() const noexcept { return error_; }
+  // The last error was a close without close_notify after the handshake.
+  bool truncated() const noexcept { return truncated_; }
+  bool handshake_done() const noexcept { return handshake_done_; }
   int fd() const noexcept { return fd_; }
   ssl_st* native() const noexcept { return ssl_.get(); }
 
@@ -134,6 +137,7 @@ class Session {
   short wanted_ = 0;
   bool sent_close_notify_ = false;
   bool handshake_done_ = false;
+  bool truncated_ = false;
   std::string error_;
 };
 
