@@ -310,3 +310,78 @@ no_ktls() {
   assert_output --partial "--verify-client CA"
   assert_output --partial "--cert FILE"
 }
+
+# serve_tls LOG ARGS...: `splice-net serve --tls` with the localhost certificate; sets PORT.
+serve_tls() {
+  local log=$1
+  shift
+  bg "$SN" serve --tls $(server_cert server) "$@" 2> "$log"
+  SERVE_PID=$LAST
+  PORT=$(listen_port "$log")
+}
+
+@test "serve --tls: the file to s_client and socat; bad clients logged, the others served" {
+  serve_tls log --stats 127.0.0.1:0 "$C/data"
+  grep -q "listening on 127.0.0.1:$PORT (TLS)" log
+  timeout 30 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+    -verify_return_error < /dev/null > got1 2> /dev/null
+  cmp "$C/data" got1
+  # a plaintext client, a client that trusts another CA, a silent one cut off: each logged
+  printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 nc -N 127.0.0.1 "$PORT" > /dev/null || true
+  run timeout 30 "$SN" send --tls --ca "$C/otherca.pem" "localhost:$PORT" /dev/null
+  assert_failure 1
+  # and the server goes on
+  timeout 30 socat -u "OPENSSL:localhost:$PORT,cafile=$C/ca.pem" CREATE:got2
+  cmp "$C/data" got2
+  wait_for log 'the peer does not speak TLS'
+  wait_for log 'refused by peer \(tlsv1 alert unknown ca\)'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  [ "$status" -eq 0 ]
+  grep -q 'tls: tls-user' log
+}
+
+@test "serve --tls: a handshake that never finishes is closed after -t; others are served meanwhile" {
+  serve_tls log -t 1 127.0.0.1:0 "$C/data"
+  bg sh -c "sleep 20 | nc 127.0.0.1 $PORT > /dev/null"
+  timeout 30 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" < /dev/null > got 2> /dev/null
+  cmp "$C/data" got
+  wait_for log 'sent 0 bytes in .*: idle for 1 s'
+}
+
+@test "serve --http --tls with curl https://: GET, ranges, keep-alive, ALPN http/1.1; curl refuses a wrong CA" {
+  command -v curl > /dev/null || skip "curl not installed"
+  serve_tls log --http 127.0.0.1:0 "$C/data"
+  grep -q "listening on 127.0.0.1:$PORT (HTTP, TLS)" log
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o got -w '%{http_code} %{http_version}' "https://localhost:$PORT/data"
+  assert_success
+  assert_output "200 1.1"
+  cmp "$C/data" got
+  # two requests on one connection, the second a range
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o /dev/null -o part -r 10-19 \
+    -w '%{http_code} %{num_connects}\n' "https://127.0.0.1:$PORT/a" "https://127.0.0.1:$PORT/b"
+  assert_success
+  assert_line --index 1 "206 0"
+  [ "$(cat part)" = "$(head -c 20 "$C/data" | tail -c 10)" ]
+  run timeout 30 curl -sS -o /dev/null "https://localhost:$PORT/data"
+  assert_failure 60
+  # ALPN: s_client offering only h2 is refused; http/1.1 is chosen
+  run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" -alpn h2,http/1.1 < /dev/null
+  assert_output --partial "ALPN protocol: http/1.1"
+  run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" -alpn h2 < /dev/null
+  assert_failure
+  wait_for log 'requests?, sent .*: closed by peer'
+}
+
+@test "serve --tls --verify-client: mutual TLS with curl" {
+  command -v curl > /dev/null || skip "curl not installed"
+  serve_tls log --http --verify-client "$C/ca.pem" 127.0.0.1:0 "$C/data"
+  run timeout 30 curl -sS --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" \
+    -o got -w '%{http_code}' "https://localhost:$PORT/"
+  assert_success
+  assert_output 200
+  cmp "$C/data" got
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o /dev/null "https://localhost:$PORT/"
+  assert_failure
+  wait_for log 'peer did not return a certificate'
+}
