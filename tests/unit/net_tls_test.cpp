@@ -1,0 +1,195 @@
+// net/tls: contexts refuse bad files by name; a session pair over a socketpair agrees, moves the
+// same bytes both ways through send_stream/recv_stream (user-space here: a socketpair has no
+// kTLS), names the path, ends cleanly with close_notify, and reports a close without it as a
+// truncation; a handshake with a silent peer times out. Certificates are made by the openssl
+// command at test time.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "conduit/net/tls.hpp"
+#include "conduit/pipe.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using namespace conduit;
+using namespace conduit::net::tls;
+
+// A self-signed certificate for localhost, once per test binary.
+struct Certs {
+  std::string dir, cert, key;
+  Certs() {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = std::string(tmp ? tmp : "/tmp") + "/conduit-tls-XXXXXX";
+    if (!::mkdtemp(dir.data())) return;
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+                      "-subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout " +
+                      key + " -out " + cert + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0) cert.clear();
+  }
+  ~Certs() {
+    if (!dir.empty()) std::system(("rm -rf " + dir).c_str());
+  }
+};
+
+const Certs& certs() {
+  static Certs c;
+  return c;
+}
+
+Context make(Role role, bool verify = true) {
+  ContextSettings s;
+  s.role = role;
+  if (role == Role::Server) {
+    s.cert_file = certs().cert;
+    s.key_file = certs().key;
+  } else {
+    s.ca_file = certs().cert;
+    s.verify_peer = verify;
+  }
+  std::string error;
+  auto c = Context::create(s, error);
+  EXPECT_TRUE(c) << error;
+  return std::move(*c);
+}
+
+struct Pair {
+  Fd a, b;
+  Pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0) {
+      a.reset(fds[0]);
+      b.reset(fds[1]);
+    }
+  }
+};
+
+TEST(NetTls, ContextNamesAMissingFileAndAMissingKey) {
+  if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
+  ContextSettings s;
+  s.role = Role::Server;
+  s.cert_file = "/nonexistent/cert.pem";
+  s.key_file = certs().key;
+  std::string error;
+  EXPECT_FALSE(Context::create(s, error));
+  EXPECT_EQ(error, "/nonexistent/cert.pem: No such file or directory");
+  s.cert_file.clear();
+  EXPECT_FALSE(Context::create(s, error));
+  EXPECT_EQ(error, "a TLS server needs a certificate and its key");
+}
+
+TEST(NetTls, StreamsRoundTripAndEndWithCloseNotify) {
+  if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
+  Context server_ctx = make(Role::Server);
+  Context client_ctx = make(Role::Client);
+  Pair p;
+  std::string error;
+  auto server = Session::create(server_ctx, p.a.get(), "", error);
+  auto client = Session::create(client_ctx, p.b.get(), "localhost", error);
+  ASSERT_TRUE(server && client) << error;
+
+  const std::string data = testutil::random_bytes(300000);
+  testutil::TempFile in(data);
+  testutil::TempFile out;
+  TransferResult received;
+  std::thread t([&] {
+    ASSERT_EQ(server->handshake(10000), 0) << server->error();
+    set_nonblocking(p.a.get(), false);
+    Fd o(::open(out.path().c_str(), O_WRONLY | O_CLOEXEC));
+    FdInfo oi;
+    classify(o.get(), oi);
+    Pump pump({});
+    Stats stats;
+    received = recv_stream(*server, pump, o.get(), oi, &stats);
+    EXPECT_EQ(stats.bytes_of(Path::ReadWrite), data.size());
+  });
+  ASSERT_EQ(client->handshake(10000), 0) << client->error();
+  set_nonblocking(p.b.get(), false);
+  EXPECT_EQ(client->version(), "TLSv1.3");
+  EXPECT_FALSE(client->ktls_send());  // a Unix socket has no kTLS
+  Fd i(::open(in.path().c_str(), O_RDONLY | O_CLOEXEC));
+  FdInfo ii;
+  classify(i.get(), ii);
+  Pump pump({});
+  Stats stats;
+  TransferResult sent = send_stream(*client, pump, i.get(), ii, &stats);
+  EXPECT_TRUE(sent.result.ok());
+  EXPECT_EQ(sent.result.bytes, data.size());
+  EXPECT_EQ(sent.path, DataPath::User);
+  EXPECT_EQ(to_string(sent.path), "tls-user");
+  EXPECT_EQ(client->close_notify(), 0);
+  t.join();
+  EXPECT_TRUE(received.result.ok()) << received.reason;
+  EXPECT_EQ(received.result.bytes, data.size());
+  EXPECT_EQ(testutil::file_content(out.path()), data);
+}
+
+TEST(NetTls, CloseWithoutCloseNotifyIsATruncation) {
+  if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
+  Context server_ctx = make(Role::Server);
+  Context client_ctx = make(Role::Client);
+  Pair p;
+  std::string error;
+  auto server = Session::create(server_ctx, p.a.get(), "", error);
+  auto client = Session::create(client_ctx, p.b.get(), "localhost", error);
+  ASSERT_TRUE(server && client) << error;
+  // OpenSSL writes with write(2): as in every program using this, a gone peer must be EPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  std::thread t([&] {
+    ASSERT_EQ(client->handshake(10000), 0) << client->error();
+    set_nonblocking(p.b.get(), false);
+    const std::string part = "part of it";
+    EXPECT_EQ(client->write(std::as_bytes(std::span(part.data(), part.size()))), 10);
+    ::shutdown(p.b.get(), SHUT_RDWR);  // gone, with no close_notify
+  });
+  ASSERT_EQ(server->handshake(10000), 0) << server->error();
+  t.join();
+  set_nonblocking(p.a.get(), false);
+  testutil::TempFile out;
+  Fd o(::open(out.path().c_str(), O_WRONLY | O_CLOEXEC));
+  FdInfo oi;
+  classify(o.get(), oi);
+  Pump pump({});
+  TransferResult r = recv_stream(*server, pump, o.get(), oi, nullptr);
+  EXPECT_EQ(r.result.error, EPROTO);
+  EXPECT_EQ(r.result.side, PumpResult::Side::Input);
+  EXPECT_EQ(r.result.bytes, 10u);
+  EXPECT_EQ(r.reason, "connection closed without close_notify (possible truncation)");
+  EXPECT_TRUE(server->truncated());
+}
+
+TEST(NetTls, WrongNameAndSilentPeerFailTheHandshake) {
+  if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
+  Context server_ctx = make(Role::Server);
+  Context client_ctx = make(Role::Client);
+  {
+    Pair p;
+    std::string error;
+    auto server = Session::create(server_ctx, p.a.get(), "", error);
+    auto client = Session::create(client_ctx, p.b.get(), "other.example", error);
+    ASSERT_TRUE(server && client) << error;
+    std::thread t([&] { server->handshake(10000); });
+    EXPECT_EQ(client->handshake(10000), -EPROTO);
+    EXPECT_EQ(client->error(), "TLS handshake: certificate verify failed: hostname mismatch");
+    t.join();
+  }
+  {
+    Pair p;  // nobody answers on p.b
+    std::string error;
+    auto client = Session::create(client_ctx, p.a.get(), "localhost", error);
+    ASSERT_TRUE(client) << error;
+    EXPECT_EQ(client->handshake(200), -ETIMEDOUT);
+    EXPECT_EQ(client->error(), "TLS handshake not finished after 0.2 s");
+  }
+}
+
+}  // namespace
