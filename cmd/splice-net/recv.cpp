@@ -123,8 +123,8 @@ int run_recv(const Options& o) {
       if (session->handshake(handshake_ms(o)) < 0) why = session->error();
       else why = ktls_shortfall(o, *session, false);
       if (!why.empty()) {
+        // A plain close: the alert OpenSSL sent must reach the client before anything else.
         diag.error(peer + ": " + why);
-        conduit::net::reset_on_close(conn.get());
         if (o.keep) continue;
         break;
       }
