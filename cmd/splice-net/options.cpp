@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "conduit/net/mime_types.hpp"
+#include "conduit/quote.hpp"
+
 namespace splice_net {
 
 namespace {
@@ -222,12 +225,22 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
+  serve->add_flag("--index", o.index);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
+  serve->add_option_function<std::string>(
+            "--content-disposition",
+            [&o](const std::string& text) {
+              if (text != "attachment" && text != "inline")
+                throw CLI::ValidationError("invalid content disposition: '" + text + "' (attachment or inline)");
+              o.content_disposition = text;
+            })
+      ->type_name("TYPE")
+      ->trigger_on_parse();
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
-  serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
+  serve->add_option("file", o.files)->required()->expected(1, -1)->type_name("FILE");
 
   CLI::App* fanout = subcommand(app, "fanout", o);
   add_count(*fanout, "--max-clients", o.max_clients, 1);
@@ -256,8 +269,14 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
 std::string check(const Options& o) {
   if (o.command.empty()) return "missing command: send, recv, serve, fanout or relay";
   if (o.command == "serve") {
-    if (o.http && (o.header || o.header_file))
-      return "cannot use --header or --header-file with --http";
+    if (!o.http && o.files.size() > 1) return "several FILEs need --http (plain mode serves one)";
+    if (o.http && o.files.size() > 1 && (o.header || o.header_file))
+      return "--header and --header-file with --http need a single FILE";
+    if (!o.http && (o.index || !o.content_type.empty() || !o.content_disposition.empty()))
+      return "--index, --content-type and --content-disposition need --http";
+    if (!o.content_type.empty() && !conduit::net::http::valid_header_value(o.content_type))
+      return "invalid content type: " + conduit::quote_arg(o.content_type) +
+             " (control characters would break the response head)";
   }
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +
