@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,7 +41,14 @@ int walk_nofollow(int root, const std::string& relative, int flags) {
       return fd < 0 ? -errno : fd;
     }
     int fd = ::openat(at, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno == ENOTDIR ? -ENOENT : -errno;  // a symlink, O_PATH: ENOTDIR
+    if (fd < 0 && errno == ENOTDIR) {
+      // O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR: refused as openat2 refuses a way out
+      // (ELOOP); a file where a directory was meant is simply not there.
+      struct stat st {};
+      bool link = ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+      return link ? -ELOOP : -ENOENT;
+    }
+    if (fd < 0) return -errno;
     dir.reset(fd);
     at = fd;
     rest.remove_prefix(slash + 1);

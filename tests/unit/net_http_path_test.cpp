@@ -21,7 +21,7 @@ namespace {
 TargetPath::Status status_of(const char* t) { return decode_target(t).status; }
 
 // A temporary tree: root/{a.txt, sub/b.txt, in -> sub/b.txt, out -> /etc/passwd,
-// up -> ../.., .hidden}, removed by `rm -r` at the end.
+// updir -> .., magic -> /proc/self/root/..., .hidden}, removed by `rm -r` at the end.
 struct Tree {
   std::string top, root;
   Tree() {
@@ -38,6 +38,7 @@ struct Tree {
     EXPECT_EQ(::symlink("sub/b.txt", (root + "/in").c_str()), 0);
     EXPECT_EQ(::symlink((top + "/secret").c_str(), (root + "/out").c_str()), 0);
     EXPECT_EQ(::symlink("../secret", (root + "/rel-out").c_str()), 0);
+    EXPECT_EQ(::symlink("..", (root + "/updir").c_str()), 0);
     EXPECT_EQ(::symlink("/proc/self/root/etc/passwd", (root + "/magic").c_str()), 0);
   }
   ~Tree() {
@@ -131,8 +132,9 @@ TEST_P(NetHttpPathOpen, StaysBeneathTheRoot) {
   ::close(fd);
   EXPECT_EQ(open("nothing"), -ENOENT);
   EXPECT_EQ(open("sub/nothing"), -ENOENT);
+  EXPECT_EQ(open("a.txt/x"), fallback ? -ENOENT : -ENOTDIR);
   // Out of the root, by every road: refused, never opened.
-  for (const char* rel : {"out", "rel-out", "magic", "../secret", "sub/../../secret"}) {
+  for (const char* rel : {"out", "rel-out", "magic", "../secret", "sub/../../secret", "updir/secret"}) {
     fd = open(rel);
     EXPECT_LT(fd, 0) << rel;
     if (fd >= 0) ::close(fd);
