@@ -272,8 +272,9 @@ std::string check(const Options& o) {
     if (!o.http && o.files.size() > 1) return "several FILEs need --http (plain mode serves one)";
     if (o.http && o.files.size() > 1 && (o.header || o.header_file))
       return "--header and --header-file with --http need a single FILE";
-    if (!o.http && (o.index || !o.content_type.empty() || !o.content_disposition.empty()))
-      return "--index, --content-type and --content-disposition need --http";
+    // (--content-type without --http has always been accepted, and ignored: scripts may pass it)
+    if (!o.http && (o.index || !o.content_disposition.empty()))
+      return "--index and --content-disposition need --http";
     if (!o.content_type.empty() && !conduit::net::http::valid_header_value(o.content_type))
       return "invalid content type: " + conduit::quote_arg(o.content_type) +
              " (control characters would break the response head)";
