@@ -14,14 +14,14 @@ namespace {
 const std::string_view kMainHelp =
     "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
     "  or:  splice-net recv [OPTION]... ADDRESS\n"
-    "  or:  splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve [OPTION]... ADDRESS FILE...|DIR\n"
     "  or:  splice-net fanout [OPTION]... ADDRESS\n"
     "  or:  splice-net relay [OPTION]... LISTEN TARGET\n"
     "Move bytes between files, pipes and TCP or Unix sockets with sendfile(2) and splice(2).\n"
     "\n"
     "  send    connect to ADDRESS and send the FILEs (or standard input), then half-close\n"
     "  recv    listen on ADDRESS, accept one connection and write what arrives to stdout\n"
-    "  serve   serve FILE to every client that connects (optionally over HTTP/1.1)\n"
+    "  serve   serve FILE to every client that connects, or files and a directory over HTTP\n"
     "  fanout  send a live stream from standard input to every client that connects\n"
     "  relay   forward each connection on LISTEN to TARGET, both directions\n"
     "\n"
@@ -64,15 +64,25 @@ const std::string kRecvHelp = std::string(
 
 const std::string kServeHelp = std::string(
     "Usage: splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve --http [OPTION]... ADDRESS FILE...|DIR\n"
     "Serve FILE to every client that connects, many at once, from one epoll loop.\n"
+    "With --http: each FILE by its name (/NAME), or the files beneath DIR (not dot-files,\n"
+    "no symlink out of it), with Last-Modified, ETag, a type by extension, conditional\n"
+    "requests and byte ranges (several: multipart/byteranges).\n"
     "Stops accepting on SIGTERM, SIGINT or SIGHUP; a second signal drops what is in flight.\n"
     "A client cut off before the end of its file or response gets a reset, not end of file.\n"
     "\n"
-    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --content-disposition TYPE\n"
+    "                           with --http, send Content-Disposition: TYPE\n"
+    "                           ('attachment' or 'inline') and the file's name\n"
+    "      --content-type TYPE  Content-Type for --http (default: by extension, from\n"
+    "                           /etc/mime.types)\n"
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
+    "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
+    "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
     "  -q, --quiet              no log line per connection\n"
@@ -81,7 +91,8 @@ const std::string kServeHelp = std::string(
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
     kCommonHelp +
-    "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
+    "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
+    "  splice-net serve --http --index :8080 /srv/media\n";
 
 const std::string kFanoutHelp = std::string(
     "Usage: splice-net fanout [OPTION]... ADDRESS\n"

@@ -186,3 +186,20 @@ PY
   run timeout 10 curl -sS --http0.9 "http://127.0.0.1:$PORT/anything"
   assert_output --partial plain
 }
+
+@test "--help, the man page and the completions know the directory form and its options" {
+  load 'helpers/docs'
+  run "$SN" serve --help
+  assert_line "  or:  splice-net serve --http [OPTION]... ADDRESS FILE...|DIR"
+  assert_output --partial "--index"
+  assert_output --partial "--content-disposition"
+  run man -l "$CONDUIT_SRC/man/splice-net.1"
+  assert_output --partial "RESOLVE_BENEATH"
+  assert_output --partial "multipart/byteranges"
+  assert_output --partial "If-Unmodified-Since"
+  assert_completions_offer splice-net "splice-net serve --ind" --index
+  assert_completions_offer splice-net "splice-net serve --content-d" --content-disposition
+  run complete_bash splice-net "splice-net serve --content-disposition "
+  assert_output $'attachment\ninline'
+  assert_completions_load splice-net
+}
