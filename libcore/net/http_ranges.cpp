@@ -48,6 +48,9 @@ RangeSet parse_ranges(std::optional<std::string_view> header, std::uint64_t size
   if (unit.size() != 5 || (unit[0] | 0x20) != 'b' || (unit[1] | 0x20) != 'y' || (unit[2] | 0x20) != 't' ||
       (unit[3] | 0x20) != 'e' || (unit[4] | 0x20) != 's')
     return full;  // another unit: ignored
+  // An empty representation has no byte to range over: nginx sends it whole (200), where a 416
+  // would tell a resuming client nothing it can act on.
+  if (size == 0) return full;
   spec = spec.substr(eq + 1);
   RangeSet bad{RangeSet::Kind::Unsatisfiable, {}};
   std::vector<ByteRange> kept;

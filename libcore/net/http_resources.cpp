@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "conduit/quote.hpp"
+
 namespace conduit::net::http {
 
 namespace {
@@ -111,6 +113,7 @@ Lookup Resources::lookup(std::string_view target) const {
   out.status = 200;
   out.fd = fd;
   out.name = path.components.back();
+  out.label = quote_name(relative_path(path.components));
   return out;
 }
 

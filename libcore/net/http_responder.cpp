@@ -153,6 +153,7 @@ ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::str
   plan.file_size = static_cast<std::uint64_t>(lookup.st.st_size);
   plan.file = lookup.fd;
   plan.owned = std::move(lookup.owned);
+  plan.label = std::move(lookup.label);
   std::string_view prefix = lookup.prefix_of_file;
 
   switch (set.kind) {

@@ -140,6 +140,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         head_ = std::move(plan.head);
         keep_alive_ = plan.keep_alive;
         response_file_ = std::move(plan.owned);
+        label_ = std::move(plan.label);
         file_ = plan.file;
         body_size_ = plan.file_size;
         file_response_ = plan.file_response;
@@ -245,7 +246,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
           file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
           static_cast<off_t>(body_offset_));
       if (got < 0) {
-        ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-got));
+        ending_ = file_label() + ": " + std::strerror(static_cast<int>(-got));
         return Step::Close;
       }
       n = got;
@@ -260,7 +261,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     }
     if (n == 0) {
       ctx_.file_changed = true;
-      ending_ = ctx_.file_name + " shrank while being sent (" + std::to_string(body_offset_) +
+      ending_ = file_label() + " shrank while being sent (" + std::to_string(body_offset_) +
                 " of " + std::to_string(body_size_) + " bytes)";
       return Step::Close;
     }
@@ -283,7 +284,7 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
     if (size != body_size_) {
       ctx_.file_changed = true;
       keep_alive_ = false;
-      note_ = ctx_.file_name + " changed size while being sent (" + std::to_string(body_size_) +
+      note_ = file_label() + " changed size while being sent (" + std::to_string(body_size_) +
               " -> " + std::to_string(size) + " bytes)";
     }
   }
@@ -292,6 +293,7 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   pieces_.clear();
   piece_ = 0;
   response_file_.reset();
+  label_.clear();
   file_ = ctx_.file;
   if (ctx_.http && keep_alive_ && !ctx_.stopping) {
     state_ = State::ReadRequest;

@@ -203,3 +203,16 @@ PY
   assert_output $'attachment\ninline'
   assert_completions_load splice-net
 }
+
+@test "serve --http DIR: a file that changes while served is named by its path beneath the root" {
+  head -c $((32 * 1048576)) /dev/zero > site/sub/grow.bin
+  serve_bg log --http 127.0.0.1:0 site
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --http \
+      --path /sub/grow.bin --mark reading --go go > cut.out
+  local client=$LAST
+  wait_exists reading
+  head -c 1048576 /dev/zero >> site/sub/grow.bin
+  touch go
+  wait "$client"
+  wait_for log 'sub/grow.bin changed size while being sent \(33554432 -> 34603008 bytes\)'
+}

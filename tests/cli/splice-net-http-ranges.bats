@@ -82,8 +82,9 @@ want() {
   cmp got "$FIX/f.bin"
 }
 
-@test "416 as nginx: 5-2, a 20-digit value, past the end; another unit is ignored" {
-  serve_bg log --http 127.0.0.1:0 "$FIX/f.bin"
+@test "416 as nginx: 5-2, a 20-digit value, past the end; another unit, an empty file: 200" {
+  : > empty
+  serve_bg log --http 127.0.0.1:0 "$FIX/f.bin" empty
   local url="http://127.0.0.1:$PORT/f.bin" r
   for r in 5-2 99999999999999999999- 0-99999999999999999999 1048576- x-y; do
     run timeout 10 curl -sS -D - -o /dev/null -H "Range: bytes=$r" "$url"
@@ -92,6 +93,8 @@ want() {
   done
   run timeout 10 curl -sS -o /dev/null -w '%{http_code}' -H "Range: items=0-9" "$url"
   assert_output 200
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code} %{size_download}' -r 0- "http://127.0.0.1:$PORT/empty"
+  assert_output "200 0"
 }
 
 @test "ranges past 4 GiB of a sparse 6 GiB file" {

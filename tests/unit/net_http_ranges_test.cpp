@@ -31,7 +31,8 @@ TEST(NetHttpRanges, AsNginxDecides) {
   EXPECT_EQ(p("bytes=", 100).kind, RangeSet::Kind::Unsatisfiable);
   EXPECT_EQ(p("bytes=100-", 100).kind, RangeSet::Kind::Unsatisfiable);
   EXPECT_EQ(p("bytes=-0", 100).kind, RangeSet::Kind::Unsatisfiable);
-  EXPECT_EQ(p("bytes=0-", 0).kind, RangeSet::Kind::Unsatisfiable);
+  EXPECT_EQ(p("bytes=0-", 0).kind, RangeSet::Kind::Full);  // an empty file: sent whole
+  EXPECT_EQ(p("bytes=-5", 0).kind, RangeSet::Kind::Full);
   // an unsatisfiable range among satisfiable ones is dropped
   EXPECT_EQ(p("bytes=200-300,0-0", 100).ranges, (std::vector<ByteRange>{{0, 1}}));
 }

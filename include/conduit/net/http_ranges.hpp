@@ -1,10 +1,11 @@
 // net/http_ranges: the Range header (RFC 9110 14.1-14.2) against a representation of `size`
 // bytes, and the layout of a multipart/byteranges body (14.6).
 //
-// As nginx decides: a header whose unit is not "bytes" is ignored (the whole file, 200); a
-// malformed byte range set ("bytes=5-2", "bytes=x", a value past 2^64) is unsatisfiable (416);
-// unsatisfiable ranges among satisfiable ones are dropped; more than `max_ranges` ranges, an
-// abuse (a thousand tiny overlapping ranges), get the whole file with 200. Overlapping and
+// As nginx decides: a header whose unit is not "bytes", or any on an empty file, is ignored (the
+// whole file, 200); a malformed byte range set ("bytes=5-2", "bytes=x", a value past 2^64) is
+// unsatisfiable (416); unsatisfiable ranges among satisfiable ones are dropped; more than
+// `max_ranges` ranges, an abuse (a thousand tiny overlapping ranges), get the whole file with
+// 200. Overlapping and
 // adjacent ranges are coalesced (14.6 allows it; it also bounds what a client can make us send to
 // the size of the file); the others keep the order they were asked in.
 #pragma once

@@ -58,6 +58,7 @@ struct ResponsePlan {
   std::vector<BodyPiece> body;    // empty for HEAD, 304 and bodiless answers
   int file = -1;                  // the file the pieces read (borrowed from `owned` or elsewhere)
   Fd owned;
+  std::string label;              // the file form's or directory form's name for it, quoted
   std::uint64_t file_size = 0;    // the size promised: checked again when the body is sent
   bool file_response = false;
   bool keep_alive = true;

@@ -101,6 +101,8 @@ class ServeClient {
   std::size_t head_sent_ = 0;
   int file_ = -1;                  // the file this response reads (ctx_.file, or response_file_)
   Fd response_file_;               // opened for this response (directory form)
+  std::string label_;              // how messages name that file (quoted); empty: ctx_.file_name
+  const std::string& file_label() const noexcept { return label_.empty() ? ctx_.file_name : label_; }
   std::vector<http::BodyPiece> pieces_;  // HTTP: the body after the head, piece by piece
   std::size_t piece_ = 0;          // the piece being sent; its text goes before its file bytes
   std::size_t text_sent_ = 0;
