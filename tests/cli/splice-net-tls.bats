@@ -359,7 +359,7 @@ serve_tls() {
   cmp "$C/data" got
   # two requests on one connection, the second a range
   run timeout 30 curl -sS --cacert "$C/ca.pem" -o /dev/null -o part -r 10-19 \
-    -w '%{http_code} %{num_connects}\n' "https://127.0.0.1:$PORT/a" "https://127.0.0.1:$PORT/b"
+    -w '%{http_code} %{num_connects}\n' "https://127.0.0.1:$PORT/data" "https://127.0.0.1:$PORT/data"
   assert_success
   assert_line --index 1 "206 0"
   [ "$(cat part)" = "$(head -c 20 "$C/data" | tail -c 10)" ]
@@ -377,11 +377,11 @@ serve_tls() {
   command -v curl > /dev/null || skip "curl not installed"
   serve_tls log --http --verify-client "$C/ca.pem" 127.0.0.1:0 "$C/data"
   run timeout 30 curl -sS --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" \
-    -o got -w '%{http_code}' "https://localhost:$PORT/"
+    -o got -w '%{http_code}' "https://localhost:$PORT/data"
   assert_success
   assert_output 200
   cmp "$C/data" got
-  run timeout 30 curl -sS --cacert "$C/ca.pem" -o /dev/null "https://localhost:$PORT/"
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o /dev/null "https://localhost:$PORT/data"
   assert_failure
   wait_for log 'peer did not return a certificate'
 }
