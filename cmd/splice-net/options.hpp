@@ -36,6 +36,8 @@ struct Options {
   std::optional<std::string> header;       // serve --header TEXT
   std::optional<std::string> header_file;  // serve --header-file FILE
   bool http = false;                       // serve --http
+  std::optional<double> head_timeout;      // serve --head-timeout SECONDS (HTTP request heads)
+  std::optional<std::string> access_log;   // serve --access-log FILE
   std::string content_type = "application/octet-stream";
   std::size_t max_clients = 1000;      // serve, fanout, relay: connections at once
   std::size_t min_clients = 0;         // fanout: wait for this many before reading stdin
