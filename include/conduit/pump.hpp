@@ -26,6 +26,7 @@
 
 namespace conduit {
 
+class PathProbe;
 class Progress;
 
 struct PumpOptions {
@@ -78,7 +79,7 @@ class Pump {
   PumpResult send_file(Stream& s);
   PumpResult splice_direct(Stream& s);
   PumpResult splice_broker(Stream& s);
-  std::optional<PumpResult> broker_out(Stream& s, std::size_t n, bool& output_proven);
+  std::optional<PumpResult> broker_out(Stream& s, std::size_t n, PathProbe& output);
   PumpResult drain_broker(Stream& s, std::size_t pending);
   PumpResult read_write(Stream& s);
   int skip_input(Stream& s, std::uint64_t count);

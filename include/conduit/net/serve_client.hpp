@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -36,7 +37,7 @@ struct ServeContext {
   std::string content_type;
   std::string server_name;          // HTTP "Server:" header; none when empty
   bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
-  bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
+  PathProbe sendfile;               // once sendfile has worked, its errors are real errors
   bool stopping = false;            // the server stops: finish the current response, then close
   std::chrono::milliseconds linger_limit{2000};
   Stats stats;
