@@ -220,7 +220,10 @@ void Fanout::promote_consumer() {
     stats_->count(Call::Read);
     ssize_t n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(left, buffer_.size())));
     if (n == -EAGAIN) {
-      wait(src_, -1, nullptr);
+      if (int w = wait(src_, -1, nullptr); w < 0) {
+        input_error_ = -w;
+        return;
+      }
       continue;
     }
     if (n <= 0) {
@@ -324,7 +327,10 @@ bool Fanout::drain_lane(Lane& lane) {
       continue;
     }
     if (n == -EAGAIN) {
-      wait(-1, out.fd, &out.info);
+      if (int w = wait(-1, out.fd, &out.info); w < 0) {
+        output_failed(index, -w);
+        return false;
+      }
       continue;
     }
     output_failed(index, n < 0 ? static_cast<int>(-n) : EIO);
@@ -368,7 +374,7 @@ void Fanout::consume() {
     stats_->count(Call::Read);
     n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(len, buffer_.size())));
     if (n == -EAGAIN) {
-      wait(src_, -1, nullptr);
+      if (int w = wait(src_, -1, nullptr); w < 0) input_error_ = -w;
       return;
     }
     if (n < 0) {

@@ -30,21 +30,6 @@ constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a fai
 
 std::size_t chunks_per_block(std::size_t chunk) { return std::max<std::size_t>(1, kTargetBlock / chunk); }
 
-long read_exact(int fd, std::uint8_t* buf, std::size_t size) {
-  std::size_t got = 0;
-  while (got < size) {
-    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
-    if (n == -EAGAIN) {
-      sys::wait_fd(fd, POLLIN);
-      continue;
-    }
-    if (n < 0) return n;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return static_cast<long>(got);
-}
-
 StreamResult write_out(int fd, const std::uint8_t* data, std::size_t len) {
   if (len == 0) return {};
   ssize_t n = sys::write_all(fd, std::as_bytes(std::span(data, len)));
@@ -312,7 +297,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
 
 StreamResult read_stream_header(int in_fd, Header& header) {
   std::array<std::uint8_t, kMaxHeaderSize> buf{};
-  long n = read_exact(in_fd, buf.data(), kHeaderPrefixSize);
+  long n = sys::read_full(in_fd, std::as_writable_bytes(std::span(buf.data(), kHeaderPrefixSize)));
   if (n < 0)
     return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                  static_cast<int>(-n));
@@ -332,7 +317,7 @@ StreamResult read_stream_header(int in_fd, Header& header) {
     return StreamResult::failure(hs == HeaderStatus::NotThisFormat ? StreamStatus::NotThisFormat
                                                                    : StreamStatus::BadHeader,
                                  header_status_text(hs, bad));
-  n = read_exact(in_fd, buf.data() + kHeaderPrefixSize, rest);
+  n = sys::read_full(in_fd, std::as_writable_bytes(std::span(buf.data() + kHeaderPrefixSize, rest)));
   if (n < 0)
     return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                  static_cast<int>(-n));
