@@ -211,13 +211,8 @@ int run(const Options& o) {
     else if (::close(STDIN_FILENO) != 0 && errno != EINTR) diag.error("standard input", errno);
   }
   if (progress) progress->finish();
-  if (o.common.stats != conduit::cli::StatsFormat::None) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string text = o.common.stats == conduit::cli::StatsFormat::Json
-                           ? conduit::format_stats_json(stats, kProg, secs)
-                           : conduit::format_stats_text(stats, kProg, secs);
-    std::fputs(text.c_str(), stderr);
-  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  conduit::cli::report_stats(o.common.stats, stats, kProg, secs);
   return diag.exit_status();
 }
 
