@@ -149,8 +149,8 @@ PumpResult Pump::run(int in, const FdInfo& in_info, int out, const FdInfo& out_i
       s.use_offset = true;
       // Past 2^63-1 (`--offset 16E`) there is nothing to read either: stop at that bound.
       s.offset = static_cast<loff_t>(std::min<std::uint64_t>(*range.offset, Stream::kMaxOffset));
-    } else if (int err = skip_input(s, *range.offset); err != 0) {
-      return PumpResult{0, err, PumpResult::Side::Input};
+    } else if (int rc = skip_input(s, *range.offset); rc < 0) {
+      return PumpResult{0, -rc, PumpResult::Side::Input};
     }
   }
   if (s.done()) return {};
@@ -265,10 +265,10 @@ PumpResult Pump::splice_direct(Stream& s) {
 
 int Pump::ensure_broker() {
   if (broker_.valid()) return 0;
-  if (broker_error_ != 0) return broker_error_;
+  if (broker_error_ < 0) return broker_error_;
   if (int rc = broker_.open(); rc < 0) {
-    broker_error_ = -rc;
-    return broker_error_;
+    broker_error_ = rc;
+    return rc;
   }
   broker_.grow(options_.pipe_size);
   return 0;
@@ -276,7 +276,7 @@ int Pump::ensure_broker() {
 
 // The broker's input half is a zero-copy path like the others; its output half is broker_out().
 PumpResult Pump::splice_broker(Stream& s) {
-  if (ensure_broker() != 0) {
+  if (ensure_broker() < 0) {
     stats_->fallbacks++;
     return read_write(s);
   }
@@ -377,10 +377,10 @@ int Pump::skip_input(Stream& s, std::uint64_t count) {
     ssize_t n = sys::read(s.in, window);
     if (n == -EAGAIN) {
       stats_->count(Call::Poll);
-      if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return -w;
+      if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return w;
       continue;
     }
-    if (n < 0) return static_cast<int>(-n);
+    if (n < 0) return static_cast<int>(n);
     if (n == 0) return 0;  // shorter than the offset: nothing to copy
     count -= static_cast<std::uint64_t>(n);
   }
