@@ -310,14 +310,12 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
       ctx_.stats.count(Call::Sendfile);
       n = sys::sendfile(fd_.get(), file_, &offset, want);
       if (n == -EAGAIN) return Step::Wait;
-      if (n < 0 && !ctx_.sendfile_proven && sys::unsupported(n)) {
+      if (ctx_.sendfile.falls_back(n, ctx_.stats)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
-        ctx_.stats.fallbacks++;
         continue;
       }
       if (n < 0) return fail(static_cast<int>(-n));
-      if (n > 0) ctx_.sendfile_proven = true;
     } else {
       path = Path::ReadWrite;
       std::size_t chunk = std::min(want, ctx_.scratch.size());
