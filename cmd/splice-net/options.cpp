@@ -78,7 +78,9 @@ const std::string kServeHelp = std::string(
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
     kCommonHelp +
-    "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
+    "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
+    "  capture | xtee rec.ts | splice-net fanout :9000 &\n"
+    "  splice-net serve --http --follow --content-type video/mp2t :8080 rec.ts\n";
 
 const std::string kFanoutHelp = std::string(
     "Usage: splice-net fanout [OPTION]... ADDRESS\n"
@@ -154,12 +156,13 @@ CLI::Option* add_stop(CLI::App& sub, Options& o) {
       ->trigger_on_parse();
 }
 
-// Seconds as a positive decimal, with an optional "s".
-CLI::Option* add_timeout(CLI::App& sub, Options& o) {
+// Seconds as a positive decimal, with an optional "s" (`zero`: 0 too).
+CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<double>& out,
+                         bool zero, const std::string& what) {
   return sub
       .add_option_function<std::string>(
-          "-t,--timeout",
-          [&o](const std::string& text) {
+          name,
+          [&out, zero, what](const std::string& text) {
             std::string t = text;
             if (!t.empty() && t.back() == 's') t.pop_back();
             std::size_t used = 0;
@@ -169,13 +172,18 @@ CLI::Option* add_timeout(CLI::App& sub, Options& o) {
             } catch (const std::exception&) {
               used = 0;
             }
-            if (t.empty() || used != t.size() || !(v > 0) || !std::isfinite(v) || v > 1e6)
-              throw CLI::ValidationError("invalid timeout: '" + text + "'");
-            o.timeout = v;
+            if (t.empty() || used != t.size() || !(v > 0 || (zero && v == 0 && t[0] != '-')) ||
+                !std::isfinite(v) || v > 1e6)
+              throw CLI::ValidationError("invalid " + what + ": '" + text + "'");
+            out = v;
           },
           "seconds")
       ->type_name("SECONDS")
       ->trigger_on_parse();
+}
+
+CLI::Option* add_timeout(CLI::App& sub, Options& o) {
+  return add_seconds(sub, "-t,--timeout", o.timeout, false, "timeout");
 }
 
 CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
@@ -223,6 +231,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
+  serve->add_flag("--follow", o.follow);
+  add_seconds(*serve, "--idle", o.idle, true, "idle time");
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
@@ -258,6 +268,7 @@ std::string check(const Options& o) {
   if (o.command == "serve") {
     if (o.http && (o.header || o.header_file))
       return "cannot use --header or --header-file with --http";
+    if (o.idle && !o.follow) return "cannot use --idle without --follow";
   }
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +

@@ -37,6 +37,8 @@ struct Options {
   std::optional<std::string> header_file;  // serve --header-file FILE
   bool http = false;                       // serve --http
   std::string content_type = "application/octet-stream";
+  bool follow = false;                     // serve --follow: send what is appended to FILE
+  std::optional<double> idle;              // serve --idle SECONDS (default 10)
   std::size_t max_clients = 1000;      // serve, fanout, relay: connections at once
   std::size_t min_clients = 0;         // fanout: wait for this many before reading stdin
   SlowPolicy slow = SlowPolicy::Drop;  // fanout --slow

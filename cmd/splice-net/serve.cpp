@@ -1,7 +1,9 @@
 // serve: `splice-net serve`: options into the library's file server (conduit/net/file_server.hpp),
 // and its events into log lines:
 //   splice-net: PEER: [N requests (last: GET /x 200), ]sent N bytes in S s: REASON[; NOTE]
-// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages.
+// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages; with --follow,
+// the end of following (always: it says why every stream ended):
+//   splice-net: FILE: following ended: REASON
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -42,11 +44,33 @@ std::string summary(const FileServerEvent& e, bool http) {
   return line;
 }
 
+// Why following ended, as the log line says it; empty for a server stopping (it says so itself).
+std::string follow_end_text(const FileServerEvent& e, double idle_seconds) {
+  using End = conduit::net::FollowedFile::End;
+  std::string idle = conduit::format_seconds(idle_seconds);
+  switch (e.follow_end) {
+    case End::Idle:
+      return e.writers_checked
+                 ? "closed by its writers, no growth for " + idle + " s"
+                 : "no growth for " + idle + " s (whether a writer has it open cannot be told)";
+    case End::Deleted: return "deleted";
+    case End::Replaced: return "replaced (its name is another file's now)";
+    case End::Moved: return "renamed (its name is gone)";
+    case End::Truncated: return "truncated";
+    case End::Failed: return strerror(e.error);
+    case End::Stopped:
+    case End::None: break;
+  }
+  return "";
+}
+
 // Turns the server's events into serve's messages.
 struct Logger {
   const Options& o;
   conduit::Diag& diag;
   conduit::Progress* progress;
+  std::string file_label;
+  double idle_seconds = 0;
 
   void operator()(const FileServerEvent& e) const {
     switch (e.kind) {
@@ -66,8 +90,21 @@ struct Logger {
         log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " connections");
         break;
-      case FileServerEvent::Kind::Warning: diag.warn(std::string(e.call) + ": " + strerror(e.error)); break;
+      case FileServerEvent::Kind::Warning:
+        if (e.call == "inotify")
+          diag.warn(file_label + ": cannot be watched, checking it every 0.2 s instead: " + strerror(e.error));
+        else
+          diag.warn(std::string(e.call) + ": " + strerror(e.error));
+        break;
       case FileServerEvent::Kind::Failed: diag.error(std::string(e.call), e.error); break;
+      case FileServerEvent::Kind::FollowEnded: {
+        std::string why = follow_end_text(e, idle_seconds);
+        if (e.follow_end == conduit::net::FollowedFile::End::Failed)
+          diag.error(file_label + ": following ended: " + why);
+        else if (!why.empty())
+          log_line(std::string(kProg) + ": " + file_label + ": following ended: " + why);
+        break;
+      }
     }
   }
 };
@@ -134,6 +171,10 @@ int run_serve(const Options& o) {
   settings.idle_timeout = std::chrono::milliseconds(timeout_ms(o, 60));
   settings.drop_on_stop = o.stop == StopMode::Drop;
   settings.address = *address;
+  settings.follow = o.follow;
+  settings.follow_path = file_name;
+  double idle_seconds = o.idle.value_or(10.0);
+  settings.follow_idle = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
   if (o.header) settings.header = *o.header;
   if (o.header_file && !read_header_file(*o.header_file, settings.header, diag)) return 1;
   std::optional<conduit::Progress> progress;
@@ -143,7 +184,8 @@ int run_serve(const Options& o) {
   if (!listening) return 1;
 
   std::string label = settings.file_label;
-  conduit::net::FileServer server(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr});
+  conduit::net::FileServer server(
+      std::move(settings), Logger{o, diag, progress ? &*progress : nullptr, label, idle_seconds});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   if (server.file_changed()) diag.error(label + ": changed size while being served");

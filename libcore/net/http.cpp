@@ -206,9 +206,13 @@ std::string format_response_head(const ResponseHead& head) {
     out += *head.content_range;
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  out += std::to_string(head.content_length);
-  out += "\r\n";
+  if (head.framing == ResponseHead::Framing::Length) {
+    out += "Content-Length: ";
+    out += std::to_string(head.content_length);
+    out += "\r\n";
+  } else if (head.framing == ResponseHead::Framing::Chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
   out += head.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "\r\n";
   return out;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <span>
 
+#include "conduit/net/followed_file.hpp"
 #include "conduit/net/http.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
@@ -34,10 +35,14 @@ ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::
       state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
   if (!ctx_.http) {
     head_ = ctx_.header;
+    requests_ = 1;
+    if (ctx_.follow && ctx_.follow->following()) {
+      begin_follow(false, true);
+      return;
+    }
     body_size_ = file_size(ctx_.file);
     begin_body(0, body_size_, true);
     file_response_ = true;
-    requests_ = 1;
   }
 }
 
@@ -99,12 +104,15 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         std::optional<std::string> range;
         if (req.range) range = std::string(*req.range);
         bool keep = req.keep_alive && !req.has_body;
+        int minor_version = req.minor_version;
         in_.erase(0, r.consumed);  // `req` points into in_: everything needed was copied
         if (method != "GET" && method != "HEAD") {
           respond_error(405);
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
         }
+        if (ctx_.follow && start_follow_response(method, target, range, keep, minor_version))
+          return Step::Continue;
         std::uint64_t size = file_size(ctx_.file);
         http::RangeDecision d = http::decide_range(range, size);
         http::ResponseHead h;
@@ -178,61 +186,75 @@ ServeClient::Step ServeClient::send_head(Clock::time_point now) {
   return Step::Continue;
 }
 
-ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
-  while (body_offset_ < body_end_) {
-    if (budget == 0) return Step::Again;
-    std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>({body_end_ - body_offset_, budget, sys::kMaxRwCount}));
-    ssize_t n;
-    Path path;
+// One sendfile(2) (pread + send where sendfile is refused) of up to `want` file bytes at
+// body_offset_: > 0 bytes sent, 0 where the file ends, -EAGAIN when the socket is full, else
+// -errno, `file_side` telling whether the file (not the socket) failed.
+ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_side) {
+  file_side = false;
+  for (;;) {
     if (ctx_.zero_copy) {
       path = Path::Sendfile;
       auto offset = static_cast<off_t>(body_offset_);
       ctx_.stats.count(Call::Sendfile);
-      n = sys::sendfile(fd_.get(), ctx_.file, &offset, want);
-      if (n == -EAGAIN) return Step::Wait;
-      if (n < 0 && !ctx_.sendfile_proven && sys::unsupported(n)) {
+      ssize_t n = sys::sendfile(fd_.get(), ctx_.file, &offset, want);
+      if (n < 0 && n != -EAGAIN && !ctx_.sendfile_proven && sys::unsupported(n)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
         ctx_.stats.fallbacks++;
         continue;
       }
-      if (n < 0) return fail(static_cast<int>(-n));
       if (n > 0) ctx_.sendfile_proven = true;
-    } else {
-      path = Path::ReadWrite;
-      std::size_t chunk = std::min(want, ctx_.scratch.size());
-      ctx_.stats.count(Call::Read);
-      ssize_t got = sys::pread(
-          ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
-          static_cast<off_t>(body_offset_));
-      if (got < 0) {
-        ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-got));
-        return Step::Close;
-      }
-      n = got;
-      if (got > 0) {
-        ctx_.stats.count(Call::Write);
-        n = ::send(fd_.get(), ctx_.scratch.data(), static_cast<std::size_t>(got),
-                   MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EAGAIN) return Step::Wait;
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(errno);
-      }
+      return n;
     }
+    path = Path::ReadWrite;
+    std::size_t chunk = std::min(want, ctx_.scratch.size());
+    ctx_.stats.count(Call::Read);
+    ssize_t got = sys::pread(ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
+                             static_cast<off_t>(body_offset_));
+    if (got <= 0) {
+      file_side = got < 0;
+      return got;
+    }
+    ctx_.stats.count(Call::Write);
+    ssize_t n = ::send(fd_.get(), ctx_.scratch.data(), static_cast<std::size_t>(got),
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 ? -errno : n;
+  }
+}
+
+void ServeClient::count_body(std::uint64_t moved, Path path, Clock::time_point now,
+                             std::uint64_t& budget) {
+  body_offset_ += moved;
+  sent_ += moved;
+  budget -= std::min(budget, moved);
+  ctx_.stats.add(path, moved);
+  if (ctx_.on_bytes) ctx_.on_bytes(moved);
+  last_active_ = now;
+}
+
+ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
+  if (following_) return send_follow_body(now, budget);
+  while (body_offset_ < body_end_) {
+    if (budget == 0) return Step::Again;
+    std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>({body_end_ - body_offset_, budget, sys::kMaxRwCount}));
+    Path path = Path::Sendfile;
+    bool file_side = false;
+    ssize_t n = send_file_bytes(want, path, file_side);
+    if (n == -EAGAIN) return Step::Wait;
+    if (n < 0 && file_side) {
+      ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-n));
+      return Step::Close;
+    }
+    if (n < 0) return fail(static_cast<int>(-n));
     if (n == 0) {
       ctx_.file_changed = true;
       ending_ = ctx_.file_name + " shrank while being sent (" + std::to_string(body_offset_) +
                 " of " + std::to_string(body_size_) + " bytes)";
       return Step::Close;
     }
-    auto moved = static_cast<std::uint64_t>(n);
-    body_offset_ += moved;
-    sent_ += moved;
-    budget -= std::min(budget, moved);
-    ctx_.stats.add(path, moved);
-    if (ctx_.on_bytes) ctx_.on_bytes(moved);
-    last_active_ = now;
+    count_body(static_cast<std::uint64_t>(n), path, now, budget);
   }
   return finish_response(now);
 }
@@ -240,7 +262,8 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
 ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   if (file_response_) {
     std::uint64_t size = file_size(ctx_.file);
-    if (size != body_size_) {
+    // A followed file is meant to grow: only shrinking is a change worth a warning then.
+    if (size != body_size_ && !(ctx_.follow && size > body_size_)) {
       ctx_.file_changed = true;
       keep_alive_ = false;
       note_ = ctx_.file_name + " changed size while being sent (" + std::to_string(body_size_) +

@@ -12,11 +12,17 @@
 // A connection closed in the middle of a response (idle timeout, a dropping stop, a second stop,
 // a file that shrank) is reset instead: in plain mode a clean end of file after part of the file
 // would pass for the whole of it.
+// --follow (ctx.follow set): a response for the whole file follows it as it grows (plain: raw
+// bytes; HTTP/1.1: chunked; HTTP/1.0: until the close), waiting without a call while the file
+// is not growing (the server wakes it); libcore/net/serve_follow.cpp.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,8 @@
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
+
+class FollowedFile;
 
 using Clock = std::chrono::steady_clock;
 
@@ -43,6 +51,7 @@ struct ServeContext {
   std::function<void(std::uint64_t)> on_bytes;  // bytes sent to some client, heads included
   std::vector<char> scratch = std::vector<char>(128 * 1024);
   bool file_changed = false;        // a file that changed size while served was seen
+  const FollowedFile* follow = nullptr;  // --follow: the file as it grows
 };
 
 class ServeClient {
@@ -63,6 +72,8 @@ class ServeClient {
   bool mid_response() const noexcept { return state_ == State::SendHead || state_ == State::SendBody; }
   // Between requests with nothing buffered: a stopping server may close it at once.
   bool idle_between_requests() const noexcept { return state_ == State::ReadRequest && in_.empty(); }
+  // Following the file, everything so far sent: only the file's growth (or end) moves it on.
+  bool awaiting_growth() const noexcept { return awaiting_growth_; }
   Clock::time_point last_active() const noexcept { return last_active_; }
   Clock::time_point linger_deadline() const noexcept { return linger_deadline_; }
   void set_ending(std::string why) { ending_ = std::move(why); }
@@ -87,6 +98,14 @@ class ServeClient {
   Step fail(int err);
   void respond_error(int status);
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
+  ssize_t send_file_bytes(std::size_t want, Path& path, bool& file_side);
+  void count_body(std::uint64_t moved, Path path, Clock::time_point now, std::uint64_t& budget);
+  // serve_follow.cpp
+  void begin_follow(bool chunked, bool send_body);
+  bool start_follow_response(const std::string& method, const std::string& target,
+                             const std::optional<std::string>& range, bool keep, int minor_version);
+  Step send_follow_body(Clock::time_point now, std::uint64_t& budget);
+  Step send_frame(Clock::time_point now, bool more);
 
   Fd fd_;
   std::string peer_;
@@ -108,6 +127,14 @@ class ServeClient {
   Clock::time_point started_;
   Clock::time_point last_active_;
   Clock::time_point linger_deadline_{};
+  // --follow: this response follows the file; its framing and where it stands.
+  bool following_ = false;
+  bool chunked_ = false;
+  bool awaiting_growth_ = false;
+  bool body_done_ = false;         // the last chunk (or the end) is queued in frame_
+  std::uint64_t chunk_left_ = 0;   // file bytes still due in the current chunk (raw: run)
+  std::string frame_;              // chunk framing not yet sent
+  std::size_t frame_sent_ = 0;
 };
 
 }  // namespace conduit::net
