@@ -88,16 +88,13 @@ void FollowedFile::check(Clock::time_point now, bool check_name) {
     size_ = size;
     last_activity_ = now;
   }
-  if (st.st_nlink == 0) {
-    finish(End::Deleted);
-    return;
-  }
-  if (check_name) {
+  // Its name first: a file renamed over it unlinks it too, and is "replaced", not "deleted".
+  if (check_name || st.st_nlink == 0) {
     struct stat named {};
     if (::stat(path_.c_str(), &named) != 0) {
       int err = errno;
       if (err != ENOENT && err != ENOTDIR) error_ = err;
-      finish(error_ == 0 ? End::Moved : End::Failed);
+      finish(error_ != 0 ? End::Failed : st.st_nlink == 0 ? End::Deleted : End::Moved);
       return;
     }
     if (named.st_dev != st.st_dev || named.st_ino != st.st_ino) {
