@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <climits>
 #include <cerrno>
 #include <string>
 
@@ -30,6 +31,10 @@ void drain_inotify(int inotify, const std::function<void(int wd, std::uint32_t m
       on_event(ev->wd, ev->mask);
       off += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
     }
+    // Room was left for the largest event: the queue was empty then, and a later event makes
+    // the fd readable again. Saves the read that would say EAGAIN, once per wake-up.
+    if (static_cast<std::size_t>(n) <= buf.size() - (sizeof(struct inotify_event) + NAME_MAX + 1))
+      return;
   }
 }
 
