@@ -21,6 +21,8 @@ complete -c splice-net -n "__fish_seen_subcommand_from recv" -s k -l keep -d 'Ac
 complete -c splice-net -n "__fish_seen_subcommand_from recv" -s o -l output -r -F -d 'Write to FILE'
 
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-type -x -d 'Content-Type for --http'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l follow -d 'Send what is appended to FILE, live'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l idle -x -d 'With --follow: writers gone and no growth for SECONDS ends it'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header -x -d 'Send TEXT before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header-file -r -F -d 'Send FILE before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l http -d 'Answer HTTP/1.1 GET and HEAD requests'

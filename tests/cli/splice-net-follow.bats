@@ -194,3 +194,17 @@ cpu_ticks() {
   assert_failure 1
   assert_line --index 0 --partial "invalid idle time: '-1'"
 }
+
+@test "serve --follow and --idle: in --help, the man page and every shell's completions" {
+  run "$SN" serve --help
+  assert_success
+  assert_line --regexp '^      --follow +FILE is still being written'
+  assert_line --regexp '^      --idle SECONDS +with --follow'
+  grep -q '^\.It Fl -follow$' "$CONDUIT_SRC/man/splice-net.1"
+  grep -q '^\.It Fl -idle Ar seconds$' "$CONDUIT_SRC/man/splice-net.1"
+  grep -q '^\.Op Fl -follow Op Fl -idle Ar seconds$' "$CONDUIT_SRC/man/splice-net.1"
+  load 'helpers/docs'
+  assert_man_lint_clean splice-net
+  assert_completions_offer splice-net "splice-net serve --fo" --follow
+  assert_completions_offer splice-net "splice-net serve --id" --idle
+}
