@@ -172,9 +172,17 @@ void FileServer::drop_all(const std::string& why) {
 }
 
 // The followed file grew or is no longer followed: the clients that have all of it go on.
+// Growth (reported from the loop itself: the inotify callback, tick) moves them on at once, one
+// epoll_wait less per append; the end may come from stop() inside an event handler, so it only
+// wakes them for the next round.
 void FileServer::on_file_change() {
+  std::vector<int> waiting;
   for (auto& [fd, c] : clients_)
-    if (c->awaiting_growth()) loop_.wake(fd, EPOLLOUT);
+    if (c->awaiting_growth()) waiting.push_back(fd);
+  for (int fd : waiting) {  // on_client may close it: not while walking the table
+    if (followed_->following()) on_client(fd);
+    else loop_.wake(fd, EPOLLOUT);
+  }
   if (followed_->following() || follow_reported_) return;
   follow_reported_ = true;
   FileServerEvent e{FileServerEvent::Kind::FollowEnded};
