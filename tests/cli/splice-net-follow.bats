@@ -208,3 +208,23 @@ cpu_ticks() {
   assert_completions_offer splice-net "splice-net serve --fo" --follow
   assert_completions_offer splice-net "splice-net serve --id" --idle
 }
+
+@test "serve --follow without inotify: a warning, then the file is polled and still followed" {
+  command -v strace > /dev/null || skip "strace not installed"
+  printf 'one\n' > rec
+  hold_open rec
+  # LeakSanitizer cannot run under ptrace (sanitizer builds).
+  ASAN_OPTIONS=detect_leaks=0 bg strace -f -o /dev/null -e inject=inotify_init1:error=EMFILE \
+    "$SN" serve --follow 127.0.0.1:0 rec 2> log
+  PORT=$(listen_port log)
+  wait_for log '^splice-net: rec: cannot be watched, checking it every 0.2 s instead: Too many open files$'
+  bg nc -d 127.0.0.1 "$PORT" > out
+  NC=$LAST
+  wait_size out 0
+  printf 'two\n' >> rec
+  wait_size out 4
+  rm rec
+  wait "$NC"
+  printf 'one\ntwo\n' | cmp - out
+  wait_for log '^splice-net: rec: following ended: deleted$'
+}
