@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "conduit/net/mime_types.hpp"
+#include "conduit/quote.hpp"
+
 namespace splice_net {
 
 namespace {
@@ -11,14 +14,14 @@ namespace {
 const std::string_view kMainHelp =
     "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
     "  or:  splice-net recv [OPTION]... ADDRESS\n"
-    "  or:  splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve [OPTION]... ADDRESS FILE...|DIR\n"
     "  or:  splice-net fanout [OPTION]... ADDRESS\n"
     "  or:  splice-net relay [OPTION]... LISTEN TARGET\n"
     "Move bytes between files, pipes and TCP or Unix sockets with sendfile(2) and splice(2).\n"
     "\n"
     "  send    connect to ADDRESS and send the FILEs (or standard input), then half-close\n"
     "  recv    listen on ADDRESS, accept one connection and write what arrives to stdout\n"
-    "  serve   serve FILE to every client that connects (optionally over HTTP/1.1)\n"
+    "  serve   serve FILE to every client that connects, or files and a directory over HTTP\n"
     "  fanout  send a live stream from standard input to every client that connects\n"
     "  relay   forward each connection on LISTEN to TARGET, both directions\n"
     "\n"
@@ -61,21 +64,31 @@ const std::string kRecvHelp = std::string(
 
 const std::string kServeHelp = std::string(
     "Usage: splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve --http [OPTION]... ADDRESS FILE...|DIR\n"
     "Serve FILE to every client that connects, many at once, from one epoll loop.\n"
+    "With --http: each FILE by its name (/NAME), or the files beneath DIR (not dot-files,\n"
+    "no symlink out of it), with Last-Modified, ETag, a type by extension, conditional\n"
+    "requests and byte ranges (several: multipart/byteranges).\n"
     "Stops accepting on SIGTERM, SIGINT or SIGHUP; a second signal drops what is in flight.\n"
     "A client cut off before the end of its file or response gets a reset, not end of file.\n"
     "\n"
-    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --content-disposition TYPE\n"
+    "                           with --http, send Content-Disposition: TYPE\n"
+    "                           ('attachment' or 'inline') and the file's name\n"
+    "      --content-type TYPE  Content-Type for --http (default: by extension, from\n"
+    "                           /etc/mime.types)\n"
     "      --follow             FILE is still being written: send each client what is\n"
     "                           appended, live (HTTP: chunked), until no process has\n"
     "                           FILE open for writing and it has not grown for --idle\n"
     "                           seconds, or it is deleted, replaced or renamed\n"
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
+    "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
     "      --idle SECONDS       with --follow, how long FILE must stay unchanged once\n"
     "                           its writers have closed it (default 10)\n"
+    "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
     "  -q, --quiet              no log line per connection\n"
@@ -85,6 +98,7 @@ const std::string kServeHelp = std::string(
     "                           (default 60)\n") +
     kCommonHelp +
     "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
+    "  splice-net serve --http --index :8080 /srv/media\n"
     "  capture | xtee rec.ts | splice-net fanout :9000 &\n"
     "  splice-net serve --http --follow --content-type video/mp2t :8080 rec.ts\n";
 
@@ -236,14 +250,24 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
+  serve->add_flag("--index", o.index);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
+  serve->add_option_function<std::string>(
+            "--content-disposition",
+            [&o](const std::string& text) {
+              if (text != "attachment" && text != "inline")
+                throw CLI::ValidationError("invalid content disposition: '" + text + "' (attachment or inline)");
+              o.content_disposition = text;
+            })
+      ->type_name("TYPE")
+      ->trigger_on_parse();
   serve->add_flag("--follow", o.follow);
   add_seconds(*serve, "--idle", o.idle, true, "idle time");
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
-  serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
+  serve->add_option("file", o.files)->required()->expected(1, -1)->type_name("FILE");
 
   CLI::App* fanout = subcommand(app, "fanout", o);
   add_count(*fanout, "--max-clients", o.max_clients, 1);
@@ -272,8 +296,18 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
 std::string check(const Options& o) {
   if (o.command.empty()) return "missing command: send, recv, serve, fanout or relay";
   if (o.command == "serve") {
-    if (o.http && (o.header || o.header_file))
-      return "cannot use --header or --header-file with --http";
+    if (!o.http && o.files.size() > 1) return "several FILEs need --http (plain mode serves one)";
+    if (o.http && o.files.size() > 1 && (o.header || o.header_file))
+      return "--header and --header-file with --http need a single FILE";
+    // (--content-type without --http has always been accepted, and ignored: scripts may pass it)
+    if (!o.http && (o.index || !o.content_disposition.empty()))
+      return "--index and --content-disposition need --http";
+    if (!o.content_type.empty() && !conduit::net::http::valid_header_value(o.content_type))
+      return "invalid content type: " + conduit::quote_arg(o.content_type) +
+             " (control characters would break the response head)";
+    if (o.follow && o.files.size() > 1) return "--follow needs a single FILE";
+    if (o.follow && o.http && (o.header || o.header_file))
+      return "cannot use --header or --header-file with --follow --http";
     if (o.idle && !o.follow) return "cannot use --idle without --follow";
   }
   if (o.command == "fanout" && o.min_clients > o.max_clients)

@@ -33,6 +33,7 @@ std::uint64_t file_size(int fd) {
 ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
     : fd_(std::move(fd)), peer_(std::move(peer)), ctx_(context),
       state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
+  file_ = ctx_.file;
   if (!ctx_.http) {
     head_ = ctx_.header;
     requests_ = 1;
@@ -50,6 +51,32 @@ void ServeClient::begin_body(std::uint64_t first, std::uint64_t length, bool sen
   head_sent_ = 0;
   body_offset_ = first;
   body_end_ = send_body ? first + length : first;
+}
+
+http::Lookup ServeClient::lookup(std::string_view target) const {
+  if (ctx_.resources) return ctx_.resources->lookup(target);
+  // No resources: the one file for every target, after the header.
+  http::Lookup l;
+  if (::fstat(ctx_.file, &l.st) != 0) {
+    l.status = 500;
+    return l;
+  }
+  l.status = 200;
+  l.fd = ctx_.file;
+  l.prefix_of_file = ctx_.header;
+  return l;
+}
+
+bool ServeClient::next_piece() {
+  if (piece_ + 1 >= pieces_.size()) {
+    piece_ = pieces_.size();
+    return false;
+  }
+  ++piece_;
+  text_sent_ = 0;
+  body_offset_ = pieces_[piece_].file_first;
+  body_end_ = body_offset_ + pieces_[piece_].file_length;
+  return true;
 }
 
 ServeClient::Step ServeClient::advance(Clock::time_point now) {
@@ -81,6 +108,7 @@ void ServeClient::respond_error(int status) {
   keep_alive_ = false;
   file_response_ = false;
   in_.clear();
+  pieces_.clear();
   begin_body(0, 0, false);
   last_request_ = "malformed request, " + std::to_string(status);
   state_ = State::SendHead;
@@ -101,48 +129,42 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         // The log line must not carry a client's escape sequences to a terminal.
         for (char& ch : target)
           if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
-        std::optional<std::string> range;
-        if (req.range) range = std::string(*req.range);
+        // `req` and `fields` point into in_, erased only once the plan holds what it needs.
+        std::string target_full(req.target);
+        std::optional<std::string_view> range = req.range;
+        http::RequestFields fields = http::scan_fields(std::string_view(in_).substr(0, r.consumed));
         bool keep = req.keep_alive && !req.has_body;
-        int minor_version = req.minor_version;
-        in_.erase(0, r.consumed);  // `req` points into in_: everything needed was copied
         if (method != "GET" && method != "HEAD") {
+          in_.erase(0, r.consumed);
           respond_error(405);
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
         }
-        if (ctx_.follow && start_follow_response(method, target, range, keep, minor_version))
+        if (ctx_.follow && start_follow_response(method, target, target_full, range, keep,
+                                                   req.minor_version)) {
+          in_.erase(0, r.consumed);
           return Step::Continue;
-        std::uint64_t size = file_size(ctx_.file);
-        http::RangeDecision d = http::decide_range(range, size);
-        http::ResponseHead h;
-        h.content_type = ctx_.content_type;
-        h.keep_alive = keep && !ctx_.stopping;
-        h.server = ctx_.server_name;
-        switch (d.kind) {
-          case http::RangeDecision::Kind::Full:
-            h.status = 200;
-            h.content_length = size;
-            break;
-          case http::RangeDecision::Kind::Partial:
-            h.status = 206;
-            h.content_length = d.length;
-            h.content_range = "bytes " + std::to_string(d.first) + "-" +
-                              std::to_string(d.first + d.length - 1) + "/" + std::to_string(size);
-            break;
-          case http::RangeDecision::Kind::Unsatisfiable:
-            h.status = 416;
-            h.content_range = "bytes */" + std::to_string(size);
-            h.content_type = {};
-            break;
         }
-        head_ = http::format_response_head(h);
-        keep_alive_ = h.keep_alive;
-        body_size_ = size;
-        file_response_ = h.status != 416;
-        begin_body(d.kind == http::RangeDecision::Kind::Partial ? d.first : 0, h.content_length,
-                   method == "GET" && h.status != 416);
-        last_request_ = method + " " + target + " " + std::to_string(h.status);
+        http::ResponsePlan plan = http::plan_response(
+            method == "HEAD", lookup(target_full), range, fields, ctx_.responder, keep && !ctx_.stopping);
+        head_ = std::move(plan.head);
+        keep_alive_ = plan.keep_alive;
+        response_file_ = std::move(plan.owned);
+        label_ = std::move(plan.label);
+        file_ = plan.file;
+        body_size_ = plan.file_size;
+        file_response_ = plan.file_response;
+        pieces_ = std::move(plan.body);
+        piece_ = 0;
+        text_sent_ = 0;
+        head_sent_ = 0;
+        body_offset_ = body_end_ = 0;
+        if (!pieces_.empty()) {
+          body_offset_ = pieces_[0].file_first;
+          body_end_ = body_offset_ + pieces_[0].file_length;
+        }
+        last_request_ = method + " " + target + " " + std::to_string(plan.status);
+        in_.erase(0, r.consumed);
         state_ = State::SendHead;
         return Step::Continue;
       }
@@ -168,8 +190,9 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
 }
 
 ServeClient::Step ServeClient::send_head(Clock::time_point now) {
+  bool body_follows = body_offset_ < body_end_ || !pieces_.empty();
   while (head_sent_ < head_.size()) {
-    int flags = MSG_NOSIGNAL | (body_offset_ < body_end_ ? MSG_MORE : 0);
+    int flags = MSG_NOSIGNAL | (body_follows ? MSG_MORE : 0);
     ctx_.stats.count(Call::Write);
     ssize_t n = ::send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
     if (n < 0 && errno == EINTR) continue;
@@ -186,7 +209,7 @@ ServeClient::Step ServeClient::send_head(Clock::time_point now) {
   return Step::Continue;
 }
 
-// One sendfile(2) (pread + send where sendfile is refused) of up to `want` file bytes at
+// One sendfile(2) (pread + send where sendfile is refused) of up to `want` bytes of file_ at
 // body_offset_: > 0 bytes sent, 0 where the file ends, -EAGAIN when the socket is full, else
 // -errno, `file_side` telling whether the file (not the socket) failed.
 ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_side) {
@@ -196,7 +219,7 @@ ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_si
       path = Path::Sendfile;
       auto offset = static_cast<off_t>(body_offset_);
       ctx_.stats.count(Call::Sendfile);
-      ssize_t n = sys::sendfile(fd_.get(), ctx_.file, &offset, want);
+      ssize_t n = sys::sendfile(fd_.get(), file_, &offset, want);
       if (n < 0 && n != -EAGAIN && !ctx_.sendfile_proven && sys::unsupported(n)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
@@ -209,7 +232,7 @@ ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_si
     path = Path::ReadWrite;
     std::size_t chunk = std::min(want, ctx_.scratch.size());
     ctx_.stats.count(Call::Read);
-    ssize_t got = sys::pread(ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
+    ssize_t got = sys::pread(file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
                              static_cast<off_t>(body_offset_));
     if (got <= 0) {
       file_side = got < 0;
@@ -234,7 +257,25 @@ void ServeClient::count_body(std::uint64_t moved, Path path, Clock::time_point n
 }
 
 ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
-  if (following_) return send_follow_body(now, budget);
+ if (following_) return send_follow_body(now, budget);
+ for (;;) {
+  // A piece's text (a multipart part head, the file form's --header) goes before its file bytes.
+  while (piece_ < pieces_.size() && text_sent_ < pieces_[piece_].text.size()) {
+    const std::string& text = pieces_[piece_].text;
+    bool more = body_offset_ < body_end_ || piece_ + 1 < pieces_.size();
+    ctx_.stats.count(Call::Write);
+    ssize_t n = ::send(fd_.get(), text.data() + text_sent_, text.size() - text_sent_,
+                       MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return Step::Wait;
+    if (n < 0) return fail(errno);
+    auto moved = static_cast<std::uint64_t>(n);
+    text_sent_ += static_cast<std::size_t>(n);
+    sent_ += moved;
+    ctx_.stats.add(Path::ReadWrite, moved);
+    if (ctx_.on_bytes) ctx_.on_bytes(moved);
+    last_active_ = now;
+  }
   while (body_offset_ < body_end_) {
     if (budget == 0) return Step::Again;
     std::size_t want = static_cast<std::size_t>(
@@ -244,34 +285,41 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     ssize_t n = send_file_bytes(want, path, file_side);
     if (n == -EAGAIN) return Step::Wait;
     if (n < 0 && file_side) {
-      ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-n));
+      ending_ = file_label() + ": " + std::strerror(static_cast<int>(-n));
       return Step::Close;
     }
     if (n < 0) return fail(static_cast<int>(-n));
     if (n == 0) {
       ctx_.file_changed = true;
-      ending_ = ctx_.file_name + " shrank while being sent (" + std::to_string(body_offset_) +
+      ending_ = file_label() + " shrank while being sent (" + std::to_string(body_offset_) +
                 " of " + std::to_string(body_size_) + " bytes)";
       return Step::Close;
     }
     count_body(static_cast<std::uint64_t>(n), path, now, budget);
   }
+  if (!next_piece()) break;
+ }
   return finish_response(now);
 }
 
 ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   if (file_response_) {
-    std::uint64_t size = file_size(ctx_.file);
+    std::uint64_t size = file_size(file_);
     // A followed file is meant to grow: only shrinking is a change worth a warning then.
     if (size != body_size_ && !(ctx_.follow && size > body_size_)) {
       ctx_.file_changed = true;
       keep_alive_ = false;
-      note_ = ctx_.file_name + " changed size while being sent (" + std::to_string(body_size_) +
+      note_ = file_label() + " changed size while being sent (" + std::to_string(body_size_) +
               " -> " + std::to_string(size) + " bytes)";
     }
   }
   head_.clear();
   head_sent_ = 0;
+  pieces_.clear();
+  piece_ = 0;
+  response_file_.reset();
+  label_.clear();
+  file_ = ctx_.file;
   if (ctx_.http && keep_alive_ && !ctx_.stopping) {
     state_ = State::ReadRequest;
     return Step::Continue;

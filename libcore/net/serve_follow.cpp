@@ -35,7 +35,7 @@ namespace {
 constexpr std::uint64_t kMaxChunk = 16u << 20;
 
 // "bytes=0-" (or a Range we would ignore anyway) asks for the whole file from its start.
-bool asks_from_start(const std::optional<std::string>& range) {
+bool asks_from_start(std::optional<std::string_view> range) {
   if (!range) return true;
   constexpr auto kEndless = std::numeric_limits<std::uint64_t>::max();
   http::RangeDecision d = http::decide_range(*range, kEndless);
@@ -53,6 +53,9 @@ std::string hex(std::uint64_t n) {
 
 void ServeClient::begin_follow(bool chunked, bool send_body) {
   head_sent_ = 0;
+  file_ = ctx_.file;
+  pieces_.clear();
+  piece_ = 0;
   body_offset_ = 0;
   // Only a hint for the head's MSG_MORE: more follows at once if the file holds anything now.
   body_end_ = send_body ? ctx_.follow->size() : 0;
@@ -68,14 +71,24 @@ void ServeClient::begin_follow(bool chunked, bool send_body) {
 }
 
 bool ServeClient::start_follow_response(const std::string& method, const std::string& target,
-                                        const std::optional<std::string>& range, bool keep,
+                                        std::string_view target_full,
+                                        std::optional<std::string_view> range, bool keep,
                                         int minor_version) {
   if (!ctx_.follow->following() || !asks_from_start(range)) return false;
+  // Served by name (net/http_resources): only the followed file's own name follows; any
+  // other target gets what it would without --follow (404 ...).
+  if (ctx_.resources) {
+    http::Lookup l = ctx_.resources->lookup(target_full);
+    if (l.status != 200 || l.fd != ctx_.file) return false;
+  }
   http::ResponseHead h;
   h.status = 200;
   h.framing = minor_version >= 1 ? http::ResponseHead::Framing::Chunked
                                  : http::ResponseHead::Framing::Close;
-  h.content_type = ctx_.content_type;
+  const http::ResponderOptions& o = ctx_.responder;
+  std::string_view fallback = "application/octet-stream";
+  h.content_type = !o.content_type.empty() ? std::string_view(o.content_type)
+                   : o.mime ? o.mime->lookup(ctx_.follow->path(), fallback) : fallback;
   h.keep_alive = keep && !ctx_.stopping && h.framing == http::ResponseHead::Framing::Chunked;
   h.server = ctx_.server_name;
   head_ = http::format_response_head(h);

@@ -94,6 +94,9 @@ cpu_ticks() {
   run timeout 30 curl -sS -D - -o /dev/null -r 0-187 "http://127.0.0.1:$PORT/rec.ts"
   assert_output --partial 'HTTP/1.1 206 Partial Content'
   assert_output --partial 'Content-Length: 188'
+  # Files are served by name: another name is not the recording.
+  run timeout 30 curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other.ts"
+  assert_output 404
   # ffmpeg asks for "bytes=0-": it is followed, and ffmpeg gets every packet to the end.
   run timeout 60 ffmpeg -nostdin -loglevel error -i "http://127.0.0.1:$PORT/rec.ts" -c copy -f mpegts got.ts
   assert_success
@@ -131,7 +134,7 @@ cpu_ticks() {
   bg nc -d 127.0.0.1 "$PORT" > plain.out
   NC=$LAST
   follow_bg http.log --http 127.0.0.1:0 rec
-  bg curl -sSN -o http.out "http://127.0.0.1:$PORT/"
+  bg curl -sSN -o http.out "http://127.0.0.1:$PORT/rec"
   CURL=$LAST
   wait_size plain.out 0
   wait_size http.out 0
@@ -185,7 +188,7 @@ cpu_ticks() {
   wait_for log '^splice-net: rec: following ended: closed by its writers, no growth for 0.5 s$'
 }
 
-@test "serve: --idle needs --follow; a bad --idle is refused" {
+@test "serve: --idle needs --follow; a bad --idle is refused; --follow takes one file" {
   printf 'x' > f
   run timeout 10 "$SN" serve --idle 3 127.0.0.1:0 f
   assert_failure 1
@@ -193,6 +196,16 @@ cpu_ticks() {
   run timeout 10 "$SN" serve --follow --idle=-1 127.0.0.1:0 f
   assert_failure 1
   assert_line --index 0 --partial "invalid idle time: '-1'"
+  mkdir d
+  run timeout 10 "$SN" serve --http --follow 127.0.0.1:0 d
+  assert_failure 1
+  assert_line --index 0 "splice-net: d: --follow needs a file, not a directory"
+  run timeout 10 "$SN" serve --http --follow 127.0.0.1:0 f d
+  assert_failure 1
+  assert_line --index 0 "splice-net: --follow needs a single FILE"
+  run timeout 10 "$SN" serve --http --follow --header x 127.0.0.1:0 f
+  assert_failure 1
+  assert_line --index 0 "splice-net: cannot use --header or --header-file with --follow --http"
 }
 
 @test "serve --follow and --idle: in --help, the man page and every shell's completions" {

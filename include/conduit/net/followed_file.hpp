@@ -53,6 +53,7 @@ class FollowedFile {
   // End::Idle: whether the writers could be checked (false: ended by `idle` without growth alone).
   bool writers_checked() const noexcept { return writers_checked_; }
   std::chrono::milliseconds idle() const noexcept { return idle_; }
+  const std::string& path() const noexcept { return path_; }
 
  private:
   void on_inotify(Clock::time_point now);
