@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "conduit/fd_limit.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/sigpipe.hpp"
@@ -43,6 +44,9 @@ std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
 
 std::optional<Listening> start_listening(const Options& o, const conduit::net::Address& address,
                                          conduit::Diag& diag, const std::string& note) {
+  // Every client is a descriptor: take all the kernel allows (a failure leaves the old limit,
+  // and EMFILE then pauses accepting, as it always could).
+  conduit::raise_fd_limit();
   conduit::net::SocketResult listener = conduit::net::listen_on(address, {SOMAXCONN, true});
   if (!listener.ok()) {
     std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;

@@ -72,6 +72,8 @@ const std::string kServeHelp = std::string(
     "Stops accepting on SIGTERM, SIGINT or SIGHUP; a second signal drops what is in flight.\n"
     "A client cut off before the end of its file or response gets a reset, not end of file.\n"
     "\n"
+    "      --access-log FILE    with --http, append one line per request to FILE (Common\n"
+    "                           Log Format; default: standard error, none with -q)\n"
     "      --content-disposition TYPE\n"
     "                           with --http, send Content-Disposition: TYPE\n"
     "                           ('attachment' or 'inline') and the file's name\n"
@@ -84,6 +86,10 @@ const std::string kServeHelp = std::string(
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
     "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
+    "      --head-timeout SECONDS\n"
+    "                           with --http, answer 408 and close when a request head\n"
+    "                           is not whole SECONDS after the connection opened (or\n"
+    "                           after its first byte, on a kept-alive one) (default 10)\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
     "      --idle SECONDS       with --follow, how long FILE must stay unchanged once\n"
@@ -91,7 +97,7 @@ const std::string kServeHelp = std::string(
     "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
-    "  -q, --quiet              no log line per connection\n"
+    "  -q, --quiet              no log line per connection (--http: per request)\n"
     "      --stop MODE          on SIGTERM/SIGINT/SIGHUP: 'finish' what is in flight\n"
     "                           (default) or 'drop' it\n"
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
@@ -176,9 +182,9 @@ CLI::Option* add_stop(CLI::App& sub, Options& o) {
       ->trigger_on_parse();
 }
 
-// Seconds as a positive decimal, with an optional "s" (`zero`: 0 too).
+// Seconds as a positive decimal, with an optional "s", into `out` (`zero`: 0 too).
 CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<double>& out,
-                         bool zero, const std::string& what) {
+                         bool zero = false, const std::string& what = "timeout") {
   return sub
       .add_option_function<std::string>(
           name,
@@ -202,9 +208,7 @@ CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<d
       ->trigger_on_parse();
 }
 
-CLI::Option* add_timeout(CLI::App& sub, Options& o) {
-  return add_seconds(sub, "-t,--timeout", o.timeout, false, "timeout");
-}
+CLI::Option* add_timeout(CLI::App& sub, Options& o) { return add_seconds(sub, "-t,--timeout", o.timeout); }
 
 CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
   CLI::App* sub = app.add_subcommand(name);
@@ -250,6 +254,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
+  add_seconds(*serve, "--head-timeout", o.head_timeout);
+  serve->add_option("--access-log", o.access_log)->type_name("FILE");
   serve->add_flag("--index", o.index);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
   serve->add_option_function<std::string>(
@@ -305,6 +311,9 @@ std::string check(const Options& o) {
     if (!o.content_type.empty() && !conduit::net::http::valid_header_value(o.content_type))
       return "invalid content type: " + conduit::quote_arg(o.content_type) +
              " (control characters would break the response head)";
+    if (!o.http && (o.head_timeout || o.access_log))
+      return std::string("cannot use ") + (o.head_timeout ? "--head-timeout" : "--access-log") +
+             " without --http";
     if (o.follow && o.files.size() > 1) return "--follow needs a single FILE";
     if (o.follow && o.http && (o.header || o.header_file))
       return "cannot use --header or --header-file with --follow --http";

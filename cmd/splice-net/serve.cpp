@@ -1,8 +1,11 @@
 // serve: `splice-net serve`: options into the library's file server (conduit/net/file_server.hpp),
 // and its events into log lines:
 //   splice-net: PEER: [N requests (last: GET /x 200), ]sent N bytes in S s: REASON[; NOTE]
-// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages; with --follow,
-// the end of following (always: it says why every stream ended):
+// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages. With --http,
+// one access-log line per request (access_log.hpp) takes the place of the connection's line,
+// which is kept only for a connection that ended out of the ordinary (timed out, reset, cut
+// short: the access log cannot say it) or is noteworthy.
+// With --follow, the end of following, always (it says why every stream ended):
 //   splice-net: FILE: following ended: REASON
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,10 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <vector>
 
+#include "access_log.hpp"
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/file_server.hpp"
@@ -71,8 +77,14 @@ struct Logger {
   const Options& o;
   conduit::Diag& diag;
   conduit::Progress* progress;
+  AccessLog* access;  // --http: where request lines go; none: nowhere
   std::string file_label;
   double idle_seconds = 0;
+
+  // An HTTP connection that ended as connections do (the access log told its story).
+  static bool ordinary(std::string_view reason) {
+    return reason == "done" || reason == "closed by peer" || reason == "server stopping";
+  }
 
   void operator()(const FileServerEvent& e) const {
     switch (e.kind) {
@@ -80,8 +92,11 @@ struct Logger {
       case FileServerEvent::Kind::Bytes:
         if (progress) progress->advance(e.bytes);
         break;
+      case FileServerEvent::Kind::Request:
+        if (access) access->write(e, diag);
+        break;
       case FileServerEvent::Kind::Closed:
-        if (!o.quiet || e.noteworthy) log_line(summary(e, o.http));
+        if (e.noteworthy || (!o.quiet && !(o.http && ordinary(e.reason)))) log_line(summary(e, o.http));
         break;
       case FileServerEvent::Kind::AcceptPaused: accept_pause_logger("clients")(e.error, e.open); break;
       case FileServerEvent::Kind::Stopping:
@@ -216,6 +231,8 @@ int run_serve(const Options& o) {
   settings.zero_copy = !o.common.no_splice;
   settings.max_clients = o.max_clients;
   settings.idle_timeout = std::chrono::milliseconds(timeout_ms(o, 60));
+  if (o.head_timeout)
+    settings.head_timeout = std::chrono::milliseconds(std::max(1L, std::lround(*o.head_timeout * 1000)));
   settings.drop_on_stop = o.stop == StopMode::Drop;
   settings.address = *address;
   settings.follow = o.follow;
@@ -236,13 +253,17 @@ int run_serve(const Options& o) {
   }
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
+  AccessLog access;
+  if (o.access_log && !access.open(*o.access_log, diag)) return 1;
+  bool logs_requests = o.http && (o.access_log || !o.quiet);
 
   auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
   if (!listening) return 1;
 
   std::string label = settings.file_label;
   conduit::net::FileServer server(
-      std::move(settings), Logger{o, diag, progress ? &*progress : nullptr, label, idle_seconds});
+      std::move(settings), Logger{o, diag, progress ? &*progress : nullptr,
+                                  logs_requests ? &access : nullptr, label, idle_seconds});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   if (server.file_changed()) diag.error(label + ": changed size while being served");

@@ -94,6 +94,7 @@ bool ServeClient::start_follow_response(const std::string& method, const std::st
   head_ = http::format_response_head(h);
   keep_alive_ = h.keep_alive;
   begin_follow(h.framing == http::ResponseHead::Framing::Chunked, method == "GET");
+  status_ = 200;
   last_request_ = method + " " + target + " 200";
   state_ = State::SendHead;
   return true;
