@@ -23,6 +23,7 @@
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/file_server.hpp"
+#include "conduit/net/signals.hpp"
 #include "conduit/progress.hpp"
 
 namespace splice_net {
@@ -32,21 +33,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using conduit::net::FileServerEvent;
 
-std::string signal_name(int sig) {
-  return std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-}
-
 // The one log line for a connection: peer, requests, bytes, time, how it ended.
 std::string summary(const FileServerEvent& e, bool http) {
-  char time[32];
-  std::snprintf(time, sizeof time, "%.3f", e.seconds);
   std::string line = std::string(kProg) + ": " + std::string(e.peer) + ": ";
   if (http) {
     line += std::to_string(e.requests) + (e.requests == 1 ? " request" : " requests");
     if (!e.last_request.empty()) line += " (last: " + std::string(e.last_request) + ")";
     line += ", ";
   }
-  line += "sent " + std::to_string(e.bytes) + " bytes in " + time + " s: ";
+  line += "sent " + std::to_string(e.bytes) + " bytes in " + conduit::format_elapsed(e.seconds) + " s: ";
   line += e.reason.empty() ? std::string("closed") : std::string(e.reason);
   if (!e.note.empty()) line += "; " + std::string(e.note);
   return line;
@@ -100,11 +95,11 @@ struct Logger {
         break;
       case FileServerEvent::Kind::AcceptPaused: accept_pause_logger("clients")(e.error, e.open); break;
       case FileServerEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": stopping; " +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": stopping; " +
                  (e.drop ? "dropping " : "finishing ") + std::to_string(e.open) + " connections");
         break;
       case FileServerEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " connections");
         break;
       case FileServerEvent::Kind::Warning:

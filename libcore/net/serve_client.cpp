@@ -299,13 +299,11 @@ ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_si
       auto offset = static_cast<off_t>(body_offset_);
       ctx_.stats.count(Call::Sendfile);
       ssize_t n = sys::sendfile(fd_.get(), file_, &offset, want);
-      if (n < 0 && n != -EAGAIN && !ctx_.sendfile_proven && sys::unsupported(n)) {
+      if (n != -EAGAIN && ctx_.sendfile.falls_back(n, ctx_.stats)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
-        ctx_.stats.fallbacks++;
         continue;
       }
-      if (n > 0) ctx_.sendfile_proven = true;
       return n;
     }
     path = Path::ReadWrite;

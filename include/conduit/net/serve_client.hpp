@@ -33,6 +33,7 @@
 
 #include "conduit/fd.hpp"
 #include "conduit/net/http_responder.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -60,7 +61,7 @@ struct ServeContext {
   const http::Resources* resources = nullptr;  // HTTP targets; none: `file` for every target
   http::ResponderOptions responder;  // HTTP: content type, MIME table, Server, disposition
   bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
-  bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
+  PathProbe sendfile;               // once sendfile has worked, its errors are real errors
   bool stopping = false;            // the server stops: finish the current response, then close
   std::chrono::milliseconds linger_limit{2000};
   Stats stats;
