@@ -7,6 +7,8 @@
 // still wakes the wait.
 #include "conduit/follow.hpp"
 
+#include "conduit/file_watch.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,8 +31,6 @@ bool process_alive(pid_t pid) noexcept {
 
 namespace {
 
-constexpr std::uint32_t kFileEvents =
-    IN_MODIFY | IN_CLOSE_WRITE | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB;
 // A name can come back by creation or by a rename into the directory.
 constexpr std::uint32_t kDirEvents =
     IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE;
@@ -113,20 +113,19 @@ class Follower {
 
 void Follower::start_inotify() {
   if (!s_.inotify) return;
-  inotify_ = Fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  inotify_ = open_inotify();
   if (!inotify_) emit(FollowEventKind::NoInotify, kNoFile, errno);
 }
 
-// The open file's own inode, through /proc/self/fd so a rename between open() and here cannot
-// make us watch another file (and standard input gets a watch too).
+// The open file's own inode (standard input gets a watch too).
 void Follower::watch_file(std::size_t i) {
   File& f = files_[i];
   if (!inotify_ || f.info.kind != FdKind::Regular) return;
-  std::string link = "/proc/self/fd/" + std::to_string(f.fd);
-  f.wd = ::inotify_add_watch(inotify_.get(), link.c_str(), kFileEvents);
+  f.wd = watch_open_file(inotify_.get(), f.fd, kGrowthEvents);
   if (f.wd < 0) {
+    int err = -f.wd;
     f.wd = -1;
-    emit(FollowEventKind::NoInotify, i, errno);
+    emit(FollowEventKind::NoInotify, i, err);
   }
 }
 
@@ -230,7 +229,7 @@ bool Follower::copy(std::size_t i) {
     }
     auto size = static_cast<std::uint64_t>(st.st_size);
     // An offset beyond the end at the start is not a truncation: it waits for the file to grow.
-    if (size < f.pos && !fresh && !f.at_start) {
+    if (truncated(size, f.pos) && !fresh && !f.at_start) {
       emit(FollowEventKind::Truncated, i);
       f.pos = 0;
     }
@@ -338,21 +337,13 @@ bool Follower::needs_timeout() const {
 }
 
 void Follower::drain_inotify() {
-  alignas(struct inotify_event) std::array<char, 8192> buf;
-  for (;;) {
-    ssize_t n = ::read(inotify_.get(), buf.data(), buf.size());
-    if (n <= 0) return;  // EAGAIN: drained
-    for (ssize_t off = 0; off < n;) {
-      const auto* ev = reinterpret_cast<const struct inotify_event*>(buf.data() + off);
-      if (ev->mask & IN_IGNORED) {  // the kernel dropped a watch (inode gone, unmounted)
-        for (File& f : files_) {
-          if (f.wd == ev->wd) f.wd = -1;
-          if (f.dir_wd == ev->wd) f.dir_wd = -1;
-        }
-      }
-      off += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
+  conduit::drain_inotify(inotify_.get(), [this](int wd, std::uint32_t mask) {
+    if (!(mask & IN_IGNORED)) return;  // the kernel dropped a watch (inode gone, unmounted)
+    for (File& f : files_) {
+      if (f.wd == wd) f.wd = -1;
+      if (f.dir_wd == wd) f.dir_wd = -1;
     }
-  }
+  });
 }
 
 bool Follower::wait() {

@@ -80,6 +80,10 @@ const std::string kServeHelp = std::string(
     "                           ('attachment' or 'inline') and the file's name\n"
     "      --content-type TYPE  Content-Type for --http (default: by extension, from\n"
     "                           /etc/mime.types)\n"
+    "      --follow             FILE is still being written: send each client what is\n"
+    "                           appended, live (HTTP: chunked), until no process has\n"
+    "                           FILE open for writing and it has not grown for --idle\n"
+    "                           seconds, or it is deleted, replaced or renamed\n"
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
     "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
@@ -89,6 +93,8 @@ const std::string kServeHelp = std::string(
     "                           after its first byte, on a kept-alive one) (default 10)\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
+    "      --idle SECONDS       with --follow, how long FILE must stay unchanged once\n"
+    "                           its writers have closed it (default 10)\n"
     "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
@@ -99,7 +105,9 @@ const std::string kServeHelp = std::string(
     "                           (default 60)\n") +
     kCommonHelp + tls_help(true) +
     "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
-    "  splice-net serve --http --index :8080 /srv/media\n";
+    "  splice-net serve --http --index :8080 /srv/media\n"
+    "  capture | xtee rec.ts | splice-net fanout :9000 &\n"
+    "  splice-net serve --http --follow --content-type video/mp2t :8080 rec.ts\n";
 
 const std::string kFanoutHelp = std::string(
     "Usage: splice-net fanout [OPTION]... ADDRESS\n"
@@ -175,12 +183,13 @@ CLI::Option* add_stop(CLI::App& sub, Options& o) {
       ->trigger_on_parse();
 }
 
-// Seconds as a positive decimal, with an optional "s", into `out`.
-CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<double>& out) {
+// Seconds as a positive decimal, with an optional "s", into `out` (`zero`: 0 too).
+CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<double>& out,
+                         bool zero = false, const std::string& what = "timeout") {
   return sub
       .add_option_function<std::string>(
           name,
-          [&out](const std::string& text) {
+          [&out, zero, what](const std::string& text) {
             std::string t = text;
             if (!t.empty() && t.back() == 's') t.pop_back();
             std::size_t used = 0;
@@ -190,8 +199,9 @@ CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<d
             } catch (const std::exception&) {
               used = 0;
             }
-            if (t.empty() || used != t.size() || !(v > 0) || !std::isfinite(v) || v > 1e6)
-              throw CLI::ValidationError("invalid timeout: '" + text + "'");
+            if (t.empty() || used != t.size() || !(v > 0 || (zero && v == 0 && t[0] != '-')) ||
+                !std::isfinite(v) || v > 1e6)
+              throw CLI::ValidationError("invalid " + what + ": '" + text + "'");
             out = v;
           },
           "seconds")
@@ -260,6 +270,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
             })
       ->type_name("TYPE")
       ->trigger_on_parse();
+  serve->add_flag("--follow", o.follow);
+  add_seconds(*serve, "--idle", o.idle, true, "idle time");
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
@@ -307,6 +319,10 @@ std::string check(const Options& o) {
     if (!o.http && (o.head_timeout || o.access_log))
       return std::string("cannot use ") + (o.head_timeout ? "--head-timeout" : "--access-log") +
              " without --http";
+    if (o.follow && o.files.size() > 1) return "--follow needs a single FILE";
+    if (o.follow && o.http && (o.header || o.header_file))
+      return "cannot use --header or --header-file with --follow --http";
+    if (o.idle && !o.follow) return "cannot use --idle without --follow";
   }
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +

@@ -53,6 +53,8 @@ struct Options {
   bool index = false;                      // serve --index: list directories
   std::string content_type;                // serve --content-type (empty: by extension)
   std::string content_disposition;         // serve --content-disposition: attachment, inline
+  bool follow = false;                     // serve --follow: send what is appended to FILE
+  std::optional<double> idle;              // serve --idle SECONDS (default 10)
   std::size_t max_clients = 1000;      // serve, fanout, relay: connections at once
   std::size_t min_clients = 0;         // fanout: wait for this many before reading stdin
   SlowPolicy slow = SlowPolicy::Drop;  // fanout --slow

@@ -5,6 +5,8 @@
 // one access-log line per request (access_log.hpp) takes the place of the connection's line,
 // which is kept only for a connection that ended out of the ordinary (timed out, reset, cut
 // short: the access log cannot say it) or is noteworthy.
+// With --follow, the end of following, always (it says why every stream ended):
+//   splice-net: FILE: following ended: REASON
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -45,12 +47,34 @@ std::string summary(const FileServerEvent& e, bool http) {
   return line;
 }
 
+// Why following ended, as the log line says it; empty for a server stopping (it says so itself).
+std::string follow_end_text(const FileServerEvent& e, double idle_seconds) {
+  using End = conduit::net::FollowedFile::End;
+  std::string idle = conduit::format_seconds(idle_seconds);
+  switch (e.follow_end) {
+    case End::Idle:
+      return e.writers_checked
+                 ? "closed by its writers, no growth for " + idle + " s"
+                 : "no growth for " + idle + " s (whether a writer has it open cannot be told)";
+    case End::Deleted: return "deleted";
+    case End::Replaced: return "replaced (its name is another file's now)";
+    case End::Moved: return "renamed (its name is gone)";
+    case End::Truncated: return "truncated";
+    case End::Failed: return strerror(e.error);
+    case End::Stopped:
+    case End::None: break;
+  }
+  return "";
+}
+
 // Turns the server's events into serve's messages.
 struct Logger {
   const Options& o;
   conduit::Diag& diag;
   conduit::Progress* progress;
   AccessLog* access;  // --http: where request lines go; none: nowhere
+  std::string file_label;
+  double idle_seconds = 0;
 
   // An HTTP connection that ended as connections do (the access log told its story).
   static bool ordinary(std::string_view reason) {
@@ -78,8 +102,21 @@ struct Logger {
         log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " connections");
         break;
-      case FileServerEvent::Kind::Warning: diag.warn(std::string(e.call) + ": " + strerror(e.error)); break;
+      case FileServerEvent::Kind::Warning:
+        if (e.call == "inotify")
+          diag.warn(file_label + ": cannot be watched, checking it every 0.2 s instead: " + strerror(e.error));
+        else
+          diag.warn(std::string(e.call) + ": " + strerror(e.error));
+        break;
       case FileServerEvent::Kind::Failed: diag.error(std::string(e.call), e.error); break;
+      case FileServerEvent::Kind::FollowEnded: {
+        std::string why = follow_end_text(e, idle_seconds);
+        if (e.follow_end == conduit::net::FollowedFile::End::Failed)
+          diag.error(file_label + ": following ended: " + why);
+        else if (!why.empty())
+          log_line(std::string(kProg) + ": " + file_label + ": following ended: " + why);
+        break;
+      }
     }
   }
 };
@@ -193,6 +230,14 @@ int run_serve(const Options& o) {
     settings.head_timeout = std::chrono::milliseconds(std::max(1L, std::lround(*o.head_timeout * 1000)));
   settings.drop_on_stop = o.stop == StopMode::Drop;
   settings.address = *address;
+  settings.follow = o.follow;
+  settings.follow_path = o.files.front();
+  if (o.follow && settings.file < 0) {
+    diag.error(settings.file_label + ": --follow needs a file, not a directory");
+    return 1;
+  }
+  double idle_seconds = o.idle.value_or(10.0);
+  settings.follow_idle = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
   if (o.header) settings.header = *o.header;
   if (o.header_file && !read_header_file(*o.header_file, settings.header, diag)) return 1;
   if (o.http && settings.resources && settings.file >= 0 && !settings.header.empty()) {
@@ -215,7 +260,9 @@ int run_serve(const Options& o) {
   if (!listening) return 1;
 
   std::string label = settings.file_label;
-  conduit::net::FileServer server(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr, logs_requests ? &access : nullptr});
+  conduit::net::FileServer server(
+      std::move(settings), Logger{o, diag, progress ? &*progress : nullptr,
+                                  logs_requests ? &access : nullptr, label, idle_seconds});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   if (server.file_changed()) diag.error(label + ": changed size while being served");

@@ -23,6 +23,8 @@ complete -c splice-net -n "__fish_seen_subcommand_from recv" -s o -l output -r -
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l access-log -r -F -d 'With --http, append a line per request to FILE'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-disposition -x -a 'attachment inline' -d 'Content-Disposition for --http'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-type -x -d 'Content-Type for --http (default: by extension)'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l follow -d 'Send what is appended to FILE, live'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l idle -x -d 'With --follow: writers gone and no growth for SECONDS ends it'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l head-timeout -x -d 'With --http, seconds for a whole request head'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header -x -d 'Send TEXT before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header-file -r -F -d 'Send FILE before the file'

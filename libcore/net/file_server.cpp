@@ -70,6 +70,17 @@ int FileServer::run(Fd listener, Fd signals) {
         emit(e);
       });
   if (signals_) loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  if (settings_.follow) {
+    followed_ = std::make_unique<FollowedFile>(settings_.file, settings_.follow_path,
+                                               settings_.follow_idle);
+    ctx_.follow = followed_.get();
+    if (int rc = followed_->start(loop_, [this] { on_file_change(); }, Clock::now()); rc < 0) {
+      FileServerEvent e{FileServerEvent::Kind::Warning};  // followed by polling instead
+      e.call = "inotify";
+      e.error = -rc;
+      emit(e);
+    }
+  }
   Clock::time_point last_sweep = Clock::now();
   int result = 0;
   for (;;) {
@@ -88,6 +99,7 @@ int FileServer::run(Fd listener, Fd signals) {
     }
     now = Clock::now();
     if (now - last_sweep >= kSweepEvery) {
+      if (followed_) followed_->tick(now);
       sweep(now);
       last_sweep = now;
     }
@@ -154,6 +166,7 @@ void FileServer::sweep(Clock::time_point now) {
   overdue_.clear();
   for (auto& [fd, c] : clients_) {
     if (c->state() == ServeClient::State::Linger && now >= c->linger_deadline()) doomed_.push_back(fd);
+    else if (c->awaiting_growth()) continue;  // waiting for the file, not for the client
     else if (settings_.http && c->head_overdue(now, settings_.head_timeout)) overdue_.push_back(fd);
     else if (now - c->last_active() >= settings_.idle_timeout) doomed_.push_back(fd);
     else if (ctx_.stopping && c->idle_between_requests()) doomed_.push_back(fd);
@@ -184,10 +197,32 @@ void FileServer::drop_all(const std::string& why) {
   for (int fd : fds) close_client(fd, &why);
 }
 
+// The followed file grew or is no longer followed: the clients that have all of it go on.
+// Growth (reported from the loop itself: the inotify callback, tick) moves them on at once, one
+// epoll_wait less per append; the end may come from stop() inside an event handler, so it only
+// wakes them for the next round.
+void FileServer::on_file_change() {
+  std::vector<int> waiting;
+  for (auto& [fd, c] : clients_)
+    if (c->awaiting_growth()) waiting.push_back(fd);
+  for (int fd : waiting) {  // on_client may close it: not while walking the table
+    if (followed_->following()) on_client(fd);
+    else loop_.wake(fd, EPOLLOUT);
+  }
+  if (followed_->following() || follow_reported_) return;
+  follow_reported_ = true;
+  FileServerEvent e{FileServerEvent::Kind::FollowEnded};
+  e.follow_end = followed_->end();
+  e.error = followed_->error();
+  e.writers_checked = followed_->writers_checked();
+  emit(e);
+}
+
 void FileServer::stop(int signal) {
   if (!ctx_.stopping) {
     ctx_.stopping = true;
     acceptor_.stop();
+    if (followed_) followed_->stop();  // a following response ends with what exists now
     FileServerEvent e{FileServerEvent::Kind::Stopping};
     e.signal = signal;
     e.open = clients_.size();

@@ -188,7 +188,9 @@ std::string format_response_head(const ResponseHead& head) {
     out += "\r\n";
   }
   out += head.extra;
-  if (!head.no_content_length) {
+  if (head.framing == ResponseHead::Framing::Chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (head.framing == ResponseHead::Framing::Length && !head.no_content_length) {
     out += "Content-Length: ";
     out += std::to_string(head.content_length);
     out += "\r\n";

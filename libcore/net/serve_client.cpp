@@ -10,6 +10,7 @@
 #include <cstring>
 #include <span>
 
+#include "conduit/net/followed_file.hpp"
 #include "conduit/net/http.hpp"
 #include "conduit/net/http_error_page.hpp"
 #include "conduit/net/socket.hpp"
@@ -50,10 +51,14 @@ ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::
   head_started_ = now;
   if (!ctx_.http) {
     head_ = ctx_.header;
+    requests_ = 1;
+    if (ctx_.follow && ctx_.follow->following()) {
+      begin_follow(false, true);
+      return;
+    }
     body_size_ = file_size(ctx_.file);
     begin_body(0, body_size_, true);
     file_response_ = true;
-    requests_ = 1;
   }
 }
 
@@ -208,6 +213,11 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
         }
+        if (ctx_.follow && start_follow_response(method, target, target_full, range, keep,
+                                                   req.minor_version)) {
+          in_.erase(0, r.consumed);
+          return Step::Continue;
+        }
         http::ResponsePlan plan = http::plan_response(
             method == "HEAD", lookup(target_full), range, fields, ctx_.responder, keep && !ctx_.stopping);
         head_ = std::move(plan.head);
@@ -281,7 +291,54 @@ ServeClient::Step ServeClient::send_head(Clock::time_point now) {
   return Step::Continue;
 }
 
+// One sendfile(2) (pread + send where sendfile is refused) of up to `want` bytes of file_ at
+// body_offset_: > 0 bytes sent, 0 where the file ends, -EAGAIN when the socket is full, else
+// -errno, `file_side` telling whether the file (not the socket) failed.
+ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_side) {
+  file_side = false;
+  for (;;) {
+    if (ctx_.zero_copy && can_sendfile()) {
+      path = Path::Sendfile;
+      auto offset = static_cast<off_t>(body_offset_);
+      ctx_.stats.count(Call::Sendfile);
+      ssize_t n = sys::sendfile(fd_.get(), file_, &offset, want);
+      if (n != -EAGAIN && ctx_.sendfile.falls_back(n, ctx_.stats)) {
+        // First-call rule: sendfile does not work here at all; every client goes by pread/send.
+        ctx_.zero_copy = false;
+        continue;
+      }
+      return n;
+    }
+    path = Path::ReadWrite;
+    std::size_t chunk = std::min(want, ctx_.scratch.size());
+    ctx_.stats.count(Call::Read);
+    ssize_t got = sys::pread(file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
+                             static_cast<off_t>(body_offset_));
+    if (got <= 0) {
+      file_side = got < 0;
+      return got;
+    }
+    ctx_.stats.count(Call::Write);
+    ssize_t n = io_send(ctx_.scratch.data(), static_cast<std::size_t>(got),
+                        MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 ? -errno : n;
+  }
+}
+
+void ServeClient::count_body(std::uint64_t moved, Path path, Clock::time_point now,
+                             std::uint64_t& budget) {
+  body_offset_ += moved;
+  body_sent_ += moved;
+  sent_ += moved;
+  budget -= std::min(budget, moved);
+  ctx_.stats.add(path, moved);
+  if (ctx_.on_bytes) ctx_.on_bytes(moved);
+  last_active_ = now;
+}
+
 ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
+ if (following_) return send_follow_body(now, budget);
  for (;;) {
   // A piece's text (a multipart part head, the file form's --header) goes before its file bytes.
   while (piece_ < pieces_.size() && text_sent_ < pieces_[piece_].text.size()) {
@@ -305,54 +362,22 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     if (budget == 0) return Step::Again;
     std::size_t want = static_cast<std::size_t>(
         std::min<std::uint64_t>({body_end_ - body_offset_, budget, sys::kMaxRwCount}));
-    ssize_t n;
-    Path path;
-    if (ctx_.zero_copy && can_sendfile()) {
-      path = Path::Sendfile;
-      auto offset = static_cast<off_t>(body_offset_);
-      ctx_.stats.count(Call::Sendfile);
-      n = sys::sendfile(fd_.get(), file_, &offset, want);
-      if (n == -EAGAIN) return Step::Wait;
-      if (ctx_.sendfile.falls_back(n, ctx_.stats)) {
-        // First-call rule: sendfile does not work here at all; every client goes by pread/send.
-        ctx_.zero_copy = false;
-        continue;
-      }
-      if (n < 0) return fail(static_cast<int>(-n));
-    } else {
-      path = Path::ReadWrite;
-      std::size_t chunk = std::min(want, ctx_.scratch.size());
-      ctx_.stats.count(Call::Read);
-      ssize_t got = sys::pread(
-          file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
-          static_cast<off_t>(body_offset_));
-      if (got < 0) {
-        ending_ = file_label() + ": " + std::strerror(static_cast<int>(-got));
-        return Step::Close;
-      }
-      n = got;
-      if (got > 0) {
-        ctx_.stats.count(Call::Write);
-        n = io_send(ctx_.scratch.data(), static_cast<std::size_t>(got), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EAGAIN) return Step::Wait;
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(errno);
-      }
+    Path path = Path::Sendfile;
+    bool file_side = false;
+    ssize_t n = send_file_bytes(want, path, file_side);
+    if (n == -EAGAIN) return Step::Wait;
+    if (n < 0 && file_side) {
+      ending_ = file_label() + ": " + std::strerror(static_cast<int>(-n));
+      return Step::Close;
     }
+    if (n < 0) return fail(static_cast<int>(-n));
     if (n == 0) {
       ctx_.file_changed = true;
       ending_ = file_label() + " shrank while being sent (" + std::to_string(body_offset_) +
                 " of " + std::to_string(body_size_) + " bytes)";
       return Step::Close;
     }
-    auto moved = static_cast<std::uint64_t>(n);
-    body_offset_ += moved;
-    body_sent_ += moved;
-    sent_ += moved;
-    budget -= std::min(budget, moved);
-    ctx_.stats.add(path, moved);
-    if (ctx_.on_bytes) ctx_.on_bytes(moved);
-    last_active_ = now;
+    count_body(static_cast<std::uint64_t>(n), path, now, budget);
   }
   if (!next_piece()) break;
  }
@@ -362,7 +387,8 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
 ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   if (file_response_) {
     std::uint64_t size = file_size(file_);
-    if (size != body_size_) {
+    // A followed file is meant to grow: only shrinking is a change worth a warning then.
+    if (size != body_size_ && !(ctx_.follow && size > body_size_)) {
       ctx_.file_changed = true;
       keep_alive_ = false;
       note_ = file_label() + " changed size while being sent (" + std::to_string(body_size_) +

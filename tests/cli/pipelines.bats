@@ -2,7 +2,8 @@
 # The pipelines of issue 7, end to end, on loopback: every command together, with splice and
 # with --no-splice everywhere (same bytes), and --stats saying which path the bytes took.
 #   1. serve a file with a header: splice-cat --header | splice-net send, and splice-net serve
-#   2. media server: generator | xtee recording | splice-net fanout, several clients
+#   2. media server: generator | xtee recording | splice-net fanout, several clients, and late
+#      viewers of the recording in progress served by splice-net serve --follow
 #   3. encrypt and ship: tar | xtee | hw-encrypt | splice-net send -> recv | hw-encrypt -d | tar x,
 #      and a byte damaged in transit (or in a saved stream) is detected
 load '/usr/lib/bats/bats-support/load'
@@ -165,6 +166,48 @@ for i in range(150000):
 
 @test "pipeline 2 with --no-splice everywhere: the same bytes, all by read/write" {
   pipeline2 --no-splice
+}
+
+@test "pipeline 2: capture | xtee recording | fanout, and late viewers of the recording by serve --follow get all of it" {
+  # The capture: an MPEG-TS stream that pauses, a quarter in, until the late viewers have joined.
+  (
+    set -o pipefail
+    timeout 60 python3 "$HELP/ts_writer.py" /dev/stdout 3000 go |
+      timeout 60 "$XT" recording.ts |
+      timeout 60 "$SN" fanout --min-clients 1 127.0.0.1:0 2> fanout.log
+  ) 3>&- &
+  local source=$!
+  echo "$source" >> "$T/pids"
+  local port
+  port=$(listen_port fanout.log)
+  bg nc -d 127.0.0.1 "$port" > live.ts
+  local live=$LAST
+  wait_size recording.ts 100000
+  bg "$SN" serve --follow --idle 1 127.0.0.1:0 recording.ts 2> plain.log
+  local plain
+  plain=$(listen_port plain.log)
+  bg "$SN" serve --follow --http --idle 1 --content-type video/mp2t 127.0.0.1:0 recording.ts 2> http.log
+  local http
+  http=$(listen_port http.log)
+  bg nc -d 127.0.0.1 "$plain" > late-plain.ts
+  local viewer1=$LAST
+  bg curl -sSN -o late-http.ts "http://127.0.0.1:$http/recording.ts"
+  local viewer2=$LAST
+  wait_size late-plain.ts 100000
+  wait_size late-http.ts 100000
+  touch go
+  exit_of "$source"
+  [ "$status" -eq 0 ]
+  wait "$live"
+  wait "$viewer1"
+  wait "$viewer2"
+  python3 "$HELP/ts_writer.py" want.ts 3000
+  cmp want.ts recording.ts
+  cmp want.ts live.ts
+  cmp want.ts late-plain.ts
+  cmp want.ts late-http.ts
+  wait_for plain.log 'following ended: closed by its writers, no growth for 1 s'
+  wait_for http.log 'following ended: closed by its writers, no growth for 1 s'
 }
 
 # pipeline3 MODE [relay]: tar | xtee sent.tar | hw-encrypt | splice-net send into

@@ -9,6 +9,8 @@
 //  - stop() (or a signal read from the signal fd given to run()): stop accepting, then finish or
 //    drop what is in flight (`drop_on_stop`); a second stop drops it. A client cut off in the
 //    middle of a response (drop, idle timeout) gets a reset, never a clean end of file.
+// With `follow`, the file is followed as it grows (net/followed_file, net/serve_follow.cpp): a
+// response for the whole file sends what is appended until following ends (FollowEnded).
 // It never prints: everything worth reporting arrives as a FileServerEvent.
 #pragma once
 
@@ -27,6 +29,7 @@
 #include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
+#include "conduit/net/followed_file.hpp"
 #include "conduit/net/http_resources.hpp"
 #include "conduit/net/serve_client.hpp"
 #include "conduit/stats.hpp"
@@ -55,6 +58,9 @@ struct FileServerSettings {
   // TLS on every connection (borrowed; outlives run()). The handshake counts as activity for
   // idle_timeout. OpenSSL writes with write(2): the process must ignore SIGPIPE.
   const tls::Context* tls = nullptr;
+  bool follow = false;              // send what is appended to `file` (net/followed_file.hpp)
+  std::string follow_path;          // its name, to see it deleted or replaced
+  std::chrono::milliseconds follow_idle{10000};  // writers gone and no growth for this long: the end
 };
 
 struct FileServerEvent {
@@ -68,6 +74,7 @@ struct FileServerEvent {
     Dropping,      // a second stop drops everything: signal, open
     Warning,       // a call failed, the server goes on: call, error
     Failed,        // a call failed, the server ends: call, error
+    FollowEnded,   // --follow: the file is no longer followed: follow_end, error, writers_checked
   };
   Kind kind;
   std::string_view peer{};          // Opened, Closed, Request
@@ -85,6 +92,8 @@ struct FileServerEvent {
   std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: connections held
   int signal = 0;                 // Stopping, Dropping
   bool drop = false;              // Stopping: the connections are dropped, not finished
+  FollowedFile::End follow_end = FollowedFile::End::None;  // FollowEnded: why
+  bool writers_checked = false;   // FollowEnded, End::Idle: no writer was seen (else: unknown)
 };
 
 class FileServer {
@@ -113,6 +122,7 @@ class FileServer {
  private:
   void on_connection(Fd fd, std::string peer, Clock::time_point now);
   void on_signal();
+  void on_file_change();
   void on_client(int fd);
   void close_client(int fd, const std::string* why = nullptr);
   void sweep(Clock::time_point now);
@@ -128,6 +138,8 @@ class FileServer {
   Fd signals_;
   std::unordered_map<int, std::unique_ptr<ServeClient>> clients_;
   std::vector<int> doomed_;
+  std::unique_ptr<FollowedFile> followed_;  // after loop_: leaves it before it closes
+  bool follow_reported_ = false;
   std::vector<int> overdue_;
 };
 

@@ -74,8 +74,12 @@ RangeDecision decide_range(std::optional<std::string_view> header, std::uint64_t
 std::string_view reason_phrase(int status);
 
 struct ResponseHead {
+  // How the body's end is told: Content-Length; chunked (a body whose length is not known yet,
+  // HTTP/1.1); or the end of the connection (the same for an HTTP/1.0 client).
+  enum class Framing : unsigned char { Length, Chunked, Close };
   int status = 200;
-  std::uint64_t content_length = 0;
+  Framing framing = Framing::Length;
+  std::uint64_t content_length = 0;           // Framing::Length
   std::string_view content_type;                // omitted when empty
   std::optional<std::string> content_range;     // "bytes 0-99/1000" or "bytes */1000"
   bool keep_alive = true;                       // false: "Connection: close"

@@ -17,7 +17,12 @@
 // is read and thrown away before the next request (never parsed as one); a chunked body closes
 // the connection after the response. "Expect: 100-continue" gets a 100 before the response to an
 // accepted request. Every response is reported once through ServeContext::on_request.
+// --follow (ctx.follow set): a response for the whole file follows it as it grows (plain: raw
+// bytes; HTTP/1.1: chunked; HTTP/1.0: until the close), waiting without a call while the file
+// is not growing (the server wakes it); libcore/net/serve_follow.cpp.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -33,6 +38,8 @@
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
+
+class FollowedFile;
 
 using Clock = std::chrono::steady_clock;
 
@@ -64,6 +71,7 @@ struct ServeContext {
   std::vector<char> scratch = std::vector<char>(128 * 1024);
   bool file_changed = false;        // a file that changed size while served was seen
   const tls::Context* tls = nullptr;  // TLS on every connection (serve_client_tls.cpp)
+  const FollowedFile* follow = nullptr;  // --follow: the file as it grows
 };
 
 class ServeClient {
@@ -84,6 +92,8 @@ class ServeClient {
   bool mid_response() const noexcept { return state_ == State::SendHead || state_ == State::SendBody; }
   // Between requests with nothing buffered: a stopping server may close it at once.
   bool idle_between_requests() const noexcept { return state_ == State::ReadRequest && in_.empty(); }
+  // Following the file, everything so far sent: only the file's growth (or end) moves it on.
+  bool awaiting_growth() const noexcept { return awaiting_growth_; }
   Clock::time_point last_active() const noexcept { return last_active_; }
   // HTTP: a request head is under way (from the connection's start, or from a later request's
   // first byte) and has taken `limit` or more: slowloris, whom the idle timer never catches.
@@ -130,6 +140,15 @@ class ServeClient {
   ssize_t io_send(const char* buf, std::size_t n, int flags);
   bool can_sendfile() const noexcept;
   void end_of_data();
+  ssize_t send_file_bytes(std::size_t want, Path& path, bool& file_side);
+  void count_body(std::uint64_t moved, Path path, Clock::time_point now, std::uint64_t& budget);
+  // serve_follow.cpp
+  void begin_follow(bool chunked, bool send_body);
+  bool start_follow_response(const std::string& method, const std::string& target,
+                             std::string_view target_full, std::optional<std::string_view> range,
+                             bool keep, int minor_version);
+  Step send_follow_body(Clock::time_point now, std::uint64_t& budget);
+  Step send_frame(Clock::time_point now, bool more);
 
   Fd fd_;
   std::string peer_;
@@ -169,6 +188,14 @@ class ServeClient {
   Clock::time_point last_active_;
   Clock::time_point linger_deadline_{};
   std::optional<tls::Session> tls_;
+  // --follow: this response follows the file; its framing and where it stands.
+  bool following_ = false;
+  bool chunked_ = false;
+  bool awaiting_growth_ = false;
+  bool body_done_ = false;         // the last chunk (or the end) is queued in frame_
+  std::uint64_t chunk_left_ = 0;   // file bytes still due in the current chunk (raw: run)
+  std::string frame_;              // chunk framing not yet sent
+  std::size_t frame_sent_ = 0;
 };
 
 }  // namespace conduit::net
