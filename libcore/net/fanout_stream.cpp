@@ -1,4 +1,4 @@
-// fanout_stream: the data path of `splice-net fanout` (see fanout_server.hpp for positions).
+// net/fanout_stream: the fan-out server's data path (see fanout_server.hpp for positions).
 //
 // One step of the splice path: (1) splice each client's pipe to its socket until the socket
 // would block; (2) refill the broker while it has room; (3) tee the source into every client
@@ -25,11 +25,12 @@
 #include <limits>
 #include <span>
 
-#include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/fanout_server.hpp"
+#include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
-#include "fanout_server.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 
@@ -40,30 +41,31 @@ constexpr int kStepsPerPump = 64;  // then let the listener and the other events
 
 }  // namespace
 
-bool FanoutServer::open_source() {
+// 0, or -errno (reported) when no broker pipe could be made.
+int FanoutServer::open_source() {
+  const FdInfo& info = settings_.input_info;
   devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-  copy_mode_ = o_.common.no_splice || !devnull_;
-  input_always_ready_ = in_info_.kind == conduit::FdKind::Regular ||
-                        in_info_.kind == conduit::FdKind::BlockDevice;
+  copy_mode_ = !settings_.zero_copy || !devnull_;
+  input_always_ready_ = info.kind == FdKind::Regular || info.kind == FdKind::BlockDevice;
   if (copy_mode_) {
     buffer_.resize(kCopyBuffer);
-    return true;
+    return 0;
   }
-  if (in_info_.kind == conduit::FdKind::Pipe) {
-    conduit::grow_pipe(in_, o_.common.pipe_size);
-    long size = conduit::pipe_size(in_);
+  if (info.kind == FdKind::Pipe) {
+    grow_pipe(in_, settings_.pipe_size);
+    long size = pipe_size(in_);
     src_capacity_ = size > 0 ? static_cast<std::size_t>(size) : 65536;
     src_ = in_;
-    return true;
+    return 0;
   }
   if (int rc = broker_.open(O_NONBLOCK); rc < 0) {
-    diag_.error("pipe", -rc);
-    return false;
+    fail("pipe", -rc);
+    return rc;
   }
-  src_capacity_ = static_cast<std::size_t>(std::max(broker_.grow(o_.common.pipe_size), 4096L));
+  src_capacity_ = static_cast<std::size_t>(std::max(broker_.grow(settings_.pipe_size), 4096L));
   src_ = broker_.read_fd();
   use_broker_ = true;
-  return true;
+  return 0;
 }
 
 void FanoutServer::pump() {
@@ -91,19 +93,29 @@ std::uint64_t FanoutServer::head() const { return consumed_ + source_bytes(); }
 void FanoutServer::input_failed(int err) {
   if (input_error_ != 0) return;
   input_error_ = err;
-  diag_.error("standard input", err);
+  FanoutServerEvent e{FanoutServerEvent::Kind::InputFailed};
+  e.error = err;
+  emit(e);
+}
+
+// `n` bytes left the source: every client has them.
+void FanoutServer::took(std::uint64_t n) {
+  consumed_ += n;
+  FanoutServerEvent e{FanoutServerEvent::Kind::Input};
+  e.bytes = n;
+  emit(e);
 }
 
 // The stream is being held back: the source pipe is half full (read/write path: input waits).
 bool FanoutServer::input_held() const {
   if (!copy_mode_) return source_bytes() >= src_capacity_ / 2;
   if (use_broker_ && end_ > consumed_) return true;
-  return input_always_ready_ || conduit::sys::wait_fd(in_, POLLIN, 0) == 1;
+  return input_always_ready_ || sys::wait_fd(in_, POLLIN, 0) == 1;
 }
 
 // --slow=drop: the clients in `full` go once they hold the stream back; --slow=block: they stay.
 void FanoutServer::drop_slow(std::vector<Member*>& full) {
-  if (full.empty() || o_.slow != SlowPolicy::Drop || !input_held()) return;
+  if (full.empty() || settings_.slow != FanoutServerSettings::Slow::Drop || !input_held()) return;
   std::uint64_t now_head = head();
   for (Member* m : full)
     if (!m->dead) {
@@ -117,7 +129,7 @@ bool FanoutServer::want_input() {
   if (copy_mode_) {
     if (use_broker_ && end_ > consumed_) return false;  // leftovers first, no waiting
     for (const auto& [fd, m] : members_)
-      if (active(*m) && m->queued() >= o_.common.pipe_size + (m->pos - consumed_)) return false;
+      if (active(*m) && m->queued() >= settings_.pipe_size + (m->pos - consumed_)) return false;
     return true;
   }
   if (use_broker_) return !input_end_ && end_ - consumed_ < src_capacity_;
@@ -148,9 +160,9 @@ bool FanoutServer::refill() {
   // A tty or socket that someone left blocking would block the loop on a second call: call
   // again only after epoll says readable.
   input_ready_ = false;
-  stats_.count(conduit::Call::Splice);
+  stats_.count(Call::Splice);
   std::size_t room = src_capacity_ - static_cast<std::size_t>(end_ - consumed_);
-  ssize_t n = conduit::sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
+  ssize_t n = sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     in_proven_ = true;
@@ -159,7 +171,7 @@ bool FanoutServer::refill() {
   }
   if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
   else if (n == -EAGAIN) return false;
-  else if (!in_proven_ && conduit::sys::unsupported(n)) to_copy_mode();
+  else if (!in_proven_ && sys::unsupported(n)) to_copy_mode();
   else input_failed(static_cast<int>(-n));
   return false;
 }
@@ -172,12 +184,12 @@ bool FanoutServer::tee_round() {
     if (!active(m) || m.pos != consumed_) continue;
     std::size_t len = use_broker_ ? static_cast<std::size_t>(end_ - consumed_) : kChunk;
     if (len == 0) break;
-    stats_.count(conduit::Call::Tee);
-    ssize_t n = conduit::sys::tee(src_, m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
+    stats_.count(Call::Tee);
+    ssize_t n = sys::tee(src_, m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
     if (n > 0) {
       if (m.queued() == 0) m.last_progress = Clock::now();  // its idle clock starts now
       m.pos += static_cast<std::uint64_t>(n);
-      stats_.add(conduit::Path::Tee, static_cast<std::uint64_t>(n));
+      stats_.add(Path::Tee, static_cast<std::uint64_t>(n));
       tee_proven_ = true;
       moved = true;
     } else if (n == 0) {
@@ -185,11 +197,11 @@ bool FanoutServer::tee_round() {
       return moved;
     } else if (n == -EAGAIN) {
       if (source_bytes() > 0) full_.push_back(&m);  // its pipe is full
-    } else if (!tee_proven_ && conduit::sys::unsupported(n)) {
+    } else if (!tee_proven_ && sys::unsupported(n)) {
       to_copy_mode();
       return true;
     } else {
-      kill(m, conduit::errno_text(static_cast<int>(-n)));
+      kill(m, errno_text(static_cast<int>(-n)));
     }
   }
   drop_slow(full_);
@@ -199,20 +211,20 @@ bool FanoutServer::tee_round() {
 bool FanoutServer::drain(Member& m) {
   bool moved = false;
   while (m.queued() > 0) {
-    stats_.count(conduit::Call::Splice);
-    ssize_t n = conduit::sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
+    stats_.count(Call::Splice);
+    ssize_t n = sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
                                      static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
     if (n > 0) {
       out_proven_ = true;
       m.sent += static_cast<std::uint64_t>(n);
       m.last_progress = Clock::now();
-      stats_.add(conduit::Path::Splice, static_cast<std::uint64_t>(n));
+      stats_.add(Path::Splice, static_cast<std::uint64_t>(n));
       moved = true;
       continue;
     }
     if (n == -EAGAIN) {
       m.writable = false;
-    } else if (n < 0 && !out_proven_ && conduit::sys::unsupported(n)) {
+    } else if (n < 0 && !out_proven_ && sys::unsupported(n)) {
       to_copy_mode();  // the bytes already teed go out by read/write
       moved = true;
     } else {
@@ -235,20 +247,19 @@ bool FanoutServer::consume() {
   if (anyone) len = limit - consumed_;
   else if (reading()) len = use_broker_ ? end_ - consumed_ : kChunk;  // nobody: a live stream is discarded
   if (len == 0) return false;
-  stats_.count(conduit::Call::Splice);
-  ssize_t n = conduit::sys::splice(src_, nullptr, devnull_.get(), nullptr,
+  stats_.count(Call::Splice);
+  ssize_t n = sys::splice(src_, nullptr, devnull_.get(), nullptr,
                                    static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
   if (n > 0) {
     consume_proven_ = true;
-    consumed_ += static_cast<std::uint64_t>(n);
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
+    took(static_cast<std::uint64_t>(n));
     return true;
   }
   if (n == 0) {
     if (!use_broker_) eof_ = true;
   } else if (n == -EAGAIN) {
     return false;
-  } else if (!consume_proven_ && conduit::sys::unsupported(n)) {
+  } else if (!consume_proven_ && sys::unsupported(n)) {
     to_copy_mode();
     return true;
   } else {
@@ -271,17 +282,17 @@ void FanoutServer::to_copy_mode() {
     while (left > 0) {
       std::size_t old = m->backlog.size();
       m->backlog.resize(old + static_cast<std::size_t>(left));
-      stats_.count(conduit::Call::Read);
-      ssize_t n = conduit::sys::read(m->pipe.read_fd(),
+      stats_.count(Call::Read);
+      ssize_t n = sys::read(m->pipe.read_fd(),
                                      std::as_writable_bytes(std::span(m->backlog).subspan(old)));
       m->backlog.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
       if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
-        kill(*m, conduit::errno_text(n < 0 ? static_cast<int>(-n) : EIO));
+        kill(*m, errno_text(n < 0 ? static_cast<int>(-n) : EIO));
         break;
       }
       left -= static_cast<std::uint64_t>(n);
     }
-    m->pipe = conduit::Pipe{};
+    m->pipe = Pipe{};
   }
 }
 
@@ -303,7 +314,7 @@ bool FanoutServer::copy_read() {
   std::size_t want = buffer_.size();
   for (auto& [fd, m] : members_) {
     if (!active(*m)) continue;
-    std::uint64_t room = o_.common.pipe_size + (m->pos - consumed_);
+    std::uint64_t room = settings_.pipe_size + (m->pos - consumed_);
     room = room > m->queued() ? room - m->queued() : 0;
     if (room == 0) full_.push_back(m.get());
     else want = static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
@@ -320,8 +331,8 @@ bool FanoutServer::copy_read() {
   }
   if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
   else input_ready_ = false;  // one read per readiness: stdin may be a blocking tty or socket
-  stats_.count(conduit::Call::Read);
-  ssize_t n = conduit::sys::read(from_broker ? broker_.read_fd() : in_,
+  stats_.count(Call::Read);
+  ssize_t n = sys::read(from_broker ? broker_.read_fd() : in_,
                                  std::as_writable_bytes(std::span(buffer_).first(want)));
   if (n == 0) {
     eof_ = true;
@@ -346,22 +357,21 @@ bool FanoutServer::copy_read() {
                       buffer_.begin() + n);
     m->pos = std::max(m->pos, consumed_ + got);
   }
-  consumed_ += got;
-  if (progress_) progress_->advance(got);
+  took(got);
   return true;
 }
 
 bool FanoutServer::copy_drain(Member& m) {
   bool moved = false;
   while (m.backlog_off < m.backlog.size()) {
-    stats_.count(conduit::Call::Write);
+    stats_.count(Call::Write);
     ssize_t n = ::send(m.sock.get(), m.backlog.data() + m.backlog_off,
                        m.backlog.size() - m.backlog_off, MSG_NOSIGNAL);
     if (n > 0) {
       m.backlog_off += static_cast<std::size_t>(n);
       m.sent += static_cast<std::uint64_t>(n);
       m.last_progress = Clock::now();
-      stats_.add(conduit::Path::ReadWrite, static_cast<std::uint64_t>(n));
+      stats_.add(Path::ReadWrite, static_cast<std::uint64_t>(n));
       moved = true;
       continue;
     }
@@ -377,4 +387,4 @@ bool FanoutServer::copy_drain(Member& m) {
   return moved;
 }
 
-}  // namespace splice_net
+}  // namespace conduit::net
