@@ -1,6 +1,7 @@
 // fanout: `splice-net fanout ADDRESS`: options into the library's fan-out server
 // (conduit/net/fanout_server.hpp), standard input as the stream, and its events into log lines:
 //   splice-net: PEER: sent N bytes in S s: REASON          (per client; -q: only the dropped)
+//   splice-net: PEER: GET /live.ts 200, sent N bytes in S s: REASON        (--http)
 //   splice-net: fanout: N bytes from standard input; C clients, D dropped as slow
 // and the signal, accept-pause and epoll messages.
 #include <signal.h>
@@ -43,7 +44,8 @@ struct Logger {
         if (!o.quiet || e.slow_drop) {
           char time[32];
           std::snprintf(time, sizeof time, "%.3f", e.seconds);
-          log_line(std::string(kProg) + ": " + std::string(e.peer) + ": sent " + std::to_string(e.bytes) +
+          std::string request = e.request.empty() ? "" : std::string(e.request) + ", ";
+          log_line(std::string(kProg) + ": " + std::string(e.peer) + ": " + request + "sent " + std::to_string(e.bytes) +
                    " bytes in " + time + " s: " + (e.reason.empty() ? "closed" : std::string(e.reason)));
         }
         break;
@@ -98,9 +100,12 @@ int run_fanout(const Options& o) {
   settings.slow = o.slow == SlowPolicy::Block ? conduit::net::FanoutServerSettings::Slow::Block
                                               : conduit::net::FanoutServerSettings::Slow::Drop;
   if (o.timeout) settings.block_timeout = std::chrono::milliseconds(timeout_ms(o));
+  settings.http = o.http;
+  settings.content_type = o.content_type;
+  settings.server_name = std::string(kProg);
   settings.address = *address;
 
-  auto listening = start_listening(o, *address, diag);
+  auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
   if (!listening) return 1;
 
   std::optional<conduit::Progress> progress;

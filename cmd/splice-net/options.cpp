@@ -2,6 +2,7 @@
 // options' lines come from conduit::cli::common_help).
 #include "options.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace splice_net {
@@ -89,6 +90,10 @@ const std::string kFanoutHelp = std::string(
     "the stream as end of file would; a second signal drops the clients. A client dropped\n"
     "before the end of the stream gets a reset, not end of file.\n"
     "\n"
+    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --http               answer each client's HTTP GET with a response head (no\n"
+    "                           length, Connection: close) before the stream; HEAD gets\n"
+    "                           the head only, other methods an error\n"
     "      --max-clients N      accept at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
     "      --min-clients N      wait for N clients before reading the first byte\n"
@@ -232,6 +237,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   CLI::App* fanout = subcommand(app, "fanout", o);
   add_count(*fanout, "--max-clients", o.max_clients, 1);
   add_count(*fanout, "--min-clients", o.min_clients, 0);
+  fanout->add_flag("--http", o.http);
+  fanout->add_option("--content-type", o.content_type)->type_name("TYPE");
   fanout->add_flag("-q,--quiet", o.quiet);
   fanout->add_option_function<std::string>(
             "--slow",
@@ -259,6 +266,10 @@ std::string check(const Options& o) {
     if (o.http && (o.header || o.header_file))
       return "cannot use --header or --header-file with --http";
   }
+  if (o.command == "fanout" &&
+      std::any_of(o.content_type.begin(), o.content_type.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return "invalid --content-type: it must not hold control characters (CR, LF ...)";
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +
            std::to_string(o.max_clients);

@@ -86,6 +86,7 @@ void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) 
   m->peer = std::move(peer);
   m->started = m->last_progress = now;
   m->join = m->pos = consumed_;
+  m->awaiting = settings_.http;
   if (!copy_mode_) {
     if (int rc = m->pipe.open(O_NONBLOCK); rc < 0) {
       FanoutServerEvent e{FanoutServerEvent::Kind::Warning};
@@ -111,7 +112,7 @@ void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) 
   e.peer = m->peer;
   members_.emplace(fd, std::move(m));
   ++served_;
-  if (members_.size() >= settings_.min_clients) started_ = true;
+  if (!settings_.http && members_.size() >= settings_.min_clients) started_ = true;
   emit(e);
 }
 
@@ -119,6 +120,10 @@ void FanoutServer::on_member(int fd, std::uint32_t events) {
   auto it = members_.find(fd);
   if (it == members_.end() || it->second->dead) return;
   Member& m = *it->second;
+  if (m.awaiting) {
+    on_request(m, events);
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) recv_discard(m);
   if (!m.dead && (events & EPOLLERR)) {
     int err = 0;
@@ -199,7 +204,8 @@ void FanoutServer::reap() {
     if (m.slow_drop) ++dropped_;
     FanoutServerEvent e{FanoutServerEvent::Kind::Closed};
     e.peer = m.peer;
-    e.bytes = m.sent;
+    e.bytes = m.sent + m.head_sent;
+    e.request = m.request;
     e.seconds = std::chrono::duration<double>(now - m.started).count();
     e.reason = m.ending;
     e.slow_drop = m.slow_drop;
@@ -224,6 +230,10 @@ void FanoutServer::sweep(Clock::time_point now) {
     if (m->dead) continue;
     if (m->lingering) {
       if (now >= m->linger_until) kill(*m, "done");
+    } else if (m->awaiting) {
+      if (now - m->started >= settings_.request_timeout)
+        kill(*m, "no request in " +
+                     format_seconds(static_cast<double>(settings_.request_timeout.count()) / 1000) + " s");
     } else if (settings_.slow == FanoutServerSettings::Slow::Block && settings_.block_timeout &&
                m->queued() > 0 && now - m->last_progress >= *settings_.block_timeout) {
       m->slow_drop = true;

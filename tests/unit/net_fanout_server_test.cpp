@@ -283,3 +283,44 @@ TEST(NetFanoutServer, AnInputErrorIsReportedAndEndsTheStream) {
     ASSERT_EQ(failed.size(), 1u);
   }
 }
+
+TEST(NetFanoutServer, HttpClientsGetAHeadThenTheStreamAndHeadDoesNotJoin) {
+  const std::string content = testutil::random_bytes(1 << 20);
+  Source source(content);
+  Listener listener;
+  FanoutServerSettings s = source.settings();
+  s.http = true;
+  s.content_type = "video/mp2t";
+  s.slow = FanoutServerSettings::Slow::Block;  // this thread reads it after the HEAD client
+  s.min_clients = 1;  // counts the clients in the stream: HEAD is not one
+  std::vector<Record> records;
+  FanoutServer server(s, recorder(records));
+  Running running(server, std::move(listener.fd));
+
+  Fd head = connect_client(listener.address);
+  const std::string head_request = "HEAD /live.ts HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(head.get(), head_request.data(), head_request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head_request.size()));
+  std::string head_answer = testutil::read_all(head.get());
+  head.reset();
+  Fd get = connect_client(listener.address);
+  const std::string request = "GET /live.ts HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(get.get(), request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  std::string got = testutil::read_all(get.get());
+  get.reset();
+  ASSERT_EQ(running.join(), 0);
+
+  EXPECT_TRUE(head_answer.starts_with("HTTP/1.1 200 OK\r\n")) << head_answer;
+  EXPECT_TRUE(head_answer.ends_with("\r\n\r\n")) << head_answer;
+  auto split = got.find("\r\n\r\n");
+  ASSERT_NE(split, std::string::npos);
+  EXPECT_EQ(got.substr(0, split + 4), head_answer);  // the same head, then the whole stream
+  EXPECT_TRUE(got.substr(split + 4) == content) << got.size() - split - 4 << " bytes of body";
+  auto closed = of_kind(records, Kind::Closed);
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].bytes, head_answer.size());
+  EXPECT_EQ(closed[1].bytes, got.size());
+  EXPECT_EQ(closed[0].reason, "done");
+  EXPECT_EQ(closed[1].reason, "done");
+  EXPECT_EQ(server.consumed(), content.size());
+}

@@ -23,6 +23,9 @@
 //    input had; a second stop drops every client;
 //  - a client dropped before the end of the stream (slow, timeout, second stop) is closed with a
 //    reset (SO_LINGER 0), never a clean end of file that would pass for the whole stream;
+//  - `http`: a client first sends a request head (within `request_timeout`); GET gets a response
+//    head with no length and `Connection: close` (net/live_http), then joins the stream; HEAD gets
+//    the head only, other methods and malformed heads an error, and the connection closes;
 //  - Slow::Block with `block_timeout`: a client that takes nothing for that long while it has
 //    bytes waiting is dropped (checked by a 200 ms tick, which also runs the data path again:
 //    while a full client holds the source's head the input is not watched, since its pipe is
@@ -63,6 +66,10 @@ struct FanoutServerSettings {
   // Slow::Block: a client that takes nothing for this long while bytes wait for it is dropped.
   std::optional<std::chrono::milliseconds> block_timeout;
   std::chrono::milliseconds linger_limit{2000};
+  bool http = false;                // answer an HTTP request with a response head before the stream
+  std::string content_type = "application/octet-stream";  // http: the 200's Content-Type
+  std::string server_name;          // http: "Server:" header; none when empty
+  std::chrono::milliseconds request_timeout{10000};  // http: a client's whole request head
   Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
 };
 
@@ -80,9 +87,10 @@ struct FanoutServerEvent {
   };
   Kind kind;
   std::string_view peer{};          // Opened, Closed, Warning (may be empty)
-  std::uint64_t bytes = 0;        // Input: just taken; Closed: sent on the connection
+  std::uint64_t bytes = 0;        // Input: just taken; Closed: sent on the connection (head included)
   double seconds = 0;             // Closed: the connection's lifetime
   std::string_view reason{};        // Closed: how it ended ("done", "dropped: N bytes behind" ...)
+  std::string_view request{};       // Closed (http): "GET /live.ts 200"; empty before a request
   bool slow_drop = false;         // Closed: dropped for falling behind (it lost part of the stream)
   int error = 0;                  // AcceptPaused, Warning, InputFailed, Failed: positive errno
   std::string_view call{};          // Warning, Failed: "epoll", "epoll_wait", "epoll_ctl", "pipe"
@@ -133,6 +141,14 @@ class FanoutServer {
     Clock::time_point started;
     Clock::time_point last_progress; // last time its socket took bytes (or its queue started)
     Clock::time_point linger_until{};
+    // http
+    bool awaiting = false;           // no whole response head sent yet: not in the stream
+    bool head_only = false;          // close once the head is sent (HEAD, an error)
+    std::string in;                  // the request head read so far
+    std::string head;                // the response head still to send (from head_off)
+    std::size_t head_off = 0;
+    std::uint64_t head_sent = 0;
+    std::string request;             // "GET /live.ts 200", for the report
 
     std::uint64_t queued() const noexcept { return pos - join - sent; }
   };
@@ -149,6 +165,11 @@ class FanoutServer {
   void finish_members(Clock::time_point now);
   void recv_discard(Member& m);
   void update_input();
+  // fanout_http.cpp
+  void on_request(Member& m, std::uint32_t events);
+  void read_request(Member& m);
+  void send_head(Member& m);
+  void join_stream(Member& m, Clock::time_point now);
   void emit(const FanoutServerEvent& event) { if (on_event_) on_event_(event); }
   void fail(std::string_view call, int error);
 
@@ -173,7 +194,7 @@ class FanoutServer {
   void took(std::uint64_t n);
   bool reading() const noexcept { return started_ && !stop_input_ && !eof_ && input_error_ == 0; }
   bool finished() const noexcept { return stop_input_ || eof_ || input_error_ != 0; }
-  bool active(const Member& m) const noexcept { return !m.dead && !m.lingering; }
+  bool active(const Member& m) const noexcept { return !m.dead && !m.lingering && !m.awaiting; }
 
   FanoutServerSettings settings_;
   OnEvent on_event_;
