@@ -165,13 +165,13 @@ bool FanoutServer::refill() {
   ssize_t n = sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
-    in_proven_ = true;
+    in_probe_.prove();
     end_ += static_cast<std::uint64_t>(n);
     return true;
   }
   if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
   else if (n == -EAGAIN) return false;
-  else if (!in_proven_ && sys::unsupported(n)) to_copy_mode();
+  else if (in_probe_.falls_back(n, stats_)) to_copy_mode();
   else input_failed(static_cast<int>(-n));
   return false;
 }
@@ -190,14 +190,14 @@ bool FanoutServer::tee_round() {
       if (m.queued() == 0) m.last_progress = Clock::now();  // its idle clock starts now
       m.pos += static_cast<std::uint64_t>(n);
       stats_.add(Path::Tee, static_cast<std::uint64_t>(n));
-      tee_proven_ = true;
+      tee_probe_.prove();
       moved = true;
     } else if (n == 0) {
       eof_ = true;  // no writer and nothing queued: the end of the stream
       return moved;
     } else if (n == -EAGAIN) {
       if (source_bytes() > 0) full_.push_back(&m);  // its pipe is full
-    } else if (!tee_proven_ && sys::unsupported(n)) {
+    } else if (tee_probe_.falls_back(n, stats_)) {
       to_copy_mode();
       return true;
     } else {
@@ -215,7 +215,7 @@ bool FanoutServer::drain(Member& m) {
     ssize_t n = sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
                                      static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
     if (n > 0) {
-      out_proven_ = true;
+      out_probe_.prove();
       m.sent += static_cast<std::uint64_t>(n);
       m.last_progress = Clock::now();
       stats_.add(Path::Splice, static_cast<std::uint64_t>(n));
@@ -224,7 +224,7 @@ bool FanoutServer::drain(Member& m) {
     }
     if (n == -EAGAIN) {
       m.writable = false;
-    } else if (n < 0 && !out_proven_ && sys::unsupported(n)) {
+    } else if (n < 0 && out_probe_.falls_back(n, stats_)) {
       to_copy_mode();  // the bytes already teed go out by read/write
       moved = true;
     } else {
@@ -251,7 +251,7 @@ bool FanoutServer::consume() {
   ssize_t n = sys::splice(src_, nullptr, devnull_.get(), nullptr,
                                    static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
   if (n > 0) {
-    consume_proven_ = true;
+    consume_probe_.prove();
     took(static_cast<std::uint64_t>(n));
     return true;
   }
@@ -259,7 +259,7 @@ bool FanoutServer::consume() {
     if (!use_broker_) eof_ = true;
   } else if (n == -EAGAIN) {
     return false;
-  } else if (!consume_proven_ && sys::unsupported(n)) {
+  } else if (consume_probe_.falls_back(n, stats_)) {
     to_copy_mode();
     return true;
   } else {
@@ -270,8 +270,8 @@ bool FanoutServer::consume() {
 
 // Moves every client's queued pages into its backlog; from here on the source pipe (what is
 // left in it) and then stdin are read with read(2).
+// (The probe that ordered it has counted the fallback.)
 void FanoutServer::to_copy_mode() {
-  stats_.fallbacks++;
   copy_mode_ = true;
   buffer_.resize(kCopyBuffer);
   for (auto& [fd, m] : members_) {

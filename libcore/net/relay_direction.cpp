@@ -74,10 +74,10 @@ ssize_t RelayDirection::fill() {
     shared_.stats.count(Call::Splice);
     ssize_t n = sys::splice(from_, nullptr, pipe_.write_fd(), nullptr, room, kSpliceFlags);
     if (n > 0) {
-      fill_proven_ = true;
+      fill_probe_.prove();
       pipe_queued_ += static_cast<std::size_t>(n);
       maybe_grow(static_cast<std::size_t>(n));
-    } else if (n < 0 && fall_back(n, fill_proven_)) {
+    } else if (n < 0 && fall_back(n, fill_probe_)) {
       return fill();
     }
     return n;
@@ -102,10 +102,10 @@ ssize_t RelayDirection::drain() {
     shared_.stats.count(Call::Splice);
     ssize_t n = sys::splice(pipe_.read_fd(), nullptr, to_, nullptr, pipe_queued_, kSpliceFlags);
     if (n > 0) {
-      drain_proven_ = true;
+      drain_probe_.prove();
       pipe_queued_ -= static_cast<std::size_t>(n);
       shared_.stats.add(Path::SpliceBroker, static_cast<std::uint64_t>(n));
-    } else if (n < 0 && fall_back(n, drain_proven_)) {
+    } else if (n < 0 && fall_back(n, drain_probe_)) {
       return 0;  // the pipe's bytes go through the buffer from now on (fill reads them first)
     }
     return n;
@@ -123,10 +123,9 @@ ssize_t RelayDirection::drain() {
 
 // The first-call rule (KERNEL-NOTES): splice refused before it ever worked in this direction
 // means "not supported here", so the same bytes go by read/write; after that, a real error.
-bool RelayDirection::fall_back(ssize_t rc, bool proven) {
-  if (proven || !sys::unsupported(rc)) return false;
+bool RelayDirection::fall_back(ssize_t rc, PathProbe& probe) {
+  if (!probe.falls_back(rc, shared_.stats)) return false;  // counts the fallback
   mode_ = Mode::ReadWrite;
-  shared_.stats.fallbacks++;
   if (pipe_queued_ == 0) release_pipe();  // nothing left in it: give its descriptors back
   return true;
 }

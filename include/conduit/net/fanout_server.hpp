@@ -49,6 +49,7 @@
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
 #include "conduit/pipe.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -217,10 +218,12 @@ class FanoutServer {
   bool input_always_ready_ = false;  // a regular file: epoll cannot watch it, reads never wait
   bool input_ready_ = false;      // epoll said readable (non-blocking read/splice won't wait)
   bool input_watched_ = false;
-  bool tee_proven_ = false;       // a tee has worked: later errors are real errors
-  bool in_proven_ = false;        // a splice from the input has worked
-  bool out_proven_ = false;       // a splice to a socket has worked
-  bool consume_proven_ = false;   // a splice into /dev/null has worked
+  // The first-call rule, per path: a refusal before the path moved a byte moves the whole run
+  // to read/write (to_copy_mode); after that its errors are real errors.
+  PathProbe tee_probe_;           // tee into a client's pipe
+  PathProbe in_probe_;            // splice from the input into the broker
+  PathProbe out_probe_;           // splice from a client's pipe to its socket
+  PathProbe consume_probe_;       // splice from the source into /dev/null
   bool started_ = false;          // min_clients reached once: the stream is being read
   bool stop_input_ = false;       // stop() ended the stream
   bool input_end_ = false;        // the input said end of file (the broker may still hold bytes)

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "conduit/pipe.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -61,7 +62,7 @@ class RelayDirection {
   ssize_t fill();    // source -> pipe/buffer: bytes, 0 at end of file, or -errno
   ssize_t drain();   // pipe/buffer -> destination: bytes or -errno
   std::size_t queued() const noexcept { return pipe_queued_ + (buf_len_ - buf_off_); }
-  bool fall_back(ssize_t rc, bool proven);
+  bool fall_back(ssize_t rc, PathProbe& probe);
   void maybe_grow(std::size_t filled);
   void release_pipe();
   Result fail(bool at_source, ssize_t rc);
@@ -74,8 +75,8 @@ class RelayDirection {
   std::size_t pipe_queued_ = 0;
   std::size_t grown_ = 0;            // capacity this pipe took from the shared budget
   bool grow_tried_ = false;
-  bool fill_proven_ = false;         // a splice in has worked: its errors are real errors
-  bool drain_proven_ = false;
+  PathProbe fill_probe_;             // splice in: after a byte moved, its errors are real errors
+  PathProbe drain_probe_;            // splice out
   std::unique_ptr<std::byte[]> buf_;  // read/write mode only
   std::size_t buf_off_ = 0;
   std::size_t buf_len_ = 0;
