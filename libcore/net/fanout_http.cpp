@@ -86,7 +86,7 @@ void FanoutServer::send_head(Member& m) {
 // The client takes the stream from where it is now, as a plain client does when it connects.
 void FanoutServer::join_stream(Member& m, Clock::time_point now) {
   m.awaiting = false;
-  m.join = m.pos = consumed_;
+  m.join = m.pos = source_.consumed();
   m.last_progress = now;
   std::size_t joined = 0;
   for (const auto& [fd, other] : members_)

@@ -85,7 +85,7 @@ void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) 
   m->sock = std::move(sock);
   m->peer = std::move(peer);
   m->started = m->last_progress = now;
-  m->join = m->pos = consumed_;
+  m->join = m->pos = source_.consumed();
   m->awaiting = settings_.http;
   if (!copy_mode_) {
     if (int rc = m->pipe.open(O_NONBLOCK); rc < 0) {
@@ -157,7 +157,7 @@ void FanoutServer::on_input(std::uint32_t events) {
   input_ready_ = true;
   // The input pipe itself is the source: no writer left and nothing in it is the end (tee
   // cannot say so while the client it is tried on has a full pipe).
-  if (!copy_mode_ && !use_broker_ && (events & EPOLLHUP) && source_bytes() == 0) eof_ = true;
+  if (!copy_mode_ && !source_.brokered() && (events & EPOLLHUP) && source_bytes() == 0) eof_ = true;
 }
 
 void FanoutServer::update_input() {

@@ -17,7 +17,6 @@
 // every byte already given to a client (to_copy_mode). After a path has worked, an error is real.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -51,20 +50,10 @@ int FanoutServer::open_source() {
     buffer_.resize(kCopyBuffer);
     return 0;
   }
-  if (info.kind == FdKind::Pipe) {
-    grow_pipe(in_, settings_.pipe_size);
-    long size = pipe_size(in_);
-    src_capacity_ = size > 0 ? static_cast<std::size_t>(size) : 65536;
-    src_ = in_;
-    return 0;
-  }
-  if (int rc = broker_.open(O_NONBLOCK); rc < 0) {
+  if (int rc = source_.open(in_, info, settings_.pipe_size, O_NONBLOCK); rc < 0) {
     fail("pipe", -rc);
     return rc;
   }
-  src_capacity_ = static_cast<std::size_t>(std::max(broker_.grow(settings_.pipe_size), 4096L));
-  src_ = broker_.read_fd();
-  use_broker_ = true;
   return 0;
 }
 
@@ -79,16 +68,10 @@ void FanoutServer::pump() {
 }
 
 // Bytes in the source pipe now.
-std::uint64_t FanoutServer::source_bytes() const {
-  if (copy_mode_) return 0;
-  if (use_broker_) return end_ - consumed_;
-  int n = 0;
-  if (::ioctl(src_, FIONREAD, &n) < 0 || n < 0) return 0;
-  return static_cast<std::uint64_t>(n);
-}
+std::uint64_t FanoutServer::source_bytes() const { return copy_mode_ ? 0 : source_.held(); }
 
 // The newest stream offset we hold (what a client is "behind" from).
-std::uint64_t FanoutServer::head() const { return consumed_ + source_bytes(); }
+std::uint64_t FanoutServer::head() const { return source_.consumed() + source_bytes(); }
 
 void FanoutServer::input_failed(int err) {
   if (input_error_ != 0) return;
@@ -100,7 +83,7 @@ void FanoutServer::input_failed(int err) {
 
 // `n` bytes left the source: every client has them.
 void FanoutServer::took(std::uint64_t n) {
-  consumed_ += n;
+  source_.take(n);
   FanoutServerEvent e{FanoutServerEvent::Kind::Input};
   e.bytes = n;
   emit(e);
@@ -108,8 +91,8 @@ void FanoutServer::took(std::uint64_t n) {
 
 // The stream is being held back: the source pipe is half full (read/write path: input waits).
 bool FanoutServer::input_held() const {
-  if (!copy_mode_) return source_bytes() >= src_capacity_ / 2;
-  if (use_broker_ && end_ > consumed_) return true;
+  if (!copy_mode_) return source_bytes() >= source_.capacity() / 2;
+  if (source_.brokered() && source_.end() > source_.consumed()) return true;
   return input_always_ready_ || sys::wait_fd(in_, POLLIN, 0) == 1;
 }
 
@@ -127,12 +110,12 @@ void FanoutServer::drop_slow(std::vector<Member*>& full) {
 bool FanoutServer::want_input() {
   if (!reading() || input_always_ready_) return false;
   if (copy_mode_) {
-    if (use_broker_ && end_ > consumed_) return false;  // leftovers first, no waiting
+    if (source_.brokered() && source_.end() > source_.consumed()) return false;  // leftovers first, no waiting
     for (const auto& [fd, m] : members_)
-      if (active(*m) && m->queued() >= settings_.pipe_size + (m->pos - consumed_)) return false;
+      if (active(*m) && m->queued() >= settings_.pipe_size + (m->pos - source_.consumed())) return false;
     return true;
   }
-  if (use_broker_) return !input_end_ && end_ - consumed_ < src_capacity_;
+  if (source_.brokered()) return !input_end_ && source_.held() < source_.capacity();
   return source_bytes() == 0;
 }
 
@@ -145,14 +128,14 @@ bool FanoutServer::splice_step() {
     if (!m->dead && m->writable && m->queued() > 0) moved |= drain(*m);
     if (copy_mode_) return true;
   }
-  if (use_broker_ && reading() && !input_end_ && end_ - consumed_ < src_capacity_ &&
+  if (source_.brokered() && reading() && !input_end_ && source_.held() < source_.capacity() &&
       (input_ready_ || input_always_ready_))
     moved |= refill();
   if (copy_mode_) return true;
   if (reading()) moved |= tee_round();
   if (copy_mode_) return true;
   moved |= consume();
-  if (input_end_ && end_ == consumed_) eof_ = true;
+  if (input_end_ && source_.end() == source_.consumed()) eof_ = true;
   return moved || copy_mode_;
 }
 
@@ -161,12 +144,9 @@ bool FanoutServer::refill() {
   // again only after epoll says readable.
   input_ready_ = false;
   stats_.count(Call::Splice);
-  std::size_t room = src_capacity_ - static_cast<std::size_t>(end_ - consumed_);
-  ssize_t n = sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  ssize_t n = source_.refill(SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     in_probe_.prove();
-    end_ += static_cast<std::uint64_t>(n);
     return true;
   }
   if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
@@ -181,11 +161,11 @@ bool FanoutServer::tee_round() {
   full_.clear();
   for (auto& [fd, mp] : members_) {
     Member& m = *mp;
-    if (!active(m) || m.pos != consumed_) continue;
-    std::size_t len = use_broker_ ? static_cast<std::size_t>(end_ - consumed_) : kChunk;
+    if (!active(m) || m.pos != source_.consumed()) continue;
+    std::size_t len = source_.brokered() ? static_cast<std::size_t>(source_.held()) : kChunk;
     if (len == 0) break;
     stats_.count(Call::Tee);
-    ssize_t n = sys::tee(src_, m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
+    ssize_t n = sys::tee(source_.fd(), m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
     if (n > 0) {
       if (m.queued() == 0) m.last_progress = Clock::now();  // its idle clock starts now
       m.pos += static_cast<std::uint64_t>(n);
@@ -213,7 +193,7 @@ bool FanoutServer::drain(Member& m) {
   while (m.queued() > 0) {
     stats_.count(Call::Splice);
     ssize_t n = sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
-                                     static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
+                            static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
     if (n > 0) {
       out_probe_.prove();
       m.sent += static_cast<std::uint64_t>(n);
@@ -244,19 +224,19 @@ bool FanoutServer::consume() {
     limit = std::min(limit, m->pos);
   }
   std::uint64_t len = 0;
-  if (anyone) len = limit - consumed_;
-  else if (reading()) len = use_broker_ ? end_ - consumed_ : kChunk;  // nobody: a live stream is discarded
+  if (anyone) len = limit - source_.consumed();
+  else if (reading()) len = source_.brokered() ? source_.held() : kChunk;  // nobody: a live stream is discarded
   if (len == 0) return false;
   stats_.count(Call::Splice);
-  ssize_t n = sys::splice(src_, nullptr, devnull_.get(), nullptr,
-                                   static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
+  ssize_t n = sys::splice(source_.fd(), nullptr, devnull_.get(), nullptr,
+                          static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
   if (n > 0) {
     consume_probe_.prove();
     took(static_cast<std::uint64_t>(n));
     return true;
   }
   if (n == 0) {
-    if (!use_broker_) eof_ = true;
+    if (!source_.brokered()) eof_ = true;
   } else if (n == -EAGAIN) {
     return false;
   } else if (consume_probe_.falls_back(n, stats_)) {
@@ -284,7 +264,7 @@ void FanoutServer::to_copy_mode() {
       m->backlog.resize(old + static_cast<std::size_t>(left));
       stats_.count(Call::Read);
       ssize_t n = sys::read(m->pipe.read_fd(),
-                                     std::as_writable_bytes(std::span(m->backlog).subspan(old)));
+                            std::as_writable_bytes(std::span(m->backlog).subspan(old)));
       m->backlog.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
       if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
         kill(*m, errno_text(n < 0 ? static_cast<int>(-n) : EIO));
@@ -302,19 +282,19 @@ bool FanoutServer::copy_step() {
   bool moved = false;
   for (auto& [fd, m] : members_)  // first, as on the splice path
     if (!m->dead && m->writable && m->queued() > 0) moved |= copy_drain(*m);
-  bool leftovers = use_broker_ && end_ > consumed_;
+  bool leftovers = source_.brokered() && source_.end() > source_.consumed();
   if (reading() && (leftovers || input_ready_ || input_always_ready_)) moved |= copy_read();
   return moved;
 }
 
 bool FanoutServer::copy_read() {
   // The most every client can take: its backlog is bounded by --pipe-size. A client ahead of
-  // consumed_ (it had pages teed before a fallback) skips what it already has.
+  // the consumed position (it had pages teed before a fallback) skips what it already has.
   full_.clear();
   std::size_t want = buffer_.size();
   for (auto& [fd, m] : members_) {
     if (!active(*m)) continue;
-    std::uint64_t room = settings_.pipe_size + (m->pos - consumed_);
+    std::uint64_t room = settings_.pipe_size + (m->pos - source_.consumed());
     room = room > m->queued() ? room - m->queued() : 0;
     if (room == 0) full_.push_back(m.get());
     else want = static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
@@ -324,16 +304,16 @@ bool FanoutServer::copy_read() {
     for (Member* m : full_)
       if (!m->dead) return false;  // --slow=block, or nobody is waiting for it yet
   }
-  bool from_broker = use_broker_ && end_ > consumed_;
+  bool from_broker = source_.brokered() && source_.end() > source_.consumed();
   if (!from_broker && input_end_) {  // stdin ended before the fallback: do not read it again
     eof_ = true;
     return false;
   }
-  if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
+  if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, source_.held()));
   else input_ready_ = false;  // one read per readiness: stdin may be a blocking tty or socket
   stats_.count(Call::Read);
-  ssize_t n = sys::read(from_broker ? broker_.read_fd() : in_,
-                                 std::as_writable_bytes(std::span(buffer_).first(want)));
+  ssize_t n = sys::read(from_broker ? source_.fd() : in_,
+                        std::as_writable_bytes(std::span(buffer_).first(want)));
   if (n == 0) {
     eof_ = true;
     return false;
@@ -346,7 +326,7 @@ bool FanoutServer::copy_read() {
   auto got = static_cast<std::uint64_t>(n);
   for (auto& [fd, m] : members_) {
     if (!active(*m)) continue;
-    std::uint64_t skip = std::min(got, m->pos - std::min(m->pos, consumed_));
+    std::uint64_t skip = std::min(got, m->pos - std::min(m->pos, source_.consumed()));
     if (m->backlog_off > 0) {  // keep the backlog compact: at most --pipe-size + one buffer
       m->backlog.erase(m->backlog.begin(),
                        m->backlog.begin() + static_cast<std::ptrdiff_t>(m->backlog_off));
@@ -355,9 +335,10 @@ bool FanoutServer::copy_read() {
     if (m->queued() == 0 && skip < got) m->last_progress = Clock::now();
     m->backlog.insert(m->backlog.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(skip),
                       buffer_.begin() + n);
-    m->pos = std::max(m->pos, consumed_ + got);
+    m->pos = std::max(m->pos, source_.consumed() + got);
   }
   took(got);
+  if (!from_broker) source_.skip_broker();
   return true;
 }
 

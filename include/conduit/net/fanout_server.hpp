@@ -51,6 +51,7 @@
 #include "conduit/pipe.hpp"
 #include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
+#include "conduit/tee_source.hpp"
 
 namespace conduit::net {
 
@@ -119,7 +120,7 @@ class FanoutServer {
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return stats_; }
-  std::uint64_t consumed() const noexcept { return consumed_; }   // bytes taken from the input
+  std::uint64_t consumed() const noexcept { return source_.consumed(); }   // bytes taken from the input
   std::uint64_t served() const noexcept { return served_; }       // clients accepted
   std::uint64_t dropped() const noexcept { return dropped_; }     // clients dropped as slow
   int input_error() const noexcept { return input_error_; }       // positive errno, or 0
@@ -209,11 +210,8 @@ class FanoutServer {
 
   // the stream
   int in_ = -1;
-  int src_ = -1;                  // the pipe tee(2) reads: the input or the broker
-  Pipe broker_;
-  bool use_broker_ = false;
+  TeeSource source_;              // the pipe tee(2) reads (the input or a broker), and positions
   Fd devnull_;                    // where consumed source pages go
-  std::size_t src_capacity_ = 0;
   bool copy_mode_ = false;        // read/write from here on
   bool input_always_ready_ = false;  // a regular file: epoll cannot watch it, reads never wait
   bool input_ready_ = false;      // epoll said readable (non-blocking read/splice won't wait)
@@ -230,8 +228,6 @@ class FanoutServer {
   bool eof_ = false;              // input ended and the source is empty
   int input_error_ = 0;
   bool again_ = false;            // pump stopped with work left: run again without waiting
-  std::uint64_t consumed_ = 0;    // stream offset of the source's head
-  std::uint64_t end_ = 0;         // broker: stream offset one past its last byte
   std::vector<char> buffer_;      // read/write path
   std::vector<Member*> full_;     // scratch: clients whose pipe could not take the next tee
 };
