@@ -101,7 +101,7 @@ int run_fanout(const Options& o) {
                                               : conduit::net::FanoutServerSettings::Slow::Drop;
   if (o.timeout) settings.block_timeout = std::chrono::milliseconds(timeout_ms(o));
   settings.http = o.http;
-  settings.content_type = o.content_type;
+  if (!o.content_type.empty()) settings.content_type = o.content_type;  // else application/octet-stream
   settings.server_name = std::string(kProg);
   settings.address = *address;
 

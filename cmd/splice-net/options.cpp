@@ -2,8 +2,10 @@
 // options' lines come from conduit::cli::common_help).
 #include "options.hpp"
 
-#include <algorithm>
 #include <cmath>
+
+#include "conduit/net/mime_types.hpp"
+#include "conduit/quote.hpp"
 
 namespace splice_net {
 
@@ -12,14 +14,14 @@ namespace {
 const std::string_view kMainHelp =
     "Usage: splice-net send [OPTION]... ADDRESS [FILE]...\n"
     "  or:  splice-net recv [OPTION]... ADDRESS\n"
-    "  or:  splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve [OPTION]... ADDRESS FILE...|DIR\n"
     "  or:  splice-net fanout [OPTION]... ADDRESS\n"
     "  or:  splice-net relay [OPTION]... LISTEN TARGET\n"
     "Move bytes between files, pipes and TCP or Unix sockets with sendfile(2) and splice(2).\n"
     "\n"
     "  send    connect to ADDRESS and send the FILEs (or standard input), then half-close\n"
     "  recv    listen on ADDRESS, accept one connection and write what arrives to stdout\n"
-    "  serve   serve FILE to every client that connects (optionally over HTTP/1.1)\n"
+    "  serve   serve FILE to every client that connects, or files and a directory over HTTP\n"
     "  fanout  send a live stream from standard input to every client that connects\n"
     "  relay   forward each connection on LISTEN to TARGET, both directions\n"
     "\n"
@@ -62,15 +64,25 @@ const std::string kRecvHelp = std::string(
 
 const std::string kServeHelp = std::string(
     "Usage: splice-net serve [OPTION]... ADDRESS FILE\n"
+    "  or:  splice-net serve --http [OPTION]... ADDRESS FILE...|DIR\n"
     "Serve FILE to every client that connects, many at once, from one epoll loop.\n"
+    "With --http: each FILE by its name (/NAME), or the files beneath DIR (not dot-files,\n"
+    "no symlink out of it), with Last-Modified, ETag, a type by extension, conditional\n"
+    "requests and byte ranges (several: multipart/byteranges).\n"
     "Stops accepting on SIGTERM, SIGINT or SIGHUP; a second signal drops what is in flight.\n"
     "A client cut off before the end of its file or response gets a reset, not end of file.\n"
     "\n"
-    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --content-disposition TYPE\n"
+    "                           with --http, send Content-Disposition: TYPE\n"
+    "                           ('attachment' or 'inline') and the file's name\n"
+    "      --content-type TYPE  Content-Type for --http (default: by extension, from\n"
+    "                           /etc/mime.types)\n"
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
+    "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
+    "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
     "  -q, --quiet              no log line per connection\n"
@@ -79,7 +91,8 @@ const std::string kServeHelp = std::string(
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
     kCommonHelp +
-    "\nExample:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n";
+    "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
+    "  splice-net serve --http --index :8080 /srv/media\n";
 
 const std::string kFanoutHelp = std::string(
     "Usage: splice-net fanout [OPTION]... ADDRESS\n"
@@ -227,12 +240,22 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
+  serve->add_flag("--index", o.index);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
+  serve->add_option_function<std::string>(
+            "--content-disposition",
+            [&o](const std::string& text) {
+              if (text != "attachment" && text != "inline")
+                throw CLI::ValidationError("invalid content disposition: '" + text + "' (attachment or inline)");
+              o.content_disposition = text;
+            })
+      ->type_name("TYPE")
+      ->trigger_on_parse();
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
-  serve->add_option("file", o.files)->required()->expected(1)->type_name("FILE");
+  serve->add_option("file", o.files)->required()->expected(1, -1)->type_name("FILE");
 
   CLI::App* fanout = subcommand(app, "fanout", o);
   add_count(*fanout, "--max-clients", o.max_clients, 1);
@@ -263,13 +286,17 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
 std::string check(const Options& o) {
   if (o.command.empty()) return "missing command: send, recv, serve, fanout or relay";
   if (o.command == "serve") {
-    if (o.http && (o.header || o.header_file))
-      return "cannot use --header or --header-file with --http";
+    if (!o.http && o.files.size() > 1) return "several FILEs need --http (plain mode serves one)";
+    if (o.http && o.files.size() > 1 && (o.header || o.header_file))
+      return "--header and --header-file with --http need a single FILE";
+    // (--content-type without --http has always been accepted, and ignored: scripts may pass it)
+    if (!o.http && (o.index || !o.content_disposition.empty()))
+      return "--index and --content-disposition need --http";
   }
-  if (o.command == "fanout" &&
-      std::any_of(o.content_type.begin(), o.content_type.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
-    return "invalid --content-type: it must not hold control characters (CR, LF ...)";
+  if ((o.command == "serve" || o.command == "fanout") && !o.content_type.empty() &&
+      !conduit::net::http::valid_header_value(o.content_type))
+    return "invalid content type: " + conduit::quote_arg(o.content_type) +
+           " (control characters would break the response head)";
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +
            std::to_string(o.max_clients);

@@ -27,7 +27,7 @@ struct Options {
   std::string command;                 // "send", "recv", "serve", "fanout" or "relay"
   std::string address;                 // ADDRESS operand (relay: LISTEN)
   std::string target;                  // relay: TARGET
-  std::vector<std::string> files;      // send: FILE... (none: stdin); serve: FILE
+  std::vector<std::string> files;      // send: FILE... (none: stdin); serve: FILE... or DIR
   bool recv_back = false;              // send --recv
   std::optional<std::string> output;   // recv -o FILE
   bool keep = false;                   // recv --keep
@@ -36,7 +36,9 @@ struct Options {
   std::optional<std::string> header;       // serve --header TEXT
   std::optional<std::string> header_file;  // serve --header-file FILE
   bool http = false;                       // serve --http
-  std::string content_type = "application/octet-stream";
+  bool index = false;                      // serve --index: list directories
+  std::string content_type;                // serve --content-type (empty: by extension)
+  std::string content_disposition;         // serve --content-disposition: attachment, inline
   std::size_t max_clients = 1000;      // serve, fanout, relay: connections at once
   std::size_t min_clients = 0;         // fanout: wait for this many before reading stdin
   SlowPolicy slow = SlowPolicy::Drop;  // fanout --slow

@@ -3,12 +3,14 @@
 //   splice-net: PEER: [N requests (last: GET /x 200), ]sent N bytes in S s: REASON[; NOTE]
 // (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "commands.hpp"
 #include "conduit/diag.hpp"
@@ -96,6 +98,68 @@ bool read_header_file(const std::string& name, std::string& out, conduit::Diag& 
   }
 }
 
+// Opens FILE (`directory` allowed: the directory form). -1 after saying why.
+int open_operand(const std::string& name, bool directory_ok, bool& is_directory, conduit::Diag& diag) {
+  std::string label = conduit::quote_name(name);
+  // O_NONBLOCK: opening a FIFO nobody writes to (or a serial line) would otherwise wait for
+  // ever, before it could be refused for not being a regular file.
+  conduit::Fd file(::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!file) {
+    diag.error(label, errno);
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) {
+    diag.error(label, errno);
+    return -1;
+  }
+  is_directory = S_ISDIR(st.st_mode);
+  if (is_directory && directory_ok) return file.release();
+  if (!S_ISREG(st.st_mode)) {
+    diag.error(label + (directory_ok ? ": not a regular file or directory"
+                                     : ": not a regular file (serve needs a file it can send from any offset)"));
+    return -1;
+  }
+  conduit::set_nonblocking(file.get(), false);  // a file never waits anyway: tidiness only
+  return file.release();
+}
+
+// The operands into settings: plain mode, one file; --http, one directory (served beneath it)
+// or files served by their names.
+bool open_operands(const Options& o, conduit::net::FileServerSettings& settings,
+                   std::vector<conduit::Fd>& files, conduit::Diag& diag) {
+  bool tree = o.http && o.files.size() == 1;
+  std::vector<std::pair<std::string, int>> named;
+  for (const std::string& name : o.files) {
+    bool is_directory = false;
+    int fd = open_operand(name, tree, is_directory, diag);
+    if (fd < 0) return false;
+    files.emplace_back(fd);
+    settings.file_label = conduit::quote_name(name);
+    if (is_directory) {
+      if (o.header || o.header_file) {
+        diag.error(settings.file_label + ": --header and --header-file need a file, not a directory");
+        return false;
+      }
+      settings.resources = conduit::net::http::Resources::directory(fd, o.index);
+      return true;
+    }
+    std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+    for (const auto& [other, other_fd] : named) {
+      if (other == base) {
+        diag.error(settings.file_label + ": another FILE is named '" + base + "' too (files are served by name)");
+        return false;
+      }
+    }
+    named.emplace_back(base, fd);
+    settings.file = fd;
+  }
+  if (o.http) {
+      settings.resources = conduit::net::http::Resources::files(std::move(named), o.index);
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_serve(const Options& o) {
@@ -106,28 +170,11 @@ int run_serve(const Options& o) {
   if (!address) return 1;
 
   conduit::net::FileServerSettings settings;
-  const std::string& file_name = o.files.front();
-  settings.file_label = conduit::quote_name(file_name);
-  // O_NONBLOCK: opening a FIFO nobody writes to (or a serial line) would otherwise wait for
-  // ever, before it could be refused for not being a regular file.
-  conduit::Fd file(::open(file_name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!file) {
-    diag.error(settings.file_label, errno);
-    return 1;
-  }
-  conduit::FdInfo info;
-  if (int rc = conduit::classify(file.get(), info); rc < 0) {
-    diag.error(settings.file_label, -rc);
-    return 1;
-  }
-  if (info.kind != conduit::FdKind::Regular) {
-    diag.error(settings.file_label + ": not a regular file (serve needs a file it can send from any offset)");
-    return 1;
-  }
-  conduit::set_nonblocking(file.get(), false);  // a file never waits anyway: tidiness only
-  settings.file = file.get();
+  std::vector<conduit::Fd> files;  // kept open while the server runs
+  if (!open_operands(o, settings, files, diag)) return 1;
   settings.http = o.http;
   settings.content_type = o.content_type;
+  settings.disposition = o.content_disposition;
   settings.server_name = std::string(kProg);
   settings.zero_copy = !o.common.no_splice;
   settings.max_clients = o.max_clients;
@@ -136,6 +183,12 @@ int run_serve(const Options& o) {
   settings.address = *address;
   if (o.header) settings.header = *o.header;
   if (o.header_file && !read_header_file(*o.header_file, settings.header, diag)) return 1;
+  if (o.http && settings.resources && settings.file >= 0 && !settings.header.empty()) {
+    // --http with a header: its bytes start the file's body (the one-file form only).
+    std::string base = o.files.front().substr(o.files.front().find_last_of('/') == std::string::npos
+                                                  ? 0 : o.files.front().find_last_of('/') + 1);
+    settings.resources = conduit::net::http::Resources::files({{base, settings.file}}, o.index, settings.header);
+  }
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
 

@@ -20,10 +20,12 @@ complete -c splice-net -n "__fish_seen_subcommand_from send recv" -s v -l verbos
 complete -c splice-net -n "__fish_seen_subcommand_from recv" -s k -l keep -d 'Accept the next connection after each one'
 complete -c splice-net -n "__fish_seen_subcommand_from recv" -s o -l output -r -F -d 'Write to FILE'
 
-complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-type -x -d 'Content-Type for --http'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-disposition -x -a 'attachment inline' -d 'Content-Disposition for --http'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-type -x -d 'Content-Type for --http (default: by extension)'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header -x -d 'Send TEXT before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header-file -r -F -d 'Send FILE before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l http -d 'Answer HTTP/1.1 GET and HEAD requests'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l index -d 'List directories (--http)'
 complete -c splice-net -n "__fish_seen_subcommand_from serve fanout relay" -l max-clients -x -d 'At most N clients at once'
 complete -c splice-net -n "__fish_seen_subcommand_from serve fanout relay" -s q -l quiet -d 'No log line per connection'
 complete -c splice-net -n "__fish_seen_subcommand_from serve relay" -l stop -x -a 'finish drop' -d 'On SIGTERM: finish or drop transfers'

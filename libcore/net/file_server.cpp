@@ -20,8 +20,13 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
   ctx_.file_name = settings_.file_label;
   ctx_.header = settings_.header;
   ctx_.http = settings_.http;
-  ctx_.content_type = settings_.content_type;
   ctx_.server_name = settings_.server_name;
+  if (!settings_.mime_types.empty()) mime_.load(settings_.mime_types);
+  if (settings_.resources) ctx_.resources = &*settings_.resources;
+  ctx_.responder.mime = &mime_;
+  ctx_.responder.content_type = settings_.content_type;
+  ctx_.responder.disposition = settings_.disposition;
+  ctx_.responder.server = settings_.server_name;
   ctx_.zero_copy = settings_.zero_copy;
   ctx_.linger_limit = settings_.linger_limit;
   ctx_.on_bytes = [this](std::uint64_t n) {

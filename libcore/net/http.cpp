@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "conduit/net/http_validators.hpp"
+
 namespace conduit::net::http {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -171,9 +173,13 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
     case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 412: return "Precondition Failed";
     case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -194,6 +200,9 @@ std::string format_response_head(const ResponseHead& head) {
     out += head.server;
     out += "\r\n";
   }
+  out += "Date: ";
+  out += head.date.empty() ? current_http_date() : head.date;
+  out += "\r\n";
   if (head.status == 200 || head.status == 206 || head.status == 416) out += "Accept-Ranges: bytes\r\n";
   if (head.allow_header) out += "Allow: GET, HEAD\r\n";
   if (!head.content_type.empty()) {
@@ -206,9 +215,12 @@ std::string format_response_head(const ResponseHead& head) {
     out += *head.content_range;
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  out += std::to_string(head.content_length);
-  out += "\r\n";
+  out += head.extra;
+  if (!head.no_content_length) {
+    out += "Content-Length: ";
+    out += std::to_string(head.content_length);
+    out += "\r\n";
+  }
   out += head.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "\r\n";
   return out;

@@ -1,9 +1,8 @@
 // net/live_http: requests and response heads for a live stream (see the header).
 #include "conduit/net/live_http.hpp"
 
-#include <time.h>
-
 #include "conduit/net/http.hpp"
+#include "conduit/net/http_validators.hpp"
 
 namespace conduit::net::http {
 
@@ -13,7 +12,7 @@ namespace {
 std::string head_start(int status, std::string_view server, std::time_t now) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) + "\r\n";
   if (!server.empty()) out += "Server: " + std::string(server) + "\r\n";
-  out += "Date: " + http_date(now) + "\r\n";
+  out += "Date: " + format_http_date(now) + "\r\n";
   return out;
 }
 
@@ -31,14 +30,6 @@ LiveAnswer error(int status, std::string request, std::string_view server, std::
 }
 
 }  // namespace
-
-std::string http_date(std::time_t t) {
-  struct tm tm {};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::size_t n = ::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
-}
 
 LiveAnswer answer_live(std::string_view buffer, std::string_view content_type, std::string_view server,
                        std::time_t now) {

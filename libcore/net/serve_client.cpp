@@ -32,6 +32,7 @@ std::uint64_t file_size(int fd) {
 ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::time_point now)
     : fd_(std::move(fd)), peer_(std::move(peer)), ctx_(context),
       state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
+  file_ = ctx_.file;
   if (!ctx_.http) {
     head_ = ctx_.header;
     body_size_ = file_size(ctx_.file);
@@ -45,6 +46,32 @@ void ServeClient::begin_body(std::uint64_t first, std::uint64_t length, bool sen
   head_sent_ = 0;
   body_offset_ = first;
   body_end_ = send_body ? first + length : first;
+}
+
+http::Lookup ServeClient::lookup(std::string_view target) const {
+  if (ctx_.resources) return ctx_.resources->lookup(target);
+  // No resources: the one file for every target, after the header.
+  http::Lookup l;
+  if (::fstat(ctx_.file, &l.st) != 0) {
+    l.status = 500;
+    return l;
+  }
+  l.status = 200;
+  l.fd = ctx_.file;
+  l.prefix_of_file = ctx_.header;
+  return l;
+}
+
+bool ServeClient::next_piece() {
+  if (piece_ + 1 >= pieces_.size()) {
+    piece_ = pieces_.size();
+    return false;
+  }
+  ++piece_;
+  text_sent_ = 0;
+  body_offset_ = pieces_[piece_].file_first;
+  body_end_ = body_offset_ + pieces_[piece_].file_length;
+  return true;
 }
 
 ServeClient::Step ServeClient::advance(Clock::time_point now) {
@@ -76,6 +103,7 @@ void ServeClient::respond_error(int status) {
   keep_alive_ = false;
   file_response_ = false;
   in_.clear();
+  pieces_.clear();
   begin_body(0, 0, false);
   last_request_ = "malformed request, " + std::to_string(status);
   state_ = State::SendHead;
@@ -96,45 +124,37 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         // The log line must not carry a client's escape sequences to a terminal.
         for (char& ch : target)
           if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
-        std::optional<std::string> range;
-        if (req.range) range = std::string(*req.range);
+        // `req` and `fields` point into in_, erased only once the plan holds what it needs.
+        std::string target_full(req.target);
+        std::optional<std::string_view> range = req.range;
+        http::RequestFields fields = http::scan_fields(std::string_view(in_).substr(0, r.consumed));
         bool keep = req.keep_alive && !req.has_body;
-        in_.erase(0, r.consumed);  // `req` points into in_: everything needed was copied
         if (method != "GET" && method != "HEAD") {
+          in_.erase(0, r.consumed);
           respond_error(405);
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
         }
-        std::uint64_t size = file_size(ctx_.file);
-        http::RangeDecision d = http::decide_range(range, size);
-        http::ResponseHead h;
-        h.content_type = ctx_.content_type;
-        h.keep_alive = keep && !ctx_.stopping;
-        h.server = ctx_.server_name;
-        switch (d.kind) {
-          case http::RangeDecision::Kind::Full:
-            h.status = 200;
-            h.content_length = size;
-            break;
-          case http::RangeDecision::Kind::Partial:
-            h.status = 206;
-            h.content_length = d.length;
-            h.content_range = "bytes " + std::to_string(d.first) + "-" +
-                              std::to_string(d.first + d.length - 1) + "/" + std::to_string(size);
-            break;
-          case http::RangeDecision::Kind::Unsatisfiable:
-            h.status = 416;
-            h.content_range = "bytes */" + std::to_string(size);
-            h.content_type = {};
-            break;
+        http::ResponsePlan plan = http::plan_response(
+            method == "HEAD", lookup(target_full), range, fields, ctx_.responder, keep && !ctx_.stopping);
+        head_ = std::move(plan.head);
+        keep_alive_ = plan.keep_alive;
+        response_file_ = std::move(plan.owned);
+        label_ = std::move(plan.label);
+        file_ = plan.file;
+        body_size_ = plan.file_size;
+        file_response_ = plan.file_response;
+        pieces_ = std::move(plan.body);
+        piece_ = 0;
+        text_sent_ = 0;
+        head_sent_ = 0;
+        body_offset_ = body_end_ = 0;
+        if (!pieces_.empty()) {
+          body_offset_ = pieces_[0].file_first;
+          body_end_ = body_offset_ + pieces_[0].file_length;
         }
-        head_ = http::format_response_head(h);
-        keep_alive_ = h.keep_alive;
-        body_size_ = size;
-        file_response_ = h.status != 416;
-        begin_body(d.kind == http::RangeDecision::Kind::Partial ? d.first : 0, h.content_length,
-                   method == "GET" && h.status != 416);
-        last_request_ = method + " " + target + " " + std::to_string(h.status);
+        last_request_ = method + " " + target + " " + std::to_string(plan.status);
+        in_.erase(0, r.consumed);
         state_ = State::SendHead;
         return Step::Continue;
       }
@@ -160,8 +180,9 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
 }
 
 ServeClient::Step ServeClient::send_head(Clock::time_point now) {
+  bool body_follows = body_offset_ < body_end_ || !pieces_.empty();
   while (head_sent_ < head_.size()) {
-    int flags = MSG_NOSIGNAL | (body_offset_ < body_end_ ? MSG_MORE : 0);
+    int flags = MSG_NOSIGNAL | (body_follows ? MSG_MORE : 0);
     ctx_.stats.count(Call::Write);
     ssize_t n = ::send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
     if (n < 0 && errno == EINTR) continue;
@@ -179,6 +200,24 @@ ServeClient::Step ServeClient::send_head(Clock::time_point now) {
 }
 
 ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& budget) {
+ for (;;) {
+  // A piece's text (a multipart part head, the file form's --header) goes before its file bytes.
+  while (piece_ < pieces_.size() && text_sent_ < pieces_[piece_].text.size()) {
+    const std::string& text = pieces_[piece_].text;
+    bool more = body_offset_ < body_end_ || piece_ + 1 < pieces_.size();
+    ctx_.stats.count(Call::Write);
+    ssize_t n = ::send(fd_.get(), text.data() + text_sent_, text.size() - text_sent_,
+                       MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return Step::Wait;
+    if (n < 0) return fail(errno);
+    auto moved = static_cast<std::uint64_t>(n);
+    text_sent_ += static_cast<std::size_t>(n);
+    sent_ += moved;
+    ctx_.stats.add(Path::ReadWrite, moved);
+    if (ctx_.on_bytes) ctx_.on_bytes(moved);
+    last_active_ = now;
+  }
   while (body_offset_ < body_end_) {
     if (budget == 0) return Step::Again;
     std::size_t want = static_cast<std::size_t>(
@@ -189,7 +228,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
       path = Path::Sendfile;
       auto offset = static_cast<off_t>(body_offset_);
       ctx_.stats.count(Call::Sendfile);
-      n = sys::sendfile(fd_.get(), ctx_.file, &offset, want);
+      n = sys::sendfile(fd_.get(), file_, &offset, want);
       if (n == -EAGAIN) return Step::Wait;
       if (n < 0 && !ctx_.sendfile_proven && sys::unsupported(n)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
@@ -204,10 +243,10 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
       std::size_t chunk = std::min(want, ctx_.scratch.size());
       ctx_.stats.count(Call::Read);
       ssize_t got = sys::pread(
-          ctx_.file, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
+          file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
           static_cast<off_t>(body_offset_));
       if (got < 0) {
-        ending_ = ctx_.file_name + ": " + std::strerror(static_cast<int>(-got));
+        ending_ = file_label() + ": " + std::strerror(static_cast<int>(-got));
         return Step::Close;
       }
       n = got;
@@ -222,7 +261,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     }
     if (n == 0) {
       ctx_.file_changed = true;
-      ending_ = ctx_.file_name + " shrank while being sent (" + std::to_string(body_offset_) +
+      ending_ = file_label() + " shrank while being sent (" + std::to_string(body_offset_) +
                 " of " + std::to_string(body_size_) + " bytes)";
       return Step::Close;
     }
@@ -234,21 +273,28 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     if (ctx_.on_bytes) ctx_.on_bytes(moved);
     last_active_ = now;
   }
+  if (!next_piece()) break;
+ }
   return finish_response(now);
 }
 
 ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
   if (file_response_) {
-    std::uint64_t size = file_size(ctx_.file);
+    std::uint64_t size = file_size(file_);
     if (size != body_size_) {
       ctx_.file_changed = true;
       keep_alive_ = false;
-      note_ = ctx_.file_name + " changed size while being sent (" + std::to_string(body_size_) +
+      note_ = file_label() + " changed size while being sent (" + std::to_string(body_size_) +
               " -> " + std::to_string(size) + " bytes)";
     }
   }
   head_.clear();
   head_sent_ = 0;
+  pieces_.clear();
+  piece_ = 0;
+  response_file_.reset();
+  label_.clear();
+  file_ = ctx_.file;
   if (ctx_.http && keep_alive_ && !ctx_.stopping) {
     state_ = State::ReadRequest;
     return Step::Continue;

@@ -330,9 +330,12 @@ PY
   run timeout 10 "$SN" recv --timeout 0.3 127.0.0.1:0
   assert_failure 1
   assert_output "splice-net: 127.0.0.1:0: no connection within 0.3 s"
-  run timeout 10 "$SN" serve --http --header x 127.0.0.1:0 "$FIX/text"
+  run timeout 10 "$SN" serve --http --header x 127.0.0.1:0 "$FIX/text" "$FIX/mid"
   assert_failure 1
-  assert_line "splice-net: cannot use --header or --header-file with --http"
+  assert_line "splice-net: --header and --header-file with --http need a single FILE"
+  run timeout 10 "$SN" serve 127.0.0.1:0 "$FIX/text" "$FIX/mid"
+  assert_failure 1
+  assert_line "splice-net: several FILEs need --http (plain mode serves one)"
   run timeout 10 "$SN" serve 127.0.0.1:0 "$T"
   assert_failure 1
   assert_output --partial "not a regular file"
@@ -491,36 +494,36 @@ PY
   assert_output "200 67108864"
   [ "$(sha256sum < got)" = "$(sha256sum < "$FIX/big")" ]
 
-  run timeout 10 curl -sS -I "$url/"
+  run timeout 10 curl -sS -I "$url/big"
   assert_line --regexp '^HTTP/1.1 200 OK'
   assert_line --regexp '^Content-Length: 67108864'
   assert_line --regexp '^Content-Type: text/plain'
   assert_line --regexp '^Accept-Ranges: bytes'
   assert_line --regexp '^Server: splice-net'  # the library's FileServerSettings::server_name
 
-  run timeout 10 curl -sS -r 1000-1999 -o part -w '%{http_code}' "$url/"
+  run timeout 10 curl -sS -r 1000-1999 -o part -w '%{http_code}' "$url/big"
   assert_output 206
   cmp part <(tail -c +1001 "$FIX/big" | head -c 1000)
-  run timeout 10 curl -sS -r -4096 -o tail4k -w '%{http_code}' "$url/"
+  run timeout 10 curl -sS -r -4096 -o tail4k -w '%{http_code}' "$url/big"
   assert_output 206
   cmp tail4k <(tail -c 4096 "$FIX/big")
-  run timeout 10 curl -sS -D - -o /dev/null -r 200000000- "$url/"
+  run timeout 10 curl -sS -D - -o /dev/null -r 200000000- "$url/big"
   assert_line --regexp '^HTTP/1.1 416 Range Not Satisfiable'
   assert_line --regexp '^Content-Range: bytes \*/67108864'
 
   truncate -s 8M big  # the file is looked at per request: now smaller
-  run timeout 20 curl -sS -v -o a -o b "$url/a" "$url/b"
+  run timeout 20 curl -sS -v -o a -o b "$url/big" "$url/big"
   assert_output --partial "Re-using existing connection"
   cmp a <(head -c 8M "$FIX/big")
   cmp b <(head -c 8M "$FIX/big")
   # HTTP/1.0 closes unless asked; other methods are refused.
-  run timeout 10 curl -sS -0 -I "$url/"
+  run timeout 10 curl -sS -0 -I "$url/big"
   assert_line --regexp '^Connection: close'
   run timeout 10 curl -sS -o /dev/null -w '%{http_code}' -X POST "$url/"
   assert_output 405
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
-  grep -q '2 requests (last: GET /b 200), sent' log
+  grep -q '2 requests (last: GET /big 200), sent' log
 }
 
 @test "serve: 250 concurrent clients each get every byte; slow ones finish, stalled ones hold no one up" {
@@ -586,7 +589,7 @@ port, mark, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 c = socket.socket()
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 c.connect(("127.0.0.1", port))
-c.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+c.sendall(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
 # A bytearray grows in place: `bytes += ` copied everything received so far on every recv
 # (quadratic: 64 MiB in 64 KiB pieces took over a minute on a busy machine).
 data = bytearray(c.recv(65536))
@@ -652,7 +655,7 @@ cut_bg() {
   for mode in plain --http; do
     rm -f reading go
     serve_bg log-$mode ${mode#plain} --stop drop 127.0.0.1:0 "$FIX/big"
-    cut_bg cut.out "127.0.0.1:$PORT" ${mode#plain} --mark reading --go go
+    cut_bg cut.out "127.0.0.1:$PORT" ${mode#plain} --path /big --mark reading --go go
     wait_exists reading
     kill -TERM "$SERVE_PID"
     exit_of "$SERVE_PID"
@@ -684,7 +687,7 @@ cut_bg() {
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
   serve_bg log4 --http 127.0.0.1:0 "$FIX/mid"
-  run timeout 30 python3 "$HELP/cut_client.py" "127.0.0.1:$PORT" --http
+  run timeout 30 python3 "$HELP/cut_client.py" "127.0.0.1:$PORT" --http --path /mid
   assert_output --regexp '^eof 10[0-9]{5}$'
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
@@ -744,7 +747,7 @@ PY
 import os, socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-c.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+c.sendall(b"GET /shrinking HTTP/1.1\r\nHost: t\r\n\r\n")
 c.recv(65536)
 open(os.path.join(sys.argv[2], "reading"), "w").close()
 while not os.path.exists(os.path.join(sys.argv[2], "truncated")):
@@ -832,7 +835,7 @@ PY
   echo $! >> "$T/pids"
   local s=$!
   PORT=$(listen_port slog)
-  timeout 10 curl -sS -o got3 "http://127.0.0.1:$PORT/" "http://127.0.0.1:$PORT/"
+  timeout 10 curl -sS -o got3 "http://127.0.0.1:$PORT/mid" "http://127.0.0.1:$PORT/mid"
   same_file got3 "$FIX/mid"
   pkill -TERM -f "serve --http --stats 127.0.0.1:0 $FIX/mid" || true
   wait "$s" || true

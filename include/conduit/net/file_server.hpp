@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,7 @@
 #include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
+#include "conduit/net/http_resources.hpp"
 #include "conduit/net/serve_client.hpp"
 #include "conduit/stats.hpp"
 
@@ -34,7 +36,12 @@ struct FileServerSettings {
   std::string file_label;           // how reasons name it (already quoted if it needs to be)
   std::string header;               // plain mode: sent to every client before the file
   bool http = false;                // HTTP/1.1 instead of the plain header + file
-  std::string content_type = "application/octet-stream";
+  // HTTP: what request targets name (net/http_resources: a directory tree, or files by name);
+  // none: `file` answers every target.
+  std::optional<http::Resources> resources;
+  std::string content_type;         // HTTP: overrides the type by extension when not empty
+  std::string mime_types = "/etc/mime.types";  // types by extension (built-in ones without it)
+  std::string disposition;          // HTTP: "attachment" or "inline" sends Content-Disposition
   std::string server_name;          // HTTP "Server:" header ("splice-net"); none when empty
   bool zero_copy = true;            // sendfile(2); false: pread + send
   std::size_t max_clients = 1000;   // connections at once; more wait in the listen queue
@@ -105,6 +112,7 @@ class FileServer {
 
   FileServerSettings settings_;
   OnEvent on_event_;
+  http::MimeTypes mime_;
   ServeContext ctx_;
   EventLoop loop_;
   Acceptor acceptor_;

@@ -62,6 +62,9 @@ struct ResponseHead {
   bool keep_alive = true;                       // false: "Connection: close"
   bool allow_header = false;                    // 405: "Allow: GET, HEAD"
   std::string_view server;                      // "Server: NAME"; omitted when empty
+  std::string date;                             // "Date:" value; empty: now (RFC 9110 6.6.1)
+  std::string extra;                            // more header lines, each ending in CRLF
+  bool no_content_length = false;               // 304: no Content-Length (RFC 9110 8.6)
 };
 
 std::string format_response_head(const ResponseHead& head);

@@ -31,7 +31,4 @@ struct LiveAnswer {
 LiveAnswer answer_live(std::string_view buffer, std::string_view content_type, std::string_view server,
                        std::time_t now);
 
-// An IMF-fixdate (RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string http_date(std::time_t t);
-
 }  // namespace conduit::net::http

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "conduit/net/http_responder.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -33,8 +34,9 @@ struct ServeContext {
   std::string file_name;            // quoted, for messages
   std::string header;               // plain mode: sent before the file
   bool http = false;
-  std::string content_type;
   std::string server_name;          // HTTP "Server:" header; none when empty
+  const http::Resources* resources = nullptr;  // HTTP targets; none: `file` for every target
+  http::ResponderOptions responder;  // HTTP: content type, MIME table, Server, disposition
   bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
   bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
   bool stopping = false;            // the server stops: finish the current response, then close
@@ -87,6 +89,8 @@ class ServeClient {
   Step fail(int err);
   void respond_error(int status);
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
+  http::Lookup lookup(std::string_view target) const;
+  bool next_piece();
 
   Fd fd_;
   std::string peer_;
@@ -95,6 +99,13 @@ class ServeClient {
   std::string in_;                 // request bytes not yet consumed (--http)
   std::string head_;               // this response's head
   std::size_t head_sent_ = 0;
+  int file_ = -1;                  // the file this response reads (ctx_.file, or response_file_)
+  Fd response_file_;               // opened for this response (directory form)
+  std::string label_;              // how messages name that file (quoted); empty: ctx_.file_name
+  const std::string& file_label() const noexcept { return label_.empty() ? ctx_.file_name : label_; }
+  std::vector<http::BodyPiece> pieces_;  // HTTP: the body after the head, piece by piece
+  std::size_t piece_ = 0;          // the piece being sent; its text goes before its file bytes
+  std::size_t text_sent_ = 0;
   std::uint64_t body_offset_ = 0;  // next file byte to send
   std::uint64_t body_end_ = 0;     // one past the last file byte of this response
   std::uint64_t body_size_ = 0;    // the file size this response promised

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A client that says how its connection ended: a clean end of file, or a reset.
 
-Usage: cut_client.py ADDRESS [--http] [--first N] [--mark FILE] [--go FILE]
+Usage: cut_client.py ADDRESS [--http] [--path PATH] [--first N] [--mark FILE] [--go FILE]
 ADDRESS is host:port, [v6]:port or unix:/path.
-  Connects with a small receive buffer, sends a GET request with --http, reads at least N bytes
+  Connects with a small receive buffer, sends a GET request for PATH (default /) with --http, reads at least N bytes
   (default 65536; 0: none), creates MARK, waits until GO exists (when given; the server meanwhile
   cuts it off, or not), then reads to the end. Prints "eof TOTAL" when the connection ended with
   a clean end of file, "reset TOTAL" when it ended with ECONNRESET; TOTAL counts every byte
@@ -35,13 +35,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("address")
     ap.add_argument("--http", action="store_true")
+    ap.add_argument("--path", default="/")
     ap.add_argument("--first", type=int, default=65536)
     ap.add_argument("--mark")
     ap.add_argument("--go")
     args = ap.parse_args()
     s = connect(args.address)
     if args.http:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET " + args.path.encode() + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     total = 0
     how = "eof"
     try:

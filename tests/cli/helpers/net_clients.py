@@ -14,6 +14,7 @@ ADDRESS is host:port, [v6]:port or unix:/path.
 Prints "ok=N failed=M" and exits 1 if any client failed or the run exceeded --timeout.
 """
 import argparse
+import os
 import asyncio
 import hashlib
 import sys
@@ -37,7 +38,9 @@ async def client(addr, args, expect, slow, connected, start):
     connected.release()
     await start.wait()
     if args.http:
-        writer.write(b"GET /f HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        # serve --http serves FILE by its name
+        name = os.path.basename(args.file).encode()
+        writer.write(b"GET /" + name + b" HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
         await writer.drain()
     data = bytearray()
     while True:
