@@ -3,6 +3,8 @@
 // command line as getopt_long would (expand_long_prefixes), from the options declared on the app.
 #include "conduit/cli.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -119,11 +121,14 @@ std::string_view message_name(const CommandInfo& info) {
   return invoked.empty() ? info.prog : invoked;
 }
 
+void print_usage_error(std::string_view prog, std::string_view message) {
+  std::string text = std::string(prog) + ": " + std::string(message) + "\nTry '" +
+                     std::string(prog) + " --help' for more information.\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 void print_usage_error(const CommandInfo& info, const std::string& message) {
-  std::string_view prog = message_name(info);
-  std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help' for more information.\n",
-               static_cast<int>(prog.size()), prog.data(), message.c_str(),
-               static_cast<int>(prog.size()), prog.data());
+  print_usage_error(message_name(info), message);
 }
 
 // --help and --version output; a failed write is reported as GNU's close_stdout reports it
@@ -343,6 +348,19 @@ std::string version_text(std::string_view prog) {
       "This is free software: you are free to change and redistribute it.\n"
       "There is NO WARRANTY, to the extent permitted by law.\n";
   return text;
+}
+
+int usage_error(std::string_view message, int status) {
+  print_usage_error(program_name(), message);
+  return status;
+}
+
+void report_stats(StatsFormat format, const Stats& stats, std::string_view prog, double seconds) {
+  if (format == StatsFormat::None) return;
+  std::string text = format == StatsFormat::Json ? format_stats_json(stats, prog, seconds)
+                                                 : format_stats_text(stats, prog, seconds);
+  ssize_t rc = ::write(STDERR_FILENO, text.data(), text.size());
+  (void)rc;  // a report that cannot be shown must not change the status
 }
 
 }  // namespace conduit::cli

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <limits>
 
+#include "conduit/probe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sys.hpp"
 
@@ -32,8 +33,8 @@ struct Fanout::Lane {
   Kind kind = Kind::Splice;
   bool consumer = false;
   bool live = true;
-  bool proven = false;      // a tee into it (or, for the consumer, a splice) has worked
-  bool out_proven = false;  // a splice out of its pipe has worked
+  PathProbe in;             // a tee into it (or, for the consumer, a splice) has worked
+  PathProbe out;            // a splice out of its pipe has worked
   std::vector<std::size_t> outputs;
   Pipe pipe;                // Splice and Copy lanes that are not the consumer
   std::uint64_t pos = 0;    // source bytes this lane has been given
@@ -167,8 +168,7 @@ bool Fanout::refill() {
     if (int w = wait(in_, -1, nullptr); w < 0) input_error_ = -w;
     return false;
   }
-  if (n < 0 && !input_proven_ && sys::unsupported(n)) {
-    stats_->fallbacks++;
+  if (input_.falls_back(n, *stats_)) {
     copy_mode_ = true;  // the broker is empty: nothing is lost by switching now
     return false;
   }
@@ -180,7 +180,6 @@ bool Fanout::refill() {
     eof_ = true;
     return false;
   }
-  input_proven_ = true;
   end_ += static_cast<std::uint64_t>(n);
   return true;
 }
@@ -193,7 +192,7 @@ std::uint64_t Fanout::lane_limit() const {
 }
 
 bool Fanout::anyone_proven() const {
-  return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->proven; });
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->in.proven(); });
 }
 
 // After the consumer failed, the next lane level with the source takes over; lanes that are all
@@ -221,7 +220,10 @@ void Fanout::promote_consumer() {
     stats_->count(Call::Read);
     ssize_t n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(left, buffer_.size())));
     if (n == -EAGAIN) {
-      wait(src_, -1, nullptr);
+      if (int w = wait(src_, -1, nullptr); w < 0) {
+        input_error_ = -w;
+        return;
+      }
       continue;
     }
     if (n <= 0) {
@@ -243,10 +245,17 @@ void Fanout::tee_round() {
     int dst = lane.kind == Lane::Kind::Direct ? first.fd : lane.pipe.write_fd();
     stats_->count(Call::Tee);
     ssize_t n = sys::tee(src_, dst, len, 0);
+    if (lane.in.falls_back(n, *stats_)) {
+      if (!anyone_proven() && consumed_ == 0) {
+        copy_mode_ = true;  // tee(2) itself is refused; nothing has moved yet
+        return;
+      }
+      demote(lane);
+      continue;
+    }
     if (n > 0) {
       lane.pos += static_cast<std::uint64_t>(n);
       if (lane.kind != Lane::Kind::Direct) lane.pending += static_cast<std::size_t>(n);
-      lane.proven = true;
       stats_->add(Path::Tee, static_cast<std::uint64_t>(n));
       continue;
     }
@@ -260,23 +269,14 @@ void Fanout::tee_round() {
         input_error_ = -w;
       continue;
     }
-    if (!lane.proven && sys::unsupported(n)) {
-      if (!anyone_proven() && consumed_ == 0) {
-        stats_->fallbacks++;
-        copy_mode_ = true;  // tee(2) itself is refused; nothing has moved yet
-        return;
-      }
-      demote(lane);
-      continue;
-    }
     std::vector<std::size_t> victims = lane.outputs;
     for (std::size_t o : victims) output_failed(o, static_cast<int>(-n));
   }
 }
 
-// Switches a lane that the kernel refused to the copying path, before it delivered anything.
+// Switches a lane that the kernel refused to the copying path, before it delivered anything
+// (the lane's probe has counted the fallback).
 bool Fanout::demote(Lane& lane) {
-  stats_->fallbacks++;
   if (lane.kind == Lane::Kind::Direct && !lane.consumer) {
     if (int rc = lane.pipe.open(); rc < 0) {
       std::vector<std::size_t> victims = lane.outputs;
@@ -317,19 +317,20 @@ bool Fanout::drain_lane(Lane& lane) {
     stats_->count(Call::Splice);
     ssize_t n = sys::splice(lane.pipe.read_fd(), nullptr, out.fd, nullptr, lane.pending,
                             SPLICE_F_MOVE);
+    if (lane.out.falls_back(n, *stats_)) {
+      lane.kind = Lane::Kind::Copy;  // the bytes already teed go out by read/write
+      continue;
+    }
     if (n > 0) {
       lane.pending -= static_cast<std::size_t>(n);
-      lane.out_proven = true;
       stats_->add(Path::Splice, static_cast<std::uint64_t>(n));
       continue;
     }
     if (n == -EAGAIN) {
-      wait(-1, out.fd, &out.info);
-      continue;
-    }
-    if (n < 0 && !lane.out_proven && sys::unsupported(n)) {
-      stats_->fallbacks++;
-      lane.kind = Lane::Kind::Copy;  // the bytes already teed go out by read/write
+      if (int w = wait(-1, out.fd, &out.info); w < 0) {
+        output_failed(index, -w);
+        return false;
+      }
       continue;
     }
     output_failed(index, n < 0 ? static_cast<int>(-n) : EIO);
@@ -373,7 +374,7 @@ void Fanout::consume() {
     stats_->count(Call::Read);
     n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(len, buffer_.size())));
     if (n == -EAGAIN) {
-      wait(src_, -1, nullptr);
+      if (int w = wait(src_, -1, nullptr); w < 0) input_error_ = -w;
       return;
     }
     if (n < 0) {
@@ -393,8 +394,11 @@ void Fanout::consume() {
   std::size_t index = lane->outputs.front();
   stats_->count(Call::Splice);
   n = sys::splice(src_, nullptr, out.fd, nullptr, static_cast<std::size_t>(len), SPLICE_F_MOVE);
+  if (lane->in.falls_back(n, *stats_)) {
+    demote(*lane);
+    return;
+  }
   if (n > 0) {
-    lane->proven = true;
     consumed_ += static_cast<std::uint64_t>(n);
     stats_->add(Path::Splice, static_cast<std::uint64_t>(n));
     if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
@@ -406,10 +410,6 @@ void Fanout::consume() {
   }
   if (n == -EAGAIN) {
     if (int w = wait(src_, out.fd, &out.info); w < 0) input_error_ = -w;
-    return;
-  }
-  if (!lane->proven && sys::unsupported(n)) {
-    demote(*lane);
     return;
   }
   output_failed(index, static_cast<int>(-n));

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "conduit/probe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sys.hpp"
 
@@ -148,8 +149,8 @@ PumpResult Pump::run(int in, const FdInfo& in_info, int out, const FdInfo& out_i
       s.use_offset = true;
       // Past 2^63-1 (`--offset 16E`) there is nothing to read either: stop at that bound.
       s.offset = static_cast<loff_t>(std::min<std::uint64_t>(*range.offset, Stream::kMaxOffset));
-    } else if (int err = skip_input(s, *range.offset); err != 0) {
-      return PumpResult{0, err, PumpResult::Side::Input};
+    } else if (int rc = skip_input(s, *range.offset); rc < 0) {
+      return PumpResult{0, -rc, PumpResult::Side::Input};
     }
   }
   if (s.done()) return {};
@@ -169,9 +170,9 @@ struct Pump::PathRules {
   // EAGAIN: poll until both ends are ready, naming this end if poll itself fails. None: EAGAIN
   // is an error like any other (copy_file_range: two regular files never block).
   std::optional<PumpResult::Side> wait_side = std::nullopt;
-  // A 0 from the first call means "unsupported", not EOF: procfs may answer copy_file_range so
-  // although it has data.
-  bool zero_first_refused = false;
+  // What a 0 from the first call means: the end, or (copy_file_range: procfs answers so
+  // although it has data) "unsupported".
+  PathProbe::FirstZero first_zero = PathProbe::FirstZero::End;
   // Which end an error of the call is: by errno (sendfile), by which end is not a pipe
   // (splice_direct), or always the input: the output end is our own broker pipe, or
   // (copy_file_range) the call cannot tell which end failed and GNU cat names the input
@@ -195,6 +196,7 @@ struct Pump::PathRules {
 template <class Syscall, class Deliver>
 PumpResult Pump::zero_copy(Stream& s, const PathRules& rules, Syscall call,
                            PumpResult (Pump::*fallback)(Stream&), Deliver deliver) {
+  PathProbe probe(rules.first_zero);
   for (;;) {
     if (s.done()) return {s.moved};
     stats_->count(rules.call);
@@ -203,11 +205,7 @@ PumpResult Pump::zero_copy(Stream& s, const PathRules& rules, Syscall call,
       if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, *rules.wait_side);
       continue;
     }
-    bool refused = n < 0 ? sys::unsupported(n) : n == 0 && rules.zero_first_refused;
-    if (refused && s.moved == 0) {
-      stats_->fallbacks++;
-      return (this->*fallback)(s);
-    }
+    if (probe.falls_back(n, *stats_)) return (this->*fallback)(s);
     if (n < 0) {
       int err = static_cast<int>(-n);
       return fail(s.moved, err, rules.side(s, err));
@@ -226,7 +224,7 @@ std::optional<PumpResult> Pump::delivered(Stream& s, Path path, std::size_t n) {
 
 PumpResult Pump::copy_range(Stream& s) {
   static constexpr PathRules kRules{.call = Call::CopyFileRange,
-                                    .zero_first_refused = true,
+                                    .first_zero = PathProbe::FirstZero::Refusal,
                                     .blame = PathRules::Blame::Input};
   return zero_copy(
       s, kRules,
@@ -267,10 +265,10 @@ PumpResult Pump::splice_direct(Stream& s) {
 
 int Pump::ensure_broker() {
   if (broker_.valid()) return 0;
-  if (broker_error_ != 0) return broker_error_;
+  if (broker_error_ < 0) return broker_error_;
   if (int rc = broker_.open(); rc < 0) {
-    broker_error_ = -rc;
-    return broker_error_;
+    broker_error_ = rc;
+    return rc;
   }
   broker_.grow(options_.pipe_size);
   return 0;
@@ -278,26 +276,26 @@ int Pump::ensure_broker() {
 
 // The broker's input half is a zero-copy path like the others; its output half is broker_out().
 PumpResult Pump::splice_broker(Stream& s) {
-  if (ensure_broker() != 0) {
+  if (ensure_broker() < 0) {
     stats_->fallbacks++;
     return read_write(s);
   }
   static constexpr PathRules kRules{.call = Call::Splice, .wait_side = PumpResult::Side::Input,
                                     .blame = PathRules::Blame::Input};
-  bool output_proven = false;
+  PathProbe output;  // the splice out of the broker: a path of its own
   return zero_copy(
       s, kRules,
       [&] {
         return sys::splice(s.in, s.in_offset(), broker_.write_fd(), nullptr,
                            s.chunk(broker_.capacity()), SPLICE_F_MOVE);
       },
-      &Pump::read_write, [&](std::size_t n) { return broker_out(s, n, output_proven); });
+      &Pump::read_write, [&](std::size_t n) { return broker_out(s, n, output); });
 }
 
 // Moves the `n` bytes just spliced into the broker on to the output before more are read. The
-// output's first refusal (`output_proven` still false) sends them, and the rest of the stream,
-// by read/write instead.
-std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, bool& output_proven) {
+// output's first refusal (`output` not yet proven) sends them, and the rest of the stream, by
+// read/write instead.
+std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, PathProbe& output) {
   std::size_t pending = n;
   while (pending > 0) {
     stats_->count(Call::Splice);
@@ -306,8 +304,7 @@ std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, bool& outpu
       if (int w = wait_ready(s); w < 0) return fail(s.moved, -w, PumpResult::Side::Output);
       continue;
     }
-    if (m < 0 && !output_proven && sys::unsupported(m)) {
-      stats_->fallbacks++;
+    if (output.falls_back(m, *stats_)) {
       if (PumpResult r = drain_broker(s, pending); !r.ok()) return r;
       if (s.left) *s.left -= pending;
       return read_write(s);
@@ -316,7 +313,6 @@ std::optional<PumpResult> Pump::broker_out(Stream& s, std::size_t n, bool& outpu
       broker_ = Pipe{};  // holds bytes of a stream that failed: never reuse it
       return fail(s.moved, static_cast<int>(-m), PumpResult::Side::Output);
     }
-    output_proven = true;
     pending -= static_cast<std::size_t>(m);
     s.moved += static_cast<std::uint64_t>(m);
     moved(Path::SpliceBroker, static_cast<std::uint64_t>(m));
@@ -381,10 +377,10 @@ int Pump::skip_input(Stream& s, std::uint64_t count) {
     ssize_t n = sys::read(s.in, window);
     if (n == -EAGAIN) {
       stats_->count(Call::Poll);
-      if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return -w;
+      if (int w = sys::wait_fd(s.in, POLLIN); w < 0) return w;
       continue;
     }
-    if (n < 0) return static_cast<int>(-n);
+    if (n < 0) return static_cast<int>(n);
     if (n == 0) return 0;  // shorter than the offset: nothing to copy
     count -= static_cast<std::uint64_t>(n);
   }

@@ -60,10 +60,8 @@ std::string rate(std::uint64_t bytes, double seconds) {
 std::string format_stats_text(const Stats& stats, std::string_view prog, double seconds) {
   std::string p(prog);
   std::string out;
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.3f", seconds);
   out += p + ": " + number(stats.total_bytes()) + " bytes (" + format_bytes(stats.total_bytes()) +
-         ") in " + secs + " s, " + rate(stats.total_bytes(), seconds) + "\n";
+         ") in " + format_elapsed(seconds) + " s, " + rate(stats.total_bytes(), seconds) + "\n";
   for (std::size_t i = 0; i < kPathCount; ++i) {
     if (stats.bytes[i] == 0) continue;
     char line[96];
@@ -110,6 +108,12 @@ std::string format_stats_json(const Stats& stats, std::string_view prog, double 
 std::string format_seconds(double seconds) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", seconds);
+  return text;
+}
+
+std::string format_elapsed(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", seconds);
   return text;
 }
 

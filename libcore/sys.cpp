@@ -56,6 +56,30 @@ ssize_t write(int fd, std::span<const std::byte> buf) noexcept {
   return retry([&] { return ::write(fd, buf.data(), buf.size()); });
 }
 
+ssize_t read_some(int fd, std::span<std::byte> buf) noexcept {
+  for (;;) {
+    ssize_t n = read(fd, buf);
+    if (n != -EAGAIN) return n;
+    if (int w = wait_fd(fd, POLLIN); w < 0) return w;
+  }
+}
+
+ssize_t read_full(int fd, std::span<std::byte> buf, std::uint64_t* calls) noexcept {
+  size_t got = 0;
+  while (got < buf.size()) {
+    if (calls) ++*calls;
+    ssize_t n = read(fd, buf.subspan(got));
+    if (n == -EAGAIN) {
+      if (int w = wait_fd(fd, POLLIN); w < 0) return w;
+      continue;
+    }
+    if (n < 0) return n;
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(got);
+}
+
 ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written) noexcept {
   size_t done = 0;
   while (done < buf.size()) {

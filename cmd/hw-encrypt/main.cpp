@@ -1,8 +1,6 @@
 // hw-encrypt: authenticated stream encryption, pipe in and pipe out.
 // Options and --help: options.cpp; encrypt/decrypt: run.cpp; keygen.cpp; raw_mode.cpp (--raw);
 // output.cpp (OUT through a temporary file). The format and ciphers live in the core (crypto/).
-#include <cstdio>
-
 #include "conduit/cli.hpp"
 #include "options.hpp"
 #include "run.hpp"
@@ -16,10 +14,7 @@ int main(int argc, char** argv) {
   bind(app, options);
   const conduit::cli::CommandInfo info{kProg, kHelpText, kExitError};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
-  if (std::string error = check(options); !error.empty()) {
-    std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", kProg.data(),
-                 error.c_str(), kProg.data());
-    return kExitError;
-  }
+  if (std::string error = check(options); !error.empty())
+    return conduit::cli::usage_error(error, kExitError);
   return run(options);
 }

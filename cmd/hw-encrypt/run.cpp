@@ -88,11 +88,7 @@ void Report::finish(const StreamResult& r) {
   stats.count(conduit::Call::Read, r.read_calls);
   stats.count(conduit::Call::Write, r.write_calls);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string text = options_.common.stats == conduit::cli::StatsFormat::Json
-                         ? conduit::format_stats_json(stats, kProg, seconds)
-                         : conduit::format_stats_text(stats, kProg, seconds);
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  std::fwrite(text.data(), 1, text.size(), stderr);
+  conduit::cli::report_stats(options_.common.stats, stats, kProg, seconds);
 }
 
 namespace {

@@ -31,6 +31,7 @@
 
 #include "conduit/diag.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/operand.hpp"
 #include "conduit/pipe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/pump.hpp"
@@ -56,12 +57,8 @@ std::uint64_t clamp_length(std::uint64_t available, const std::optional<std::uin
 }
 
 // One opened input: a file operand (owned) or standard input (borrowed).
-struct Input {
-  conduit::Fd owned;
-  int fd = -1;
-  FdInfo info;
+struct Input : conduit::InputOperand {
   std::string name;  // for messages, quoted as GNU does
-  bool is_stdin = false;
 };
 
 class Cat {
@@ -255,25 +252,11 @@ std::optional<conduit::Range> Cat::range_for(Input& in) {
 
 void Cat::copy_operand(const std::string& operand) {
   Input in;
+  int rc = conduit::open_input(operand, in);
   in.name = conduit::quote_name(operand);
-  if (operand == "-") {
-    in.is_stdin = true;
-    in.fd = STDIN_FILENO;
-    read_stdin_ = true;
-  } else {
-    in.owned = conduit::Fd(::open(operand.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in.owned) {
-      diag_.error(in.name, errno);
-      return;
-    }
-    in.fd = in.owned.get();
-  }
-  if (int rc = conduit::classify(in.fd, in.info); rc < 0) {
+  if (in.is_stdin) read_stdin_ = true;
+  if (rc < 0) {
     diag_.error(in.name, -rc);
-    return;
-  }
-  if (in.info.kind == FdKind::Directory) {
-    diag_.error(in.name, EISDIR);
     return;
   }
   copy_input(in);
@@ -358,15 +341,8 @@ void Cat::finish() {
   if (progress_) progress_->finish();
   // Late write errors (NFS, quotas) only show at close.
   if (::close(STDOUT_FILENO) != 0 && !write_failed_) diag_.error("write error", errno);
-  if (o_.common.stats != conduit::cli::StatsFormat::None) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::string text = o_.common.stats == conduit::cli::StatsFormat::Json
-                           ? conduit::format_stats_json(stats_, kProg, seconds)
-                           : conduit::format_stats_text(stats_, kProg, seconds);
-    ssize_t rc = ::write(STDERR_FILENO, text.data(), text.size());
-    (void)rc;  // a report that cannot be shown must not change the status
-  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  conduit::cli::report_stats(o_.common.stats, stats_, kProg, seconds);
 }
 
 int Cat::run() {

@@ -100,12 +100,7 @@ std::string follow_help_text() {
 
 std::optional<int> follow_usage_error(const Options& o) {
   if (!o.follow.mode || !o.format.any()) return std::nullopt;
-  const std::string prog(conduit::program_name());
-  std::fprintf(stderr,
-               "%s: --follow cannot be combined with -A, -b, -e, -E, -n, -s, -t, -T or -v\n"
-               "Try '%s --help' for more information.\n",
-               prog.c_str(), prog.c_str());
-  return 1;
+  return conduit::cli::usage_error("--follow cannot be combined with -A, -b, -e, -E, -n, -s, -t, -T or -v");
 }
 
 void warn_follow_unused(const Options& o) {

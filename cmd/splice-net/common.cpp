@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "conduit/fd_limit.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/sigpipe.hpp"
@@ -23,15 +24,7 @@ conduit::PumpOptions pump_options(const Options& o) {
 }
 
 void report_stats(const Options& o, const conduit::Stats& stats, double seconds) {
-  std::string text;
-  if (o.common.stats == conduit::cli::StatsFormat::Text)
-    text = conduit::format_stats_text(stats, kProg, seconds);
-  else if (o.common.stats == conduit::cli::StatsFormat::Json)
-    text = conduit::format_stats_json(stats, kProg, seconds);
-  else
-    return;
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  log_line(text);
+  conduit::cli::report_stats(o.common.stats, stats, kProg, seconds);
 }
 
 std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
@@ -43,10 +36,12 @@ std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
 
 std::optional<Listening> start_listening(const Options& o, const conduit::net::Address& address,
                                          conduit::Diag& diag, const std::string& note) {
+  // Every client is a descriptor: take all the kernel allows (a failure leaves the old limit,
+  // and EMFILE then pauses accepting, as it always could).
+  conduit::raise_fd_limit();
   conduit::net::SocketResult listener = conduit::net::listen_on(address, {SOMAXCONN, true});
   if (!listener.ok()) {
-    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + listener.reason);
+    diag.error(listener.message(o.address));
     return std::nullopt;
   }
   conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM, SIGHUP});

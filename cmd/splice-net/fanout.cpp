@@ -5,7 +5,6 @@
 //   splice-net: fanout: N bytes from standard input; C clients, D dropped as slow
 // and the signal, accept-pause and epoll messages.
 #include <signal.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +12,7 @@
 
 #include "commands.hpp"
 #include "conduit/net/fanout_server.hpp"
+#include "conduit/net/signals.hpp"
 #include "conduit/progress.hpp"
 
 namespace splice_net {
@@ -21,10 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using conduit::net::FanoutServerEvent;
-
-std::string signal_name(int sig) {
-  return std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-}
 
 // Turns the server's events into fanout's messages.
 struct Logger {
@@ -51,11 +47,11 @@ struct Logger {
         break;
       case FanoutServerEvent::Kind::AcceptPaused: accept_pause_logger("clients")(e.error, e.open); break;
       case FanoutServerEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": end of stream; finishing " +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": end of stream; finishing " +
                  std::to_string(e.open) + " clients");
         break;
       case FanoutServerEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " clients");
         break;
       case FanoutServerEvent::Kind::Warning:

@@ -1,8 +1,6 @@
 // splice-net: netcat-like send / recv / serve over TCP and Unix sockets, moving file and pipe
 // pages with sendfile(2) and splice(2). Options and --help: options.cpp; each subcommand in its
 // own file (send.cpp, recv.cpp, serve.cpp, fanout.cpp, relay.cpp).
-#include <cstdio>
-
 #include "commands.hpp"
 #include "conduit/cli.hpp"
 #include "options.hpp"
@@ -26,11 +24,7 @@ int main(int argc, char** argv) {
   }
   const conduit::cli::CommandInfo info{kProg, help_text(named), 1};
   if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
-  if (std::string error = check(options); !error.empty()) {
-    std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", kProg.data(),
-                 error.c_str(), kProg.data());
-    return 1;
-  }
+  if (std::string error = check(options); !error.empty()) return conduit::cli::usage_error(error);
   if (options.command == "send") return run_send(options);
   if (options.command == "recv") return run_recv(options);
   if (options.command == "fanout") return run_fanout(options);

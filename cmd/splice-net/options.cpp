@@ -72,6 +72,8 @@ const std::string kServeHelp = std::string(
     "Stops accepting on SIGTERM, SIGINT or SIGHUP; a second signal drops what is in flight.\n"
     "A client cut off before the end of its file or response gets a reset, not end of file.\n"
     "\n"
+    "      --access-log FILE    with --http, append one line per request to FILE (Common\n"
+    "                           Log Format; default: standard error, none with -q)\n"
     "      --content-disposition TYPE\n"
     "                           with --http, send Content-Disposition: TYPE\n"
     "                           ('attachment' or 'inline') and the file's name\n"
@@ -80,12 +82,16 @@ const std::string kServeHelp = std::string(
     "      --header TEXT        send TEXT (literally) before the file to each client\n"
     "                           (--http: the start of the one FILE's body)\n"
     "      --header-file F      send F's contents before the file to each client\n"
+    "      --head-timeout SECONDS\n"
+    "                           with --http, answer 408 and close when a request head\n"
+    "                           is not whole SECONDS after the connection opened (or\n"
+    "                           after its first byte, on a kept-alive one) (default 10)\n"
     "      --http               answer HTTP/1.1 GET and HEAD requests (byte ranges,\n"
     "                           keep-alive) instead of sending the file at once\n"
     "      --index              with --http, list directories (default: 403)\n"
     "      --max-clients N      serve at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
-    "  -q, --quiet              no log line per connection\n"
+    "  -q, --quiet              no log line per connection (--http: per request)\n"
     "      --stop MODE          on SIGTERM/SIGINT/SIGHUP: 'finish' what is in flight\n"
     "                           (default) or 'drop' it\n"
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
@@ -172,12 +178,12 @@ CLI::Option* add_stop(CLI::App& sub, Options& o) {
       ->trigger_on_parse();
 }
 
-// Seconds as a positive decimal, with an optional "s".
-CLI::Option* add_timeout(CLI::App& sub, Options& o) {
+// Seconds as a positive decimal, with an optional "s", into `out`.
+CLI::Option* add_seconds(CLI::App& sub, const std::string& name, std::optional<double>& out) {
   return sub
       .add_option_function<std::string>(
-          "-t,--timeout",
-          [&o](const std::string& text) {
+          name,
+          [&out](const std::string& text) {
             std::string t = text;
             if (!t.empty() && t.back() == 's') t.pop_back();
             std::size_t used = 0;
@@ -189,12 +195,14 @@ CLI::Option* add_timeout(CLI::App& sub, Options& o) {
             }
             if (t.empty() || used != t.size() || !(v > 0) || !std::isfinite(v) || v > 1e6)
               throw CLI::ValidationError("invalid timeout: '" + text + "'");
-            o.timeout = v;
+            out = v;
           },
           "seconds")
       ->type_name("SECONDS")
       ->trigger_on_parse();
 }
+
+CLI::Option* add_timeout(CLI::App& sub, Options& o) { return add_seconds(sub, "-t,--timeout", o.timeout); }
 
 CLI::App* subcommand(CLI::App& app, const std::string& name, Options& o) {
   CLI::App* sub = app.add_subcommand(name);
@@ -240,6 +248,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   auto* header_file = serve->add_option("--header-file", o.header_file)->type_name("F");
   header->excludes(header_file);
   serve->add_flag("--http", o.http);
+  add_seconds(*serve, "--head-timeout", o.head_timeout);
+  serve->add_option("--access-log", o.access_log)->type_name("FILE");
   serve->add_flag("--index", o.index);
   serve->add_option("--content-type", o.content_type)->type_name("TYPE");
   serve->add_option_function<std::string>(
@@ -292,6 +302,9 @@ std::string check(const Options& o) {
     // (--content-type without --http has always been accepted, and ignored: scripts may pass it)
     if (!o.http && (o.index || !o.content_disposition.empty()))
       return "--index and --content-disposition need --http";
+    if (!o.http && (o.head_timeout || o.access_log))
+      return std::string("cannot use ") + (o.head_timeout ? "--head-timeout" : "--access-log") +
+             " without --http";
   }
   if ((o.command == "serve" || o.command == "fanout") && !o.content_type.empty() &&
       !conduit::net::http::valid_header_value(o.content_type))

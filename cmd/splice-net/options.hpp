@@ -36,6 +36,8 @@ struct Options {
   std::optional<std::string> header;       // serve --header TEXT
   std::optional<std::string> header_file;  // serve --header-file FILE
   bool http = false;                       // serve --http
+  std::optional<double> head_timeout;      // serve --head-timeout SECONDS (HTTP request heads)
+  std::optional<std::string> access_log;   // serve --access-log FILE
   bool index = false;                      // serve --index: list directories
   std::string content_type;                // serve --content-type (empty: by extension)
   std::string content_disposition;         // serve --content-disposition: attachment, inline

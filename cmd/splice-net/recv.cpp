@@ -67,8 +67,7 @@ int run_recv(const Options& o) {
 
   conduit::net::SocketResult listener = conduit::net::listen_on(*address, {16, false});
   if (!listener.ok()) {
-    std::string what = listener.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + listener.reason);
+    diag.error(listener.message(o.address));
     return 1;
   }
   if (o.verbose) log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));

@@ -5,8 +5,6 @@
 // (-q: only the connections whose TARGET could not be reached), and the stop, accept-pause and
 // epoll messages.
 #include <signal.h>
-#include <string.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/relay.hpp"
+#include "conduit/net/signals.hpp"
 #include "conduit/progress.hpp"
 
 namespace splice_net {
@@ -23,10 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using conduit::net::RelayEvent;
-
-std::string signal_name(int sig) {
-  return std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-}
 
 // Turns the relay's events into relay's messages.
 struct Logger {
@@ -56,28 +51,17 @@ struct Logger {
       }
       case RelayEvent::Kind::AcceptPaused: accept_pause_logger("connections")(e.error, e.open); break;
       case RelayEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": stopping; " +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": stopping; " +
                  (e.drop ? "dropping " : "finishing ") + std::to_string(e.open) + " connections");
         break;
       case RelayEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " connections");
         break;
       case RelayEvent::Kind::Failed: diag.error(std::string(e.call), e.error); break;
     }
   }
 };
-
-// Every connection holds up to six descriptors (two sockets, two pipes); the default soft
-// limit (1024) would cap the relay near 170 connections. Raise it to the hard limit, as most
-// servers do.
-void raise_fd_limit() {
-  rlimit r{};
-  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-    r.rlim_cur = r.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &r);
-  }
-}
 
 }  // namespace
 
@@ -108,7 +92,7 @@ int run_relay(const Options& o) {
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
 
-  raise_fd_limit();
+  // (start_listening raises the descriptor limit: every connection holds up to six.)
   auto listening = start_listening(o, *address, diag);
   if (!listening) return 1;
 

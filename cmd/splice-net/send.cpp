@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/operand.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sigpipe.hpp"
 
@@ -26,11 +27,8 @@ namespace splice_net {
 
 namespace {
 
-struct Input {
+struct Input : conduit::InputOperand {
   std::string name;
-  conduit::Fd owned;
-  int fd = -1;
-  conduit::FdInfo info;
 };
 
 // Opens every operand up front, so a missing file is reported before anything is sent.
@@ -38,25 +36,11 @@ std::vector<Input> open_inputs(const std::vector<std::string>& names, conduit::D
   std::vector<Input> inputs;
   for (const std::string& name : names.empty() ? std::vector<std::string>{"-"} : names) {
     Input in;
-    in.name = name;
-    if (name == "-") {
-      in.fd = STDIN_FILENO;
-    } else {
-      in.owned.reset(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!in.owned) {
-        diag.error(conduit::quote_name(name), errno);
-        continue;
-      }
-      in.fd = in.owned.get();
-    }
-    if (int rc = conduit::classify(in.fd, in.info); rc < 0) {
+    if (int rc = conduit::open_input(name, in); rc < 0) {
       diag.error(conduit::quote_name(name), -rc);
       continue;
     }
-    if (in.info.kind == conduit::FdKind::Directory) {
-      diag.error(conduit::quote_name(name), EISDIR);
-      continue;
-    }
+    in.name = name;
     inputs.push_back(std::move(in));
   }
   return inputs;
@@ -119,8 +103,7 @@ int run_send(const Options& o) {
 
   conduit::net::SocketResult conn = conduit::net::connect_to(*address, timeout_ms(o));
   if (!conn.ok()) {
-    std::string what = conn.error == -1 ? "cannot resolve '" + o.address + "'" : o.address;
-    diag.error(what + ": " + conn.reason);
+    diag.error(conn.message(o.address));
     return 1;
   }
   int sock = conn.fd.get();

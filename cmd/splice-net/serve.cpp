@@ -1,20 +1,27 @@
 // serve: `splice-net serve`: options into the library's file server (conduit/net/file_server.hpp),
 // and its events into log lines:
 //   splice-net: PEER: [N requests (last: GET /x 200), ]sent N bytes in S s: REASON[; NOTE]
-// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages.
+// (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages. With --http,
+// one access-log line per request (access_log.hpp) takes the place of the connection's line,
+// which is kept only for a connection that ended out of the ordinary (timed out, reset, cut
+// short: the access log cannot say it) or is noteworthy.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <vector>
 
+#include "access_log.hpp"
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/file_server.hpp"
+#include "conduit/net/signals.hpp"
 #include "conduit/progress.hpp"
 
 namespace splice_net {
@@ -24,21 +31,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using conduit::net::FileServerEvent;
 
-std::string signal_name(int sig) {
-  return std::string("SIG") + (sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-}
-
 // The one log line for a connection: peer, requests, bytes, time, how it ended.
 std::string summary(const FileServerEvent& e, bool http) {
-  char time[32];
-  std::snprintf(time, sizeof time, "%.3f", e.seconds);
   std::string line = std::string(kProg) + ": " + std::string(e.peer) + ": ";
   if (http) {
     line += std::to_string(e.requests) + (e.requests == 1 ? " request" : " requests");
     if (!e.last_request.empty()) line += " (last: " + std::string(e.last_request) + ")";
     line += ", ";
   }
-  line += "sent " + std::to_string(e.bytes) + " bytes in " + time + " s: ";
+  line += "sent " + std::to_string(e.bytes) + " bytes in " + conduit::format_elapsed(e.seconds) + " s: ";
   line += e.reason.empty() ? std::string("closed") : std::string(e.reason);
   if (!e.note.empty()) line += "; " + std::string(e.note);
   return line;
@@ -49,6 +50,12 @@ struct Logger {
   const Options& o;
   conduit::Diag& diag;
   conduit::Progress* progress;
+  AccessLog* access;  // --http: where request lines go; none: nowhere
+
+  // An HTTP connection that ended as connections do (the access log told its story).
+  static bool ordinary(std::string_view reason) {
+    return reason == "done" || reason == "closed by peer" || reason == "server stopping";
+  }
 
   void operator()(const FileServerEvent& e) const {
     switch (e.kind) {
@@ -56,16 +63,19 @@ struct Logger {
       case FileServerEvent::Kind::Bytes:
         if (progress) progress->advance(e.bytes);
         break;
+      case FileServerEvent::Kind::Request:
+        if (access) access->write(e, diag);
+        break;
       case FileServerEvent::Kind::Closed:
-        if (!o.quiet || e.noteworthy) log_line(summary(e, o.http));
+        if (e.noteworthy || (!o.quiet && !(o.http && ordinary(e.reason)))) log_line(summary(e, o.http));
         break;
       case FileServerEvent::Kind::AcceptPaused: accept_pause_logger("clients")(e.error, e.open); break;
       case FileServerEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": stopping; " +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": stopping; " +
                  (e.drop ? "dropping " : "finishing ") + std::to_string(e.open) + " connections");
         break;
       case FileServerEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
+        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
                  " connections");
         break;
       case FileServerEvent::Kind::Warning: diag.warn(std::string(e.call) + ": " + strerror(e.error)); break;
@@ -179,6 +189,8 @@ int run_serve(const Options& o) {
   settings.zero_copy = !o.common.no_splice;
   settings.max_clients = o.max_clients;
   settings.idle_timeout = std::chrono::milliseconds(timeout_ms(o, 60));
+  if (o.head_timeout)
+    settings.head_timeout = std::chrono::milliseconds(std::max(1L, std::lround(*o.head_timeout * 1000)));
   settings.drop_on_stop = o.stop == StopMode::Drop;
   settings.address = *address;
   if (o.header) settings.header = *o.header;
@@ -191,12 +203,15 @@ int run_serve(const Options& o) {
   }
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
+  AccessLog access;
+  if (o.access_log && !access.open(*o.access_log, diag)) return 1;
+  bool logs_requests = o.http && (o.access_log || !o.quiet);
 
   auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
   if (!listening) return 1;
 
   std::string label = settings.file_label;
-  conduit::net::FileServer server(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr});
+  conduit::net::FileServer server(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr, logs_requests ? &access : nullptr});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   if (server.file_changed()) diag.error(label + ": changed size while being served");

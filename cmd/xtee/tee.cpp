@@ -88,13 +88,8 @@ FirstRead first_buffer(const std::vector<Output>& outputs, std::vector<bool>& li
                        conduit::Stats& stats, conduit::Progress* progress, Fail&& fail,
                        bool& stopped) {
   std::array<std::byte, kFirstBuffer> buf;
-  ssize_t n;
-  for (;;) {
-    stats.count(conduit::Call::Read);
-    n = conduit::sys::read(STDIN_FILENO, buf);
-    if (n != -EAGAIN && n != -EINTR) break;
-    if (n == -EAGAIN) conduit::sys::wait_fd(STDIN_FILENO, POLLIN);
-  }
+  stats.count(conduit::Call::Read);
+  ssize_t n = conduit::sys::read_some(STDIN_FILENO, buf);
   if (n < 0) return {false, static_cast<int>(-n)};
   if (n == 0) return {true, 0};
   auto data = std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n));
@@ -216,13 +211,8 @@ int run(const Options& o) {
     else if (::close(STDIN_FILENO) != 0 && errno != EINTR) diag.error("standard input", errno);
   }
   if (progress) progress->finish();
-  if (o.common.stats != conduit::cli::StatsFormat::None) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string text = o.common.stats == conduit::cli::StatsFormat::Json
-                           ? conduit::format_stats_json(stats, kProg, secs)
-                           : conduit::format_stats_text(stats, kProg, secs);
-    std::fputs(text.c_str(), stderr);
-  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  conduit::cli::report_stats(o.common.stats, stats, kProg, secs);
   return diag.exit_status();
 }
 

@@ -20,8 +20,10 @@ complete -c splice-net -n "__fish_seen_subcommand_from send recv" -s v -l verbos
 complete -c splice-net -n "__fish_seen_subcommand_from recv" -s k -l keep -d 'Accept the next connection after each one'
 complete -c splice-net -n "__fish_seen_subcommand_from recv" -s o -l output -r -F -d 'Write to FILE'
 
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l access-log -r -F -d 'With --http, append a line per request to FILE'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-disposition -x -a 'attachment inline' -d 'Content-Disposition for --http'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l content-type -x -d 'Content-Type for --http (default: by extension)'
+complete -c splice-net -n "__fish_seen_subcommand_from serve" -l head-timeout -x -d 'With --http, seconds for a whole request head'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header -x -d 'Send TEXT before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l header-file -r -F -d 'Send FILE before the file'
 complete -c splice-net -n "__fish_seen_subcommand_from serve" -l http -d 'Answer HTTP/1.1 GET and HEAD requests'

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "conduit/pipe.hpp"
+#include "conduit/stats.hpp"
 
 namespace conduit::cli {
 
@@ -101,6 +102,16 @@ std::string expand_long_prefixes(const CLI::App& app, std::vector<std::string>& 
 // "extra operand 'x'", naming the first word that was not expected. `args` as parsed.
 std::string gnu_message(const CLI::ParseError& e, const CLI::App& app,
                         const std::vector<std::string>& args);
+
+// A usage error found after parse() (an option conflict a command checks itself): "NAME:
+// message" and "Try 'NAME --help' for more information.", NAME the name the command was run
+// under (program_name()), as parse() words its own. Returns `status`, the command's usage status.
+int usage_error(std::string_view message, int status = 1);
+
+// The --stats report, if `format` asks for one: format_stats_text or format_stats_json for
+// `prog`, on standard error in one write (a report that cannot be shown does not change the
+// exit status).
+void report_stats(StatsFormat format, const Stats& stats, std::string_view prog, double seconds);
 
 // "prog (conduit) 0.1.0" plus the licence lines GNU tools print.
 std::string version_text(std::string_view prog);

@@ -30,6 +30,7 @@
 
 #include "conduit/fd.hpp"
 #include "conduit/pipe.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit {
@@ -107,7 +108,7 @@ class Fanout {
   int src_ = -1;                 // the pipe tee(2) reads: stdin or the broker
   bool use_broker_ = false;
   bool copy_mode_ = false;       // everything by read/write from here on
-  bool input_proven_ = false;    // a refill has succeeded
+  PathProbe input_;              // the splice into the broker (refill)
   bool eof_ = false;
   bool stop_ = false;
   int input_error_ = 0;

@@ -26,6 +26,7 @@
 
 namespace conduit {
 
+class PathProbe;
 class Progress;
 
 struct PumpOptions {
@@ -78,10 +79,10 @@ class Pump {
   PumpResult send_file(Stream& s);
   PumpResult splice_direct(Stream& s);
   PumpResult splice_broker(Stream& s);
-  std::optional<PumpResult> broker_out(Stream& s, std::size_t n, bool& output_proven);
+  std::optional<PumpResult> broker_out(Stream& s, std::size_t n, PathProbe& output);
   PumpResult drain_broker(Stream& s, std::size_t pending);
   PumpResult read_write(Stream& s);
-  int skip_input(Stream& s, std::uint64_t count);
+  int skip_input(Stream& s, std::uint64_t count);  // these three: 0 or -errno
   int wait_ready(const Stream& s);
   int ensure_broker();
   void moved(Path path, std::uint64_t n);
@@ -91,7 +92,7 @@ class Pump {
   Progress* progress_;
   Stats local_stats_;
   Pipe broker_;
-  int broker_error_ = 0;  // pipe2 failed (EMFILE ...): broker paths unavailable
+  int broker_error_ = 0;  // -errno: pipe2 failed (EMFILE ...), broker paths unavailable
   std::vector<std::byte> buffer_;
 };
 

@@ -45,6 +45,8 @@ struct Stats {
 
 // A duration in seconds as messages print it: 2.5 -> "2.5", 60 -> "60" (printf's %g).
 std::string format_seconds(double seconds);
+// A measured time in seconds, to the millisecond: 2.5 -> "2.500" (--stats, connection reports).
+std::string format_elapsed(double seconds);
 
 // Multi-line summary for humans, each line prefixed "prog: ".
 std::string format_stats_text(const Stats& stats, std::string_view prog, double seconds);

@@ -36,6 +36,15 @@ ssize_t read(int fd, std::span<std::byte> buf) noexcept;
 ssize_t pread(int fd, std::span<std::byte> buf, off_t offset) noexcept;
 ssize_t write(int fd, std::span<const std::byte> buf) noexcept;
 
+// One read(2) that waits out EAGAIN (an fd someone left O_NONBLOCK) with poll() instead of
+// failing or spinning. Returns bytes read (0 at the end of input) or -errno, a failed wait's too.
+ssize_t read_some(int fd, std::span<std::byte> buf) noexcept;
+
+// Reads until `buf` is full or the input ends, waiting out EAGAIN as read_some does. Returns
+// bytes read (fewer than buf.size() only at the end of input) or -errno, a failed wait's too.
+// `*calls` (if given) is increased by the number of read(2) calls made, for --stats.
+ssize_t read_full(int fd, std::span<std::byte> buf, std::uint64_t* calls = nullptr) noexcept;
+
 // Writes all of `buf`, polling when the fd is non-blocking and would block. Returns bytes
 // written (== buf.size()) or -errno; on error, `*written` (if given) says how much went out.
 ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written = nullptr) noexcept;

@@ -147,7 +147,7 @@ int OpSocket::splice_from(int pipe_fd, std::size_t len) noexcept {
   while (len > 0) {
     ssize_t n = sys::splice(pipe_fd, nullptr, fd_.get(), nullptr, len, SPLICE_F_MORE);
     if (n == -EAGAIN) {
-      sys::wait_fd(pipe_fd, POLLIN);
+      if (int w = sys::wait_fd(pipe_fd, POLLIN); w < 0) return w;
       continue;
     }
     if (n < 0) return static_cast<int>(n);

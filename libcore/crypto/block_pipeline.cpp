@@ -22,24 +22,6 @@ namespace conduit::crypto {
 
 namespace {
 
-// Reads until `buf` is full or EOF. Returns bytes read or -errno; counts the reads in `calls`.
-long read_full(int fd, std::uint8_t* buf, std::size_t size, std::uint64_t& calls) {
-  std::size_t got = 0;
-  while (got < size) {
-    ++calls;
-    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
-    if (n == -EAGAIN) {
-      // Someone left the input O_NONBLOCK: wait instead of spinning.
-      sys::wait_fd(fd, POLLIN);
-      continue;
-    }
-    if (n < 0) return n;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return static_cast<long>(got);
-}
-
 constexpr std::size_t kPage = 4096;
 
 // Sizes `storage` once and returns a page-aligned pointer to `size` bytes inside it.
@@ -171,7 +153,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = read_full(in_fd, b->in, config.in_block, read_calls);
+      long n = sys::read_full(in_fd, std::as_writable_bytes(std::span(b->in, config.in_block)),
+                              &read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));

@@ -140,15 +140,9 @@ class KernelAead final : public AeadCipher {
     if (len < kAeadTagSize || out.size() != len - kAeadTagSize) return -EINVAL;
     if (aad.empty() && out.empty()) {
       std::array<std::uint8_t, kAeadTagSize> tag{};
-      for (std::size_t got = 0; got < tag.size();) {
-        ssize_t n = sys::read(pipe_fd, std::as_writable_bytes(std::span(tag).subspan(got)));
-        if (n == -EAGAIN) {
-          sys::wait_fd(pipe_fd, POLLIN);
-          continue;
-        }
-        if (n <= 0) return n < 0 ? static_cast<int>(n) : -EPIPE;
-        got += static_cast<std::size_t>(n);
-      }
+      ssize_t n = sys::read_full(pipe_fd, std::as_writable_bytes(std::span(tag)));
+      if (n < 0) return static_cast<int>(n);
+      if (static_cast<std::size_t>(n) < tag.size()) return -EPIPE;  // the pipe did not hold it
       return open_tag_only(nonce, tag);
     }
     return spliced(Op::Decrypt, nonce, aad, pipe_fd, len, out);

@@ -89,19 +89,9 @@ bool is_space(std::uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c =
 // Reads `fd` to EOF into `out` (capacity `max` + 1 so "too long" is visible). Returns 0 or -errno.
 int read_all(int fd, std::size_t max, Secret& out) {
   out = Secret(max + 1);
-  std::size_t got = 0;
-  while (got < out.capacity()) {
-    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(out.data() + got, out.capacity() - got)));
-    if (n == -EAGAIN) {
-      sys::wait_fd(fd, POLLIN);
-      continue;
-    }
-    if (n < 0) return static_cast<int>(n);
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-    out.resize(got);
-  }
-  out.resize(got);
+  ssize_t n = sys::read_full(fd, std::as_writable_bytes(std::span(out.data(), out.capacity())));
+  if (n < 0) return static_cast<int>(n);
+  out.resize(static_cast<std::size_t>(n));
   return 0;
 }
 

@@ -59,11 +59,7 @@ StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
     return {};
   };
   for (;;) {
-    ssize_t n = sys::read(in_fd, std::as_writable_bytes(std::span(in)));
-    if (n == -EAGAIN) {
-      sys::wait_fd(in_fd, POLLIN);
-      continue;
-    }
+    ssize_t n = sys::read_some(in_fd, std::as_writable_bytes(std::span(in)));
     if (n < 0) return io_failure(StreamStatus::ReadError, n);
     ++result.read_calls;
     if (n == 0) break;

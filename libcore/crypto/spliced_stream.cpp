@@ -39,22 +39,6 @@ int more_follows(int fd) {
   }
 }
 
-long read_full(int fd, std::uint8_t* buf, std::size_t size, StreamResult& result) {
-  std::size_t got = 0;
-  while (got < size) {
-    ++result.read_calls;
-    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
-    if (n == -EAGAIN) {
-      sys::wait_fd(fd, POLLIN);
-      continue;
-    }
-    if (n < 0) return n;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return static_cast<long>(got);
-}
-
 StreamResult io_error(StreamStatus status, long rc) {
   return StreamResult::failure(status, errno_text(static_cast<int>(-rc)), static_cast<int>(-rc));
 }
@@ -96,7 +80,8 @@ StreamResult spliced_encrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
       if (progress) progress(chunk);
       continue;
     }
-    long got = read_full(in_fd, in.data(), chunk, result);
+    long got = sys::read_full(in_fd, std::as_writable_bytes(std::span(in.data(), chunk)),
+                              &result.read_calls);
     if (got < 0) return io_error(StreamStatus::ReadError, got);
     result.bytes_in += static_cast<std::uint64_t>(got);
     bool last = static_cast<std::size_t>(got) < chunk;
@@ -145,7 +130,8 @@ StreamResult spliced_decrypt(int in_fd, int out_fd, AeadCipher& cipher, std::siz
       if (progress) progress(sealed);
       continue;
     }
-    long got = read_full(in_fd, in.data(), sealed, result);
+    long got = sys::read_full(in_fd, std::as_writable_bytes(std::span(in.data(), sealed)),
+                              &result.read_calls);
     if (got < 0) return io_error(StreamStatus::ReadError, got);
     std::size_t n = static_cast<std::size_t>(got);
     result.bytes_in += n;

@@ -8,7 +8,6 @@
 // appended, or the last chunk moved before the end), so the message names the damage.
 #include "conduit/crypto/stream.hpp"
 
-#include <openssl/rand.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 
 #include "conduit/crypto/block_pipeline.hpp"
 #include "conduit/crypto/chunk_search.hpp"
+#include "conduit/crypto/sealer.hpp"
 #include "conduit/crypto/spliced_stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/sys.hpp"
@@ -29,21 +29,6 @@ constexpr std::size_t kTargetBlock = 65536;       // bytes of plaintext per pipe
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
 
 std::size_t chunks_per_block(std::size_t chunk) { return std::max<std::size_t>(1, kTargetBlock / chunk); }
-
-long read_exact(int fd, std::uint8_t* buf, std::size_t size) {
-  std::size_t got = 0;
-  while (got < size) {
-    ssize_t n = sys::read(fd, std::as_writable_bytes(std::span(buf + got, size - got)));
-    if (n == -EAGAIN) {
-      sys::wait_fd(fd, POLLIN);
-      continue;
-    }
-    if (n < 0) return n;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return static_cast<long>(got);
-}
 
 StreamResult write_out(int fd, const std::uint8_t* data, std::size_t len) {
   if (len == 0) return {};
@@ -58,10 +43,12 @@ StreamResult cipher_failure(int rc) {
   return StreamResult::failure(StreamStatus::CipherError, errno_text(-rc), -rc);
 }
 
+// Seals the chunks of a block with the sealer's cipher `which`, at the positions the block's
+// index implies.
 class EncryptWorker final : public BlockWorker {
  public:
-  EncryptWorker(std::unique_ptr<AeadCipher> cipher, std::size_t chunk, std::uint64_t max_chunks)
-      : cipher_(std::move(cipher)), chunk_(chunk), max_chunks_(max_chunks) {}
+  EncryptWorker(StreamSealer& sealer, unsigned which)
+      : sealer_(sealer), which_(which), chunk_(sealer.chunk_size()), max_chunks_(sealer.max_chunks()) {}
 
   void process(Block& b) override {
     std::size_t n = b.in_len == 0 ? 1 : (b.in_len + chunk_ - 1) / chunk_;
@@ -74,9 +61,8 @@ class EncryptWorker final : public BlockWorker {
       }
       std::size_t off = j * chunk_;
       std::size_t len = std::min(chunk_, b.in_len - off);
-      auto nonce = chunk_nonce(first + j, b.last && j == n - 1);
-      int rc = cipher_->seal(nonce, {}, std::span(b.in + off, len),
-                             std::span(b.out + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
+      int rc = sealer_.seal_at(which_, first + j, b.last && j == n - 1, std::span(b.in + off, len),
+                               std::span(b.out + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
       if (rc < 0) {
         b.out_len = j * (chunk_ + kAeadTagSize);
         b.result = cipher_failure(rc);
@@ -87,7 +73,8 @@ class EncryptWorker final : public BlockWorker {
   }
 
  private:
-  std::unique_ptr<AeadCipher> cipher_;
+  StreamSealer& sealer_;
+  unsigned which_;
   std::size_t chunk_;
   std::uint64_t max_chunks_;
 };
@@ -242,62 +229,28 @@ class DecryptWorker final : public BlockWorker {
   std::uint64_t max_chunks_;
 };
 
-// One cipher per worker, all under the payload key.
-StreamResult make_ciphers(const StreamOptions& options, const Secret& key, unsigned count,
-                          std::vector<std::unique_ptr<AeadCipher>>& ciphers) {
-  for (unsigned i = 0; i < count; ++i) {
-    int err = 0;
-    auto cipher = options.backend->make_aead(Algorithm::Aes256Gcm, key.span(), &err);
-    if (!cipher) return cipher_failure(-err);
-    ciphers.push_back(std::move(cipher));
-  }
-  return {};
-}
-
 unsigned worker_count(const StreamOptions& options) { return std::max(1u, options.threads); }
 
 }  // namespace
 
 StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
                             const StreamOptions& options) {
-  Header header;
-  header.chunk_log2 = options.chunk_log2;
-  header.source = credentials.source;
-  header.scrypt = options.scrypt;
-  header.bound = !credentials.context.empty();
-  header.context = credentials.context;
-  if (options.chunk_log2 < kMinChunkLog2 || options.chunk_log2 > kMaxChunkLog2)
-    return cipher_failure(-EINVAL);
-  if (RAND_bytes(header.salt.data(), static_cast<int>(header.salt.size())) != 1)
-    return StreamResult::failure(StreamStatus::CipherError, "random number generator failed", EIO);
+  StreamSealer sealer;
+  if (auto r = sealer.start(credentials, options, worker_count(options)); !r.ok()) return r;
+  const std::size_t header_len = sealer.header().size();
+  if (auto r = write_out(out_fd, sealer.header().data(), header_len); !r.ok()) return r;
 
-  Secret ikm;
-  StreamKeys keys;
-  if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) return cipher_failure(rc);
-  if (int rc = derive_stream_keys(ikm.span(), header, keys); rc < 0) return cipher_failure(rc);
-  ikm.wipe();
-  if (int rc = seal_header(header, keys); rc < 0) return cipher_failure(rc);
-
-  std::vector<std::unique_ptr<AeadCipher>> ciphers;
-  if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())
-    return r;
-  keys.payload_key.wipe();
-  keys.header_key.wipe();
-
-  std::array<std::uint8_t, kMaxHeaderSize> wire{};
-  std::size_t header_len = encode_header(header, wire);
-  if (auto r = write_out(out_fd, wire.data(), header_len); !r.ok()) return r;
-
-  const std::size_t chunk = header.chunk_size();
-  if (options.allow_splice && use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
-    StreamResult r = spliced_encrypt(in_fd, out_fd, *ciphers.front(), chunk, nullptr, options.progress);
+  const std::size_t chunk = sealer.chunk_size();
+  if (options.allow_splice && use_spliced_input(in_fd, sealer.cipher(0), worker_count(options))) {
+    StreamResult r = spliced_encrypt(in_fd, out_fd, sealer.cipher(0), chunk, nullptr, options.progress);
     r.bytes_out += header_len;
     r.write_calls += 1;
     return r;
   }
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
-  for (auto& cipher : ciphers) workers.push_back(std::make_unique<EncryptWorker>(std::move(cipher), chunk, options.max_chunks));
+  for (unsigned i = 0; i < worker_count(options); ++i)
+    workers.push_back(std::make_unique<EncryptWorker>(sealer, i));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
   std::uint64_t writes = 1;  // the header
@@ -312,7 +265,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
 
 StreamResult read_stream_header(int in_fd, Header& header) {
   std::array<std::uint8_t, kMaxHeaderSize> buf{};
-  long n = read_exact(in_fd, buf.data(), kHeaderPrefixSize);
+  long n = sys::read_full(in_fd, std::as_writable_bytes(std::span(buf.data(), kHeaderPrefixSize)));
   if (n < 0)
     return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                  static_cast<int>(-n));
@@ -332,7 +285,7 @@ StreamResult read_stream_header(int in_fd, Header& header) {
     return StreamResult::failure(hs == HeaderStatus::NotThisFormat ? StreamStatus::NotThisFormat
                                                                    : StreamStatus::BadHeader,
                                  header_status_text(hs, bad));
-  n = read_exact(in_fd, buf.data() + kHeaderPrefixSize, rest);
+  n = sys::read_full(in_fd, std::as_writable_bytes(std::span(buf.data() + kHeaderPrefixSize, rest)));
   if (n < 0)
     return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                  static_cast<int>(-n));
@@ -347,65 +300,22 @@ StreamResult read_stream_header(int in_fd, Header& header) {
 
 StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
                             const Credentials& credentials, const StreamOptions& options) {
-  if (header.source != credentials.source) {
-    return StreamResult::failure(
-        StreamStatus::KeyKindMismatch,
-        header.source == KeySource::Passphrase
-            ? "the stream was encrypted with a passphrase, not a key"
-            : "the stream was encrypted with a key, not a passphrase");
-  }
-  if (header.bound && credentials.context.empty())
-    return StreamResult::failure(StreamStatus::KeyKindMismatch,
-                                 "the stream is bound to a context: give it with --context");
-  if (!header.bound && !credentials.context.empty())
-    return StreamResult::failure(StreamStatus::KeyKindMismatch,
-                                 "the stream is not bound to a context (it was made without "
-                                 "--context)");
-  Header bound = header;
-  bound.context = credentials.context;
-  Secret ikm;
-  StreamKeys keys;
-  if (int rc = derive_ikm(header, credentials.secret->span(), ikm); rc < 0) {
-    if (rc == -ENOMEM)
-      return StreamResult::failure(StreamStatus::CipherError,
-                                   "not enough memory for the stream's scrypt parameters", ENOMEM);
-    return cipher_failure(rc);
-  }
-  if (int rc = derive_stream_keys(ikm.span(), bound, keys); rc < 0) return cipher_failure(rc);
-  ikm.wipe();
-  if (int rc = verify_header(header, keys); rc < 0) {
-    if (rc != -EBADMSG) return cipher_failure(rc);
-    const std::string or_context = header.bound ? " or context" : "";
-    return header.source == KeySource::Passphrase
-               ? StreamResult::failure(StreamStatus::WrongPassphrase,
-                                       "wrong passphrase" + or_context + " (or the header was modified)")
-               : StreamResult::failure(StreamStatus::WrongKey,
-                                       "wrong key" + or_context + " (or the header was modified)");
-  }
-  std::vector<std::unique_ptr<AeadCipher>> ciphers;
-  if (auto r = make_ciphers(options, keys.payload_key, worker_count(options), ciphers); !r.ok())
-    return r;
-  // One finder per worker for the failure path (chunk_search.hpp).
-  std::vector<std::unique_ptr<ChunkFinder>> finders;
-  for (unsigned i = 0; i < worker_count(options); ++i) {
-    auto finder = std::make_unique<ChunkFinder>();
-    if (int rc = finder->init(keys.payload_key.span()); rc < 0) return cipher_failure(rc);
-    finders.push_back(std::move(finder));
-  }
-  keys.payload_key.wipe();
-  keys.header_key.wipe();
+  StreamOpener opener;
+  if (auto r = opener.start(header, credentials, options, worker_count(options)); !r.ok()) return r;
 
   const std::size_t chunk = header.chunk_size();
-  if (options.allow_splice && use_spliced_input(in_fd, *ciphers.front(), worker_count(options))) {
-    StreamResult r = spliced_decrypt(in_fd, out_fd, *ciphers.front(), chunk, header.size(),
+  if (options.allow_splice && use_spliced_input(in_fd, opener.cipher(0), worker_count(options))) {
+    StreamResult r = spliced_decrypt(in_fd, out_fd, opener.cipher(0), chunk, header.size(),
                                      nullptr, options.progress);
     r.bytes_in += header.size();
     return r;
   }
+  // Many chunks at once, each at the position its block implies: the opener's keys, with the
+  // failure diagnosis of DecryptWorker (open() is the one-chunk-at-a-time form).
   const std::size_t k = chunks_per_block(chunk);
   std::vector<std::unique_ptr<BlockWorker>> workers;
-  for (std::size_t i = 0; i < ciphers.size(); ++i)
-    workers.push_back(std::make_unique<DecryptWorker>(std::move(ciphers[i]), std::move(finders[i]),
+  for (unsigned i = 0; i < worker_count(options); ++i)
+    workers.push_back(std::make_unique<DecryptWorker>(opener.take_cipher(i), opener.take_finder(i),
                                                       chunk, header.size(), options.max_chunks));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};

@@ -34,6 +34,15 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
     e.bytes = n;
     emit(e);
   };
+  ctx_.on_request = [this](const RequestRecord& r) {
+    FileServerEvent e{FileServerEvent::Kind::Request};
+    e.peer = r.peer;
+    e.request_line = r.request_line;
+    e.status = r.status;
+    e.bytes = r.body_bytes;
+    e.seconds = r.seconds;
+    emit(e);
+  };
 }
 
 FileServer::~FileServer() = default;
@@ -125,6 +134,7 @@ void FileServer::close_client(int fd, const std::string* why) {
   ServeClient& c = *owned;
   if (why) c.set_ending(*why);
   if (c.mid_response()) reset_on_close(fd);  // cut short: the client must see it
+  c.report_request(Clock::now());
   loop_.remove(fd);
   FileServerEvent e{FileServerEvent::Kind::Closed};
   e.peer = c.peer();
@@ -140,8 +150,10 @@ void FileServer::close_client(int fd, const std::string* why) {
 
 void FileServer::sweep(Clock::time_point now) {
   doomed_.clear();
+  overdue_.clear();
   for (auto& [fd, c] : clients_) {
     if (c->state() == ServeClient::State::Linger && now >= c->linger_deadline()) doomed_.push_back(fd);
+    else if (settings_.http && c->head_overdue(now, settings_.head_timeout)) overdue_.push_back(fd);
     else if (now - c->last_active() >= settings_.idle_timeout) doomed_.push_back(fd);
     else if (ctx_.stopping && c->idle_between_requests()) doomed_.push_back(fd);
   }
@@ -151,9 +163,17 @@ void FileServer::sweep(Clock::time_point now) {
     auto it = clients_.find(fd);
     if (it == clients_.end()) continue;  // an earlier close's handler stopped the server
     ServeClient& c = *it->second;
-    if (c.state() == ServeClient::State::Linger) close_client(fd, &kDone);
+    if (c.state() == ServeClient::State::Linger) close_client(fd, c.ending().empty() ? &kDone : nullptr);
     else if (ctx_.stopping && c.idle_between_requests()) close_client(fd, &kStopping);
     else close_client(fd, &idle);
+  }
+  const std::string late = "request head not complete within " +
+      format_seconds(static_cast<double>(settings_.head_timeout.count()) / 1000) + " s";
+  for (int fd : overdue_) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) continue;
+    if (it->second->expire_head(late)) on_client(fd);  // sends the 408, lingers
+    else close_client(fd, &late);
   }
 }
 

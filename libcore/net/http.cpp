@@ -1,6 +1,8 @@
 // net/http: request-head parsing, Range decisions and response heads for the file server.
 #include "conduit/net/http.hpp"
 
+#include "conduit/net/http_head.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -27,15 +29,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char);
-}
-
 // Does a comma-separated header value hold `token`?
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
@@ -55,26 +48,24 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 
 }  // namespace
 
-ParseResult parse_request(std::string_view buffer, std::size_t max_head) {
+int status_of(ParseStatus status) noexcept {
+  switch (status) {
+    case ParseStatus::Bad: return 400;
+    case ParseStatus::TooLarge: return 431;
+    case ParseStatus::BadVersion: return 505;
+    case ParseStatus::UriTooLong: return 414;
+    case ParseStatus::NotImplemented: return 501;
+    case ParseStatus::Incomplete:
+    case ParseStatus::Ok: break;
+  }
+  return 0;
+}
+
+ParseResult parse_request(std::string_view buffer, const HeadLimits& limits) {
   ParseResult result;
-  // Robustness (RFC 9112 2.2): empty lines before the request line are ignored.
-  std::size_t start = 0;
-  while (start < buffer.size() && (buffer[start] == '\r' || buffer[start] == '\n')) ++start;
-  std::size_t end = buffer.find("\n\r\n", start);
-  std::size_t end_lf = buffer.find("\n\n", start);
-  std::size_t head_end = std::string_view::npos;
-  if (end != std::string_view::npos) head_end = end + 3;
-  if (end_lf != std::string_view::npos && (head_end == std::string_view::npos || end_lf + 2 < head_end))
-    head_end = end_lf + 2;
-  if (head_end == std::string_view::npos) {
-    result.status = buffer.size() > max_head ? ParseStatus::TooLarge : ParseStatus::Incomplete;
-    return result;
-  }
-  if (head_end > max_head) {
-    result.status = ParseStatus::TooLarge;
-    return result;
-  }
-  result.consumed = head_end;
+  std::size_t start = 0, head_end = 0;
+  result.status = find_head(buffer, limits, start, head_end);
+  if (result.status != ParseStatus::Ok) return result;
   std::string_view head = buffer.substr(start, head_end - start);
   auto next_line = [&head]() {
     auto lf = head.find('\n');
@@ -84,57 +75,34 @@ ParseResult parse_request(std::string_view buffer, std::size_t max_head) {
     return line;
   };
   Request& req = result.request;
+  req.request_line = next_line();
+  result.status = parse_request_line(req.request_line, req);
+  if (result.status != ParseStatus::Ok) return result;
   result.status = ParseStatus::Bad;
-
-  // request-line = method SP request-target SP HTTP-version
-  std::string_view line = next_line();
-  auto sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return result;
-  auto sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) return result;
-  req.method = line.substr(0, sp1);
-  req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  std::string_view version = line.substr(sp2 + 1);
-  if (!is_token(req.method) || req.target.empty()) return result;
-  if (req.target.find_first_of("\t\r") != std::string_view::npos) return result;
-  if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' ||
-      version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
-    return result;
-  if (version[5] != '1') {
-    result.status = ParseStatus::BadVersion;
-    return result;
-  }
-  req.minor_version = version[7] - '0';
-  bool close = false, keep = false, has_host = false;
+  FramingFields framing;
+  bool close = false, keep = false;
   for (;;) {
-    line = next_line();
+    std::string_view line = next_line(), name, value;
     if (line.empty()) break;
-    if (line.front() == ' ' || line.front() == '\t') return result;  // obsolete folding
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) return result;
-    std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return result;  // includes "Name :" (space before the colon)
-    std::string_view value = trim(line.substr(colon + 1));
+    if (!split_field_line(line, name, value)) return result;
+    if (framing.take(name, value)) continue;
     if (iequals(name, "connection")) {
       close = close || has_token(value, "close");
       keep = keep || has_token(value, "keep-alive");
     } else if (iequals(name, "range")) {
       if (req.range) return result;  // two Range headers: ambiguous
       req.range = value;
-    } else if (iequals(name, "content-length")) {
-      std::uint64_t n = 0;
-      if (!parse_u64(value, n)) return result;
-      if (n > 0) req.has_body = true;
-    } else if (iequals(name, "transfer-encoding")) {
-      req.has_body = true;
-    } else if (iequals(name, "host")) {
-      has_host = true;
+    } else if (iequals(name, "expect")) {
+      // Other expectations are ignored, as nginx does (RFC 9110 10.1.1 allows 417 instead).
+      req.expect_continue = iequals(value, "100-continue");
     }
   }
-  // HTTP/1.1 requires Host (RFC 9112 3.2).
-  if (req.minor_version >= 1 && !has_host) return result;
+  result.status = framing.finish(req);
+  if (result.status != ParseStatus::Ok) return result;
+  // A 1.0 client does not know 100 (Continue): RFC 9110 10.1.1 says ignore the expectation.
+  if (req.minor_version == 0) req.expect_continue = false;
   req.keep_alive = req.minor_version >= 1 ? !close : (keep && !close);
-  result.status = ParseStatus::Ok;
+  result.consumed = head_end;
   return result;
 }
 
@@ -171,6 +139,7 @@ RangeDecision decide_range(std::optional<std::string_view> header, std::uint64_t
 
 std::string_view reason_phrase(int status) {
   switch (status) {
+    case 100: return "Continue";
     case 200: return "OK";
     case 206: return "Partial Content";
     case 301: return "Moved Permanently";
@@ -179,10 +148,13 @@ std::string_view reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 414: return "URI Too Long";
     case 412: return "Precondition Failed";
     case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default: return "Unknown";

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "conduit/net/http.hpp"
+#include "conduit/net/http_error_page.hpp"
 
 namespace conduit::net::http {
 
@@ -13,11 +14,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-std::string error_page(int status) {
-  std::string title = std::to_string(status) + " " + std::string(reason_phrase(status));
-  return "<html><head><title>" + title + "</title></head><body><h1>" + title + "</h1></body></html>\n";
 }
 
 // Bytes [first, first+length) of prefix + file, as one piece after `lead`.
@@ -112,7 +108,7 @@ ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::str
 
   if (lookup.status != 200) {
     if (lookup.status == 301) add_line(h.extra, "Location", lookup.location);
-    return simple(lookup.status, error_page(lookup.status), "text/html");
+    return simple(lookup.status, error_page(lookup.status, options.server), "text/html");
   }
   if (lookup.listing) return simple(200, std::move(lookup.body), "text/html; charset=utf-8");
 
@@ -131,7 +127,7 @@ ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::str
 
   switch (evaluate_preconditions(fields.conditions, v, true)) {
     case Precondition::Failed:
-      return simple(412, error_page(412), "text/html");
+      return simple(412, error_page(412, options.server), "text/html");
     case Precondition::NotModified:
       h.status = 304;
       h.extra = validators;
@@ -158,13 +154,20 @@ ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::str
 
   switch (set.kind) {
     case RangeSet::Kind::Unsatisfiable:
+    {
+      // nginx's page, as for every error (the range set is the client's mistake).
+      std::string page = error_page(416, options.server);
       h.status = 416;
       h.content_range = "bytes */" + std::to_string(size);
+      h.content_type = kErrorPageType;
+      h.content_length = page.size();
       plan.status = 416;
       plan.head = format_response_head(h);
+      if (!head_only) plan.body.push_back({std::move(page), 0, 0});
       plan.file = -1;
       plan.owned.reset();
       return plan;
+    }
     case RangeSet::Kind::Full:
       h.status = 200;
       h.content_type = type;

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "conduit/net/http.hpp"
+#include "conduit/net/http_error_page.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
 
@@ -20,7 +21,17 @@ namespace {
 
 // Bytes one client may move per turn before the others get theirs.
 constexpr std::uint64_t kTurnBudget = 4u << 20;
-constexpr std::size_t kMaxRequestHead = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// What the access log keeps of a malformed request's first line.
+constexpr std::size_t kLoggedLineMax = 1024;
+
+// The first line of what a client sent (leading empty lines skipped), for the log.
+std::string_view first_line(std::string_view in) {
+  in.remove_prefix(std::min(in.size(), in.find_first_not_of("\r\n")));
+  in = in.substr(0, std::min({in.find('\n'), in.size(), kLoggedLineMax}));
+  if (!in.empty() && in.back() == '\r') in.remove_suffix(1);
+  return in;
+}
 
 std::uint64_t file_size(int fd) {
   struct stat st {};
@@ -33,6 +44,10 @@ ServeClient::ServeClient(Fd fd, std::string peer, ServeContext& context, Clock::
     : fd_(std::move(fd)), peer_(std::move(peer)), ctx_(context),
       state_(context.http ? State::ReadRequest : State::SendHead), started_(now), last_active_(now) {
   file_ = ctx_.file;
+  // The first head's deadline runs from the connection's start (nginx's client_header_timeout):
+  // a client that connects and sends nothing holds a slot no longer than a slow one.
+  head_pending_ = ctx_.http;
+  head_started_ = now;
   if (!ctx_.http) {
     head_ = ctx_.header;
     body_size_ = file_size(ctx_.file);
@@ -93,13 +108,33 @@ ServeClient::Step ServeClient::fail(int err) {
   return Step::Close;
 }
 
+void ServeClient::begin_log(std::string_view request_line, Clock::time_point now) {
+  request_line_.assign(request_line);
+  reporting_ = true;
+  request_started_ = head_pending_ ? head_started_ : now;
+  head_pending_ = false;
+  inline_body_ = 0;
+  body_sent_ = 0;
+}
+
+// An error response: the status, nginx's short page (none for HEAD), and the connection closes
+// (after a malformed head nothing that follows can be trusted to be a request).
 void ServeClient::respond_error(int status) {
+  if (!reporting_) begin_log(first_line(in_), last_active_);
+  std::string page = http::error_page(status, ctx_.server_name);
   http::ResponseHead h;
   h.status = status;
   h.keep_alive = false;
   h.allow_header = status == 405;
   h.server = ctx_.server_name;
+  h.content_type = http::kErrorPageType;
+  h.content_length = page.size();  // HEAD too: the length a GET would get (RFC 9110 9.3.2)
   head_ = http::format_response_head(h);
+  if (!request_line_.starts_with("HEAD ")) {
+    head_ += page;
+    inline_body_ = page.size();
+  }
+  status_ = status;
   keep_alive_ = false;
   file_response_ = false;
   in_.clear();
@@ -109,16 +144,48 @@ void ServeClient::respond_error(int status) {
   state_ = State::SendHead;
 }
 
+bool ServeClient::expire_head(const std::string& why) {
+  ending_ = why;
+  if (in_.find_first_not_of("\r\n") == std::string::npos) {
+    head_pending_ = false;
+    return false;
+  }
+  respond_error(408);
+  last_request_ = "incomplete request, 408";
+  return true;
+}
+
+void ServeClient::report_request(Clock::time_point now) {
+  if (!reporting_) return;
+  reporting_ = false;
+  std::size_t head_part = head_.size() - std::min(head_.size(), inline_body_);
+  RequestRecord record;
+  record.peer = peer_;
+  record.request_line = request_line_;
+  record.status = status_;
+  record.body_bytes = body_sent_ + (head_sent_ > head_part ? head_sent_ - head_part : 0);
+  record.seconds = std::chrono::duration<double>(now - request_started_).count();
+  if (ctx_.on_request) ctx_.on_request(record);
+}
+
 ServeClient::Step ServeClient::read_request(Clock::time_point now) {
   for (;;) {
-    http::ParseResult r = http::parse_request(in_, kMaxRequestHead);
+    // The previous request's body, already here (pipelined): thrown away, never parsed.
+    std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(discard_, in_.size()));
+    in_.erase(0, skip);
+    discard_ -= skip;
+    if (!head_pending_ && !in_.empty()) {  // a later request's first byte starts its deadline
+      head_pending_ = true;
+      head_started_ = now;
+    }
+    http::ParseResult r = http::parse_request(in_);
     switch (r.status) {
-      case http::ParseStatus::Bad: respond_error(400); return Step::Continue;
-      case http::ParseStatus::TooLarge: respond_error(431); return Step::Continue;
-      case http::ParseStatus::BadVersion: respond_error(505); return Step::Continue;
+      default: respond_error(http::status_of(r.status)); return Step::Continue;
       case http::ParseStatus::Ok: {
         ++requests_;
         const http::Request& req = r.request;
+        begin_log(req.request_line, now);
+        bool expect_continue = req.expect_continue;
         std::string method(req.method);
         std::string target(req.target.substr(0, 80));
         // The log line must not carry a client's escape sequences to a terminal.
@@ -128,16 +195,23 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         std::string target_full(req.target);
         std::optional<std::string_view> range = req.range;
         http::RequestFields fields = http::scan_fields(std::string_view(in_).substr(0, r.consumed));
-        bool keep = req.keep_alive && !req.has_body;
+        // A body of known length is read and thrown away after the response; a chunked one
+        // would need decoding to find its end: the connection closes instead.
+        bool keep = req.keep_alive && !req.chunked;
+        discard_ = req.content_length;
         if (method != "GET" && method != "HEAD") {
           in_.erase(0, r.consumed);
-          respond_error(405);
+          respond_error(405);  // refused: no 100 (Continue), and the body is never read
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
         }
         http::ResponsePlan plan = http::plan_response(
             method == "HEAD", lookup(target_full), range, fields, ctx_.responder, keep && !ctx_.stopping);
         head_ = std::move(plan.head);
+        // The request is accepted: the client may send the body it announced (which is then
+        // thrown away), and the 100 goes ahead of the response in the same segment.
+        if (expect_continue) head_.insert(0, kContinue);
+        status_ = plan.status;
         keep_alive_ = plan.keep_alive;
         response_file_ = std::move(plan.owned);
         label_ = std::move(plan.label);
@@ -166,7 +240,9 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
       return Step::Close;
     }
     char* buf = ctx_.scratch.data();
-    ssize_t n = ::recv(fd_.get(), buf, std::min<std::size_t>(ctx_.scratch.size(), 4096), 0);
+    // A head comes in small reads (a client cannot make the server hold much for it); a body
+    // being thrown away in large ones.
+    ssize_t n = ::recv(fd_.get(), buf, discard_ ? ctx_.scratch.size() : std::size_t{4096}, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return errno == EAGAIN ? Step::Wait : Step::Continue;
     if (n < 0) return fail(errno);
     if (n == 0) {
@@ -174,7 +250,10 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
       ending_ = blank ? "closed by peer" : "closed by peer in the middle of a request";
       return Step::Close;
     }
-    in_.append(buf, static_cast<std::size_t>(n));
+    auto got = static_cast<std::size_t>(n);
+    std::size_t body = static_cast<std::size_t>(std::min<std::uint64_t>(discard_, got));
+    discard_ -= body;
+    in_.append(buf + body, got - body);
     last_active_ = now;
   }
 }
@@ -213,6 +292,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     if (n < 0) return fail(errno);
     auto moved = static_cast<std::uint64_t>(n);
     text_sent_ += static_cast<std::size_t>(n);
+    body_sent_ += moved;
     sent_ += moved;
     ctx_.stats.add(Path::ReadWrite, moved);
     if (ctx_.on_bytes) ctx_.on_bytes(moved);
@@ -230,14 +310,12 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
       ctx_.stats.count(Call::Sendfile);
       n = sys::sendfile(fd_.get(), file_, &offset, want);
       if (n == -EAGAIN) return Step::Wait;
-      if (n < 0 && !ctx_.sendfile_proven && sys::unsupported(n)) {
+      if (ctx_.sendfile.falls_back(n, ctx_.stats)) {
         // First-call rule: sendfile does not work here at all; every client goes by pread/send.
         ctx_.zero_copy = false;
-        ctx_.stats.fallbacks++;
         continue;
       }
       if (n < 0) return fail(static_cast<int>(-n));
-      if (n > 0) ctx_.sendfile_proven = true;
     } else {
       path = Path::ReadWrite;
       std::size_t chunk = std::min(want, ctx_.scratch.size());
@@ -267,6 +345,7 @@ ServeClient::Step ServeClient::send_body(Clock::time_point now, std::uint64_t& b
     }
     auto moved = static_cast<std::uint64_t>(n);
     body_offset_ += moved;
+    body_sent_ += moved;
     sent_ += moved;
     budget -= std::min(budget, moved);
     ctx_.stats.add(path, moved);
@@ -288,8 +367,10 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
               " -> " + std::to_string(size) + " bytes)";
     }
   }
+  if (ctx_.http) report_request(now);
   head_.clear();
   head_sent_ = 0;
+  inline_body_ = 0;
   pieces_.clear();
   piece_ = 0;
   response_file_.reset();

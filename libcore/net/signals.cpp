@@ -2,6 +2,7 @@
 #include "conduit/net/signals.hpp"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -17,6 +18,11 @@ sigset_t make_set(std::initializer_list<int> signals) {
   return set;
 }
 }  // namespace
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return std::string("SIG") + (abbrev ? abbrev : "?");
+}
 
 Fd block_signals(std::initializer_list<int> signals) {
   sigset_t set = make_set(signals);

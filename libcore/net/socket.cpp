@@ -27,6 +27,12 @@ SocketResult failure(int err, std::string reason) {
 
 SocketResult failure(int err) { return failure(err, std::strerror(err)); }
 
+SocketResult unresolved(std::string reason) {
+  SocketResult r = failure(0, std::move(reason));
+  r.unresolved = true;
+  return r;
+}
+
 // A non-blocking connect finished (or not) within the time left: 0 or a positive errno.
 int finish_connect(int fd, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -51,10 +57,15 @@ int finish_connect(int fd, int timeout_ms) {
 
 }  // namespace
 
+std::string SocketResult::message(std::string_view address) const {
+  std::string what = unresolved ? "cannot resolve '" + std::string(address) + "'" : std::string(address);
+  return what + ": " + reason;
+}
+
 SocketResult connect_to(const Address& address, int timeout_ms) {
   std::vector<Endpoint> endpoints;
   std::string why;
-  if (resolve(address, false, endpoints, why) != 0) return failure(-1, why);
+  if (resolve(address, false, endpoints, why) != 0) return unresolved(why);
   int last = ECONNREFUSED;
   for (const Endpoint& e : endpoints) {
     Fd fd(::socket(e.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -113,7 +124,7 @@ void remove_stale(const std::string& path, const struct stat& seen) {
 SocketResult listen_on(const Address& address, const ListenOptions& options) {
   std::vector<Endpoint> endpoints;
   std::string why;
-  if (resolve(address, true, endpoints, why) != 0) return failure(-1, why);
+  if (resolve(address, true, endpoints, why) != 0) return unresolved(why);
   int last = EADDRNOTAVAIL;
   int type = SOCK_STREAM | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0);
   for (const Endpoint& e : endpoints) {

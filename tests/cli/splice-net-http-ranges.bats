@@ -123,7 +123,7 @@ want() {
   assert_success
   assert_output --partial "206 Partial Content"
   cmp f.bin "$FIX/f.bin"
-  grep -q 'GET /f.bin 206' log
+  grep -q '"GET /f.bin HTTP/1.1" 206 ' log  # the access log's line
 }
 
 @test "serve --http --header: the header is the start of the body, in lengths and ranges" {
@@ -174,5 +174,5 @@ PY
   run timeout 60 ffmpeg -v error -ss 15 -i "$url" -frames:v 1 -f image2 -y frame.png
   assert_success
   [ -s frame.png ]
-  grep -q 'GET /clip.mp4 206' log
+  grep -q '"GET /clip.mp4 HTTP/1.1" 206 ' log  # the access log's line
 }

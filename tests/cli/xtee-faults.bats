@@ -85,6 +85,20 @@ interrupt() {
   cmp "$T/in" "$T/a"; cmp "$T/in" "$T/b"; cmp "$T/in" "$T/out"
 }
 
+@test "O_NONBLOCK stdin whose poll() fails: a read error, not a spin until the input ends" {
+  command -v strace >/dev/null || skip "strace not installed"
+  # A wait whose failure is ignored spins on read() until the input ends, then "succeeds".
+  # --output-error=exit reads the first buffer itself; the default mode reads through Fanout.
+  local nb='import os,fcntl,sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])'
+  local mode
+  for mode in --output-error=exit --output-error=warn; do
+    run bash -c "(sleep 3) | timeout 20 strace -f -o /dev/null -e inject=poll:error=EIO \
+      python3 -c '$nb' '$XTEE' $mode '$T/f' > /dev/null"
+    assert_failure 1
+    assert_output "xtee: read error: Input/output error"
+  done
+}
+
 @test "tty input and tty output (script -qc)" {
   command -v script >/dev/null || skip "script (util-linux) not installed"
   printf 'line one\nline two\n\004' | timeout 20 script -qec "'$XTEE' '$T/f' > /dev/null" /dev/null > /dev/null

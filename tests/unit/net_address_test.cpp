@@ -113,6 +113,21 @@ TEST(NetSocket, ListenConnectAndNames) {
   EXPECT_EQ(again.reason, "Address already in use");
 }
 
+// One wording for every command: a failed lookup names the address as written, in quotes; any
+// other failure puts it before the reason. The lookup failure is a flag, not an errno.
+TEST(NetSocket, FailureMessagesSayWhetherTheNameResolved) {
+  SocketResult c = connect_to(parsed("nosuch.invalid:80"), 2000);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.unresolved);
+  EXPECT_EQ(c.error, 0);
+  EXPECT_EQ(c.message("nosuch.invalid:80"), "cannot resolve 'nosuch.invalid:80': " + c.reason);
+  SocketResult l = listen_on(parsed("127.0.0.1:0"));
+  ASSERT_TRUE(l.ok());
+  SocketResult again = listen_on(parsed(local_name(l.fd.get())));
+  EXPECT_FALSE(again.unresolved);
+  EXPECT_EQ(again.message("here"), "here: Address already in use");
+}
+
 TEST(NetSocket, RefusedIsReported) {
   SocketResult l = listen_on(parsed("127.0.0.1:0"));
   ASSERT_TRUE(l.ok());

@@ -2,44 +2,26 @@
 // 127.0.0.1:0 in a thread, a client socket here, and the event callback's record.
 #include "conduit/net/file_server.hpp"
 
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "conduit/net/socket.hpp"
+#include "net_server_util.hpp"
 #include "test_util.hpp"
 
 using namespace conduit;
 using namespace conduit::net;
+using testutil::connect_client;
+using testutil::Listener;
+using testutil::pattern;
+using testutil::send_all;
+using TempFile = testutil::ServedFile;
+using Running = testutil::Running<FileServer>;
 
 namespace {
-
-// A temporary file holding `content`, removed at the end.
-struct TempFile {
-  std::string path;
-  Fd fd;
-  explicit TempFile(const std::string& content) {
-    char name[] = "/tmp/conduit-file-server-XXXXXX";
-    fd.reset(::mkstemp(name));
-    path = name;
-    EXPECT_TRUE(fd.valid());
-    EXPECT_EQ(::write(fd.get(), content.data(), content.size()), static_cast<ssize_t>(content.size()));
-  }
-  ~TempFile() { ::unlink(path.c_str()); }
-};
-
-std::string pattern(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
-  return s;
-}
 
 // What the callback saw, copied (the event's views die with the call).
 struct Record {
@@ -50,50 +32,6 @@ struct Record {
   std::size_t open = 0;
   int signal = 0;
 };
-
-// A listener on 127.0.0.1:0 and the address a client connects to.
-struct Listener {
-  Fd fd;
-  Address address;
-  Listener() {
-    std::string error;
-    auto any = parse_address("127.0.0.1:0", error);
-    EXPECT_TRUE(any.has_value()) << error;
-    SocketResult r = listen_on(*any, {SOMAXCONN, true});
-    EXPECT_TRUE(r.ok()) << r.reason;
-    fd = std::move(r.fd);
-    auto bound = parse_address(local_name(fd.get()), error);
-    EXPECT_TRUE(bound.has_value()) << error;
-    address = *bound;
-  }
-};
-
-// Runs `server` on `listener` in a thread until it stops.
-struct Running {
-  int rc = 1;  // before `thread`: initialised before the thread can write it
-  std::thread thread;
-  Running(FileServer& server, Fd listener)
-      : thread([this, &server, l = std::move(listener)]() mutable { rc = server.run(std::move(l)); }) {}
-  ~Running() {
-    if (thread.joinable()) thread.join();
-  }
-  int join() {
-    thread.join();
-    return rc;
-  }
-};
-
-Fd connect_client(const Address& address) {
-  SocketResult r = connect_to(address, 10000);
-  EXPECT_TRUE(r.ok()) << r.reason;
-  timeval tv{30, 0};  // a broken server fails the test instead of hanging it
-  ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return std::move(r.fd);
-}
-
-void send_all(int fd, const std::string& text) {
-  ASSERT_EQ(::send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
-}
 
 std::vector<Record> of_kind(const std::vector<Record>& records, FileServerEvent::Kind kind) {
   std::vector<Record> out;

@@ -3,7 +3,9 @@
 // The per-client work is in net/serve_client, the listener's (connection limit, EMFILE back-off)
 // in net/acceptor; this engine owns the loop and the clock:
 //  - every client that makes no progress for `idle_timeout` is closed; lingering closes are
-//    bounded by `linger_limit`;
+//    bounded by `linger_limit`; HTTP: a request head not complete within `head_timeout` (from
+//    the connection's start, or a later request's first byte) gets 408 and the connection closes,
+//    however steadily its bytes trickle in;
 //  - stop() (or a signal read from the signal fd given to run()): stop accepting, then finish or
 //    drop what is in flight (`drop_on_stop`); a second stop drops it. A client cut off in the
 //    middle of a response (drop, idle timeout) gets a reset, never a clean end of file.
@@ -46,6 +48,7 @@ struct FileServerSettings {
   bool zero_copy = true;            // sendfile(2); false: pread + send
   std::size_t max_clients = 1000;   // connections at once; more wait in the listen queue
   std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds head_timeout{10000};  // HTTP: the whole request head
   std::chrono::milliseconds linger_limit{2000};
   bool drop_on_stop = false;        // the first stop drops the connections instead of finishing them
   Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
@@ -55,6 +58,7 @@ struct FileServerEvent {
   enum class Kind {
     Opened,        // a connection was accepted: peer
     Bytes,         // bytes were sent to some client (heads included): bytes
+    Request,       // HTTP: a response ended: peer, request_line, status, bytes (body), seconds
     Closed,        // a connection ended: the fields below
     AcceptPaused,  // accept() failed for want of descriptors: error, open
     Stopping,      // the first stop: signal (0 for stop()), open, drop
@@ -63,7 +67,9 @@ struct FileServerEvent {
     Failed,        // a call failed, the server ends: call, error
   };
   Kind kind;
-  std::string_view peer{};          // Opened, Closed
+  std::string_view peer{};          // Opened, Closed, Request
+  std::string_view request_line{};  // Request: as received ("" when none arrived whole)
+  int status = 0;                   // Request: the response's status
   std::uint64_t bytes = 0;        // Bytes: just sent; Closed: sent on the connection
   unsigned requests = 0;          // Closed (HTTP): requests answered
   std::string_view last_request{};  // Closed (HTTP): "GET /x 206", "malformed request, 400"
@@ -119,6 +125,7 @@ class FileServer {
   Fd signals_;
   std::unordered_map<int, std::unique_ptr<ServeClient>> clients_;
   std::vector<int> doomed_;
+  std::vector<int> overdue_;
 };
 
 }  // namespace conduit::net

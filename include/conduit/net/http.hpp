@@ -3,7 +3,8 @@
 //
 // Deliberately narrow (RFC 9110/9112): GET and HEAD, one byte range (a multi-range request gets
 // the whole file with 200, which the RFC allows), keep-alive by version and Connection tokens.
-// No allocation-heavy parsing: the request refers into the caller's buffer.
+// The head is read strictly (net/http_head.hpp: syntax, limits, framing fields), as nginx reads
+// it. No allocation-heavy parsing: the request refers into the caller's buffer.
 #pragma once
 
 #include <cstddef>
@@ -15,20 +16,36 @@
 namespace conduit::net::http {
 
 struct Request {
+  std::string_view request_line;          // as received, for the access log
   std::string_view method;
-  std::string_view target;
+  std::string_view target;                // origin-form: an absolute-form's path ("/" if none)
   int minor_version = 1;                 // HTTP/1.<minor>
   std::optional<std::string_view> range;  // the Range header's value
   bool keep_alive = true;                 // HTTP/1.1 unless "close"; 1.0 only with "keep-alive"
   bool has_body = false;                  // Content-Length > 0 or Transfer-Encoding present
+  std::uint64_t content_length = 0;       // bytes of body that follow the head
+  bool chunked = false;                   // Transfer-Encoding: chunked (a body of unknown length)
+  bool expect_continue = false;           // HTTP/1.1 "Expect: 100-continue"
 };
 
 enum class ParseStatus : unsigned char {
   Incomplete,     // no blank line yet: read more
   Ok,
   Bad,            // 400
-  TooLarge,       // head longer than the limit: 431
+  TooLarge,       // head or one field line longer than the limit: 431
   BadVersion,     // not HTTP/1.x: 505
+  UriTooLong,     // request line longer than the limit: 414
+  NotImplemented, // a transfer coding other than chunked: 501
+};
+
+// The HTTP status a failed parse answers with (400, 431, 505, 414, 501); 0 for Incomplete/Ok.
+int status_of(ParseStatus status) noexcept;
+
+// How much of a request head is accepted: nginx's defaults (large_client_header_buffers 4 8k).
+struct HeadLimits {
+  std::size_t request_line = 8192;  // longer: 414
+  std::size_t field_line = 8192;    // one field line longer: 431
+  std::size_t head = 32768;         // the whole head longer: 431
 };
 
 struct ParseResult {
@@ -38,7 +55,9 @@ struct ParseResult {
 };
 
 // Parses one request head at the start of `buffer`. Lines may end in CRLF or a bare LF.
-ParseResult parse_request(std::string_view buffer, std::size_t max_head = 16 * 1024);
+// Limits are enforced while the head is still incomplete (a 20 KB request line is a 414 before
+// its end arrives).
+ParseResult parse_request(std::string_view buffer, const HeadLimits& limits = {});
 
 // What to send for a Range header and a file of `size` bytes.
 struct RangeDecision {

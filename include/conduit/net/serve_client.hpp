@@ -12,6 +12,11 @@
 // A connection closed in the middle of a response (idle timeout, a dropping stop, a second stop,
 // a file that shrank) is reset instead: in plain mode a clean end of file after part of the file
 // would pass for the whole of it.
+// HTTP: the head is read strictly (net/http_head.hpp); a malformed one gets its error status and
+// a short HTML page (net/http_error_page.hpp), then the connection closes. A Content-Length body
+// is read and thrown away before the next request (never parsed as one); a chunked body closes
+// the connection after the response. "Expect: 100-continue" gets a 100 before the response to an
+// accepted request. Every response is reported once through ServeContext::on_request.
 #pragma once
 
 #include <chrono>
@@ -22,6 +27,7 @@
 
 #include "conduit/fd.hpp"
 #include "conduit/net/http_responder.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -29,6 +35,15 @@ namespace conduit::net {
 using Clock = std::chrono::steady_clock;
 
 // What every client shares: the file, the header, the settings, the counters.
+// One answered HTTP request, for an access log (views valid during the call only).
+struct RequestRecord {
+  std::string_view peer;
+  std::string_view request_line;   // as received ("" when none arrived whole)
+  int status = 0;
+  std::uint64_t body_bytes = 0;    // bytes of the response's body sent (heads not counted)
+  double seconds = 0;              // from the head's first byte to the response's last
+};
+
 struct ServeContext {
   int file = -1;
   std::string file_name;            // quoted, for messages
@@ -38,11 +53,12 @@ struct ServeContext {
   const http::Resources* resources = nullptr;  // HTTP targets; none: `file` for every target
   http::ResponderOptions responder;  // HTTP: content type, MIME table, Server, disposition
   bool zero_copy = true;            // false: pread + send (asked for, or sendfile refused)
-  bool sendfile_proven = false;     // once sendfile has worked, its errors are real errors
+  PathProbe sendfile;               // once sendfile has worked, its errors are real errors
   bool stopping = false;            // the server stops: finish the current response, then close
   std::chrono::milliseconds linger_limit{2000};
   Stats stats;
   std::function<void(std::uint64_t)> on_bytes;  // bytes sent to some client, heads included
+  std::function<void(const RequestRecord&)> on_request;  // a response ended (sent or cut short)
   std::vector<char> scratch = std::vector<char>(128 * 1024);
   bool file_changed = false;        // a file that changed size while served was seen
 };
@@ -66,6 +82,17 @@ class ServeClient {
   // Between requests with nothing buffered: a stopping server may close it at once.
   bool idle_between_requests() const noexcept { return state_ == State::ReadRequest && in_.empty(); }
   Clock::time_point last_active() const noexcept { return last_active_; }
+  // HTTP: a request head is under way (from the connection's start, or from a later request's
+  // first byte) and has taken `limit` or more: slowloris, whom the idle timer never catches.
+  bool head_overdue(Clock::time_point now, std::chrono::milliseconds limit) const noexcept {
+    return state_ == State::ReadRequest && head_pending_ && now - head_started_ >= limit;
+  }
+  // Ends an overdue head: true when a 408 response is now due (part of a head arrived: advance()
+  // sends it), false when nothing came and the connection should just close. `why` is its ending.
+  bool expire_head(const std::string& why);
+  // Reports the response under way, if any, through on_request (the server calls it when it
+  // cuts a connection short; a finished response reports itself).
+  void report_request(Clock::time_point now);
   Clock::time_point linger_deadline() const noexcept { return linger_deadline_; }
   void set_ending(std::string why) { ending_ = std::move(why); }
   bool noteworthy() const noexcept { return !note_.empty() || ending_.find(" shrank ") != std::string::npos; }
@@ -88,6 +115,7 @@ class ServeClient {
   Step linger(Clock::time_point now);
   Step fail(int err);
   void respond_error(int status);
+  void begin_log(std::string_view request_line, Clock::time_point now);
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
   http::Lookup lookup(std::string_view target) const;
   bool next_piece();
@@ -116,6 +144,16 @@ class ServeClient {
   std::string last_request_;       // "GET /x 206"
   std::string ending_;
   std::string note_;               // a warning for the log line (file changed size)
+  std::uint64_t discard_ = 0;      // bytes of a request body still to throw away
+  bool head_pending_ = false;      // a request head is awaited since head_started_
+  Clock::time_point head_started_{};
+  // The response under way, for on_request (reporting_: there is one to report).
+  bool reporting_ = false;
+  std::string request_line_;
+  int status_ = 0;
+  std::size_t inline_body_ = 0;    // an error page's bytes at the end of head_
+  std::uint64_t body_sent_ = 0;    // file bytes of this response sent
+  Clock::time_point request_started_{};
   Clock::time_point started_;
   Clock::time_point last_active_;
   Clock::time_point linger_deadline_{};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <string>
 
 #include "conduit/fd.hpp"
 
@@ -14,6 +15,9 @@ Fd block_signals(std::initializer_list<int> signals);
 
 // Reads one pending signal from a signalfd: its number, 0 when none is pending, or -errno.
 int read_signal(int fd);
+
+// A signal's name for messages: "SIGTERM", "SIGHUP" ("SIG?" for a number without one).
+std::string signal_name(int sig);
 
 // Unblocks `signals` again (pending ones are delivered at once, with their default action).
 void unblock_signals(std::initializer_list<int> signals);

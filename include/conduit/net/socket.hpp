@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "conduit/fd.hpp"
 #include "conduit/net/address.hpp"
@@ -13,9 +14,13 @@ namespace conduit::net {
 
 struct SocketResult {
   Fd fd;
-  int error = 0;       // positive errno, or -1 for a name lookup failure
-  std::string reason;  // "Connection refused", "Name or service not known" ...
+  int error = 0;            // positive errno; 0 when the name lookup failed
+  bool unresolved = false;  // the name lookup failed (getaddrinfo has no errno)
+  std::string reason;       // "Connection refused", "Name or service not known" ...
   bool ok() const noexcept { return fd.valid(); }
+  // The message for a failure, `address` as the user wrote it: "cannot resolve 'ADDRESS':
+  // REASON" when the lookup failed, else "ADDRESS: REASON".
+  std::string message(std::string_view address) const;
 };
 
 // Connects to the first endpoint of `address` that answers, trying each in turn. `timeout_ms` < 0

@@ -1,0 +1,214 @@
+// sealer: the stream one chunk at a time. Round trips against the fd-to-fd functions both ways,
+// and every rule: truncation, reordering, tampering, trailing data, the empty-last-chunk rule.
+#include "conduit/crypto/sealer.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+#include <vector>
+
+#include "conduit/fd.hpp"
+
+namespace {
+
+using namespace conduit::crypto;
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr std::size_t kChunk = 1024;
+
+Bytes random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  Bytes b(n);
+  for (auto& c : b) c = static_cast<std::uint8_t>(rng());
+  return b;
+}
+
+conduit::Fd memfd_with(const Bytes& data) {
+  conduit::Fd fd(::memfd_create("sealer-test", MFD_CLOEXEC));
+  EXPECT_EQ(::write(fd.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+Bytes contents(int fd) {
+  Bytes out;
+  ::lseek(fd, 0, SEEK_SET);
+  std::uint8_t buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
+  return out;
+}
+
+class CryptoSealer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = Secret(32);
+    key_.resize(32);
+    for (std::size_t i = 0; i < 32; ++i) key_.data()[i] = static_cast<std::uint8_t>(i * 5 + 2);
+    backend_ = make_openssl_backend();
+    options_.backend = backend_.get();
+    options_.chunk_log2 = 10;
+  }
+  Credentials credentials() const { return {KeySource::Key, &key_, {}}; }
+
+  // The header, then each sealed chunk, as a writer would send them.
+  std::vector<Bytes> seal_all(const Bytes& plain) {
+    StreamSealer s;
+    EXPECT_TRUE(s.start(credentials(), options_).ok());
+    std::vector<Bytes> parts{Bytes(s.header().begin(), s.header().end())};
+    std::size_t off = 0;
+    do {
+      std::size_t n = std::min(kChunk, plain.size() - off);
+      bool last = off + n == plain.size();
+      Bytes out(n + kAeadTagSize);
+      EXPECT_EQ(s.seal(std::span(plain).subspan(off, n), last, out), static_cast<long>(out.size()));
+      parts.push_back(out);
+      off += n;
+    } while (off < plain.size());
+    EXPECT_TRUE(s.finished());
+    return parts;
+  }
+
+  StreamOpener opener_for(const Bytes& header_bytes) {
+    auto fd = memfd_with(header_bytes);
+    Header header;
+    EXPECT_TRUE(read_stream_header(fd.get(), header).ok());
+    StreamOpener o;
+    EXPECT_TRUE(o.start(header, credentials(), options_).ok());
+    return o;
+  }
+
+  // Opens parts[1..] in turn; returns the first failure (or finish()) and the plaintext so far.
+  StreamResult open_all(const std::vector<Bytes>& parts, Bytes& plain) {
+    StreamOpener o = opener_for(parts[0]);
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      Bytes out(parts[i].size());
+      StreamResult r = o.open(parts[i], out);
+      if (!r.ok()) return r;
+      plain.insert(plain.end(), out.begin(), out.begin() + static_cast<long>(r.bytes_out));
+    }
+    return o.finish();
+  }
+
+  Secret key_;
+  std::unique_ptr<Backend> backend_;
+  StreamOptions options_;
+};
+
+Bytes joined(const std::vector<Bytes>& parts) {
+  Bytes all;
+  for (const Bytes& p : parts) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
+TEST_F(CryptoSealer, RoundTripsWithTheFdFunctionsBothWays) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 3}) {
+    Bytes plain = random_bytes(n, static_cast<unsigned>(n));
+    std::vector<Bytes> parts = seal_all(plain);
+    Bytes back;
+    StreamResult r = open_all(parts, back);
+    EXPECT_TRUE(r.ok()) << n << ": " << r.message;
+    EXPECT_EQ(back, plain) << n;
+
+    // What the sealer writes, decrypt_stream reads...
+    auto in = memfd_with(joined(parts));
+    conduit::Fd out(::memfd_create("pt", MFD_CLOEXEC));
+    Header header;
+    ASSERT_TRUE(read_stream_header(in.get(), header).ok());
+    EXPECT_TRUE(decrypt_stream(in.get(), out.get(), header, credentials(), options_).ok()) << n;
+    EXPECT_EQ(contents(out.get()), plain) << n;
+
+    // ...and what encrypt_stream writes, the opener reads, chunk by chunk.
+    auto pin = memfd_with(plain);
+    conduit::Fd sealed(::memfd_create("ct", MFD_CLOEXEC));
+    ASSERT_TRUE(encrypt_stream(pin.get(), sealed.get(), credentials(), options_).ok());
+    Bytes all = contents(sealed.get());
+    std::size_t header_size = parts[0].size();
+    std::vector<Bytes> split{Bytes(all.begin(), all.begin() + static_cast<long>(header_size))};
+    for (std::size_t off = header_size; off < all.size(); off += kChunk + kAeadTagSize) {
+      std::size_t len = std::min(kChunk + kAeadTagSize, all.size() - off);
+      split.emplace_back(all.begin() + static_cast<long>(off), all.begin() + static_cast<long>(off + len));
+    }
+    Bytes again;
+    EXPECT_TRUE(open_all(split, again).ok()) << n;
+    EXPECT_EQ(again, plain) << n;
+  }
+}
+
+TEST_F(CryptoSealer, TruncationIsFoundAtTheEnd) {
+  std::vector<Bytes> parts = seal_all(random_bytes(3 * kChunk + 5, 1));
+  parts.pop_back();  // the last chunk never arrives
+  Bytes plain;
+  StreamResult r = open_all(parts, plain);
+  EXPECT_EQ(r.status, StreamStatus::Truncated) << r.message;
+  EXPECT_EQ(plain.size(), 3 * kChunk);  // every chunk that came verified
+  parts.resize(1);  // nothing after the header
+  EXPECT_EQ(open_all(parts, plain).status, StreamStatus::Truncated);
+}
+
+TEST_F(CryptoSealer, ReorderedChunksAreNamed) {
+  std::vector<Bytes> parts = seal_all(random_bytes(4 * kChunk, 2));
+  std::swap(parts[2], parts[3]);
+  Bytes plain;
+  StreamResult r = open_all(parts, plain);
+  EXPECT_EQ(r.status, StreamStatus::OutOfOrder) << r.message;
+  EXPECT_NE(r.message.find("chunk 2 found in the place of chunk 1"), std::string::npos) << r.message;
+  EXPECT_EQ(plain.size(), kChunk);
+}
+
+TEST_F(CryptoSealer, TamperingIsRefusedAndNothingOfItWritten) {
+  Bytes data = random_bytes(2 * kChunk + 9, 3);
+  std::vector<Bytes> parts = seal_all(data);
+  parts[2][100] ^= 1;
+  StreamOpener o = opener_for(parts[0]);
+  Bytes out(parts[1].size());
+  ASSERT_TRUE(o.open(parts[1], out).ok());
+  Bytes second(parts[2].size(), 0);
+  StreamResult r = o.open(parts[2], second);
+  EXPECT_EQ(r.status, StreamStatus::ModifiedChunk) << r.message;
+  Bytes third(parts[3].size());
+  EXPECT_FALSE(o.open(parts[3], third).ok());  // no going on after a failure
+}
+
+TEST_F(CryptoSealer, NothingAfterTheLastChunk) {
+  std::vector<Bytes> parts = seal_all(random_bytes(kChunk + 1, 4));
+  parts.push_back(parts[1]);
+  Bytes plain;
+  StreamResult r = open_all(parts, plain);
+  EXPECT_EQ(r.status, StreamStatus::TrailingData) << r.message;
+  EXPECT_EQ(plain.size(), kChunk + 1);
+}
+
+// Only an empty stream has an empty (and only) last chunk: a writer marks the last full chunk.
+TEST_F(CryptoSealer, TheEmptyLastChunkRule) {
+  StreamSealer s;
+  ASSERT_TRUE(s.start(credentials(), options_).ok());
+  Bytes full = random_bytes(kChunk, 5), out(kChunk + kAeadTagSize);
+  EXPECT_EQ(s.seal(std::span(full).first(10), false, out), -EINVAL);  // short middle chunk
+  ASSERT_EQ(s.seal(full, false, out), static_cast<long>(kChunk + kAeadTagSize));
+  Bytes first = out;
+  EXPECT_EQ(s.seal({}, true, out), -EINVAL);  // empty last chunk after a full one
+  ASSERT_EQ(s.seal(full, true, out), static_cast<long>(kChunk + kAeadTagSize));
+  EXPECT_EQ(s.seal(full, true, out), -EINVAL);  // after the last
+  EXPECT_TRUE(s.finished());
+
+  // The reader refuses an empty last chunk after others, sealed by hand at its position.
+  StreamSealer raw;
+  ASSERT_TRUE(raw.start(credentials(), options_).ok());
+  Bytes c0(kChunk + kAeadTagSize), c1(kAeadTagSize);
+  ASSERT_EQ(raw.seal_at(0, 0, false, full, c0), 0);
+  ASSERT_EQ(raw.seal_at(0, 1, true, {}, c1), 0);
+  Bytes plain;
+  StreamResult r = open_all({Bytes(raw.header().begin(), raw.header().end()), c0, c1}, plain);
+  EXPECT_EQ(r.status, StreamStatus::NonCanonical) << r.message;
+
+  // An empty stream is one empty last chunk.
+  std::vector<Bytes> empty = seal_all({});
+  ASSERT_EQ(empty.size(), 2u);
+  EXPECT_EQ(empty[1].size(), kAeadTagSize);
+  EXPECT_TRUE(open_all(empty, plain).ok());
+}
+
+}  // namespace
