@@ -39,6 +39,8 @@ LiveAnswer answer_live(std::string_view buffer, std::string_view content_type, s
     case ParseStatus::Bad: return error(400, "malformed request", server, now);
     case ParseStatus::TooLarge: return error(431, "request head too large", server, now);
     case ParseStatus::BadVersion: return error(505, "unsupported HTTP version", server, now);
+    case ParseStatus::UriTooLong: return error(414, "request line too long", server, now);
+    case ParseStatus::NotImplemented: return error(501, "unknown transfer coding", server, now);
     case ParseStatus::Ok: break;
   }
   const Request& req = parsed.request;

@@ -4,7 +4,8 @@
 // A live stream has no length and no ranges: GET gets "200 OK" with no Content-Length and
 // `Connection: close` (the body ends when the connection does, RFC 9112 6.3), then the stream;
 // HEAD gets the same head and nothing else; any other method gets 405 with `Allow: GET, HEAD`;
-// a head that does not parse gets 400 (431 when too long, 505 for another HTTP version). Every
+// a head that does not parse gets 400 (431 when too long, 414 for a long request line, 501 for
+// an unknown transfer coding, 505 for another HTTP version). Every
 // target is the stream (curl, mpv, GStreamer and browsers ask for http://host:port/live.ts).
 #pragma once
 
