@@ -118,6 +118,10 @@ const std::string kFanoutHelp = std::string(
     "the stream as end of file would; a second signal drops the clients. A client dropped\n"
     "before the end of the stream gets a reset, not end of file.\n"
     "\n"
+    "      --content-type TYPE  Content-Type for --http (default application/octet-stream)\n"
+    "      --http               answer each client's HTTP GET with a response head (no\n"
+    "                           length, Connection: close) before the stream; HEAD gets\n"
+    "                           the head only, other methods an error\n"
     "      --max-clients N      accept at most N clients at once (default 1000); others\n"
     "                           wait in the listen queue\n"
     "      --min-clients N      wait for N clients before reading the first byte\n"
@@ -282,6 +286,8 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   CLI::App* fanout = subcommand(app, "fanout", o);
   add_count(*fanout, "--max-clients", o.max_clients, 1);
   add_count(*fanout, "--min-clients", o.min_clients, 0);
+  fanout->add_flag("--http", o.http);
+  fanout->add_option("--content-type", o.content_type)->type_name("TYPE");
   fanout->add_flag("-q,--quiet", o.quiet);
   fanout->add_option_function<std::string>(
             "--slow",
@@ -313,9 +319,6 @@ std::string check(const Options& o) {
     // (--content-type without --http has always been accepted, and ignored: scripts may pass it)
     if (!o.http && (o.index || !o.content_disposition.empty()))
       return "--index and --content-disposition need --http";
-    if (!o.content_type.empty() && !conduit::net::http::valid_header_value(o.content_type))
-      return "invalid content type: " + conduit::quote_arg(o.content_type) +
-             " (control characters would break the response head)";
     if (!o.http && (o.head_timeout || o.access_log))
       return std::string("cannot use ") + (o.head_timeout ? "--head-timeout" : "--access-log") +
              " without --http";
@@ -324,6 +327,10 @@ std::string check(const Options& o) {
       return "cannot use --header or --header-file with --follow --http";
     if (o.idle && !o.follow) return "cannot use --idle without --follow";
   }
+  if ((o.command == "serve" || o.command == "fanout") && !o.content_type.empty() &&
+      !conduit::net::http::valid_header_value(o.content_type))
+    return "invalid content type: " + conduit::quote_arg(o.content_type) +
+           " (control characters would break the response head)";
   if (o.command == "fanout" && o.min_clients > o.max_clients)
     return "--min-clients " + std::to_string(o.min_clients) + " is more than --max-clients " +
            std::to_string(o.max_clients);

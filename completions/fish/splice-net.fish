@@ -33,6 +33,8 @@ complete -c splice-net -n "__fish_seen_subcommand_from serve" -l index -d 'List 
 complete -c splice-net -n "__fish_seen_subcommand_from serve fanout relay" -l max-clients -x -d 'At most N clients at once'
 complete -c splice-net -n "__fish_seen_subcommand_from serve fanout relay" -s q -l quiet -d 'No log line per connection'
 complete -c splice-net -n "__fish_seen_subcommand_from serve relay" -l stop -x -a 'finish drop' -d 'On SIGTERM: finish or drop transfers'
+complete -c splice-net -n "__fish_seen_subcommand_from fanout" -l content-type -x -d 'Content-Type for --http'
+complete -c splice-net -n "__fish_seen_subcommand_from fanout" -l http -d 'Answer an HTTP GET with a response head before the stream'
 complete -c splice-net -n "__fish_seen_subcommand_from fanout" -l min-clients -x -d 'Wait for N clients before reading'
 complete -c splice-net -n "__fish_seen_subcommand_from fanout" -l slow -x -a 'drop block' -d 'A client a whole buffer behind: drop or block'
 complete -c splice-net -n "__fish_seen_subcommand_from send recv serve" -l tls -d 'Speak TLS'

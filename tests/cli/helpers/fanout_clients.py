@@ -26,13 +26,17 @@ def parse_address(text):
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-async def connect(addr, rcvbuf=None):
+async def connect_socket(addr, rcvbuf=None):
     sock = socket.socket(socket.AF_INET6 if ":" in addr[0] else socket.AF_INET)
     if rcvbuf:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, addr)
-    return await asyncio.open_connection(sock=sock, limit=1 << 20)
+    return sock
+
+
+async def connect(addr):
+    return await asyncio.open_connection(sock=await connect_socket(addr), limit=1 << 20)
 
 
 async def read_prefix(reader, source, size=1 << 20, pause=0.0):
@@ -85,11 +89,31 @@ async def slow(conn, source, expect_full):
     return "slow: " + err if err else "short"
 
 
-async def stall(conn, source, others_done):
-    reader, writer = conn
+def read_prefix_blocking(sock, source):
+    """read_prefix on a plain socket: the kernel gives what it holds before the reset."""
+    sock.setblocking(True)
+    sock.settimeout(30)
+    got = 0
+    while True:
+        try:
+            chunk = sock.recv(1 << 20)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        if source[got:got + len(chunk)] != chunk:
+            return -1
+        got += len(chunk)
+    return got
+
+
+async def stall(sock, source, others_done):
+    # A plain socket, not an asyncio stream: a stream's transport would read (and buffer) for
+    # it all along, so it would not stall, and a reset noticed while it still buffered would
+    # hide the buffered prefix (StreamReader.read raises a pending error before returning data).
     await others_done.wait()
-    got = await read_prefix(reader, source)
-    writer.close()
+    got = await asyncio.get_running_loop().run_in_executor(None, read_prefix_blocking, sock, source)
+    sock.close()
     err = check_prefix(got, source, False)
     return "stall: " + err if err else None
 
@@ -123,7 +147,8 @@ async def main():
     conns = {}
     for kind, count in (("fast", args.fast), ("slow", args.slow), ("stall", args.stall),
                         ("quit", args.quit)):
-        conns[kind] = [await connect(addr, 4096 if kind == "stall" else None) for _ in range(count)]
+        conns[kind] = [await (connect_socket(addr, 4096) if kind == "stall" else connect(addr))
+                       for _ in range(count)]
     others_done = asyncio.Event()
     others = ([asyncio.create_task(fast(c, source)) for c in conns["fast"]] +
               [asyncio.create_task(slow(c, source, args.slow_expect == "full")) for c in conns["slow"]] +

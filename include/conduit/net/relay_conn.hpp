@@ -1,4 +1,4 @@
-// relay_conn: one relayed connection of `splice-net relay`, as a non-blocking state machine.
+// net/relay_conn: one relayed connection of the relay (net/relay), as a non-blocking state machine.
 //
 //   Connecting (non-blocking connect to each TARGET endpoint in turn, bounded by the connect
 //   timeout) -> Open (two RelayDirections: client -> target "up", target -> client "down")
@@ -19,29 +19,29 @@
 #include "conduit/fd.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
-#include "relay_direction.hpp"
+#include "conduit/net/relay_direction.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 using RelayClock = std::chrono::steady_clock;
 
 // TARGET, resolved once at start.
 struct RelayTarget {
-  std::string text;                               // as the user wrote it, for messages
-  std::vector<conduit::net::Endpoint> endpoints;  // tried in order
+  std::string text;                               // as the user wrote it, for reasons
+  std::vector<Endpoint> endpoints;                // tried in order
   std::chrono::milliseconds connect_timeout{10000};
 };
 
 class RelayConn {
  public:
   // Wait: for a socket (epoll says when); Again: used its turn, call again soon; Close: done,
-  // summary() says how.
+  // ending() says how.
   enum class Step { Wait, Again, Close };
   // Called on every event of either socket; `target` says which one.
   using Handler = std::function<void(bool target, std::uint32_t events)>;
 
-  RelayConn(conduit::Fd client, std::string peer, const RelayTarget& target, RelayShared& shared,
-            conduit::net::EventLoop& loop, RelayClock::time_point now);
+  RelayConn(Fd client, std::string peer, const RelayTarget& target, RelayShared& shared,
+            EventLoop& loop, RelayClock::time_point now);
   ~RelayConn();  // leaves the event loop, then closes (with a reset where one is owed)
   RelayConn(const RelayConn&) = delete;
   RelayConn& operator=(const RelayConn&) = delete;
@@ -56,10 +56,16 @@ class RelayConn {
   void abort(std::string why, bool reset);
 
   int client_fd() const noexcept { return client_.get(); }
-  // An ending an operator should see even with -q (TARGET unreachable).
+  // An ending an operator should see even when connections are not logged (TARGET unreachable).
   bool target_failed() const noexcept { return target_failed_; }
-  // The one log line for this connection: peer, bytes each way, time, how it ended.
-  std::string summary(RelayClock::time_point now) const;
+  // What a report of the connection says: peer, whether TARGET was ever reached, bytes each
+  // way, lifetime, how it ended ("" when it just closed).
+  const std::string& peer() const noexcept { return peer_; }
+  bool connected() const noexcept { return state_ == State::Open; }
+  std::uint64_t bytes_up() const noexcept { return up_.bytes(); }
+  std::uint64_t bytes_down() const noexcept { return down_.bytes(); }
+  RelayClock::time_point started() const noexcept { return started_; }
+  const std::string& ending() const noexcept { return ending_; }
 
  private:
   enum class State : unsigned char { Connecting, Open };
@@ -70,11 +76,11 @@ class RelayConn {
   Step failed(const RelayDirection& direction, bool up);
   Step side_error(bool target, int err);
 
-  conduit::Fd client_;
-  conduit::Fd target_fd_;
+  Fd client_;
+  Fd target_fd_;
   std::string peer_;
   const RelayTarget& target_;
-  conduit::net::EventLoop& loop_;
+  EventLoop& loop_;
   Handler handler_;
   State state_ = State::Connecting;
   std::size_t endpoint_ = 0;       // the endpoint being tried
@@ -91,4 +97,4 @@ class RelayConn {
   RelayClock::time_point last_active_;
 };
 
-}  // namespace splice_net
+}  // namespace conduit::net

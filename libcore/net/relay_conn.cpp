@@ -1,18 +1,17 @@
-// relay_conn: connecting to TARGET, the two directions, and how a connection ends (see header).
-#include "relay_conn.hpp"
+// net/relay_conn: connecting to TARGET, the two directions, and how a connection ends (see header).
+#include "conduit/net/relay_conn.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <cstdio>
 #include <cstring>
 
-#include "commands.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/stats.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 
@@ -34,16 +33,16 @@ std::string how(int err, const char* side) {
 
 }  // namespace
 
-RelayConn::RelayConn(conduit::Fd client, std::string peer, const RelayTarget& target,
-                     RelayShared& shared, conduit::net::EventLoop& loop, RelayClock::time_point now)
+RelayConn::RelayConn(Fd client, std::string peer, const RelayTarget& target,
+                     RelayShared& shared, EventLoop& loop, RelayClock::time_point now)
     : client_(std::move(client)), peer_(std::move(peer)), target_(target), loop_(loop),
       up_(shared), down_(shared), started_(now), last_active_(now) {}
 
 RelayConn::~RelayConn() {
   loop_.remove(client_.get());
   if (target_fd_) loop_.remove(target_fd_.get());
-  if (reset_client_) conduit::net::reset_on_close(client_.get());
-  if (reset_target_ && target_fd_) conduit::net::reset_on_close(target_fd_.get());
+  if (reset_client_) reset_on_close(client_.get());
+  if (reset_target_ && target_fd_) reset_on_close(target_fd_.get());
 }
 
 RelayConn::Step RelayConn::start(Handler handler, RelayClock::time_point now) {
@@ -60,8 +59,8 @@ RelayConn::Step RelayConn::start(Handler handler, RelayClock::time_point now) {
 // Tries the endpoints from endpoint_ on until one is connecting or connected.
 RelayConn::Step RelayConn::connect_next(RelayClock::time_point now) {
   while (endpoint_ < target_.endpoints.size()) {
-    const conduit::net::Endpoint& e = target_.endpoints[endpoint_];
-    conduit::Fd fd(::socket(e.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const Endpoint& e = target_.endpoints[endpoint_];
+    Fd fd(::socket(e.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     int rc = fd ? ::connect(fd.get(), e.addr(), e.length) : -1;
     int err = rc == 0 ? 0 : errno;
     if (rc < 0 && err == EAGAIN && e.family == AF_UNIX) {
@@ -162,7 +161,7 @@ RelayConn::Step RelayConn::tick(RelayClock::time_point now, std::chrono::millise
   if (state_ == State::Connecting) {
     if (now - started_ >= target_.connect_timeout) {
       return target_failure(target_.text + ": connection timed out after " +
-                            seconds_text(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s");
+                            format_seconds(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s");
     }
     if (retry_connect_) {
       retry_connect_ = false;
@@ -171,7 +170,7 @@ RelayConn::Step RelayConn::tick(RelayClock::time_point now, std::chrono::millise
     return Step::Wait;
   }
   if (idle.count() > 0 && now - last_active_ >= idle) {
-    ending_ = "idle for " + seconds_text(static_cast<double>(idle.count()) / 1000) + " s";
+    ending_ = "idle for " + format_seconds(static_cast<double>(idle.count()) / 1000) + " s";
     return Step::Close;
   }
   return Step::Wait;
@@ -182,15 +181,4 @@ void RelayConn::abort(std::string why, bool reset) {
   reset_client_ = reset_target_ = reset;
 }
 
-std::string RelayConn::summary(RelayClock::time_point now) const {
-  std::string line = std::string(kProg) + ": client " + peer_ + ": ";
-  if (state_ == State::Connecting) return line + (ending_.empty() ? "closed" : ending_);
-  double seconds = std::chrono::duration<double>(now - started_).count();
-  char time[32];
-  std::snprintf(time, sizeof time, "%.3f", seconds);
-  return line + std::to_string(up_.bytes()) + " bytes to " + target_.text + ", " +
-         std::to_string(down_.bytes()) + " bytes back in " + time + " s: " +
-         (ending_.empty() ? "closed" : ending_);
-}
-
-}  // namespace splice_net
+}  // namespace conduit::net

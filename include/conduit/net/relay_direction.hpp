@@ -1,4 +1,4 @@
-// relay_direction: one direction of a relayed connection, from one socket to the other.
+// net/relay_direction: one direction of a relayed connection, from one socket to the other.
 //
 // The bytes go socket -> our pipe -> socket by splice(2) (SPLICE_F_NONBLOCK, both sockets
 // O_NONBLOCK), or through a small buffer by read/write when splice is refused on its first
@@ -8,27 +8,28 @@
 // gets shutdown(SHUT_WR): the half-close is carried through.
 //
 // Pipe size: a direction starts with the kernel's default pipe (64 KiB) and grows toward
-// --pipe-size only once it has filled it (a bulk transfer), and only while the capacity grown
+// the wanted size only once it has filled it (a bulk transfer), and only while the capacity grown
 // by all directions together stays under a shared budget: a few bulk connections get big pipes
 // (the biggest throughput lever), a thousand chatty ones cost no more than the default each.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "conduit/pipe.hpp"
-#include "conduit/progress.hpp"
+#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 // What every relayed connection shares.
 struct RelayShared {
-  conduit::Stats stats;
-  conduit::Progress* progress = nullptr;
-  bool zero_copy = true;                    // false: --no-splice
-  std::size_t pipe_want = 1 << 20;          // --pipe-size
+  Stats stats;
+  std::function<void(std::uint64_t)> on_bytes;  // bytes delivered (either way); may be empty
+  bool zero_copy = true;                    // false: read/write only
+  std::size_t pipe_want = 1 << 20;          // the pipe size to grow toward
   std::size_t grow_budget = 64u << 20;      // pipe capacity all directions may add together
   std::size_t grown = 0;                    // capacity added so far (returned on close)
 };
@@ -61,7 +62,7 @@ class RelayDirection {
   ssize_t fill();    // source -> pipe/buffer: bytes, 0 at end of file, or -errno
   ssize_t drain();   // pipe/buffer -> destination: bytes or -errno
   std::size_t queued() const noexcept { return pipe_queued_ + (buf_len_ - buf_off_); }
-  bool fall_back(ssize_t rc, bool proven);
+  bool fall_back(ssize_t rc, PathProbe& probe);
   void maybe_grow(std::size_t filled);
   void release_pipe();
   Result fail(bool at_source, ssize_t rc);
@@ -70,12 +71,12 @@ class RelayDirection {
   int from_ = -1;
   int to_ = -1;
   Mode mode_;
-  conduit::Pipe pipe_;
+  Pipe pipe_;
   std::size_t pipe_queued_ = 0;
   std::size_t grown_ = 0;            // capacity this pipe took from the shared budget
   bool grow_tried_ = false;
-  bool fill_proven_ = false;         // a splice in has worked: its errors are real errors
-  bool drain_proven_ = false;
+  PathProbe fill_probe_;             // splice in: after a byte moved, its errors are real errors
+  PathProbe drain_probe_;            // splice out
   std::unique_ptr<std::byte[]> buf_;  // read/write mode only
   std::size_t buf_off_ = 0;
   std::size_t buf_len_ = 0;
@@ -86,4 +87,4 @@ class RelayDirection {
   bool failed_at_source_ = false;
 };
 
-}  // namespace splice_net
+}  // namespace conduit::net

@@ -1,4 +1,4 @@
-// fanout_stream: the data path of `splice-net fanout` (see fanout_server.hpp for positions).
+// net/fanout_stream: the fan-out server's data path (see fanout_server.hpp for positions).
 //
 // One step of the splice path: (1) splice each client's pipe to its socket until the socket
 // would block; (2) refill the broker while it has room; (3) tee the source into every client
@@ -17,7 +17,6 @@
 // every byte already given to a client (to_copy_mode). After a path has worked, an error is real.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -25,11 +24,12 @@
 #include <limits>
 #include <span>
 
-#include "commands.hpp"
+#include "conduit/diag.hpp"
+#include "conduit/net/fanout_server.hpp"
+#include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
-#include "fanout_server.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 
@@ -40,30 +40,21 @@ constexpr int kStepsPerPump = 64;  // then let the listener and the other events
 
 }  // namespace
 
-bool FanoutServer::open_source() {
+// 0, or -errno (reported) when no broker pipe could be made.
+int FanoutServer::open_source() {
+  const FdInfo& info = settings_.input_info;
   devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-  copy_mode_ = o_.common.no_splice || !devnull_;
-  input_always_ready_ = in_info_.kind == conduit::FdKind::Regular ||
-                        in_info_.kind == conduit::FdKind::BlockDevice;
+  copy_mode_ = !settings_.zero_copy || !devnull_;
+  input_always_ready_ = info.kind == FdKind::Regular || info.kind == FdKind::BlockDevice;
   if (copy_mode_) {
     buffer_.resize(kCopyBuffer);
-    return true;
+    return 0;
   }
-  if (in_info_.kind == conduit::FdKind::Pipe) {
-    conduit::grow_pipe(in_, o_.common.pipe_size);
-    long size = conduit::pipe_size(in_);
-    src_capacity_ = size > 0 ? static_cast<std::size_t>(size) : 65536;
-    src_ = in_;
-    return true;
+  if (int rc = source_.open(in_, info, settings_.pipe_size, O_NONBLOCK); rc < 0) {
+    fail("pipe", -rc);
+    return rc;
   }
-  if (int rc = broker_.open(O_NONBLOCK); rc < 0) {
-    diag_.error("pipe", -rc);
-    return false;
-  }
-  src_capacity_ = static_cast<std::size_t>(std::max(broker_.grow(o_.common.pipe_size), 4096L));
-  src_ = broker_.read_fd();
-  use_broker_ = true;
-  return true;
+  return 0;
 }
 
 void FanoutServer::pump() {
@@ -77,33 +68,37 @@ void FanoutServer::pump() {
 }
 
 // Bytes in the source pipe now.
-std::uint64_t FanoutServer::source_bytes() const {
-  if (copy_mode_) return 0;
-  if (use_broker_) return end_ - consumed_;
-  int n = 0;
-  if (::ioctl(src_, FIONREAD, &n) < 0 || n < 0) return 0;
-  return static_cast<std::uint64_t>(n);
-}
+std::uint64_t FanoutServer::source_bytes() const { return copy_mode_ ? 0 : source_.held(); }
 
 // The newest stream offset we hold (what a client is "behind" from).
-std::uint64_t FanoutServer::head() const { return consumed_ + source_bytes(); }
+std::uint64_t FanoutServer::head() const { return source_.consumed() + source_bytes(); }
 
 void FanoutServer::input_failed(int err) {
   if (input_error_ != 0) return;
   input_error_ = err;
-  diag_.error("standard input", err);
+  FanoutServerEvent e{FanoutServerEvent::Kind::InputFailed};
+  e.error = err;
+  emit(e);
+}
+
+// `n` bytes left the source: every client has them.
+void FanoutServer::took(std::uint64_t n) {
+  source_.take(n);
+  FanoutServerEvent e{FanoutServerEvent::Kind::Input};
+  e.bytes = n;
+  emit(e);
 }
 
 // The stream is being held back: the source pipe is half full (read/write path: input waits).
 bool FanoutServer::input_held() const {
-  if (!copy_mode_) return source_bytes() >= src_capacity_ / 2;
-  if (use_broker_ && end_ > consumed_) return true;
-  return input_always_ready_ || conduit::sys::wait_fd(in_, POLLIN, 0) == 1;
+  if (!copy_mode_) return source_bytes() >= source_.capacity() / 2;
+  if (source_.brokered() && source_.end() > source_.consumed()) return true;
+  return input_always_ready_ || sys::wait_fd(in_, POLLIN, 0) == 1;
 }
 
 // --slow=drop: the clients in `full` go once they hold the stream back; --slow=block: they stay.
 void FanoutServer::drop_slow(std::vector<Member*>& full) {
-  if (full.empty() || o_.slow != SlowPolicy::Drop || !input_held()) return;
+  if (full.empty() || settings_.slow != FanoutServerSettings::Slow::Drop || !input_held()) return;
   std::uint64_t now_head = head();
   for (Member* m : full)
     if (!m->dead) {
@@ -115,12 +110,12 @@ void FanoutServer::drop_slow(std::vector<Member*>& full) {
 bool FanoutServer::want_input() {
   if (!reading() || input_always_ready_) return false;
   if (copy_mode_) {
-    if (use_broker_ && end_ > consumed_) return false;  // leftovers first, no waiting
+    if (source_.brokered() && source_.end() > source_.consumed()) return false;  // leftovers first, no waiting
     for (const auto& [fd, m] : members_)
-      if (active(*m) && m->queued() >= o_.common.pipe_size + (m->pos - consumed_)) return false;
+      if (active(*m) && m->queued() >= settings_.pipe_size + (m->pos - source_.consumed())) return false;
     return true;
   }
-  if (use_broker_) return !input_end_ && end_ - consumed_ < src_capacity_;
+  if (source_.brokered()) return !input_end_ && source_.held() < source_.capacity();
   return source_bytes() == 0;
 }
 
@@ -133,14 +128,14 @@ bool FanoutServer::splice_step() {
     if (!m->dead && m->writable && m->queued() > 0) moved |= drain(*m);
     if (copy_mode_) return true;
   }
-  if (use_broker_ && reading() && !input_end_ && end_ - consumed_ < src_capacity_ &&
+  if (source_.brokered() && reading() && !input_end_ && source_.held() < source_.capacity() &&
       (input_ready_ || input_always_ready_))
     moved |= refill();
   if (copy_mode_) return true;
   if (reading()) moved |= tee_round();
   if (copy_mode_) return true;
   moved |= consume();
-  if (input_end_ && end_ == consumed_) eof_ = true;
+  if (input_end_ && source_.end() == source_.consumed()) eof_ = true;
   return moved || copy_mode_;
 }
 
@@ -148,18 +143,15 @@ bool FanoutServer::refill() {
   // A tty or socket that someone left blocking would block the loop on a second call: call
   // again only after epoll says readable.
   input_ready_ = false;
-  stats_.count(conduit::Call::Splice);
-  std::size_t room = src_capacity_ - static_cast<std::size_t>(end_ - consumed_);
-  ssize_t n = conduit::sys::splice(in_, nullptr, broker_.write_fd(), nullptr, room,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  stats_.count(Call::Splice);
+  ssize_t n = source_.refill(SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
-    in_proven_ = true;
-    end_ += static_cast<std::uint64_t>(n);
+    in_probe_.prove();
     return true;
   }
   if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
   else if (n == -EAGAIN) return false;
-  else if (!in_proven_ && conduit::sys::unsupported(n)) to_copy_mode();
+  else if (in_probe_.falls_back(n, stats_)) to_copy_mode();
   else input_failed(static_cast<int>(-n));
   return false;
 }
@@ -169,27 +161,27 @@ bool FanoutServer::tee_round() {
   full_.clear();
   for (auto& [fd, mp] : members_) {
     Member& m = *mp;
-    if (!active(m) || m.pos != consumed_) continue;
-    std::size_t len = use_broker_ ? static_cast<std::size_t>(end_ - consumed_) : kChunk;
+    if (!active(m) || m.pos != source_.consumed()) continue;
+    std::size_t len = source_.brokered() ? static_cast<std::size_t>(source_.held()) : kChunk;
     if (len == 0) break;
-    stats_.count(conduit::Call::Tee);
-    ssize_t n = conduit::sys::tee(src_, m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
+    stats_.count(Call::Tee);
+    ssize_t n = sys::tee(source_.fd(), m.pipe.write_fd(), len, SPLICE_F_NONBLOCK);
     if (n > 0) {
       if (m.queued() == 0) m.last_progress = Clock::now();  // its idle clock starts now
       m.pos += static_cast<std::uint64_t>(n);
-      stats_.add(conduit::Path::Tee, static_cast<std::uint64_t>(n));
-      tee_proven_ = true;
+      stats_.add(Path::Tee, static_cast<std::uint64_t>(n));
+      tee_probe_.prove();
       moved = true;
     } else if (n == 0) {
       eof_ = true;  // no writer and nothing queued: the end of the stream
       return moved;
     } else if (n == -EAGAIN) {
       if (source_bytes() > 0) full_.push_back(&m);  // its pipe is full
-    } else if (!tee_proven_ && conduit::sys::unsupported(n)) {
+    } else if (tee_probe_.falls_back(n, stats_)) {
       to_copy_mode();
       return true;
     } else {
-      kill(m, conduit::errno_text(static_cast<int>(-n)));
+      kill(m, errno_text(static_cast<int>(-n)));
     }
   }
   drop_slow(full_);
@@ -199,20 +191,20 @@ bool FanoutServer::tee_round() {
 bool FanoutServer::drain(Member& m) {
   bool moved = false;
   while (m.queued() > 0) {
-    stats_.count(conduit::Call::Splice);
-    ssize_t n = conduit::sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
-                                     static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
+    stats_.count(Call::Splice);
+    ssize_t n = sys::splice(m.pipe.read_fd(), nullptr, m.sock.get(), nullptr,
+                            static_cast<std::size_t>(m.queued()), SPLICE_F_NONBLOCK);
     if (n > 0) {
-      out_proven_ = true;
+      out_probe_.prove();
       m.sent += static_cast<std::uint64_t>(n);
       m.last_progress = Clock::now();
-      stats_.add(conduit::Path::Splice, static_cast<std::uint64_t>(n));
+      stats_.add(Path::Splice, static_cast<std::uint64_t>(n));
       moved = true;
       continue;
     }
     if (n == -EAGAIN) {
       m.writable = false;
-    } else if (n < 0 && !out_proven_ && conduit::sys::unsupported(n)) {
+    } else if (n < 0 && out_probe_.falls_back(n, stats_)) {
       to_copy_mode();  // the bytes already teed go out by read/write
       moved = true;
     } else {
@@ -232,23 +224,22 @@ bool FanoutServer::consume() {
     limit = std::min(limit, m->pos);
   }
   std::uint64_t len = 0;
-  if (anyone) len = limit - consumed_;
-  else if (reading()) len = use_broker_ ? end_ - consumed_ : kChunk;  // nobody: a live stream is discarded
+  if (anyone) len = limit - source_.consumed();
+  else if (reading()) len = source_.brokered() ? source_.held() : kChunk;  // nobody: a live stream is discarded
   if (len == 0) return false;
-  stats_.count(conduit::Call::Splice);
-  ssize_t n = conduit::sys::splice(src_, nullptr, devnull_.get(), nullptr,
-                                   static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
+  stats_.count(Call::Splice);
+  ssize_t n = sys::splice(source_.fd(), nullptr, devnull_.get(), nullptr,
+                          static_cast<std::size_t>(len), SPLICE_F_NONBLOCK);
   if (n > 0) {
-    consume_proven_ = true;
-    consumed_ += static_cast<std::uint64_t>(n);
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
+    consume_probe_.prove();
+    took(static_cast<std::uint64_t>(n));
     return true;
   }
   if (n == 0) {
-    if (!use_broker_) eof_ = true;
+    if (!source_.brokered()) eof_ = true;
   } else if (n == -EAGAIN) {
     return false;
-  } else if (!consume_proven_ && conduit::sys::unsupported(n)) {
+  } else if (consume_probe_.falls_back(n, stats_)) {
     to_copy_mode();
     return true;
   } else {
@@ -259,8 +250,8 @@ bool FanoutServer::consume() {
 
 // Moves every client's queued pages into its backlog; from here on the source pipe (what is
 // left in it) and then stdin are read with read(2).
+// (The probe that ordered it has counted the fallback.)
 void FanoutServer::to_copy_mode() {
-  stats_.fallbacks++;
   copy_mode_ = true;
   buffer_.resize(kCopyBuffer);
   for (auto& [fd, m] : members_) {
@@ -271,17 +262,17 @@ void FanoutServer::to_copy_mode() {
     while (left > 0) {
       std::size_t old = m->backlog.size();
       m->backlog.resize(old + static_cast<std::size_t>(left));
-      stats_.count(conduit::Call::Read);
-      ssize_t n = conduit::sys::read(m->pipe.read_fd(),
-                                     std::as_writable_bytes(std::span(m->backlog).subspan(old)));
+      stats_.count(Call::Read);
+      ssize_t n = sys::read(m->pipe.read_fd(),
+                            std::as_writable_bytes(std::span(m->backlog).subspan(old)));
       m->backlog.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
       if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
-        kill(*m, conduit::errno_text(n < 0 ? static_cast<int>(-n) : EIO));
+        kill(*m, errno_text(n < 0 ? static_cast<int>(-n) : EIO));
         break;
       }
       left -= static_cast<std::uint64_t>(n);
     }
-    m->pipe = conduit::Pipe{};
+    m->pipe = Pipe{};
   }
 }
 
@@ -291,19 +282,19 @@ bool FanoutServer::copy_step() {
   bool moved = false;
   for (auto& [fd, m] : members_)  // first, as on the splice path
     if (!m->dead && m->writable && m->queued() > 0) moved |= copy_drain(*m);
-  bool leftovers = use_broker_ && end_ > consumed_;
+  bool leftovers = source_.brokered() && source_.end() > source_.consumed();
   if (reading() && (leftovers || input_ready_ || input_always_ready_)) moved |= copy_read();
   return moved;
 }
 
 bool FanoutServer::copy_read() {
   // The most every client can take: its backlog is bounded by --pipe-size. A client ahead of
-  // consumed_ (it had pages teed before a fallback) skips what it already has.
+  // the consumed position (it had pages teed before a fallback) skips what it already has.
   full_.clear();
   std::size_t want = buffer_.size();
   for (auto& [fd, m] : members_) {
     if (!active(*m)) continue;
-    std::uint64_t room = o_.common.pipe_size + (m->pos - consumed_);
+    std::uint64_t room = settings_.pipe_size + (m->pos - source_.consumed());
     room = room > m->queued() ? room - m->queued() : 0;
     if (room == 0) full_.push_back(m.get());
     else want = static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
@@ -313,16 +304,16 @@ bool FanoutServer::copy_read() {
     for (Member* m : full_)
       if (!m->dead) return false;  // --slow=block, or nobody is waiting for it yet
   }
-  bool from_broker = use_broker_ && end_ > consumed_;
+  bool from_broker = source_.brokered() && source_.end() > source_.consumed();
   if (!from_broker && input_end_) {  // stdin ended before the fallback: do not read it again
     eof_ = true;
     return false;
   }
-  if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
+  if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, source_.held()));
   else input_ready_ = false;  // one read per readiness: stdin may be a blocking tty or socket
-  stats_.count(conduit::Call::Read);
-  ssize_t n = conduit::sys::read(from_broker ? broker_.read_fd() : in_,
-                                 std::as_writable_bytes(std::span(buffer_).first(want)));
+  stats_.count(Call::Read);
+  ssize_t n = sys::read(from_broker ? source_.fd() : in_,
+                        std::as_writable_bytes(std::span(buffer_).first(want)));
   if (n == 0) {
     eof_ = true;
     return false;
@@ -335,7 +326,7 @@ bool FanoutServer::copy_read() {
   auto got = static_cast<std::uint64_t>(n);
   for (auto& [fd, m] : members_) {
     if (!active(*m)) continue;
-    std::uint64_t skip = std::min(got, m->pos - std::min(m->pos, consumed_));
+    std::uint64_t skip = std::min(got, m->pos - std::min(m->pos, source_.consumed()));
     if (m->backlog_off > 0) {  // keep the backlog compact: at most --pipe-size + one buffer
       m->backlog.erase(m->backlog.begin(),
                        m->backlog.begin() + static_cast<std::ptrdiff_t>(m->backlog_off));
@@ -344,24 +335,24 @@ bool FanoutServer::copy_read() {
     if (m->queued() == 0 && skip < got) m->last_progress = Clock::now();
     m->backlog.insert(m->backlog.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(skip),
                       buffer_.begin() + n);
-    m->pos = std::max(m->pos, consumed_ + got);
+    m->pos = std::max(m->pos, source_.consumed() + got);
   }
-  consumed_ += got;
-  if (progress_) progress_->advance(got);
+  took(got);
+  if (!from_broker) source_.skip_broker();
   return true;
 }
 
 bool FanoutServer::copy_drain(Member& m) {
   bool moved = false;
   while (m.backlog_off < m.backlog.size()) {
-    stats_.count(conduit::Call::Write);
+    stats_.count(Call::Write);
     ssize_t n = ::send(m.sock.get(), m.backlog.data() + m.backlog_off,
                        m.backlog.size() - m.backlog_off, MSG_NOSIGNAL);
     if (n > 0) {
       m.backlog_off += static_cast<std::size_t>(n);
       m.sent += static_cast<std::uint64_t>(n);
       m.last_progress = Clock::now();
-      stats_.add(conduit::Path::ReadWrite, static_cast<std::uint64_t>(n));
+      stats_.add(Path::ReadWrite, static_cast<std::uint64_t>(n));
       moved = true;
       continue;
     }
@@ -377,4 +368,4 @@ bool FanoutServer::copy_drain(Member& m) {
   return moved;
 }
 
-}  // namespace splice_net
+}  // namespace conduit::net

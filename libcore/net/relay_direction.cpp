@@ -1,5 +1,5 @@
-// relay_direction: socket -> pipe -> socket by splice, or by read/write (see the header).
-#include "relay_direction.hpp"
+// net/relay_direction: socket -> pipe -> socket by splice, or by read/write (see the header).
+#include "conduit/net/relay_direction.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 
 #include "conduit/sys.hpp"
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 
@@ -34,7 +34,7 @@ RelayDirection::Result RelayDirection::pump(std::uint64_t budget) {
         auto delivered = static_cast<std::uint64_t>(n);
         bytes_ += delivered;
         moved += delivered;
-        if (shared_.progress) shared_.progress->advance(delivered);
+        if (shared_.on_bytes) shared_.on_bytes(delivered);
         progress = true;
       } else if (n < 0 && n != -EAGAIN) {
         return fail(false, n);
@@ -71,13 +71,13 @@ ssize_t RelayDirection::fill() {
       return fill();
     }
     std::size_t room = pipe_.capacity() - pipe_queued_;
-    shared_.stats.count(conduit::Call::Splice);
-    ssize_t n = conduit::sys::splice(from_, nullptr, pipe_.write_fd(), nullptr, room, kSpliceFlags);
+    shared_.stats.count(Call::Splice);
+    ssize_t n = sys::splice(from_, nullptr, pipe_.write_fd(), nullptr, room, kSpliceFlags);
     if (n > 0) {
-      fill_proven_ = true;
+      fill_probe_.prove();
       pipe_queued_ += static_cast<std::size_t>(n);
       maybe_grow(static_cast<std::size_t>(n));
-    } else if (n < 0 && fall_back(n, fill_proven_)) {
+    } else if (n < 0 && fall_back(n, fill_probe_)) {
       return fill();
     }
     return n;
@@ -85,8 +85,8 @@ ssize_t RelayDirection::fill() {
   if (!buf_) buf_ = std::make_unique<std::byte[]>(kBufferSize);
   // Bytes left in the pipe when splice out was refused go first, to keep the order.
   bool from_pipe = pipe_queued_ > 0;
-  shared_.stats.count(conduit::Call::Read);
-  ssize_t n = conduit::sys::read(from_pipe ? pipe_.read_fd() : from_,
+  shared_.stats.count(Call::Read);
+  ssize_t n = sys::read(from_pipe ? pipe_.read_fd() : from_,
                                  std::span(buf_.get(), from_pipe ? std::min(kBufferSize, pipe_queued_)
                                                                  : kBufferSize));
   if (n > 0) {
@@ -99,40 +99,39 @@ ssize_t RelayDirection::fill() {
 
 ssize_t RelayDirection::drain() {
   if (mode_ == Mode::Splice && pipe_queued_ > 0) {
-    shared_.stats.count(conduit::Call::Splice);
-    ssize_t n = conduit::sys::splice(pipe_.read_fd(), nullptr, to_, nullptr, pipe_queued_, kSpliceFlags);
+    shared_.stats.count(Call::Splice);
+    ssize_t n = sys::splice(pipe_.read_fd(), nullptr, to_, nullptr, pipe_queued_, kSpliceFlags);
     if (n > 0) {
-      drain_proven_ = true;
+      drain_probe_.prove();
       pipe_queued_ -= static_cast<std::size_t>(n);
-      shared_.stats.add(conduit::Path::SpliceBroker, static_cast<std::uint64_t>(n));
-    } else if (n < 0 && fall_back(n, drain_proven_)) {
+      shared_.stats.add(Path::SpliceBroker, static_cast<std::uint64_t>(n));
+    } else if (n < 0 && fall_back(n, drain_probe_)) {
       return 0;  // the pipe's bytes go through the buffer from now on (fill reads them first)
     }
     return n;
   }
   if (buf_off_ == buf_len_) return 0;
-  shared_.stats.count(conduit::Call::Write);
-  ssize_t n = conduit::sys::write(to_, std::span<const std::byte>(buf_.get() + buf_off_, buf_len_ - buf_off_));
+  shared_.stats.count(Call::Write);
+  ssize_t n = sys::write(to_, std::span<const std::byte>(buf_.get() + buf_off_, buf_len_ - buf_off_));
   if (n > 0) {
     buf_off_ += static_cast<std::size_t>(n);
     if (buf_off_ == buf_len_) buf_off_ = buf_len_ = 0;
-    shared_.stats.add(conduit::Path::ReadWrite, static_cast<std::uint64_t>(n));
+    shared_.stats.add(Path::ReadWrite, static_cast<std::uint64_t>(n));
   }
   return n;
 }
 
 // The first-call rule (KERNEL-NOTES): splice refused before it ever worked in this direction
 // means "not supported here", so the same bytes go by read/write; after that, a real error.
-bool RelayDirection::fall_back(ssize_t rc, bool proven) {
-  if (proven || !conduit::sys::unsupported(rc)) return false;
+bool RelayDirection::fall_back(ssize_t rc, PathProbe& probe) {
+  if (!probe.falls_back(rc, shared_.stats)) return false;  // counts the fallback
   mode_ = Mode::ReadWrite;
-  shared_.stats.fallbacks++;
   if (pipe_queued_ == 0) release_pipe();  // nothing left in it: give its descriptors back
   return true;
 }
 
 void RelayDirection::release_pipe() {
-  pipe_ = conduit::Pipe();
+  pipe_ = Pipe();
   shared_.grown -= grown_;
   grown_ = 0;
 }
@@ -159,4 +158,4 @@ RelayDirection::Result RelayDirection::fail(bool at_source, ssize_t rc) {
   return Result::Failed;
 }
 
-}  // namespace splice_net
+}  // namespace conduit::net

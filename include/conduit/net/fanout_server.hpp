@@ -1,0 +1,235 @@
+// net/fanout_server: one live stream (an input fd, stdin for `splice-net fanout`) to every
+// connected client, in one single-threaded epoll loop. Two concerns, two files:
+//   fanout_server.cpp  the loop: listener (net/acceptor), stop, client events, timers;
+//   fanout_stream.cpp  the data: source pipe, tee(2) into each client's pipe, splice(2) to its
+//                      socket, consumption of the source; the read/write path (zero_copy off, or
+//                      a call refused on its first use) with a bounded backlog per client.
+//
+// Positions are offsets in the stream since the start. The source pipe (the input itself when it
+// is a pipe, else a broker pipe that the input is spliced into) holds [consumed_, head). tee(2)
+// always copies from the source's head, so only a client whose `pos` equals consumed_ can be fed;
+// the source is consumed (spliced into /dev/null) only up to the smallest `pos`. A client that
+// joins starts at consumed_: it gets a contiguous suffix of the stream.
+//
+// The loop's rules:
+//  - the listener (`max_clients`, EMFILE back-off) closes when the stream ends, since a new
+//    client would get nothing; the input is not read before `min_clients` clients are connected;
+//  - anything a client sends is read and dropped; EPOLLRDHUP is only a half-close (`nc -N`
+//    still reads), so a client that went away is found by EPOLLERR/EPOLLHUP or EPIPE/ECONNRESET;
+//  - at the end of the stream each client gets what it holds, then shutdown(SHUT_WR), and is read
+//    until it closes (bounded by `linger_limit`) before close(): closing with its input unread
+//    would send a reset that can destroy the tail still in flight;
+//  - stop() (or a signal read from the signal fd given to run()) ends the stream there as if the
+//    input had; a second stop drops every client;
+//  - a client dropped before the end of the stream (slow, timeout, second stop) is closed with a
+//    reset (SO_LINGER 0), never a clean end of file that would pass for the whole stream;
+//  - `http`: a client first sends a request head (within `request_timeout`); GET gets a response
+//    head with no length and `Connection: close` (net/live_http), then joins the stream; HEAD gets
+//    the head only, other methods and malformed heads an error, and the connection closes;
+//  - Slow::Block with `block_timeout`: a client that takes nothing for that long while it has
+//    bytes waiting is dropped (checked by a 200 ms tick, which also runs the data path again:
+//    while a full client holds the source's head the input is not watched, since its pipe is
+//    readable all along and level-triggered epoll would spin).
+// It never prints: everything worth reporting arrives as a FanoutServerEvent.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "conduit/fd.hpp"
+#include "conduit/net/acceptor.hpp"
+#include "conduit/net/address.hpp"
+#include "conduit/net/event_loop.hpp"
+#include "conduit/pipe.hpp"
+#include "conduit/probe.hpp"
+#include "conduit/stats.hpp"
+#include "conduit/tee_source.hpp"
+
+namespace conduit::net {
+
+struct FanoutServerSettings {
+  int input = -1;                   // the stream, borrowed (read from, never closed)
+  FdInfo input_info;                // classify(input)
+  bool zero_copy = true;            // tee/splice; false: read/write only
+  std::size_t pipe_size = kDefaultPipeSize;  // source and per-client pipes (and backlogs)
+  std::size_t max_clients = 1000;   // connections at once; more wait in the listen queue
+  std::size_t min_clients = 0;      // the input is not read before this many are connected
+  // A client a whole buffer behind the stream: Drop disconnects it once it holds the stream
+  // back; Block lets the slowest client set the pace.
+  enum class Slow { Drop, Block } slow = Slow::Drop;
+  // Slow::Block: a client that takes nothing for this long while bytes wait for it is dropped.
+  std::optional<std::chrono::milliseconds> block_timeout;
+  std::chrono::milliseconds linger_limit{2000};
+  bool http = false;                // answer an HTTP request with a response head before the stream
+  std::string content_type = "application/octet-stream";  // http: the 200's Content-Type
+  std::string server_name;          // http: "Server:" header; none when empty
+  std::chrono::milliseconds request_timeout{10000};  // http: a client's whole request head
+  Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
+};
+
+struct FanoutServerEvent {
+  enum class Kind {
+    Opened,        // a client was accepted: peer
+    Input,         // bytes were taken from the input (given to every client): bytes
+    Closed,        // a client's connection ended: peer, bytes, seconds, reason, slow_drop
+    AcceptPaused,  // accept() failed for want of descriptors: error, open
+    Stopping,      // the first stop ends the stream: signal (0 for stop()), open
+    Dropping,      // a second stop drops every client: signal, open
+    Warning,       // a call failed, the server goes on: call, error, peer (when about a client)
+    InputFailed,   // reading the input failed; the stream ends there: error
+    Failed,        // a call failed, the server ends: call, error
+  };
+  Kind kind;
+  std::string_view peer{};          // Opened, Closed, Warning (may be empty)
+  std::uint64_t bytes = 0;        // Input: just taken; Closed: sent on the connection (head included)
+  double seconds = 0;             // Closed: the connection's lifetime
+  std::string_view reason{};        // Closed: how it ended ("done", "dropped: N bytes behind" ...)
+  std::string_view request{};       // Closed (http): "GET /live.ts 200"; empty before a request
+  bool slow_drop = false;         // Closed: dropped for falling behind (it lost part of the stream)
+  int error = 0;                  // AcceptPaused, Warning, InputFailed, Failed: positive errno
+  std::string_view call{};          // Warning, Failed: "epoll", "epoll_wait", "epoll_ctl", "pipe"
+  std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: clients held
+  int signal = 0;                 // Stopping, Dropping
+};
+
+class FanoutServer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Called on the server's thread, inside run(); may call stop().
+  using OnEvent = std::function<void(const FanoutServerEvent&)>;
+
+  FanoutServer(FanoutServerSettings settings, OnEvent on_event);
+  ~FanoutServer();
+  FanoutServer(const FanoutServer&) = delete;
+  FanoutServer& operator=(const FanoutServer&) = delete;
+
+  // Serves on `listener` (listening, non-blocking) until the stream has ended and every client is
+  // gone. `signals` (optional): a signalfd whose every signal counts as a stop().
+  // 0, or -errno when the server could not run or its loop failed (reported as Failed first).
+  int run(Fd listener, Fd signals = {});
+  // Ends the stream (clients get what they hold); a second call drops every client. `signal` is
+  // only reported. Only from the thread running run().
+  void stop(int signal = 0);
+
+  const Stats& stats() const noexcept { return stats_; }
+  std::uint64_t consumed() const noexcept { return source_.consumed(); }   // bytes taken from the input
+  std::uint64_t served() const noexcept { return served_; }       // clients accepted
+  std::uint64_t dropped() const noexcept { return dropped_; }     // clients dropped as slow
+  int input_error() const noexcept { return input_error_; }       // positive errno, or 0
+
+  // One connected client.
+  struct Member {
+    Fd sock;
+    Pipe pipe;                       // splice path: teed pages waiting for the socket
+    std::vector<char> backlog;       // read/write path: bytes waiting for the socket
+    std::size_t backlog_off = 0;     // first unsent byte of backlog
+    std::string peer;
+    std::uint64_t join = 0;          // stream offset of its first byte
+    std::uint64_t pos = 0;           // stream offset up to which it has been given bytes
+    std::uint64_t sent = 0;          // bytes that went out on its socket
+    bool writable = true;            // edge-triggered: false from EAGAIN until EPOLLOUT
+    bool lingering = false;          // everything sent, write side shut down, waiting for its close
+    bool dead = false;               // to be closed and reported by reap()
+    bool slow_drop = false;          // dead because it fell behind
+    std::string ending;              // why it ended
+    Clock::time_point started;
+    Clock::time_point last_progress; // last time its socket took bytes (or its queue started)
+    Clock::time_point linger_until{};
+    // http
+    bool awaiting = false;           // no whole response head sent yet: not in the stream
+    bool head_only = false;          // close once the head is sent (HEAD, an error)
+    std::string in;                  // the request head read so far
+    std::string head;                // the response head still to send (from head_off)
+    std::size_t head_off = 0;
+    std::uint64_t head_sent = 0;
+    std::string request;             // "GET /live.ts 200", for the report
+
+    std::uint64_t queued() const noexcept { return pos - join - sent; }
+  };
+
+ private:
+  // fanout_server.cpp
+  void on_signal();
+  void on_member(int fd, std::uint32_t events);
+  void on_input(std::uint32_t events);
+  void add_member(Fd sock, std::string peer, Clock::time_point now);
+  void kill(Member& m, std::string why);
+  void reap();
+  void sweep(Clock::time_point now);
+  void finish_members(Clock::time_point now);
+  void recv_discard(Member& m);
+  void update_input();
+  // fanout_http.cpp
+  void on_request(Member& m, std::uint32_t events);
+  void read_request(Member& m);
+  void send_head(Member& m);
+  void join_stream(Member& m, Clock::time_point now);
+  void emit(const FanoutServerEvent& event) { if (on_event_) on_event_(event); }
+  void fail(std::string_view call, int error);
+
+  // fanout_stream.cpp
+  int open_source();
+  void pump();
+  bool splice_step();
+  bool refill();
+  bool tee_round();
+  bool drain(Member& m);
+  bool consume();
+  bool copy_step();
+  bool copy_read();
+  bool copy_drain(Member& m);
+  void to_copy_mode();
+  bool want_input();
+  bool input_held() const;
+  void drop_slow(std::vector<Member*>& full);
+  std::uint64_t source_bytes() const;
+  std::uint64_t head() const;
+  void input_failed(int err);
+  void took(std::uint64_t n);
+  bool reading() const noexcept { return started_ && !stop_input_ && !eof_ && input_error_ == 0; }
+  bool finished() const noexcept { return stop_input_ || eof_ || input_error_ != 0; }
+  bool active(const Member& m) const noexcept { return !m.dead && !m.lingering && !m.awaiting; }
+
+  FanoutServerSettings settings_;
+  OnEvent on_event_;
+  Stats stats_;
+  EventLoop loop_;
+  Acceptor acceptor_;
+  Fd signals_;
+  std::unordered_map<int, std::unique_ptr<Member>> members_;
+  std::uint64_t served_ = 0;
+  std::uint64_t dropped_ = 0;
+
+  // the stream
+  int in_ = -1;
+  TeeSource source_;              // the pipe tee(2) reads (the input or a broker), and positions
+  Fd devnull_;                    // where consumed source pages go
+  bool copy_mode_ = false;        // read/write from here on
+  bool input_always_ready_ = false;  // a regular file: epoll cannot watch it, reads never wait
+  bool input_ready_ = false;      // epoll said readable (non-blocking read/splice won't wait)
+  bool input_watched_ = false;
+  // The first-call rule, per path: a refusal before the path moved a byte moves the whole run
+  // to read/write (to_copy_mode); after that its errors are real errors.
+  PathProbe tee_probe_;           // tee into a client's pipe
+  PathProbe in_probe_;            // splice from the input into the broker
+  PathProbe out_probe_;           // splice from a client's pipe to its socket
+  PathProbe consume_probe_;       // splice from the source into /dev/null
+  bool started_ = false;          // min_clients reached once: the stream is being read
+  bool stop_input_ = false;       // stop() ended the stream
+  bool input_end_ = false;        // the input said end of file (the broker may still hold bytes)
+  bool eof_ = false;              // input ended and the source is empty
+  int input_error_ = 0;
+  bool again_ = false;            // pump stopped with work left: run again without waiting
+  std::vector<char> buffer_;      // read/write path
+  std::vector<Member*> full_;     // scratch: clients whose pipe could not take the next tee
+};
+
+}  // namespace conduit::net
