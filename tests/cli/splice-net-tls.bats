@@ -386,3 +386,28 @@ serve_tls() {
   assert_failure
   wait_for log 'peer did not return a certificate'
 }
+
+@test "serve --follow --tls: a growing file to curl https:// (chunked) and s_client, whole" {
+  command -v curl > /dev/null || skip "curl not installed"
+  head -c 100000 "$C/data" > rec
+  # the writer holds rec open while it appends; following ends 1 s after it closes
+  bg sh -c "for i in 1 2 3 4; do sleep 0.5; head -c 50001 /dev/urandom; done >> rec"
+  serve_tls log --follow --idle 1 --http 127.0.0.1:0 rec
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o got -w '%{http_code}' "https://localhost:$PORT/rec"
+  assert_success
+  assert_output 200
+  cmp rec got
+  [ "$(stat -c %s got)" -eq 300004 ]
+  wait_for log 'rec: following ended: closed by its writers'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  [ "$status" -eq 0 ]
+
+  head -c 100000 "$C/data" > rec
+  bg sh -c "for i in 1 2 3 4; do sleep 0.5; head -c 50001 /dev/urandom; done >> rec"
+  serve_tls log2 --follow --idle 1 127.0.0.1:0 rec
+  timeout 30 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+    -verify_return_error < /dev/null > got2 2> /dev/null
+  cmp rec got2
+  [ "$(stat -c %s got2)" -eq 300004 ]
+}
