@@ -20,14 +20,6 @@ teardown() {
   net_teardown
 }
 
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # get FIELD: VALUE ...: "STATUS BODY-LENGTH" of a GET /f.bin with those header fields.
 get() {
   timeout 10 python3 "$HELP/http_get.py" "127.0.0.1:$PORT" /f.bin "$@"

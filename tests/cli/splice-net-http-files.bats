@@ -29,14 +29,6 @@ teardown() {
   net_teardown
 }
 
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # code PATH: the status curl gets for PATH, sent as is (no dot-segment removal by curl).
 code() {
   timeout 10 curl -sS --path-as-is -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$1"

@@ -22,14 +22,6 @@ teardown() {
   net_teardown
 }
 
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # hdr NAME: NAME's value in the headers file `h` (without the CR).
 hdr() { grep -i "^$1:" h | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
 

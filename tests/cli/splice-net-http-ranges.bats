@@ -24,14 +24,6 @@ teardown() {
   net_teardown
 }
 
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # parts FILE: each part of the multipart/byteranges response in FILE (head + body, as curl -i
 # saved it) as "Content-Range SHA256", one a line, after checking Content-Length and the
 # closing delimiter.

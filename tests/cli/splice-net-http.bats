@@ -24,15 +24,6 @@ teardown() {
   net_teardown
 }
 
-# serve_bg LOG ARGS...: starts `splice-net serve ARGS` and sets PORT and SERVE_PID (timeout's).
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # server_pid: the splice-net process under the last serve_bg (timeout runs it as a child).
 server_pid() {
   pgrep -P "$SERVE_PID" splice-net

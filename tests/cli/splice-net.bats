@@ -28,15 +28,6 @@ teardown() {
   net_teardown
 }
 
-# serve_bg LOG ARGS...: starts `splice-net serve ARGS` and sets PORT.
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
-}
-
 # recv_bg LOG ARGS...: starts `splice-net recv -v ARGS` and sets PORT.
 recv_bg() {
   local log=$1

@@ -102,6 +102,16 @@ listen_port() {
   sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
 }
 
+# serve_bg LOG ARGS...: starts `splice-net serve ARGS` (with $SN, the binary) in the background;
+# sets SERVE_PID (timeout's: a signal sent to it reaches splice-net) and PORT.
+serve_bg() {
+  local log=$1
+  shift
+  bg "$SN" serve "$@" 2> "$log"
+  SERVE_PID=$LAST
+  PORT=$(listen_port "$log")
+}
+
 # exit_of PID: waits for a background job and sets $status to its exit status (`run wait`
 # would wait in a subshell, which has no such child).
 exit_of() {
