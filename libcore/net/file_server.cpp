@@ -1,6 +1,8 @@
 // net/file_server: the file server's loop, clock and stop (see the header).
 #include "conduit/net/file_server.hpp"
 
+#include <utility>
+
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 
@@ -130,11 +132,18 @@ void FileServer::on_connection(Fd sock, std::string peer, Clock::time_point now)
 void FileServer::on_client(int fd) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
-  switch (it->second->advance(Clock::now())) {
+  advancing_ = true;
+  ServeClient::Step step = it->second->advance(Clock::now());
+  advancing_ = false;
+  switch (step) {
     case ServeClient::Step::Wait: break;  // edge-triggered: epoll reports the next change
     case ServeClient::Step::Again: loop_.wake(fd, EPOLLOUT); break;
     case ServeClient::Step::Close:
     case ServeClient::Step::Continue: close_client(fd); break;
+  }
+  if (stop_deferred_) {
+    stop_deferred_ = false;
+    settle_stop(std::exchange(drop_deferred_, false));
   }
 }
 
@@ -228,15 +237,25 @@ void FileServer::stop(int signal) {
     e.open = clients_.size();
     e.drop = settings_.drop_on_stop;
     emit(e);
-    if (settings_.drop_on_stop) drop_all(kDroppedStopping);
-    sweep(Clock::now());  // idle keep-alive connections close at once
+    settle_stop(settings_.drop_on_stop);
   } else {
     FileServerEvent e{FileServerEvent::Kind::Dropping};
     e.signal = signal;
     e.open = clients_.size();
     emit(e);
-    drop_all(kDroppedStopping);
+    settle_stop(true);
   }
+}
+
+// What a stop does to the clients: drop them all, or close the idle ones at once.
+void FileServer::settle_stop(bool drop) {
+  if (advancing_) {  // inside a client's advance(): on_client finishes this when it returns
+    stop_deferred_ = true;
+    drop_deferred_ = drop_deferred_ || drop;
+    return;
+  }
+  if (drop) drop_all(kDroppedStopping);
+  else sweep(Clock::now());  // idle keep-alive connections close at once
 }
 
 void FileServer::on_signal() {

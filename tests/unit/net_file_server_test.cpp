@@ -210,3 +210,38 @@ TEST(NetFileServer, SecondStopDropsWhatTheFirstLeftToFinish) {
   EXPECT_EQ(n, -1);
   EXPECT_EQ(err, ECONNRESET);
 }
+
+TEST(NetFileServer, StopFromAnEventInsideAResponseDropsTheClientAfterItsTurn) {
+  // The header lets a handler call stop(). A Bytes event comes from inside the client's own
+  // advance(): with drop_on_stop, the drop must wait until advance() has returned, or the
+  // client is destroyed under itself (ASan: heap-use-after-free).
+  const std::string content = pattern(16 << 20);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.drop_on_stop = true;
+  std::vector<Record> records;
+  FileServer* server_ptr = nullptr;
+  FileServer server(s, [&](const FileServerEvent& e) {
+    records.push_back(Record{e.kind, std::string(e.peer), {}, std::string(e.reason), e.bytes, 0, e.open, e.signal});
+    if (e.kind == FileServerEvent::Kind::Bytes && of_kind(records, FileServerEvent::Kind::Bytes).size() == 1)
+      server_ptr->stop(15);
+  });
+  server_ptr = &server;
+  Fd client = connect_client(listener.address);
+  ASSERT_TRUE(client.valid());
+  Running running(server, std::move(listener.fd));
+  ASSERT_EQ(running.join(), 0);
+  auto closed = of_kind(records, FileServerEvent::Kind::Closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, "dropped: server stopping");
+  char buf[65536];
+  ssize_t n;
+  std::uint64_t got = 0;
+  while ((n = ::read(client.get(), buf, sizeof buf)) > 0) got += static_cast<std::uint64_t>(n);
+  int err = n < 0 ? errno : 0;
+  EXPECT_LT(got, content.size());
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, ECONNRESET);
+}

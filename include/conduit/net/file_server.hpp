@@ -127,6 +127,7 @@ class FileServer {
   void close_client(int fd, const std::string* why = nullptr);
   void sweep(Clock::time_point now);
   void drop_all(const std::string& why);
+  void settle_stop(bool drop);
   void emit(const FileServerEvent& event) { if (on_event_) on_event_(event); }
 
   FileServerSettings settings_;
@@ -141,6 +142,11 @@ class FileServer {
   std::unique_ptr<FollowedFile> followed_;  // after loop_: leaves it before it closes
   bool follow_reported_ = false;
   std::vector<int> overdue_;
+  // A stop() from an event raised inside a client's advance() (Bytes, Request) must not close
+  // that client under itself: what it does to the clients waits until advance() has returned.
+  bool advancing_ = false;
+  bool stop_deferred_ = false;
+  bool drop_deferred_ = false;
 };
 
 }  // namespace conduit::net
