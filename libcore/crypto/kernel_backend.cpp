@@ -28,6 +28,7 @@
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/raw.hpp"
 #include "conduit/sys.hpp"
+#include "make_cipher.hpp"
 
 namespace conduit::crypto {
 
@@ -94,10 +95,19 @@ iovec iov(const std::uint8_t* p, std::size_t n) noexcept {
   return iovec{const_cast<std::uint8_t*>(p), n};
 }
 
+// A failed request may leave data queued on the operation socket: the next one starts on a fresh
+// socket (same key) so one bad chunk or block cannot poison the ones after it. Returns `rc`.
+template <class Rc>
+Rc renew_after_failure(const Transform& tfm, OpSocket& op, Rc rc) {
+  OpSocket fresh;
+  if (fresh.open(tfm) == 0) op = std::move(fresh);
+  return rc;
+}
+
 class KernelAead final : public AeadCipher {
  public:
-  int init(std::span<const std::uint8_t> key) {
-    if (key.size() != kAeadKeySize) return -EINVAL;
+  int init(Algorithm alg, std::span<const std::uint8_t> key) {
+    if (alg != Algorithm::Aes256Gcm || key.size() != kAeadKeySize) return -EINVAL;
     if (int rc = tfm_.open("aead", "gcm(aes)"); rc < 0) return rc;
     if (int rc = tfm_.set_key(key); rc < 0) return rc;
     if (int rc = tfm_.set_aead_authsize(kAeadTagSize); rc < 0) return rc;
@@ -181,13 +191,7 @@ class KernelAead final : public AeadCipher {
     return 0;
   }
 
-  // A failed request may leave data queued on the operation socket: start the next one on a
-  // fresh socket (same key) so one bad chunk cannot poison the ones after it.
-  int fail(int rc) {
-    OpSocket fresh;
-    if (fresh.open(tfm_) == 0) op_ = std::move(fresh);
-    return rc;
-  }
+  int fail(int rc) { return renew_after_failure(tfm_, op_, rc); }
 
   Transform tfm_;
   OpSocket op_;
@@ -313,11 +317,7 @@ class KernelRaw final : public RawCipher {
     return static_cast<long>(len);
   }
 
-  long fail(long rc) {
-    OpSocket fresh;
-    if (fresh.open(tfm_) == 0) op_ = std::move(fresh);
-    return rc;
-  }
+  long fail(long rc) { return renew_after_failure(tfm_, op_, rc); }
 
   Transform tfm_;
   OpSocket op_;
@@ -383,27 +383,13 @@ class KernelBackend final : public Backend {
 
   std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
                                         int* err) const override {
-    if (alg != Algorithm::Aes256Gcm) {
-      *err = EINVAL;
-      return nullptr;
-    }
-    auto cipher = std::make_unique<KernelAead>();
-    if (int rc = cipher->init(key); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+    return make_cipher<AeadCipher, KernelAead>(err, alg, key);
   }
 
   std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
                                       std::span<const std::uint8_t> key,
                                       std::span<const std::uint8_t> iv, int* err) const override {
-    auto cipher = std::make_unique<KernelRaw>();
-    if (int rc = cipher->init(alg, encrypt, padding, key, iv); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+    return make_cipher<RawCipher, KernelRaw>(err, alg, encrypt, padding, key, iv);
   }
 };
 

@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "conduit/crypto/backend.hpp"
+#include "make_cipher.hpp"
 
 namespace conduit::crypto {
 
@@ -39,8 +40,8 @@ const EVP_CIPHER* evp_cipher(Algorithm alg) noexcept {
 class OpensslAead final : public AeadCipher {
  public:
   // Returns 0 or -errno.
-  int init(std::span<const std::uint8_t> key) {
-    if (key.size() != kAeadKeySize) return -EINVAL;
+  int init(Algorithm alg, std::span<const std::uint8_t> key) {
+    if (alg != Algorithm::Aes256Gcm || key.size() != kAeadKeySize) return -EINVAL;
     enc_.reset(EVP_CIPHER_CTX_new());
     dec_.reset(EVP_CIPHER_CTX_new());
     if (!enc_ || !dec_) return -ENOMEM;
@@ -179,27 +180,13 @@ class OpensslBackend final : public Backend {
 
   std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
                                         int* err) const override {
-    if (alg != Algorithm::Aes256Gcm) {
-      *err = EINVAL;
-      return nullptr;
-    }
-    auto cipher = std::make_unique<OpensslAead>();
-    if (int rc = cipher->init(key); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+    return make_cipher<AeadCipher, OpensslAead>(err, alg, key);
   }
 
   std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
                                       std::span<const std::uint8_t> key,
                                       std::span<const std::uint8_t> iv, int* err) const override {
-    auto cipher = std::make_unique<OpensslRaw>();
-    if (int rc = cipher->init(alg, encrypt, padding, key, iv); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+    return make_cipher<RawCipher, OpensslRaw>(err, alg, encrypt, padding, key, iv);
   }
 };
 
