@@ -6,10 +6,12 @@
 #include "run.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/block_pipeline.hpp"
@@ -59,9 +61,19 @@ bool open_input(const std::string& path, conduit::Fd& owner, int& fd) {
   return true;
 }
 
+// Standard input and output (and named FIFOs) are the pipeline's pipes, not ours: sized to the
+// work and capped like splice-cat's and xtee's (conduit::shared_pipe_target, docs/ARCHITECTURE.md).
+// 256 KiB measured as fast as 1 MiB here (docs/benchmarks.md, session 6).
 void grow_pipes(const Options& options, int in_fd, int out_fd) {
-  conduit::grow_pipe(in_fd, options.common.pipe_size);
-  conduit::grow_pipe(out_fd, options.common.pipe_size);
+  std::optional<std::uint64_t> input_bytes;
+  struct stat st {};
+  if (::fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    input_bytes = static_cast<std::uint64_t>(st.st_size);
+  std::size_t target = conduit::shared_pipe_target(input_bytes, options.common.pipe_size,
+                                                   options.common.pipe_size_given);
+  if (target == 0) return;
+  conduit::grow_pipe(in_fd, target);
+  conduit::grow_pipe(out_fd, target);
 }
 
 Report::Report(const Options& options, int in_fd)

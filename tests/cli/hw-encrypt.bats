@@ -593,6 +593,25 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"
   assert_failure 1
 }
 
+# pipe_size_seen CMD...: the capacity of the pipe CMD writes its standard output to, as its
+# reader sees it once CMD has started (as in splice-cat-gnu.bats).
+pipe_size_seen() {
+  "$@" | python3 -c 'import fcntl, sys, time; time.sleep(0.5); print(fcntl.fcntl(0, 1032)); sys.stdin.buffer.read()'
+}
+
+@test "standard input and output pipes are the pipeline's: grown to half the input at most, 256 KiB by default" {
+  head -c 4194304 /dev/zero > z4m
+  head -c 102400 /dev/zero > z100k
+  run pipe_size_seen "$B" -k key z4m
+  assert_output 262144          # the cap for a shared pipe (it was 1 MiB)
+  run pipe_size_seen "$B" -k key --pipe-size=1M z4m
+  assert_output 1048576         # asked for
+  run pipe_size_seen "$B" -k key z100k
+  assert_output 65536           # small input: left as the kernel made it
+  run pipe_size_seen bash -c "cat z4m | '$B' -k key"
+  assert_output 262144          # unknown size: the cap
+}
+
 @test "O_NONBLOCK input whose poll() fails: a read error, not a spin until the input ends" {
   command -v strace > /dev/null || skip "strace is not installed"
   # stdin: a pipe that stays empty for 3 s, made O_NONBLOCK, and every poll() fails (EIO). A
