@@ -61,8 +61,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   std::vector<Block> slots(nslots);
   std::vector<Block*> free_slots;
   for (auto& slot : slots) {
-    slot.in = aligned_window(slot.in_storage, config.in_block);
     slot.out = aligned_window(slot.out_storage, config.out_block);
+    slot.in = config.in_place ? slot.out : aligned_window(slot.in_storage, config.in_block);
     free_slots.push_back(&slot);
   }
   auto slot_no = [&slots](const Block* b) { return static_cast<std::size_t>(b - slots.data()); };

@@ -253,6 +253,9 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
     workers.push_back(std::make_unique<EncryptWorker>(sealer, i));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
+  // One chunk per block: seal it where it was read (the tag goes after it). With several, chunk
+  // j's tag would overwrite chunk j+1 before it is sealed.
+  config.in_place = k == 1;
   std::uint64_t writes = 1;  // the header
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;

@@ -45,6 +45,10 @@ struct PipelineConfig {
   unsigned threads = 1;       // 1: transform inline on the calling thread
   // Called on the I/O thread with the input bytes of each block written (for --progress).
   std::function<void(std::uint64_t)> progress;
+  // Read into `out` and transform there (Block::in == Block::out, out_block >= in_block): one
+  // buffer per slot, so the read, the cipher and the write touch the same cache-resident bytes.
+  // Only for a worker that reads each byte before it writes that byte or any before it.
+  bool in_place = false;
 };
 
 // Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each
