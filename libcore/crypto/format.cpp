@@ -192,6 +192,15 @@ StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting) {
                                    " (hw-encrypt never writes that many)");
 }
 
+StreamResult chunk_too_large(std::size_t chunk, std::size_t max_request, std::string_view backend) {
+  return StreamResult::failure(
+      StreamStatus::CipherError,
+      "chunks of " + std::to_string(chunk) + " bytes are more than the " + std::string(backend) +
+          " backend takes in one request (" + std::to_string(max_request) +
+          " bytes with the tag): use --backend openssl",
+      EMSGSIZE);
+}
+
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset) {
   return StreamResult::failure(StreamStatus::Truncated,
                                "truncated stream: it ends inside " + chunk_name(counter, offset));

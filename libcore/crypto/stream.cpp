@@ -231,12 +231,20 @@ class DecryptWorker final : public BlockWorker {
 
 unsigned worker_count(const StreamOptions& options) { return std::max(1u, options.threads); }
 
+// A sealed chunk the cipher cannot take in one request (the kernel backend: its AF_ALG socket's
+// send buffer) is refused before the first byte, not at the first chunk with EMSGSIZE.
+StreamResult check_chunk_fits(const AeadCipher& cipher, std::size_t chunk, const StreamOptions& options) {
+  if (chunk + kAeadTagSize <= cipher.max_request()) return {};
+  return chunk_too_large(chunk, cipher.max_request(), options.backend->name());
+}
+
 }  // namespace
 
 StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
                             const StreamOptions& options) {
   StreamSealer sealer;
   if (auto r = sealer.start(credentials, options, worker_count(options)); !r.ok()) return r;
+  if (auto r = check_chunk_fits(sealer.cipher(0), sealer.chunk_size(), options); !r.ok()) return r;
   const std::size_t header_len = sealer.header().size();
   if (auto r = write_out(out_fd, sealer.header().data(), header_len); !r.ok()) return r;
 
@@ -305,6 +313,7 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
                             const Credentials& credentials, const StreamOptions& options) {
   StreamOpener opener;
   if (auto r = opener.start(header, credentials, options, worker_count(options)); !r.ok()) return r;
+  if (auto r = check_chunk_fits(opener.cipher(0), header.chunk_size(), options); !r.ok()) return r;
 
   const std::size_t chunk = header.chunk_size();
   if (options.allow_splice && use_spliced_input(in_fd, opener.cipher(0), worker_count(options))) {

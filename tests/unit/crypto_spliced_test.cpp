@@ -27,23 +27,30 @@ constexpr std::size_t kChunk = 1024;
 // broke the contract (fewer bytes queued than it asked for).
 class FakeSplicingAead final : public AeadCipher {
  public:
-  explicit FakeSplicingAead(std::unique_ptr<AeadCipher> inner) : inner_(std::move(inner)) {}
+  // `limit`: the request size beyond which calls fail with EMSGSIZE, as the kernel backend's do.
+  FakeSplicingAead(std::unique_ptr<AeadCipher> inner, std::size_t limit)
+      : inner_(std::move(inner)), limit_(limit) {}
   int seal(Nonce n, std::span<const std::uint8_t> aad, std::span<const std::uint8_t> p,
            std::span<std::uint8_t> out) override {
+    if (aad.size() + p.size() > limit_) return -EMSGSIZE;
     return inner_->seal(n, aad, p, out);
   }
   int open(Nonce n, std::span<const std::uint8_t> aad, std::span<const std::uint8_t> in,
            std::span<std::uint8_t> out) override {
+    if (aad.size() + in.size() > limit_) return -EMSGSIZE;
     return inner_->open(n, aad, in, out);
   }
   bool supports_spliced_input() const noexcept override { return true; }
+  std::size_t max_request() const noexcept override { return limit_; }
   int seal_spliced(Nonce n, std::span<const std::uint8_t> aad, int fd, std::size_t len,
                    std::span<std::uint8_t> out) override {
+    if (aad.size() + len + kAeadTagSize > limit_) return -EMSGSIZE;
     if (int rc = take(fd, len); rc < 0) return rc;
     return inner_->seal(n, aad, std::span(buf_.data(), len), out.first(len + kAeadTagSize));
   }
   int open_spliced(Nonce n, std::span<const std::uint8_t> aad, int fd, std::size_t len,
                    std::span<std::uint8_t> out) override {
+    if (aad.size() + len > limit_) return -EMSGSIZE;
     if (int rc = take(fd, len); rc < 0) return rc;
     return inner_->open(n, aad, std::span(buf_.data(), len), out.first(len - kAeadTagSize));
   }
@@ -62,11 +69,13 @@ class FakeSplicingAead final : public AeadCipher {
     return 0;
   }
   std::unique_ptr<AeadCipher> inner_;
+  std::size_t limit_;
   Bytes buf_;
 };
 
 class FakeSplicingBackend final : public Backend {
  public:
+  explicit FakeSplicingBackend(std::size_t limit = SIZE_MAX) : limit_(limit) {}
   std::string_view name() const noexcept override { return "fake"; }
   bool available(std::string*) const override { return true; }
   bool supports(Algorithm, std::string*) const override { return true; }
@@ -76,7 +85,7 @@ class FakeSplicingBackend final : public Backend {
                                         int* err) const override {
     auto inner = openssl_->make_aead(alg, key, err);
     if (!inner) return nullptr;
-    return std::make_unique<FakeSplicingAead>(std::move(inner));
+    return std::make_unique<FakeSplicingAead>(std::move(inner), limit_);
   }
   std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool e, bool p, std::span<const std::uint8_t> k,
                                       std::span<const std::uint8_t> iv, int* err) const override {
@@ -85,6 +94,7 @@ class FakeSplicingBackend final : public Backend {
 
  private:
   std::unique_ptr<Backend> openssl_ = make_openssl_backend();
+  std::size_t limit_;
 };
 
 Bytes random_bytes(std::size_t n, unsigned seed) {
@@ -232,6 +242,59 @@ TEST_F(CryptoSpliced, DamageIsRefusedOnTheSplicedPath) {
   Bytes extended = sealed;
   extended.push_back(1);
   EXPECT_TRUE(decrypt(extended).rejected());
+}
+
+// The kernel backend takes a request only up to its socket's send buffer (max_request()): a
+// chunk size beyond it is refused up front with a message naming the limit, both ways and on
+// both paths (pipe input: spliced; file input: block pipeline), and nothing is written.
+TEST_F(CryptoSpliced, ChunksLargerThanTheBackendsRequestLimitAreRefusedBeforeAnyOutput) {
+  FakeSplicingBackend small(4000);  // 4096-byte chunks + 16 do not fit; 1024-byte ones do
+  Bytes plain = random_bytes(3 * 4096 + 5, 9);
+  Credentials cred{KeySource::Key, &key_, {}};
+  StreamOptions big = options(small);
+  big.chunk_log2 = 12;
+  for (bool from_pipe : {true, false}) {
+    SCOPED_TRACE(from_pipe ? "pipe" : "file");
+    conduit::Fd out(::memfd_create("c", MFD_CLOEXEC));
+    StreamResult r;
+    if (from_pipe) {
+      Feeder feed(plain, 3);
+      r = encrypt_stream(feed.read_end.get(), out.get(), cred, big);
+      Bytes rest(4096);
+      while (::read(feed.read_end.get(), rest.data(), rest.size()) > 0) {
+      }
+    } else {
+      conduit::Fd in(::memfd_create("i", MFD_CLOEXEC));
+      ASSERT_EQ(::write(in.get(), plain.data(), plain.size()), static_cast<ssize_t>(plain.size()));
+      ::lseek(in.get(), 0, SEEK_SET);
+      r = encrypt_stream(in.get(), out.get(), cred, big);
+    }
+    EXPECT_EQ(r.status, StreamStatus::CipherError);
+    EXPECT_EQ(r.err, EMSGSIZE);
+    EXPECT_EQ(r.message, "chunks of 4096 bytes are more than the fake backend takes in one request "
+                         "(4000 bytes with the tag): use --backend openssl");
+    EXPECT_TRUE(contents(out.get()).empty());
+  }
+  // Decrypting such a stream (made by OpenSSL) is refused the same way.
+  conduit::Fd in(::memfd_create("i", MFD_CLOEXEC));
+  ASSERT_EQ(::write(in.get(), plain.data(), plain.size()), static_cast<ssize_t>(plain.size()));
+  ::lseek(in.get(), 0, SEEK_SET);
+  conduit::Fd sealed(::memfd_create("s", MFD_CLOEXEC));
+  StreamOptions with_openssl = options(*openssl_);
+  with_openssl.chunk_log2 = 12;
+  ASSERT_TRUE(encrypt_stream(in.get(), sealed.get(), cred, with_openssl).ok());
+  ::lseek(sealed.get(), 0, SEEK_SET);
+  Header h;
+  ASSERT_TRUE(read_stream_header(sealed.get(), h).ok());
+  conduit::Fd back(::memfd_create("p", MFD_CLOEXEC));
+  StreamResult d = decrypt_stream(sealed.get(), back.get(), h, cred, options(small));
+  EXPECT_EQ(d.status, StreamStatus::CipherError);
+  EXPECT_EQ(d.err, EMSGSIZE);
+  EXPECT_TRUE(contents(back.get()).empty());
+  // Chunks within the limit still go through the same backend.
+  conduit::Fd ok_out(::memfd_create("o", MFD_CLOEXEC));
+  ::lseek(in.get(), 0, SEEK_SET);
+  EXPECT_TRUE(encrypt_stream(in.get(), ok_out.get(), cred, options(small)).ok());
 }
 
 }  // namespace

@@ -91,6 +91,13 @@ class AeadCipher {
   // len + 16 bytes to `out`; open_spliced takes len >= 16 bytes (ciphertext || tag) and writes
   // len - 16 bytes. Return 0, -EBADMSG (open only) or -errno. The defaults say "not supported".
   virtual bool supports_spliced_input() const noexcept { return false; }
+
+  // The most bytes one call may take: associated data + input (ciphertext || tag when opening),
+  // spliced or not. The AF_ALG backend's limit is its operation socket's: a request is only
+  // processed once all of it is queued, and sendmsg/splice wait for send-buffer room that only
+  // reading the result frees, so a bigger request would wait forever (afalg.hpp). Calls beyond
+  // it return -EMSGSIZE; the stream code refuses a chunk size beyond it before any work.
+  virtual std::size_t max_request() const noexcept { return SIZE_MAX; }
   virtual int seal_spliced(Nonce, std::span<const std::uint8_t> /*aad*/, int /*pipe_fd*/,
                            std::size_t /*len*/, std::span<std::uint8_t> /*out*/) {
     return -EOPNOTSUPP;

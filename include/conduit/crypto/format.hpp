@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/keys.hpp"
@@ -139,6 +140,9 @@ StreamResult no_chunks_failure();
 StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset);
 // Chunk `counter` is past the limit of `max_chunks` chunks.
 StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting);
+// Chunks of `chunk` bytes (+ tag) are more than the backend `backend` takes in one request
+// (`max_request`, AeadCipher::max_request()).
+StreamResult chunk_too_large(std::size_t chunk, std::size_t max_request, std::string_view backend);
 // The stream ends fewer than a tag's bytes into chunk `counter`.
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset);
 // Chunk `counter` authenticates only under the other last-chunk flag: found at the end of the
