@@ -2,10 +2,14 @@
 // by tests/vm/guest-init. Known-answer vectors (NIST SP 800-38A for CTR/CBC, the GCM spec's
 // AES-256 test cases 13 and 14), then the kernel backend against the OpenSSL backend on random
 // data: AEAD seal/open both ways and tampering, raw CTR/CBC streamed in uneven pieces (partial
-// blocks, padding, counter wrap), the pipe-splice input path, and an oversized request refused
-// instead of blocking. Prints one "ok"/"not ok" line per check and exits 1 on any failure.
+// blocks, padding, counter wrap), the pipe-splice input path, an oversized request refused
+// instead of blocking, and the per-request limit: what the kernel takes by splice before it
+// would wait, against the limit the backend declares, and streams with chunks on either side of
+// it. Prints one "ok"/"not ok" line per check and exits 1 on any failure.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +23,9 @@
 
 #include "conduit/crypto/afalg.hpp"
 #include "conduit/crypto/backend.hpp"
+#include "conduit/crypto/keys.hpp"
+#include "conduit/crypto/stream.hpp"
+#include "conduit/sys.hpp"
 
 using namespace conduit::crypto;
 using Bytes = std::vector<std::uint8_t>;
@@ -185,6 +192,116 @@ void spliced(const Backend& k, const Backend& o, std::mt19937& rng) {
   ::close(p[1]);
 }
 
+extern "C" void on_alarm(int) {}
+
+// The kernel's own per-request limit on splice into an AEAD operation socket: with the socket
+// non-blocking, splice() takes pipe pages until the request no longer fits the send buffer, then
+// says EAGAIN (a blocking socket would wait there forever, as no one reads the result). The
+// backend's declared limit, max_request(), must be within it. An alarm guards against a kernel
+// that ignores O_NONBLOCK here: the splice then fails with EINTR instead of hanging the guest.
+void splice_limit(const Backend& k, std::mt19937& rng) {
+  afalg::Transform tfm;
+  Bytes key = random_bytes(32, rng);
+  afalg::OpSocket op;
+  if (tfm.open("aead", "gcm(aes)") < 0 || tfm.set_key(key) < 0 || tfm.set_aead_authsize(16) < 0 ||
+      op.open(tfm) < 0)
+    return check(false, "splice limit: gcm(aes) operation socket");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return check(false, "pipe2");
+  long cap = ::fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+  Bytes fill(static_cast<std::size_t>(cap > 0 ? cap : 65536), 0x5a);
+  ssize_t queued = ::write(p[1], fill.data(), fill.size());
+  ::fcntl(op.fd(), F_SETFL, ::fcntl(op.fd(), F_GETFL) | O_NONBLOCK);
+  auto nonce = nonce_of(random_bytes(12, rng));
+  long head = op.send(true, afalg::Op::Encrypt, nonce, 0, {}, true);
+  struct sigaction sa {};
+  sa.sa_handler = on_alarm;  // no SA_RESTART: the alarm interrupts a waiting splice
+  ::sigaction(SIGALRM, &sa, nullptr);
+  ::alarm(20);
+  std::size_t taken = 0;
+  long last = 0;
+  while (head >= 0 && taken < static_cast<std::size_t>(queued)) {
+    ssize_t n = ::splice(p[0], nullptr, op.fd(), nullptr, static_cast<std::size_t>(queued) - taken,
+                         SPLICE_F_MORE | SPLICE_F_NONBLOCK);
+    if (n <= 0) {
+      last = n < 0 ? -errno : 0;
+      break;
+    }
+    taken += static_cast<std::size_t>(n);
+  }
+  ::alarm(0);
+  std::printf("# splice into an AEAD op socket: %zu bytes taken before %s; SO_SNDBUF-based limit "
+              "max_request() = %zu; pipe %zd bytes\n",
+              taken, last == -EAGAIN ? "EAGAIN" : last == -EINTR ? "EINTR (waited)" : "the end",
+              op.max_request(), queued);
+  check(last != -EINTR, "splice limit: a non-blocking op socket says EAGAIN when full, never waits");
+  check(op.max_request() > 0 && op.max_request() <= taken,
+        "splice limit: the declared limit (" + std::to_string(op.max_request()) +
+            " bytes) is within what the kernel takes by splice (" + std::to_string(taken) + ")");
+  ::close(p[0]);
+  ::close(p[1]);
+
+  // Streams: chunks whose sealed size fits the limit go through the kernel backend (the spliced
+  // path from a pipe, the block pipeline from a file); bigger ones are refused before any output,
+  // from a pipe too (no hang).
+  int err = 0;
+  auto ka = k.make_aead(Algorithm::Aes256Gcm, key, &err);
+  std::size_t limit = ka ? ka->max_request() : 0;
+  Secret secret(32);
+  secret.resize(32);
+  std::copy(key.begin(), key.end(), secret.data());
+  Credentials cred{KeySource::Key, &secret, {}};
+  auto o = make_openssl_backend();
+  for (unsigned log2 = 16; log2 <= 20; ++log2) {
+    std::size_t chunk = std::size_t{1} << log2;
+    bool fits = chunk + kAeadTagSize <= limit;
+    Bytes plain = random_bytes(2 * chunk + 100, rng);
+    conduit::Fd in(::memfd_create("in", MFD_CLOEXEC)), sealed(::memfd_create("s", MFD_CLOEXEC));
+    (void)::write(in.get(), plain.data(), plain.size());
+    ::lseek(in.get(), 0, SEEK_SET);
+    StreamOptions so;
+    so.backend = o.get();
+    so.chunk_log2 = log2;
+    bool made = encrypt_stream(in.get(), sealed.get(), cred, so).ok();
+    Bytes stream(static_cast<std::size_t>(::lseek(sealed.get(), 0, SEEK_END)));
+    (void)::pread(sealed.get(), stream.data(), stream.size(), 0);
+    so.backend = &k;
+    for (bool from_pipe : {false, true}) {
+      if (from_pipe && fits && stream.size() > (1U << 20)) continue;  // the pipe cannot hold it
+      std::string what = "kernel backend, " + std::to_string(chunk) + "-byte chunks, from a " +
+                         (from_pipe ? "pipe" : "file") + ": ";
+      conduit::Fd src, out(::memfd_create("o", MFD_CLOEXEC));
+      if (from_pipe) {
+        int q[2];
+        if (::pipe2(q, O_CLOEXEC) != 0) return check(false, "pipe2");
+        ::fcntl(q[1], F_SETPIPE_SZ, 1 << 20);
+        src.reset(q[0]);
+        conduit::Fd w(q[1]);
+        // A stream bigger than the 1 MiB pipe is written in part: it is one to be refused, and
+        // the refusal comes before anything past the header is read.
+        std::size_t n = std::min<std::size_t>(stream.size(), 1 << 20);
+        (void)conduit::sys::write_all(w.get(), std::as_bytes(std::span(stream.data(), n)));
+      } else {
+        src.reset(::memfd_create("e", MFD_CLOEXEC));
+        (void)::write(src.get(), stream.data(), stream.size());
+        ::lseek(src.get(), 0, SEEK_SET);
+      }
+      Header h;
+      StreamResult r = read_stream_header(src.get(), h);
+      ::alarm(60);
+      if (r.ok()) r = decrypt_stream(src.get(), out.get(), h, cred, so);
+      ::alarm(0);
+      Bytes back(static_cast<std::size_t>(::lseek(out.get(), 0, SEEK_END)));
+      (void)::pread(out.get(), back.data(), back.size(), 0);
+      if (fits)
+        check(made && r.ok() && back == plain, what + "decrypts (" + r.message + ")");
+      else
+        check(made && r.status == StreamStatus::CipherError && r.err == EMSGSIZE && back.empty(),
+              what + "refused before any output: " + r.message);
+    }
+  }
+}
+
 void raw_cross(const Backend& k, const Backend& o, std::mt19937& rng) {
   const std::vector<std::vector<std::size_t>> patterns = {{65536}, {1, 7, 16, 33, 4099}};
   for (Algorithm alg : {Algorithm::Aes128Ctr, Algorithm::Aes256Ctr, Algorithm::Aes128Cbc,
@@ -249,9 +366,15 @@ int main(int argc, char** argv) {
     spliced(*k, *o, rng);
     return g_failed == 0 ? 0 : 1;
   }
+  // "afalg-selftest limit": only the per-request limit checks.
+  if (argc > 1 && std::string_view(argv[1]) == "limit") {
+    splice_limit(*k, rng);
+    return g_failed == 0 ? 0 : 1;
+  }
   known_answers(*k);
   aead_cross(*k, *o, rng);
   if (kernel) spliced(*k, *o, rng);
+  if (kernel) splice_limit(*k, rng);
   raw_cross(*k, *o, rng);
   std::printf("afalg-selftest: %d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
