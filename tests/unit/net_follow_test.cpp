@@ -23,38 +23,17 @@
 #include "conduit/file_watch.hpp"
 #include "conduit/net/file_server.hpp"
 #include "conduit/net/socket.hpp"
+#include "net_server_util.hpp"
 #include "test_util.hpp"
 
 using namespace conduit;
 using namespace conduit::net;
 using namespace std::chrono_literals;
 using conduit::testutil::TempFile;
+using conduit::testutil::connect_client;
+using conduit::testutil::Listener;
 
 namespace {
-
-struct Listener {
-  Fd fd;
-  Address address;
-  Listener() {
-    std::string error;
-    auto any = parse_address("127.0.0.1:0", error);
-    EXPECT_TRUE(any.has_value()) << error;
-    SocketResult r = listen_on(*any, {SOMAXCONN, true});
-    EXPECT_TRUE(r.ok()) << r.reason;
-    fd = std::move(r.fd);
-    auto bound = parse_address(local_name(fd.get()), error);
-    EXPECT_TRUE(bound.has_value()) << error;
-    address = *bound;
-  }
-};
-
-Fd connect_client(const Address& address) {
-  SocketResult r = connect_to(address, 10000);
-  EXPECT_TRUE(r.ok()) << r.reason;
-  timeval tv{30, 0};  // a broken server fails the test instead of hanging it
-  ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return std::move(r.fd);
-}
 
 // Reads exactly n bytes (or what comes before the end).
 std::string read_n(int fd, std::size_t n) {
@@ -257,6 +236,24 @@ TEST(NetFollow, RangeOfBytesThatExistIsAnsweredWithItsLength) {
   EXPECT_NE(got.find("Content-Length: 8\r\n"), std::string::npos) << got;
   EXPECT_TRUE(got.ends_with("\r\n\r\n23456789")) << got;
   EXPECT_EQ(s.of_kind(FileServerEvent::Kind::FollowEnded).size(), 1u);  // stop() ended it
+}
+
+TEST(NetFollow, MalformedRangeIsAnsweredAsWithoutFollow) {
+  // The Range rules are the file server's (net/http_ranges): "bytes=5-2" is unsatisfiable
+  // (416), as it is without --follow, not a request to follow from the start.
+  Server s("0123456789");
+  s.settings.http = true;
+  s.settings.follow_idle = 3600s;
+  Fd w = s.writer();
+  s.start();
+  Fd client = connect_client(s.listener.address);
+  testutil::send_all(client.get(), "GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=5-2\r\nConnection: close\r\n\r\n");
+  std::string got = testutil::read_all(client.get());
+  client.reset();
+  ASSERT_EQ(s.join(), 0);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 416")) << got;
+  EXPECT_NE(got.find("Content-Range: bytes */10\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("chunked"), std::string::npos) << got;
 }
 
 TEST(NetFollow, ReplacedFileEndsFollowingWithWhatTheOldFileHad) {
