@@ -62,9 +62,8 @@ int run_raw(const Options& o) {
     return kExitError;
   }
   Secret key;
-  std::string why;
-  if (!load_hex_key_file(o.key_hex_file, key_size(ro.algorithm), key, &why)) {
-    error(why + " for " + std::string(algorithm_name(ro.algorithm)));
+  if (conduit::Status loaded = load_hex_key_file(o.key_hex_file, key_size(ro.algorithm), key); !loaded.ok()) {
+    error(loaded.message() + " for " + std::string(algorithm_name(ro.algorithm)));
     return kExitError;
   }
   if (std::string exposed = secret_file_warning(o.key_hex_file, "key file");

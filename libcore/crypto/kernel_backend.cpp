@@ -381,29 +381,15 @@ class KernelBackend final : public Backend {
     return !drivers.empty() && afalg::is_offload_module(drivers.front().module);
   }
 
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    if (alg != Algorithm::Aes256Gcm) {
-      *err = EINVAL;
-      return nullptr;
-    }
-    auto cipher = std::make_unique<KernelAead>();
-    if (int rc = cipher->init(key); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    if (alg != Algorithm::Aes256Gcm) return Status::failure(EINVAL);
+    return initialized<AeadCipher, KernelAead>(key);
   }
 
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                      std::span<const std::uint8_t> key,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    auto cipher = std::make_unique<KernelRaw>();
-    if (int rc = cipher->init(alg, encrypt, padding, key, iv); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const override {
+    return initialized<RawCipher, KernelRaw>(alg, encrypt, padding, key, iv);
   }
 };
 

@@ -31,7 +31,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "conduit/result.hpp"
 
 namespace conduit::crypto {
 
@@ -145,18 +148,25 @@ class Backend {
   // OpenSSL answers true.
   virtual bool preferred_for_auto(Algorithm alg) const = 0;
 
-  // An AES-256-GCM cipher keyed with `key` (kAeadKeySize bytes). `alg` is Algorithm::Aes256Gcm.
-  // On failure returns nullptr and sets *err to a positive errno value.
-  virtual std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                                int* err) const = 0;
+  // An AES-256-GCM cipher keyed with `key` (kAeadKeySize bytes). `alg` is Algorithm::Aes256Gcm
+  // (EINVAL otherwise).
+  virtual Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const = 0;
 
   // A raw CTR/CBC cipher. key.size() == key_size(alg); iv.size() == 16 (CTR: the initial
   // 128-bit big-endian counter block, as openssl's -iv). `padding` only matters for CBC.
-  // On failure returns nullptr and sets *err to a positive errno value.
-  virtual std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                              std::span<const std::uint8_t> key,
-                                              std::span<const std::uint8_t> iv, int* err) const = 0;
+  virtual Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                                      std::span<const std::uint8_t> key,
+                                                      std::span<const std::uint8_t> iv) const = 0;
 };
+
+// For backends: a new `Cipher` (an implementation of `Base`) after its init(args...), which
+// returns 0 or -errno: the cipher, or init's error.
+template <typename Base, typename Cipher, typename... Args>
+Result<std::unique_ptr<Base>> initialized(Args&&... args) {
+  auto cipher = std::make_unique<Cipher>();
+  if (int rc = cipher->init(std::forward<Args>(args)...); rc < 0) return Status::failure(-rc);
+  return std::unique_ptr<Base>(std::move(cipher));
+}
 
 // The two backends. make_kernel_backend() is defined by the kernel backend's own file
 // (kernel_backend_stub.cpp until the AF_ALG implementation replaces it).
