@@ -835,6 +835,17 @@ PY
   wait "$SERVE_PID"
 }
 
+@test "recv and serve report a signalfd they cannot have, and stop" {
+  # Without its signalfd recv would wait for a client with no way to see SIGTERM: it says so
+  # and exits 1 (it used to go on silently); the servers did already.
+  run timeout 20 strace -f -o /dev/null -e inject=signalfd4:error=EMFILE "$SN" recv 127.0.0.1:0
+  assert_failure 1
+  assert_output "splice-net: signalfd: Too many open files"
+  run timeout 20 strace -f -o /dev/null -e inject=signalfd4:error=EMFILE "$SN" serve 127.0.0.1:0 "$FIX/text"
+  assert_failure 1
+  assert_line "splice-net: signalfd: Too many open files"
+}
+
 @test "--progress draws a meter on stderr only" {
   recv_bg log 127.0.0.1:0 -o got
   PORT=$(listen_port log)
