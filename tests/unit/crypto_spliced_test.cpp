@@ -73,12 +73,12 @@ class FakeSplicingBackend final : public Backend {
   bool supports(Algorithm, std::string*) const override { return true; }
   std::string driver(Algorithm) const override { return "fake"; }
   bool preferred_for_auto(Algorithm) const override { return false; }
-  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+  conduit::Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
     auto inner = openssl_->make_aead(alg, key);
     if (!inner.ok()) return inner;
     return std::unique_ptr<AeadCipher>(std::make_unique<FakeSplicingAead>(std::move(inner.value)));
   }
-  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool e, bool p, std::span<const std::uint8_t> k,
+  conduit::Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool e, bool p, std::span<const std::uint8_t> k,
                                               std::span<const std::uint8_t> iv) const override {
     return openssl_->make_raw(alg, e, p, k, iv);
   }
