@@ -145,14 +145,17 @@ Status pass_from_fd(int fd, const std::string& what, Secret& pass) {
 
 // Reads one line from the terminal with echo off.
 int read_tty_line(int tty, std::string_view prompt, Secret& line) {
-  if (sys::write_all(tty, std::as_bytes(std::span(prompt.data(), prompt.size()))) < 0) return -errno;
+  if (ssize_t n = sys::write_all(tty, std::as_bytes(std::span(prompt.data(), prompt.size()))); n < 0)
+    return static_cast<int>(n);
   termios old{};
   bool restore = ::tcgetattr(tty, &old) == 0;
   if (restore) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    ::tcsetattr(tty, TCSANOW, &quiet);  // not TCSAFLUSH: keep typed-ahead input
+    // Not TCSAFLUSH: keep typed-ahead input. Echo that cannot be turned off would show the
+    // passphrase: refuse rather than read it.
+    if (::tcsetattr(tty, TCSANOW, &quiet) != 0) return -errno;
   }
   line = Secret(kMaxPassphrase + 2);
   int rc = 0;

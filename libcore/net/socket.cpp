@@ -77,8 +77,9 @@ SocketResult connect_to(const Address& address, int timeout_ms) {
     int err = rc == 0 ? 0 : errno;
     if (err == EINPROGRESS || err == EAGAIN) err = finish_connect(fd.get(), timeout_ms);
     if (err == 0) {
-      if (int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0)
-        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+      // Promised blocking: a socket left non-blocking would make its user spin or fail on EAGAIN.
+      int flags = ::fcntl(fd.get(), F_GETFL);
+      if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return failure(errno);
       SocketResult r;
       r.fd = std::move(fd);
       return r;
