@@ -124,6 +124,21 @@ void write_all(int fd, const std::string& s) {
   ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size()));
 }
 
+// The answer to one GET with `range` from `s` serving and following its file over HTTP, its
+// writer open all along (following ends by the server's stop() after the one connection).
+std::string get_with_range(Server& s, const std::string& range) {
+  s.settings.http = true;
+  s.settings.follow_idle = 3600s;
+  Fd w = s.writer();
+  s.start();
+  Fd client = connect_client(s.listener.address);
+  testutil::send_all(client.get(), "GET / HTTP/1.1\r\nHost: x\r\nRange: " + range + "\r\nConnection: close\r\n\r\n");
+  std::string got = testutil::read_all(client.get());
+  client.reset();
+  EXPECT_EQ(s.join(), 0);
+  return got;
+}
+
 }  // namespace
 
 TEST(NetFollow, WriterProbeSeesAnOpenWriter) {
@@ -221,16 +236,7 @@ TEST(NetFollow, Http10ClientGetsNoLengthAndTheEndOfTheConnection) {
 
 TEST(NetFollow, RangeOfBytesThatExistIsAnsweredWithItsLength) {
   Server s("0123456789");
-  s.settings.http = true;
-  s.settings.follow_idle = 3600s;
-  Fd w = s.writer();
-  s.start();
-  Fd client = connect_client(s.listener.address);
-  std::string req = "GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=2-\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(::send(client.get(), req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-  std::string got = testutil::read_all(client.get());
-  client.reset();
-  ASSERT_EQ(s.join(), 0);
+  std::string got = get_with_range(s, "bytes=2-");
   EXPECT_TRUE(got.starts_with("HTTP/1.1 206")) << got;
   EXPECT_NE(got.find("Content-Range: bytes 2-9/10\r\n"), std::string::npos) << got;
   EXPECT_NE(got.find("Content-Length: 8\r\n"), std::string::npos) << got;
@@ -242,15 +248,7 @@ TEST(NetFollow, MalformedRangeIsAnsweredAsWithoutFollow) {
   // The Range rules are the file server's (net/http_ranges): "bytes=5-2" is unsatisfiable
   // (416), as it is without --follow, not a request to follow from the start.
   Server s("0123456789");
-  s.settings.http = true;
-  s.settings.follow_idle = 3600s;
-  Fd w = s.writer();
-  s.start();
-  Fd client = connect_client(s.listener.address);
-  testutil::send_all(client.get(), "GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=5-2\r\nConnection: close\r\n\r\n");
-  std::string got = testutil::read_all(client.get());
-  client.reset();
-  ASSERT_EQ(s.join(), 0);
+  std::string got = get_with_range(s, "bytes=5-2");
   EXPECT_TRUE(got.starts_with("HTTP/1.1 416")) << got;
   EXPECT_NE(got.find("Content-Range: bytes */10\r\n"), std::string::npos) << got;
   EXPECT_EQ(got.find("chunked"), std::string::npos) << got;
