@@ -156,10 +156,9 @@ int report_failure(const StreamResult& r, const std::string& in_name, bool out_i
 }
 
 std::unique_ptr<Backend> pick_backend(const Options& o) {
-  std::string why;
-  auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm, &why);
-  if (!backend) error(why);
-  return backend;
+  auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm);
+  if (!backend.ok()) error(backend.message());
+  return std::move(backend.value);
 }
 
 int run_stream(const Options& o) {

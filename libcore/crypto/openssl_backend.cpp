@@ -154,11 +154,10 @@ class OpensslRaw final : public RawCipher {
 class OpensslBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "openssl"; }
-  bool available(std::string*) const override { return true; }
-  bool supports(Algorithm alg, std::string* reason) const override {
-    if (evp_cipher(alg) != nullptr) return true;
-    if (reason != nullptr) *reason = "OpenSSL has no " + std::string(algorithm_name(alg));
-    return false;
+  Status available() const override { return {}; }
+  Status supports(Algorithm alg) const override {
+    if (evp_cipher(alg) != nullptr) return {};
+    return Status::failure(ENOTSUP, "OpenSSL has no " + std::string(algorithm_name(alg)));
   }
 
   std::string driver(Algorithm) const override {

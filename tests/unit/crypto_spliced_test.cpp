@@ -69,8 +69,8 @@ class FakeSplicingAead final : public AeadCipher {
 class FakeSplicingBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "fake"; }
-  bool available(std::string*) const override { return true; }
-  bool supports(Algorithm, std::string*) const override { return true; }
+  conduit::Status available() const override { return {}; }
+  conduit::Status supports(Algorithm) const override { return {}; }
   std::string driver(Algorithm) const override { return "fake"; }
   bool preferred_for_auto(Algorithm) const override { return false; }
   conduit::Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {

@@ -231,15 +231,14 @@ int main(int argc, char** argv) {
   bool kernel = which == nullptr || std::string_view(which) != "openssl";
   auto k = kernel ? make_kernel_backend() : make_openssl_backend();
   auto o = make_openssl_backend();
-  std::string why;
-  if (!k->available(&why)) {
-    std::printf("not ok - kernel backend available: %s\n", why.c_str());
+  if (conduit::Status here = k->available(); !here.ok()) {
+    std::printf("not ok - kernel backend available: %s\n", here.message().c_str());
     return 1;
   }
   for (Algorithm alg : kAllAlgorithms) {
-    bool ok = k->supports(alg, &why);
-    check(ok, std::string("kernel serves ") + std::string(algorithm_name(alg)) + ": " +
-                  (ok ? k->driver(alg) : why));
+    conduit::Status served = k->supports(alg);
+    check(served.ok(), std::string("kernel serves ") + std::string(algorithm_name(alg)) + ": " +
+                           (served.ok() ? k->driver(alg) : served.message()));
   }
   std::mt19937 rng(20261125);
   // "afalg-selftest splice": only the pipe-splice checks (the guest runs it under strace).

@@ -130,14 +130,14 @@ class Backend {
   // "openssl" or "kernel": the --backend value.
   virtual std::string_view name() const noexcept = 0;
 
-  // Whether this backend works on this machine. When not, `reason` (if given) gets one line
-  // without a program prefix, e.g. "kernel crypto API (AF_ALG) is not available: Address family
-  // not supported by protocol".
-  virtual bool available(std::string* reason) const = 0;
+  // Whether this backend works on this machine. When not, the reason is one line without a
+  // program prefix, e.g. "kernel crypto API (AF_ALG) is not available: Address family not
+  // supported by protocol", and the error the probe's errno.
+  virtual Status available() const = 0;
 
-  // Whether it can serve `alg` here; when not, `reason` (if given) says why, e.g. "the kernel has
-  // no gcm(aes) (is the module loaded?)".
-  virtual bool supports(Algorithm alg, std::string* reason) const = 0;
+  // Whether it can serve `alg` here; when not, the reason says why, e.g. "the kernel has no
+  // gcm(aes) (is the module loaded?)" (the error: the kernel's errno, or ENOTSUP).
+  virtual Status supports(Algorithm alg) const = 0;
 
   // One line for --list-backends: which implementation would serve `alg`, e.g.
   // "OpenSSL 3.0.22, AES-NI" or "gcm-aes-aesni (priority 400; from /proc/crypto)".
@@ -178,8 +178,8 @@ std::optional<BackendChoice> parse_backend_choice(std::string_view text) noexcep
 
 // The backend for `alg` under `choice`. Auto: the kernel when it is available, supports `alg` and
 // is preferred_for_auto(alg); otherwise OpenSSL. An explicit choice that is unavailable or lacks
-// `alg` gives nullptr and the reason in *error.
-std::unique_ptr<Backend> select_backend(BackendChoice choice, Algorithm alg, std::string* error);
+// `alg` fails with the backend's own error and reason.
+Result<std::unique_ptr<Backend>> select_backend(BackendChoice choice, Algorithm alg);
 
 // The text `hw-encrypt --list-backends` prints: each backend, whether it is available (and why
 // not), and per algorithm the driver that would serve it and which backend `auto` picks.
