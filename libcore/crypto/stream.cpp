@@ -291,7 +291,11 @@ StreamResult read_stream_header(int in_fd, Header& header) {
   if (static_cast<std::size_t>(n) < rest)
     return StreamResult::failure(StreamStatus::Truncated, "truncated stream: it ends inside the header");
   hs = parse_header_rest(std::span(buf.data() + kHeaderPrefixSize, rest), header, &bad);
-  if (hs != HeaderStatus::Ok) return header_failure(hs, bad);
+  if (hs != HeaderStatus::Ok) {
+    StreamResult r = header_failure(hs, bad);
+    r.status = StreamStatus::BadHeader;  // the magic was right: whatever is wrong is in the header
+    return r;
+  }
   StreamResult ok;
   ok.bytes_in = header.size();
   return ok;
