@@ -28,7 +28,6 @@
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/raw.hpp"
 #include "conduit/sys.hpp"
-#include "make_cipher.hpp"
 
 namespace conduit::crypto {
 
@@ -343,24 +342,21 @@ class KernelBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "kernel"; }
 
-  bool available(std::string* reason) const override {
+  Status available() const override {
     int rc = afalg::probe();
-    if (rc == 0) return true;
-    if (reason != nullptr) {
-      *reason = "kernel crypto API (AF_ALG) is not available: ";
-      *reason += std::strerror(-rc);
-      if (rc == -EAFNOSUPPORT) *reason += " (this kernel has no AF_ALG, or the module af_alg is not loaded)";
-    }
-    return false;
+    if (rc == 0) return {};
+    std::string reason = "kernel crypto API (AF_ALG) is not available: ";
+    reason += std::strerror(-rc);
+    if (rc == -EAFNOSUPPORT) reason += " (this kernel has no AF_ALG, or the module af_alg is not loaded)";
+    return Status::failure(-rc, std::move(reason));
   }
 
-  bool supports(Algorithm alg, std::string* reason) const override {
-    if (!available(reason)) return false;
+  Status supports(Algorithm alg) const override {
+    if (Status here = available(); !here.ok()) return here;
     Transform tfm;
     int rc = tfm.open(socket_type(alg), kernel_algorithm_name(alg));
-    if (rc == 0) return true;
-    if (reason != nullptr) *reason = bind_failure(alg, rc);
-    return false;
+    if (rc == 0) return {};
+    return Status::failure(-rc, bind_failure(alg, rc));
   }
 
   std::string driver(Algorithm alg) const override {
@@ -382,15 +378,14 @@ class KernelBackend final : public Backend {
     return !drivers.empty() && afalg::is_offload_module(drivers.front().module);
   }
 
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    return make_cipher<AeadCipher, KernelAead>(err, alg, key);
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    return initialized<AeadCipher, KernelAead>(alg, key);  // init() refuses any other algorithm
   }
 
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                      std::span<const std::uint8_t> key,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    return make_cipher<RawCipher, KernelRaw>(err, alg, encrypt, padding, key, iv);
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const override {
+    return initialized<RawCipher, KernelRaw>(alg, encrypt, padding, key, iv);
   }
 };
 

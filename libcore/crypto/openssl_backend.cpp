@@ -15,7 +15,6 @@
 #include <climits>
 
 #include "conduit/crypto/backend.hpp"
-#include "make_cipher.hpp"
 
 namespace conduit::crypto {
 
@@ -155,11 +154,10 @@ class OpensslRaw final : public RawCipher {
 class OpensslBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "openssl"; }
-  bool available(std::string*) const override { return true; }
-  bool supports(Algorithm alg, std::string* reason) const override {
-    if (evp_cipher(alg) != nullptr) return true;
-    if (reason != nullptr) *reason = "OpenSSL has no " + std::string(algorithm_name(alg));
-    return false;
+  Status available() const override { return {}; }
+  Status supports(Algorithm alg) const override {
+    if (evp_cipher(alg) != nullptr) return {};
+    return Status::failure(ENOTSUP, "OpenSSL has no " + std::string(algorithm_name(alg)));
   }
 
   std::string driver(Algorithm) const override {
@@ -178,15 +176,14 @@ class OpensslBackend final : public Backend {
 
   bool preferred_for_auto(Algorithm) const override { return true; }
 
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    return make_cipher<AeadCipher, OpensslAead>(err, alg, key);
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    return initialized<AeadCipher, OpensslAead>(alg, key);  // init() refuses any other algorithm
   }
 
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                      std::span<const std::uint8_t> key,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    return make_cipher<RawCipher, OpensslRaw>(err, alg, encrypt, padding, key, iv);
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const override {
+    return initialized<RawCipher, OpensslRaw>(alg, encrypt, padding, key, iv);
   }
 };
 
