@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # splice-net serve --http, the connection side: the strict request parser (a Python
 # raw-socket and http.client conformance script), error pages, Expect: 100-continue with curl,
-# the request-head deadline against slowloris clients, the access log, and thousands of
-# concurrent keep-alive clients with RLIMIT_NOFILE raised.
+# the request-head deadline against slowloris clients, the access log, chunked request bodies,
+# and thousands of concurrent keep-alive clients with RLIMIT_NOFILE raised.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
@@ -202,6 +202,26 @@ print(repr(s.recv(100)), "%.0f" % (time.monotonic() - t))' "$PORT"
   assert_equal "$after" "$before"
   run grep -c 'Too many open files' log
   assert_output 0
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve --http: a chunked request body (curl) is decoded and thrown away; the connection is kept" {
+  serve_bg log --http 127.0.0.1:0 "$FIX/small.bin"
+  # 100 KB of body in curl's chunks, then the same request again on the same connection
+  # (num_connects 0): before, the server closed after the first response.
+  run bash -c "head -c 100000 /dev/zero | timeout 20 curl -sS -X GET --data-binary @- \
+      -H 'Transfer-Encoding: chunked' -o one -o two -w '%{http_code} %{num_connects}\n' \
+      http://127.0.0.1:$PORT/small.bin http://127.0.0.1:$PORT/small.bin"
+  assert_success
+  assert_output $'200 1\n200 0'
+  cmp one "$FIX/small.bin"
+  cmp two "$FIX/small.bin"
+  # A malformed chunk size with its head: 400, and the connection closes.
+  run bash -c "printf 'GET /small.bin HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' |
+      timeout 10 nc -q 5 127.0.0.1 $PORT"
+  assert_output --partial 'HTTP/1.1 400 Bad Request'
+  assert_output --partial 'Connection: close'
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
 }

@@ -211,18 +211,58 @@ TEST(NetHttpConn, BodyIsThrownAwayNeverParsedAsARequest) {
   EXPECT_EQ(got.find("smuggled"), std::string::npos);
 }
 
-TEST(NetHttpConn, ChunkedBodyClosesTheConnectionAfterTheResponse) {
+TEST(NetHttpConn, ChunkedBodyIsDecodedAndThrownAwayAndTheConnectionKept) {
+  HttpServer srv("0123456789", 1);
+  Fd client = connect_client(srv.listener.address);
+  // A body that holds a request as data, split across segments (one cut inside a chunk size,
+  // one inside the data); then a second request on the same connection.
+  send_all(client.get(),
+           "GET /one HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "2");
+  std::string got = read_until(client.get(), "0123456789");
+  send_all(client.get(), "3\r\nGET /smuggled HTTP/1.1\r\nHost: a");
+  send_all(client.get(), "\r\n\r\n\r\n0\r\nTrailer: x\r\n\r\n"
+                         "GET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  got += testutil::read_all(client.get());
+  ASSERT_EQ(srv.join(), 0);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_EQ(header(got, "Connection"), "keep-alive");
+  auto requests = srv.of(FileServerEvent::Kind::Request);
+  ASSERT_EQ(requests.size(), 2u) << got;
+  EXPECT_EQ(requests[0].request_line, "GET /one HTTP/1.1");
+  EXPECT_EQ(requests[1].request_line, "GET /two HTTP/1.1");
+  EXPECT_EQ(requests[1].status, 200);
+  EXPECT_EQ(got.find("400"), std::string::npos) << got;
+}
+
+TEST(NetHttpConn, MalformedChunkedBodyWithItsHeadGets400AndTheConnectionCloses) {
   HttpServer srv("0123456789", 1);
   Fd client = connect_client(srv.listener.address);
   send_all(client.get(),
            "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "22\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n\r\n0\r\n\r\n");
+           "zz\r\nhello\r\n0\r\n\r\n");
   std::string got = testutil::read_all(client.get());
   ASSERT_EQ(srv.join(), 0);
-  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 400 Bad Request\r\n")) << got;
   EXPECT_EQ(header(got, "Connection"), "close");
-  EXPECT_EQ(body_of(got), "0123456789");
-  EXPECT_EQ(srv.of(FileServerEvent::Kind::Request).size(), 1u);
+  auto requests = srv.of(FileServerEvent::Kind::Request);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].status, 400);
+}
+
+TEST(NetHttpConn, MalformedChunkedBodyAfterTheResponseClosesWithoutAnotherAnswer) {
+  HttpServer srv("0123456789", 1);
+  Fd client = connect_client(srv.listener.address);
+  send_all(client.get(), "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n");
+  std::string got = read_until(client.get(), "0123456789");
+  send_all(client.get(), "helloXXGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  got += testutil::read_all(client.get());
+  ASSERT_EQ(srv.join(), 0);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_EQ(got.find("HTTP/1.1", 1), std::string::npos) << got;  // one response, then the close
+  auto closed = srv.of(FileServerEvent::Kind::Closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, "malformed chunked request body");
 }
 
 TEST(NetHttpConn, TrickledHeadIsCutAtTheDeadlineWith408) {

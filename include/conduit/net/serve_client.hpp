@@ -14,9 +14,10 @@
 // would pass for the whole of it.
 // HTTP: the head is read strictly (net/http_head.hpp); a malformed one gets its error status and
 // a short HTML page (net/http_error_page.hpp), then the connection closes. A Content-Length body
-// is read and thrown away before the next request (never parsed as one); a chunked body closes
-// the connection after the response. "Expect: 100-continue" gets a 100 before the response to an
-// accepted request. Every response is reported once through ServeContext::on_request.
+// is read and thrown away before the next request (never parsed as one), and so is a chunked
+// body, decoded to find its end (net/http_chunked.hpp; malformed: 400, or a close once answered).
+// "Expect: 100-continue" gets a 100 before the response to an accepted request. Every response
+// is reported once through ServeContext::on_request.
 // --follow (ctx.follow set): a response for the whole file follows it as it grows (plain: raw
 // bytes; HTTP/1.1: chunked; HTTP/1.0: until the close), waiting without a call while the file
 // is not growing (the server wakes it); libcore/net/serve_follow.cpp.
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "conduit/net/http_chunked.hpp"
 #include "conduit/net/http_responder.hpp"
 #include "conduit/probe.hpp"
 #include "conduit/net/tls.hpp"
@@ -125,6 +127,8 @@ class ServeClient {
   Step send_head(Clock::time_point now);
   Step send_body(Clock::time_point now, std::uint64_t& budget);
   Step finish_response(Clock::time_point now);
+  Step close_after_response(Clock::time_point now);
+  Step skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now);
   Step linger(Clock::time_point now);
   Step fail(int err);
   void respond_error(int status);
@@ -175,6 +179,7 @@ class ServeClient {
   std::string ending_;
   std::string note_;               // a warning for the log line (file changed size)
   std::uint64_t discard_ = 0;      // bytes of a request body still to throw away
+  std::optional<http::ChunkedBody> chunked_in_;  // a chunked request body being thrown away
   bool head_pending_ = false;      // a request head is awaited since head_started_
   Clock::time_point head_started_{};
   // The response under way, for on_request (reporting_: there is one to report).
