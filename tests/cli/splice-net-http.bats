@@ -2,7 +2,8 @@
 # splice-net serve --http, the connection side: the strict request parser (a Python
 # raw-socket and http.client conformance script), error pages, Expect: 100-continue with curl,
 # the request-head deadline against slowloris clients, the access log, chunked request bodies,
-# and thousands of concurrent keep-alive clients with RLIMIT_NOFILE raised.
+# thousands of concurrent keep-alive clients with RLIMIT_NOFILE raised, and a short soak
+# (descriptors flat over thousands of connections; bench/http-soak.sh is the long one).
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
@@ -222,6 +223,19 @@ print(repr(s.recv(100)), "%.0f" % (time.monotonic() - t))' "$PORT"
       timeout 10 nc -q 5 127.0.0.1 $PORT"
   assert_output --partial 'HTTP/1.1 400 Bad Request'
   assert_output --partial 'Connection: close'
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve --http: descriptors back where they were after 3,000 connections (keep-alive, closes, resets mid-response)" {
+  mkdir site
+  cp "$FIX/small.bin" site/small.bin
+  truncate -s 16M site/big.bin
+  serve_bg log -q --http 127.0.0.1:0 site
+  run timeout 120 python3 "$HELP/http_soak.py" "127.0.0.1:$PORT" --pid "$(server_pid)" \
+      --small /small.bin=site/small.bin --big /big.bin --connections 3000 --samples 3
+  assert_success
+  assert_output --regexp 'connections 3000 in .* failed 0; fds ([0-9]+) -> \1;'
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
 }
