@@ -25,14 +25,6 @@ small="$BENCH_INPUTS/input-1K"
 cat "$small" > /dev/null
 ulimit -n "$(ulimit -Hn)"  # wrk's 1,000 connections, and the servers'
 
-daemons=()
-stop_all() {
-  local p
-  for p in "${daemons[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${daemons[@]}"; do wait "$p" 2>/dev/null || true; done
-  daemons=()
-}
-trap 'stop_all; rm -rf "$BENCH_DIR"' EXIT
 
 # The servers: PORT_<name>_<file> for splice-net (one file each), PORT_nginx, PORT_lighttpd.
 PORT_sn_small=$(free_port)
@@ -116,10 +108,7 @@ one_run() {
 measure() {
   local title=$1 file=$2 conns=$3 unit=$4 r name
   local -a names=(splice-net nginx lighttpd)
-  for name in "${names[@]}"; do : > "$BENCH_DIR/http.$name"; done
-  for r in $(seq "$BENCH_RUNS"); do
-    for name in "${names[@]}"; do one_run "$name" "$file" "$conns" >> "$BENCH_DIR/http.$name"; done
-  done
+  collect_runs "$BENCH_DIR/http" "${names[*]}" one_run "$file" "$conns"
   echo
   echo "### $title"
   echo
