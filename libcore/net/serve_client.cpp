@@ -260,6 +260,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
           body_offset_ = pieces_[0].file_first;
           body_end_ = body_offset_ + pieces_[0].file_length;
         }
+        inline_small_body();
         last_request_ = method + " " + target + " " + std::to_string(plan.status);
         in_.erase(0, r.consumed + body_here);
         state_ = State::SendHead;

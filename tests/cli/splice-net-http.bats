@@ -240,6 +240,37 @@ print(repr(s.recv(100)), "%.0f" % (time.monotonic() - t))' "$PORT"
   wait "$SERVE_PID"
 }
 
+@test "serve --http: a small file leaves with its head in one send; a larger one by sendfile" {
+  command -v strace > /dev/null || skip "strace not installed"
+  mkdir site
+  cp "$FIX/small.bin" site/small.bin
+  head -c 20000 "$FIX/mid.bin" > site/over.bin  # past the 16 KiB read into the head's buffer
+  bg env ASAN_OPTIONS=detect_leaks=0 strace -f -o strace.out -e trace=sendto,sendfile \
+      "$SN" serve --http 127.0.0.1:0 site 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  run timeout 10 curl -sS -o got.small -D head.small "http://127.0.0.1:$PORT/small.bin"
+  assert_success
+  cmp got.small site/small.bin
+  local head_bytes
+  head_bytes=$(stat -c %s head.small)
+  # One send of head and body (its size: both), no sendfile.
+  run grep -c 'sendfile(' strace.out
+  assert_output 0
+  run grep -Ec "sendto\(.*\) = $((head_bytes + 1024))\$" strace.out
+  assert_output 1
+  run timeout 10 curl -sS -o got.over "http://127.0.0.1:$PORT/over.bin"
+  cmp got.over site/over.bin
+  grep -q 'sendfile(.*) = 20000$' strace.out
+  # Ranges, HEAD and conditionals of a small file stay right.
+  [ "$(timeout 10 curl -sS -r 1000-1100 "http://127.0.0.1:$PORT/small.bin" | base64)" = "$(tail -c 24 site/small.bin | base64)" ]
+  [ "$(timeout 10 curl -sS -r 10-19 "http://127.0.0.1:$PORT/small.bin" | base64)" = "$(head -c 20 site/small.bin | tail -c 10 | base64)" ]
+  run timeout 10 curl -sS -I "http://127.0.0.1:$PORT/small.bin"
+  assert_output --partial $'Content-Length: 1024\r'
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code} %{size_download}' -z site/small.bin "http://127.0.0.1:$PORT/small.bin"
+  assert_output "304 0"
+}
+
 @test "serve --help, man page and completions name --head-timeout and --access-log" {
   load 'helpers/docs'
   run "$SN" serve --help

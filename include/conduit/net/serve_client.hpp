@@ -5,7 +5,8 @@
 //                                                     -> Linger -> closed
 // The head goes out by send(MSG_MORE) so it shares a segment with the first file bytes; the
 // body by sendfile(2) from the file at this client's own offset (pread + send when sendfile is
-// refused or --no-splice). Each call to advance() works until the socket would block, the
+// refused or --no-splice). HTTP: a body of 16 KiB or less is read into the head's buffer and
+// goes out with it in one send (serve_client_inline.cpp). Each call to advance() works until the socket would block, the
 // connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
 // Linger: after our last byte we shut down writing and read until the peer closes, because
 // closing with unread input would send a reset that can destroy the tail of the file in flight.
@@ -136,6 +137,8 @@ class ServeClient {
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
   http::Lookup lookup(std::string_view target) const;
   bool next_piece();
+  // A small body into head_, to go in the same send (serve_client_inline.cpp).
+  void inline_small_body();
   // The transport (serve_client_tls.cpp): the socket itself, or TLS over it. recv/send as the
   // system calls (-1 and errno; a TLS failure is EPROTO with tls_->error() saying why);
   // sendfile only where the kernel encrypts (kTLS) or there is no TLS.
@@ -186,7 +189,7 @@ class ServeClient {
   bool reporting_ = false;
   std::string request_line_;
   int status_ = 0;
-  std::size_t inline_body_ = 0;    // an error page's bytes at the end of head_
+  std::size_t inline_body_ = 0;    // body bytes at the end of head_ (an error page, a small file)
   std::uint64_t body_sent_ = 0;    // file bytes of this response sent
   Clock::time_point request_started_{};
   Clock::time_point started_;
