@@ -41,8 +41,9 @@ struct HttpServer {
   std::unique_ptr<FileServer> server;
   std::unique_ptr<testutil::Running<FileServer>> running;
 
+  // `start`: false leaves the server to start(), once clients have queued what they send.
   HttpServer(const std::string& content, int connections,
-             std::chrono::milliseconds head_timeout = std::chrono::milliseconds(10000))
+             std::chrono::milliseconds head_timeout = std::chrono::milliseconds(10000), bool start_now = true)
       : file(content) {
     FileServerSettings s;
     s.file = file.fd.get();
@@ -54,8 +55,9 @@ struct HttpServer {
                       e.status, e.bytes});
       if (e.kind == FileServerEvent::Kind::Closed && ++closed == connections) server->stop();
     });
-    running = std::make_unique<testutil::Running<FileServer>>(*server, std::move(listener.fd));
+    if (start_now) start();
   }
+  void start() { running = std::make_unique<testutil::Running<FileServer>>(*server, std::move(listener.fd)); }
   int join() { return running->join(); }
   std::vector<Seen> of(FileServerEvent::Kind kind) const {
     std::vector<Seen> out;
@@ -326,4 +328,28 @@ TEST(NetHttpConn, OneRequestEventPerResponseOnAKeepAliveConnection) {
     EXPECT_TRUE(requests[i].peer.starts_with("127.0.0.1:"));
   }
   EXPECT_EQ(srv.of(FileServerEvent::Kind::Closed).size(), 1u);
+}
+
+TEST(NetHttpConn, APipeliningClientIsAnsweredAFewRequestsAtATime) {
+  // 400 pipelined HEADs from one client and one GET from another, all queued in the kernel
+  // before the server starts: the GET is answered after at most a turn of the first (8
+  // requests), not after all 400 of them.
+  HttpServer srv("0123456789", 2, std::chrono::milliseconds(10000), false);
+  Fd busy = connect_client(srv.listener.address);
+  std::string many;
+  for (int i = 0; i < 400; ++i) many += "HEAD /busy HTTP/1.1\r\nHost: a\r\n\r\n";
+  many += "HEAD /busy HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  send_all(busy.get(), many);
+  Fd other = connect_client(srv.listener.address);
+  send_all(other.get(), "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  srv.start();
+  std::thread reader([&busy] { testutil::read_all(busy.get()); });
+  EXPECT_TRUE(body_of(testutil::read_all(other.get())) == "0123456789");
+  reader.join();
+  ASSERT_EQ(srv.join(), 0);
+  auto requests = srv.of(FileServerEvent::Kind::Request);
+  ASSERT_EQ(requests.size(), 402u);
+  std::size_t at = 0;
+  while (at < requests.size() && requests[at].request_line != "GET /other HTTP/1.1") ++at;
+  EXPECT_LE(at, 16u) << "the other client's request was answered after " << at << " of the first's";
 }

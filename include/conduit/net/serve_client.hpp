@@ -7,7 +7,8 @@
 // body by sendfile(2) from the file at this client's own offset (pread + send when sendfile is
 // refused or --no-splice). HTTP: a body of 16 KiB or less is read into the head's buffer and
 // goes out with it in one send (serve_client_inline.cpp). Each call to advance() works until the socket would block, the
-// connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
+// connection ends, or the client has had its turn (4 MiB, or 8 requests: so one fast reader or
+// a pipelining client cannot starve the rest).
 // Linger: after our last byte we shut down writing and read until the peer closes, because
 // closing with unread input would send a reset that can destroy the tail of the file in flight.
 // A connection closed in the middle of a response (idle timeout, a dropping stop, a second stop,
@@ -178,6 +179,7 @@ class ServeClient {
   bool file_response_ = false;     // this response sends the file: check its size at the end
   std::uint64_t sent_ = 0;         // bytes sent on this connection, heads included
   unsigned requests_ = 0;
+  unsigned turn_requests_ = 0;     // requests taken in this call of advance()
   std::string last_request_;       // "GET /x 206"
   std::string ending_;
   std::string note_;               // a warning for the log line (file changed size)
