@@ -189,7 +189,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
     in_.erase(0, skip);
     discard_ -= skip;
     if (chunked_in_ && !in_.empty()) {
-      if (Step step = skip_chunked(in_, skip, now); step != Step::Continue) return step;
+      if (!skip_chunked(in_, skip, now)) return Step::Continue;  // on to Linger
       in_.erase(0, skip);
     }
     if (!head_pending_ && !in_.empty()) {  // a later request's first byte starts its deadline
@@ -297,26 +297,27 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
     last_active_ = now;
     if (chunked_in_ && body < got) {  // decoded where it landed: never copied into in_
       std::size_t used = 0;
-      if (Step step = skip_chunked(std::string_view(buf + body, got - body), used, now); step != Step::Continue)
-        return step;
+      if (!skip_chunked(std::string_view(buf + body, got - body), used, now)) return Step::Continue;
       body += used;
     }
     in_.append(buf + body, got - body);
   }
 }
 
-// The next bytes of a chunked body being thrown away: `used` of `data` were body. Continue, or
-// (a malformed body after its response was sent) the connection closes, lingering: nothing can
-// be answered to a stream that no longer parses, as nginx closes it.
-ServeClient::Step ServeClient::skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now) {
+// The next bytes of a chunked body being thrown away: `used` of `data` were body. True: go on
+// reading requests. False: the body was malformed (after its response was sent), and the
+// connection now closes, lingering: nothing can be answered to a stream that no longer parses,
+// as nginx closes it.
+bool ServeClient::skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now) {
   http::ChunkedBody::Result b = chunked_in_->feed(data);
   used = b.consumed;
-  if (b.status == http::ChunkedBody::Status::More) return Step::Continue;
+  if (b.status == http::ChunkedBody::Status::More) return true;
   chunked_in_.reset();
-  if (b.status == http::ChunkedBody::Status::Done) return Step::Continue;
+  if (b.status == http::ChunkedBody::Status::Done) return true;
   ending_ = "malformed chunked request body";
   in_.clear();
-  return close_after_response(now);
+  close_after_response(now);
+  return false;
 }
 
 ServeClient::Step ServeClient::send_head(Clock::time_point now) {

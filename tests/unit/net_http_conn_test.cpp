@@ -262,6 +262,8 @@ TEST(NetHttpConn, MalformedChunkedBodyAfterTheResponseClosesWithoutAnotherAnswer
   ASSERT_EQ(srv.join(), 0);
   EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
   EXPECT_EQ(got.find("HTTP/1.1", 1), std::string::npos) << got;  // one response, then the close
+  // Nothing after the bad chunk is taken for a request ("XGET / HTTP/1.1" would be a 405).
+  EXPECT_EQ(srv.of(FileServerEvent::Kind::Request).size(), 1u);
   auto closed = srv.of(FileServerEvent::Kind::Closed);
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(closed[0].reason, "malformed chunked request body");

@@ -130,7 +130,7 @@ class ServeClient {
   Step send_body(Clock::time_point now, std::uint64_t& budget);
   Step finish_response(Clock::time_point now);
   Step close_after_response(Clock::time_point now);
-  Step skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now);
+  bool skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now);
   Step linger(Clock::time_point now);
   Step fail(int err);
   void respond_error(int status);
