@@ -100,10 +100,7 @@ section() {  # TITLE SIZE_MIB PIECE
   local title=$1 size=$2 piece=$3 input r name
   input=$(bench_file "$size")
   local -a names=(tail-pipe splice-cat-pipe tail-nc splice-cat-send serve-follow)
-  for name in "${names[@]}"; do : > "$BENCH_DIR/follow.$name"; done
-  for r in $(seq "$BENCH_RUNS"); do
-    for name in "${names[@]}"; do one_run "$name" "$input" "$piece" >> "$BENCH_DIR/follow.$name"; done
-  done
+  collect_runs "$BENCH_DIR/follow" "${names[*]}" one_run "$input" "$piece"
   echo
   echo "### $title"
   echo

@@ -4,13 +4,8 @@
 # Usage: bench/hw-encrypt.sh BIN_DIR [SIZE_MIB]   (prints a Markdown table)
 # Targets (PERFORMANCE.md): >= 0.75x openssl speed on one core; >= 2x openssl enc in a pipe.
 set -euo pipefail
-BIN=$(cd "${1:?usage: hw-encrypt.sh BIN_DIR [SIZE_MIB]}" && pwd)
-SIZE=${2:-512}
 . "$(dirname "$0")/lib.sh"
-need_commands "$BIN" hw-encrypt || exit 0
-
-f=$(bench_file "$SIZE")
-bytes=$(( SIZE * 1048576 ))
+bench_setup hw-encrypt 512 "$@" || exit 0
 H="$BIN/hw-encrypt"
 key="$BENCH_DIR/hw.key"
 [ -f "$key" ] || "$H" keygen -o "$key"

@@ -13,7 +13,6 @@ BENCH_RUNS=${BENCH_RUNS:-7}
 BENCH_INPUTS=${BENCH_INPUTS:-${TMPDIR:-/tmp}/conduit-bench}
 mkdir -p "$BENCH_INPUTS"
 BENCH_DIR=$(mktemp -d "$BENCH_INPUTS/run.XXXXXX")
-trap 'rm -rf "$BENCH_DIR"' EXIT
 
 # bench_file SIZE_MIB: a random file, created once and reused (fresh pages are slow here).
 bench_file() {
@@ -24,6 +23,31 @@ bench_file() {
   cat "$f" > /dev/null  # into the page cache
   echo "$f"
 }
+
+# bench_setup NAME DEFAULT_MIB "$@": the arguments of a throughput script (BIN_DIR [SIZE_MIB]):
+# sets BIN, SIZE, f (a cached input file of SIZE MiB) and bytes; false when command NAME is not
+# built in BIN_DIR (the caller then exits 0: the benchmark is skipped, with a word on stderr).
+bench_setup() {
+  local name=$1 default=$2
+  shift 2
+  [ $# -ge 1 ] || { echo "usage: $(basename "$0") BIN_DIR [SIZE_MIB]" >&2; exit 2; }
+  BIN=$(cd "$1" && pwd)
+  SIZE=${2:-$default}
+  need_commands "$BIN" "$name" || return 1
+  f=$(bench_file "$SIZE")
+  bytes=$(( SIZE * 1048576 ))
+}
+
+# Servers a script keeps in the background: it adds their pids to `daemons`; they are stopped
+# (and BENCH_DIR removed) when the script exits, or earlier by stop_all.
+daemons=()
+stop_all() {
+  local p
+  for p in "${daemons[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${daemons[@]}"; do wait "$p" 2>/dev/null || true; done
+  daemons=()
+}
+trap 'stop_all; rm -rf "$BENCH_DIR"' EXIT
 
 # seconds CMD...: wall time of one run of a shell command line, in seconds.
 seconds() {
@@ -48,17 +72,25 @@ run_interleaved() {
   for i in "${!names[@]}"; do echo "${names[$i]} $(median < "$BENCH_DIR/times.$i")"; done
 }
 
+# collect_runs PREFIX "NAME..." FN ARG...: BENCH_RUNS rounds of `FN NAME ARG...` for each NAME
+# in turn (interleaved); what each run prints is appended to the file PREFIX.NAME.
+collect_runs() {
+  # (Names unlikely to shadow the caller's globals: FN runs with these locals in scope.)
+  local __prefix=$1 __names=$2 __fn=$3 __round __name
+  shift 3
+  for __name in $__names; do : > "$__prefix.$__name"; done
+  for __round in $(seq "$BENCH_RUNS"); do
+    for __name in $__names; do "$__fn" "$__name" "$@" >> "$__prefix.$__name"; done
+  done
+}
+
 # time_interleaved FN NAME...: BENCH_RUNS rounds of `FN NAME` for each NAME in turn (FN prints
 # the seconds of one run); prints "NAME median_seconds" per NAME. For runs that need setup around
 # the timed part (listeners, clients), which run_interleaved's single command lines cannot hold.
 time_interleaved() {
-  # (Names unlikely to shadow the caller's globals: FN runs with these locals in scope.)
-  local __fn=$1 __round __name
+  local __fn=$1 __name
   shift
-  for __name in "$@"; do : > "$BENCH_DIR/times.$__name"; done
-  for __round in $(seq "$BENCH_RUNS"); do
-    for __name in "$@"; do "$__fn" "$__name" >> "$BENCH_DIR/times.$__name"; done
-  done
+  collect_runs "$BENCH_DIR/times" "$*" "$__fn"
   for __name in "$@"; do echo "$__name $(median < "$BENCH_DIR/times.$__name")"; done
 }
 

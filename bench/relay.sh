@@ -29,14 +29,6 @@ cat "$part" > /dev/null
 # cpu_ticks PID: user+sys clock ticks of PID and its reaped children so far.
 cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 
-daemons=()
-stop_all() {
-  local p
-  for p in "${daemons[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${daemons[@]}"; do wait "$p" 2>/dev/null || true; done
-  daemons=()
-}
-trap 'stop_all; rm -rf "$BENCH_DIR"' EXIT
 
 # start NAME FILE: the server, and the relays in front of it; sets SERVER, RELAY_SN, RELAY_SOCAT
 # (ports) and PID_SN, PID_SOCAT.

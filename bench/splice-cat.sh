@@ -2,13 +2,8 @@
 # splice-cat against GNU cat, pv and uutils cat: file -> pipe -> consumer, stages pinned.
 # Usage: bench/splice-cat.sh BIN_DIR [SIZE_MIB]   (prints a Markdown table)
 set -euo pipefail
-BIN=$(cd "${1:?usage: splice-cat.sh BIN_DIR [SIZE_MIB]}" && pwd)
-SIZE=${2:-1024}
 . "$(dirname "$0")/lib.sh"
-need_commands "$BIN" splice-cat || exit 0
-
-f=$(bench_file "$SIZE")
-bytes=$(( SIZE * 1048576 ))
+bench_setup splice-cat 1024 "$@" || exit 0
 uu=""
 for c in /usr/lib/cargo/bin/coreutils/cat /usr/bin/uu-cat /usr/lib/cargo/bin/cat; do
   [ -x "$c" ] && { uu=$c; break; }

@@ -4,14 +4,9 @@
 # BENCH_RUNS interleaved runs; CPU (user+sys) of the tee process alone, from /usr/bin/time.
 # Usage: bench/xtee.sh BIN_DIR [SIZE_MIB]   (prints a Markdown table)
 set -euo pipefail
-BIN=$(cd "${1:?usage: xtee.sh BIN_DIR [SIZE_MIB]}" && pwd)
-SIZE=${2:-1024}
 BENCH_RUNS=${BENCH_RUNS:-5}
 . "$(dirname "$0")/lib.sh"
-need_commands "$BIN" xtee || exit 0
-
-f=$(bench_file "$SIZE")
-bytes=$(( SIZE * 1048576 ))
+bench_setup xtee 1024 "$@" || exit 0
 uu=""
 for c in /usr/lib/cargo/bin/coreutils/tee /usr/bin/uu-tee; do
   [ -x "$c" ] && { uu=$c; break; }

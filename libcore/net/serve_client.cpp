@@ -12,6 +12,7 @@
 
 #include "conduit/net/followed_file.hpp"
 #include "conduit/net/http.hpp"
+#include "conduit/net/http_chunked.hpp"
 #include "conduit/net/http_error_page.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/sys.hpp"
@@ -22,6 +23,10 @@ namespace {
 
 // Bytes one client may move per turn before the others get theirs.
 constexpr std::uint64_t kTurnBudget = 4u << 20;
+// Requests one client may have answered per turn: a client whose next request is always there
+// already (pipelined, or on a busy machine) must not hold the loop with small responses, which
+// the byte budget hardly counts (nginx answers one pipelined request per round).
+constexpr unsigned kTurnRequests = 8;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // What the access log keeps of a malformed request's first line.
 constexpr std::size_t kLoggedLineMax = 1024;
@@ -96,6 +101,7 @@ bool ServeClient::next_piece() {
 
 ServeClient::Step ServeClient::advance(Clock::time_point now) {
   std::uint64_t budget = kTurnBudget;
+  turn_requests_ = 0;
   if (ctx_.tls && !(tls_ && tls_->handshake_done())) {
     if (Step step = tls_handshake(now); step != Step::Continue) return step;
   }
@@ -182,15 +188,21 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
     std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(discard_, in_.size()));
     in_.erase(0, skip);
     discard_ -= skip;
+    if (chunked_in_ && !in_.empty()) {
+      if (!skip_chunked(in_, skip, now)) return Step::Continue;  // on to Linger
+      in_.erase(0, skip);
+    }
     if (!head_pending_ && !in_.empty()) {  // a later request's first byte starts its deadline
       head_pending_ = true;
       head_started_ = now;
     }
+    if (turn_requests_ >= kTurnRequests) return Step::Again;
     http::ParseResult r = http::parse_request(in_);
     switch (r.status) {
       default: respond_error(http::status_of(r.status)); return Step::Continue;
       case http::ParseStatus::Ok: {
         ++requests_;
+        ++turn_requests_;
         const http::Request& req = r.request;
         begin_log(req.request_line, now);
         bool expect_continue = req.expect_continue;
@@ -203,15 +215,30 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
         std::string target_full(req.target);
         std::optional<std::string_view> range = req.range;
         http::RequestFields fields = http::scan_fields(std::string_view(in_).substr(0, r.consumed));
-        // A body of known length is read and thrown away after the response; a chunked one
-        // would need decoding to find its end: the connection closes instead.
-        bool keep = req.keep_alive && !req.chunked;
+        // A body is read and thrown away after the response (a chunked one decoded to find its
+        // end), so the connection can take the next request, as nginx does.
+        bool keep = req.keep_alive;
         discard_ = req.content_length;
         if (method != "GET" && method != "HEAD") {
           in_.erase(0, r.consumed);
           respond_error(405);  // refused: no 100 (Continue), and the body is never read
           last_request_ = method + " " + target + " 405";
           return Step::Continue;
+        }
+        // What of a chunked body came with the head: a malformed one is answered with 400
+        // instead of the file (what comes later can only close the connection).
+        std::size_t body_here = 0;
+        if (req.chunked) {
+          chunked_in_.emplace();
+          http::ChunkedBody::Result b = chunked_in_->feed(std::string_view(in_).substr(r.consumed));
+          if (b.status == http::ChunkedBody::Status::Bad) {
+            chunked_in_.reset();
+            respond_error(400);
+            last_request_ = method + " " + target + " 400";
+            return Step::Continue;
+          }
+          body_here = b.consumed;
+          if (b.status == http::ChunkedBody::Status::Done) chunked_in_.reset();
         }
         if (ctx_.follow && start_follow_response(method, target, target_full, range, keep,
                                                    req.minor_version)) {
@@ -240,8 +267,9 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
           body_offset_ = pieces_[0].file_first;
           body_end_ = body_offset_ + pieces_[0].file_length;
         }
+        inline_small_body();
         last_request_ = method + " " + target + " " + std::to_string(plan.status);
-        in_.erase(0, r.consumed);
+        in_.erase(0, r.consumed + body_here);
         state_ = State::SendHead;
         return Step::Continue;
       }
@@ -255,7 +283,7 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
     char* buf = ctx_.scratch.data();
     // A head comes in small reads (a client cannot make the server hold much for it); a body
     // being thrown away in large ones.
-    ssize_t n = io_recv(buf, discard_ ? ctx_.scratch.size() : std::size_t{4096});
+    ssize_t n = io_recv(buf, discard_ || chunked_in_ ? ctx_.scratch.size() : std::size_t{4096});
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return errno == EAGAIN ? Step::Wait : Step::Continue;
     if (n < 0) return fail(errno);
     if (n == 0) {
@@ -266,9 +294,30 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
     auto got = static_cast<std::size_t>(n);
     std::size_t body = static_cast<std::size_t>(std::min<std::uint64_t>(discard_, got));
     discard_ -= body;
-    in_.append(buf + body, got - body);
     last_active_ = now;
+    if (chunked_in_ && body < got) {  // decoded where it landed: never copied into in_
+      std::size_t used = 0;
+      if (!skip_chunked(std::string_view(buf + body, got - body), used, now)) return Step::Continue;
+      body += used;
+    }
+    in_.append(buf + body, got - body);
   }
+}
+
+// The next bytes of a chunked body being thrown away: `used` of `data` were body. True: go on
+// reading requests. False: the body was malformed (after its response was sent), and the
+// connection now closes, lingering: nothing can be answered to a stream that no longer parses,
+// as nginx closes it.
+bool ServeClient::skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now) {
+  http::ChunkedBody::Result b = chunked_in_->feed(data);
+  used = b.consumed;
+  if (b.status == http::ChunkedBody::Status::More) return true;
+  chunked_in_.reset();
+  if (b.status == http::ChunkedBody::Status::Done) return true;
+  ending_ = "malformed chunked request body";
+  in_.clear();
+  close_after_response(now);
+  return false;
 }
 
 ServeClient::Step ServeClient::send_head(Clock::time_point now) {
@@ -408,6 +457,11 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
     state_ = State::ReadRequest;
     return Step::Continue;
   }
+  return close_after_response(now);
+}
+
+// Our last byte is out: shut down writing and linger until the peer closes (see the header).
+ServeClient::Step ServeClient::close_after_response(Clock::time_point now) {
   end_of_data();
   ::shutdown(fd_.get(), SHUT_WR);
   state_ = State::Linger;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # splice-net serve --http, the connection side: the strict request parser (a Python
 # raw-socket and http.client conformance script), error pages, Expect: 100-continue with curl,
-# the request-head deadline against slowloris clients, the access log, and thousands of
-# concurrent keep-alive clients with RLIMIT_NOFILE raised.
+# the request-head deadline against slowloris clients, the access log, chunked request bodies,
+# thousands of concurrent keep-alive clients with RLIMIT_NOFILE raised, and a short soak
+# (descriptors flat over thousands of connections; bench/http-soak.sh is the long one).
 load 'helpers/net'
 
 setup_file() {
@@ -189,6 +190,70 @@ print(repr(s.recv(100)), "%.0f" % (time.monotonic() - t))' "$PORT"
   assert_output 0
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
+}
+
+@test "serve --http: a chunked request body (curl) is decoded and thrown away; the connection is kept" {
+  serve_bg log --http 127.0.0.1:0 "$FIX/small.bin"
+  # 100 KB of body in curl's chunks, then the same request again on the same connection
+  # (num_connects 0): before, the server closed after the first response.
+  run bash -c "head -c 100000 /dev/zero | timeout 20 curl -sS -X GET --data-binary @- \
+      -H 'Transfer-Encoding: chunked' -o one -o two -w '%{http_code} %{num_connects}\n' \
+      http://127.0.0.1:$PORT/small.bin http://127.0.0.1:$PORT/small.bin"
+  assert_success
+  assert_output $'200 1\n200 0'
+  cmp one "$FIX/small.bin"
+  cmp two "$FIX/small.bin"
+  # A malformed chunk size with its head: 400, and the connection closes.
+  run bash -c "printf 'GET /small.bin HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' |
+      timeout 10 nc -q 5 127.0.0.1 $PORT"
+  assert_output --partial 'HTTP/1.1 400 Bad Request'
+  assert_output --partial 'Connection: close'
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve --http: descriptors back where they were after 3,000 connections (keep-alive, closes, resets mid-response)" {
+  mkdir site
+  cp "$FIX/small.bin" site/small.bin
+  truncate -s 16M site/big.bin
+  serve_bg log -q --http 127.0.0.1:0 site
+  run timeout 120 python3 "$HELP/http_soak.py" "127.0.0.1:$PORT" --pid "$(server_pid)" \
+      --small /small.bin=site/small.bin --big /big.bin --connections 3000 --samples 3
+  assert_success
+  assert_output --regexp 'connections 3000 in .* failed 0; fds ([0-9]+) -> \1;'
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+}
+
+@test "serve --http: a small file leaves with its head in one send; a larger one by sendfile" {
+  command -v strace > /dev/null || skip "strace not installed"
+  mkdir site
+  cp "$FIX/small.bin" site/small.bin
+  head -c 20000 "$FIX/mid.bin" > site/over.bin  # past the 16 KiB read into the head's buffer
+  bg env ASAN_OPTIONS=detect_leaks=0 strace -f -o strace.out -e trace=sendto,sendfile \
+      "$SN" serve --http 127.0.0.1:0 site 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  run timeout 10 curl -sS -o got.small -D head.small "http://127.0.0.1:$PORT/small.bin"
+  assert_success
+  cmp got.small site/small.bin
+  local head_bytes
+  head_bytes=$(stat -c %s head.small)
+  # One send of head and body (its size: both), no sendfile.
+  run grep -c 'sendfile(' strace.out
+  assert_output 0
+  run grep -Ec "sendto\(.*\) = $((head_bytes + 1024))\$" strace.out
+  assert_output 1
+  run timeout 10 curl -sS -o got.over "http://127.0.0.1:$PORT/over.bin"
+  cmp got.over site/over.bin
+  grep -q 'sendfile(.*) = 20000$' strace.out
+  # Ranges, HEAD and conditionals of a small file stay right.
+  [ "$(timeout 10 curl -sS -r 1000-1100 "http://127.0.0.1:$PORT/small.bin" | base64)" = "$(tail -c 24 site/small.bin | base64)" ]
+  [ "$(timeout 10 curl -sS -r 10-19 "http://127.0.0.1:$PORT/small.bin" | base64)" = "$(head -c 20 site/small.bin | tail -c 10 | base64)" ]
+  run timeout 10 curl -sS -I "http://127.0.0.1:$PORT/small.bin"
+  assert_output --partial $'Content-Length: 1024\r'
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code} %{size_download}' -z site/small.bin "http://127.0.0.1:$PORT/small.bin"
+  assert_output "304 0"
 }
 
 @test "serve --help, man page and completions name --head-timeout and --access-log" {

@@ -5,8 +5,10 @@
 //                                                     -> Linger -> closed
 // The head goes out by send(MSG_MORE) so it shares a segment with the first file bytes; the
 // body by sendfile(2) from the file at this client's own offset (pread + send when sendfile is
-// refused or --no-splice). Each call to advance() works until the socket would block, the
-// connection ends, or the client has had its turn (so one fast reader cannot starve the rest).
+// refused or --no-splice). HTTP: a body of 16 KiB or less is read into the head's buffer and
+// goes out with it in one send (serve_client_inline.cpp). Each call to advance() works until the socket would block, the
+// connection ends, or the client has had its turn (4 MiB, or 8 requests: so one fast reader or
+// a pipelining client cannot starve the rest).
 // Linger: after our last byte we shut down writing and read until the peer closes, because
 // closing with unread input would send a reset that can destroy the tail of the file in flight.
 // A connection closed in the middle of a response (idle timeout, a dropping stop, a second stop,
@@ -14,9 +16,10 @@
 // would pass for the whole of it.
 // HTTP: the head is read strictly (net/http_head.hpp); a malformed one gets its error status and
 // a short HTML page (net/http_error_page.hpp), then the connection closes. A Content-Length body
-// is read and thrown away before the next request (never parsed as one); a chunked body closes
-// the connection after the response. "Expect: 100-continue" gets a 100 before the response to an
-// accepted request. Every response is reported once through ServeContext::on_request.
+// is read and thrown away before the next request (never parsed as one), and so is a chunked
+// body, decoded to find its end (net/http_chunked.hpp; malformed: 400, or a close once answered).
+// "Expect: 100-continue" gets a 100 before the response to an accepted request. Every response
+// is reported once through ServeContext::on_request.
 // --follow (ctx.follow set): a response for the whole file follows it as it grows (plain: raw
 // bytes; HTTP/1.1: chunked; HTTP/1.0: until the close), waiting without a call while the file
 // is not growing (the server wakes it); libcore/net/serve_follow.cpp.
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "conduit/net/http_chunked.hpp"
 #include "conduit/net/http_responder.hpp"
 #include "conduit/probe.hpp"
 #include "conduit/net/tls.hpp"
@@ -125,6 +129,8 @@ class ServeClient {
   Step send_head(Clock::time_point now);
   Step send_body(Clock::time_point now, std::uint64_t& budget);
   Step finish_response(Clock::time_point now);
+  Step close_after_response(Clock::time_point now);
+  bool skip_chunked(std::string_view data, std::size_t& used, Clock::time_point now);
   Step linger(Clock::time_point now);
   Step fail(int err);
   void respond_error(int status);
@@ -132,6 +138,8 @@ class ServeClient {
   void begin_body(std::uint64_t first, std::uint64_t length, bool send_body);
   http::Lookup lookup(std::string_view target) const;
   bool next_piece();
+  // A small body into head_, to go in the same send (serve_client_inline.cpp).
+  void inline_small_body();
   // The transport (serve_client_tls.cpp): the socket itself, or TLS over it. recv/send as the
   // system calls (-1 and errno; a TLS failure is EPROTO with tls_->error() saying why);
   // sendfile only where the kernel encrypts (kTLS) or there is no TLS.
@@ -171,17 +179,19 @@ class ServeClient {
   bool file_response_ = false;     // this response sends the file: check its size at the end
   std::uint64_t sent_ = 0;         // bytes sent on this connection, heads included
   unsigned requests_ = 0;
+  unsigned turn_requests_ = 0;     // requests taken in this call of advance()
   std::string last_request_;       // "GET /x 206"
   std::string ending_;
   std::string note_;               // a warning for the log line (file changed size)
   std::uint64_t discard_ = 0;      // bytes of a request body still to throw away
+  std::optional<http::ChunkedBody> chunked_in_;  // a chunked request body being thrown away
   bool head_pending_ = false;      // a request head is awaited since head_started_
   Clock::time_point head_started_{};
   // The response under way, for on_request (reporting_: there is one to report).
   bool reporting_ = false;
   std::string request_line_;
   int status_ = 0;
-  std::size_t inline_body_ = 0;    // an error page's bytes at the end of head_
+  std::size_t inline_body_ = 0;    // body bytes at the end of head_ (an error page, a small file)
   std::uint64_t body_sent_ = 0;    // file bytes of this response sent
   Clock::time_point request_started_{};
   Clock::time_point started_;

@@ -105,6 +105,13 @@ def cases():
         "8 KB URL": (get(b"Host: a\r\n", target=PATH + b"?" + b"a" * 8100), 200),
         "30 KB head": (get(b"Host: a\r\n" + b"".join(b"X%d: %s\r\n" % (i, b"a" * 4000) for i in range(7))), 200),
         "GET with a body": (get(b"Host: a\r\nContent-Length: 3\r\n") + b"abc", 200),
+        "GET with a chunked body": (get(b"Host: a\r\nTransfer-Encoding: chunked\r\n") +
+                                    b"3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n", 200),
+        # A chunked body that does not parse, with its head: 400 (nginx: "client sent invalid
+        # chunked body"), then the close.
+        "chunk size not hex": (get(b"Host: a\r\nTransfer-Encoding: chunked\r\n") + b"zz\r\nabc\r\n0\r\n\r\n", 400),
+        "chunk size too large": (get(b"Host: a\r\nTransfer-Encoding: chunked\r\n") + b"1" * 17 + b"\r\n", 400),
+        "chunk without its line end": (get(b"Host: a\r\nTransfer-Encoding: chunked\r\n") + b"3\r\nabcX0\r\n\r\n", 400),
     }
 
 
@@ -207,7 +214,49 @@ def case_http_client(host, port, content):
     return problems
 
 
+def case_chunked_keep_alive(host, port, content):
+    """A chunked request body (http.client's encode_chunked) is decoded and thrown away: the
+    connection stays open for the next request, whose response is the file (nginx does so)."""
+    c = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    problems = []
+    body = [b"x" * 5000, b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", b"y" * 70000]
+    c.request("GET", PATH.decode(), body=iter(body), encode_chunked=True)
+    first = c.sock
+    r = c.getresponse()
+    if r.status != 200 or r.read() != content or r.will_close:
+        problems.append("first: %d, will_close %s" % (r.status, r.will_close))
+    c.request("GET", PATH.decode())
+    r = c.getresponse()
+    if r.status != 200 or r.read() != content:
+        problems.append("second: %d" % r.status)
+    if c.sock is not first:
+        problems.append("the connection was not kept")
+    c.close()
+    return problems
+
+
+def case_chunked_pipelined(host, port, content):
+    """Two requests with chunked bodies and a third without, sent at once: three responses,
+    nothing from the bodies answered."""
+    chunked = get(b"Host: a\r\nTransfer-Encoding: chunked\r\n")
+    raw = (chunked + b"23\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n\r\n0\r\n\r\n" +
+           chunked + b"1\r\nz\r\n0\r\n\r\n" +
+           get(b"Host: a\r\nConnection: close\r\n", target=PATH + b"?last"))
+    with socket.create_connection((host, port), timeout=TIMEOUT) as s:
+        s.sendall(raw)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    count = data.count(b"HTTP/1.1 200 OK\r\n")
+    return [] if count == 3 and data.count(b"HTTP/1.1 ") == 3 else ["%d responses: %r" % (count, data[:300])]
+
+
 SPECIAL = {
+    "chunked body, connection kept (http.client)": case_chunked_keep_alive,
+    "chunked bodies pipelined": case_chunked_pipelined,
     "body never parsed as a request": case_smuggled_body,
     "Expect: 100-continue": case_expect_continue,
     "Expect refused": case_expect_refused,
