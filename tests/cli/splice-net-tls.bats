@@ -442,8 +442,11 @@ tls_target() {
   wait_tcp "$p"
   relay_tls log --tls $(server_cert server) --stats 127.0.0.1:0 "127.0.0.1:$p"
   grep -q "listening on 127.0.0.1:$PORT (TLS)" log
-  timeout 30 openssl s_client -quiet -no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
-    -CAfile "$C/ca.pem" -verify_return_error < "$C/data" > down 2> s_client.log
+  # s_client stops reading when its input ends: that input ends once every byte came down.
+  : > down
+  { cat "$C/data"; while [ "$(stat -c %s down)" -lt 4194304 ]; do sleep 0.1; done; } |
+    timeout 30 openssl s_client -quiet -no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
+      -CAfile "$C/ca.pem" -verify_return_error > down 2> s_client.log
   exit_of "$target"
   [ "$status" -eq 0 ]
   cmp "$C/data" up
