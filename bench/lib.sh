@@ -128,3 +128,24 @@ wait_port() {
   echo "bench: nothing listens on $1" >&2
   return 1
 }
+
+# median_rows PREFIX BYTES OURS NAME...: Markdown rows "| NAME | median s | GB/s | CPU s | ratio |"
+# from the files $BENCH_DIR/PREFIX.NAME, each line "seconds cpu_seconds" of one run; the ratio
+# is OURS's speed against NAME's ("1.50x faster"). A NAME in $BENCH_REFERENCE (a measure, not a
+# candidate: a direct fetch) gets "-" for its CPU and ratio.
+median_rows() {
+  python3 - "$BENCH_DIR" "$@" <<'PY'
+import os, statistics, sys
+d, prefix, size, ours, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+reference = os.environ.get("BENCH_REFERENCE", "").split()
+def med(name, col):
+    rows = [l.split() for l in open("%s/%s.%s" % (d, prefix, name)) if l.strip()]
+    return statistics.median(float(r[col]) for r in rows)
+base = med(ours, 0)
+for name in names:
+    t = med(name, 0)
+    cpu = "-" if name in reference else "%.2f" % med(name, 1)
+    ratio = "-" if name == ours or name in reference else "%.2fx faster" % (t / base)
+    print("| %s | %.3f | %.2f | %s | %s |" % (name, t, size / t / 1e9, cpu, ratio))
+PY
+}

@@ -83,23 +83,7 @@ measure() {
   echo
   echo "| path | median s | GB/s | relay CPU s | splice-net relay is |"
   echo "|---|---|---|---|---|"
-  python3 - "$BENCH_DIR" "$bytes" "${names[@]}" <<'PY'
-import statistics, sys
-d, size, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-def med(name, col):
-    rows = [l.split() for l in open("%s/relay.%s" % (d, name)) if l.strip()]
-    return statistics.median(float(r[col]) for r in rows)
-ours = med("splice-net-relay", 0)
-for name in names:
-    t, cpu = med(name, 0), med(name, 1)
-    if name == "direct":
-        ratio, cpu_text = "-", "-"
-    elif name == "splice-net-relay":
-        ratio, cpu_text = "-", "%.2f" % cpu
-    else:
-        ratio, cpu_text = "%.2fx faster" % (t / ours), "%.2f" % cpu
-    print("| %s | %.3f | %.2f | %s | %s |" % (name, t, size / t / 1e9, cpu_text, ratio))
-PY
+  BENCH_REFERENCE=direct median_rows relay "$bytes" splice-net-relay "${names[@]}"
 }
 
 echo "## splice-net relay"

@@ -48,7 +48,7 @@ const std::string kSendHelp = std::string(
     "                           it closes (netcat's two-way use)\n"
     "  -t, --timeout SECONDS    give up connecting after SECONDS\n"
     "  -v, --verbose            report the connection on standard error\n") +
-    kCommonHelp + tls_help(false) +
+    kCommonHelp + tls_help(TlsSide::Client) +
     "\nExamples:\n  tar cf - dir | splice-net send host:9000\n"
     "  tar cf - dir | splice-net send --tls host:9000\n";
 
@@ -60,7 +60,7 @@ const std::string kRecvHelp = std::string(
     "  -o, --output FILE        write to FILE (created or truncated) instead\n"
     "  -t, --timeout SECONDS    fail when no connection arrives within SECONDS\n"
     "  -v, --verbose            report the listening address and each peer on stderr\n") +
-    kCommonHelp + tls_help(true) +
+    kCommonHelp + tls_help(TlsSide::Server) +
     "\nExample:\n  splice-net recv :9000 | tar xf -\n";
 
 const std::string kServeHelp = std::string(
@@ -103,7 +103,7 @@ const std::string kServeHelp = std::string(
     "                           (default) or 'drop' it\n"
     "  -t, --timeout SECONDS    close a client that makes no progress for SECONDS\n"
     "                           (default 60)\n") +
-    kCommonHelp + tls_help(true) +
+    kCommonHelp + tls_help(TlsSide::Server) +
     "\nExamples:\n  splice-net serve --http 127.0.0.1:8080 video.mp4\n"
     "  splice-net serve --http --index :8080 /srv/media\n"
     "  capture | xtee rec.ts | splice-net fanout :9000 &\n"
@@ -150,8 +150,10 @@ const std::string kRelayHelp = std::string(
     "  -t, --timeout SECONDS    close a connection idle both ways for SECONDS (default:\n"
     "                           never); connecting to TARGET gives up after 10 s, or\n"
     "                           SECONDS if shorter\n") +
-    kCommonHelp +
-    "\nExample:\n  splice-net relay :8080 backend.internal:80\n";
+    kCommonHelp + tls_help(TlsSide::Relay) +
+    "\nExamples:\n  splice-net relay :8080 backend.internal:80\n"
+    "  splice-net relay --tls --cert c.pem --key k.pem :443 127.0.0.1:8080\n"
+    "  splice-net relay --tls-target --ca ca.pem 127.0.0.1:9000 backend.internal:9443\n";
 
 // A count between `min` and 1000000.
 CLI::Option* add_count(CLI::App& sub, const std::string& name, std::size_t& out, unsigned long min) {
@@ -245,7 +247,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   CLI::App* send = subcommand(app, "send", o);
   send->add_flag("-r,--recv", o.recv_back);
   send->add_flag("-v,--verbose", o.verbose);
-  bind_tls(*send, o.tls, false);
+  bind_tls(*send, o.tls, TlsSide::Client);
   send->add_option("address", o.address)->required()->type_name("ADDRESS");
   send->add_option("files", o.files)->type_name("FILE");
 
@@ -253,7 +255,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   recv->add_flag("-k,--keep", o.keep);
   recv->add_option("-o,--output", o.output)->type_name("FILE");
   recv->add_flag("-v,--verbose", o.verbose);
-  bind_tls(*recv, o.tls, true);
+  bind_tls(*recv, o.tls, TlsSide::Server);
   recv->add_option("address", o.address)->required()->type_name("ADDRESS");
 
   CLI::App* serve = subcommand(app, "serve", o);
@@ -279,7 +281,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   add_count(*serve, "--max-clients", o.max_clients, 1);
   serve->add_flag("-q,--quiet", o.quiet);
   add_stop(*serve, o);
-  bind_tls(*serve, o.tls, true);
+  bind_tls(*serve, o.tls, TlsSide::Server);
   serve->add_option("address", o.address)->required()->type_name("ADDRESS");
   serve->add_option("file", o.files)->required()->expected(1, -1)->type_name("FILE");
 
@@ -304,6 +306,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
   add_count(*relay, "--max-clients", o.max_clients, 1);
   relay->add_flag("-q,--quiet", o.quiet);
   add_stop(*relay, o);
+  bind_tls(*relay, o.tls, TlsSide::Relay);
   relay->add_option("listen", o.address)->required()->type_name("LISTEN");
   relay->add_option("target", o.target)->required()->type_name("TARGET");
   return {send, recv, serve, fanout, relay};

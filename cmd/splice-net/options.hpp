@@ -26,7 +26,8 @@ enum class SlowPolicy { Drop, Block };
 // --tls and its companions (tls_options.cpp).
 enum class KtlsMode { Auto, Off, Require };
 struct TlsOptions {
-  bool on = false;                    // --tls
+  bool on = false;                    // --tls (relay: with the clients, on LISTEN)
+  bool target = false;                // relay --tls-target: TLS to TARGET (the client options)
   std::string cert, key;              // server: --cert, --key
   std::string verify_client;          // server: --verify-client CA (mutual TLS)
   std::string ca;                     // client: --ca (default: the system's CAs)
@@ -75,10 +76,16 @@ std::string_view help_text(std::string_view command);
 // Checks combinations CLI11 cannot express; returns an error message or "".
 std::string check(const Options& options);
 
-// tls_options.cpp: the TLS options of a connecting (send) or listening (recv, serve) subcommand,
-// their --help block, and their checks ("" when fine).
-void bind_tls(CLI::App& sub, TlsOptions& tls, bool server);
-std::string tls_help(bool server);
+// tls_options.cpp: the TLS options of a connecting (send), listening (recv, serve) or relaying
+// (both: --tls for LISTEN, --tls-target for TARGET) subcommand, their --help block, and their
+// checks ("" when fine).
+enum class TlsSide { Client, Server, Relay };
+void bind_tls(CLI::App& sub, TlsOptions& tls, TlsSide side);
+std::string tls_help(TlsSide side);
+inline void bind_tls(CLI::App& sub, TlsOptions& tls, bool server) {
+  bind_tls(sub, tls, server ? TlsSide::Server : TlsSide::Client);
+}
+inline std::string tls_help(bool server) { return tls_help(server ? TlsSide::Server : TlsSide::Client); }
 std::string check_tls(const Options& options);
 
 }  // namespace splice_net

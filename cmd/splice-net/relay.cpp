@@ -3,7 +3,7 @@
 //   splice-net: client PEER: N bytes to TARGET, M bytes back in S s: REASON
 //   splice-net: client PEER: REASON                 (TARGET never reached)
 // (-q: only the connections whose TARGET could not be reached), and the stop, accept-pause and
-// epoll messages.
+// epoll messages. --tls and --tls-target give the engine a TLS context for either side.
 #include <signal.h>
 
 #include <algorithm>
@@ -89,18 +89,42 @@ int run_relay(const Options& o) {
   settings.max_clients = o.max_clients;
   settings.drop_on_stop = o.stop == StopMode::Drop;
   settings.address = *address;
+  // TLS with the clients (--tls) and toward TARGET (--tls-target): contexts made before
+  // listening, so that a missing certificate is said before any connection is taken.
+  std::optional<conduit::net::tls::Context> client_tls, target_tls;
+  if (o.tls.on) {
+    client_tls = tls_context(o, true, diag);
+    if (!client_tls) return 1;
+    settings.tls = &*client_tls;
+  }
+  if (o.tls.target) {
+    target_tls = tls_context(o, false, diag);
+    if (!target_tls) return 1;
+    settings.target.tls = &*target_tls;
+    settings.target.tls_name = target_address->host;
+  }
+  settings.ktls_required = o.tls.ktls == KtlsMode::Require;
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
 
   // (start_listening raises the descriptor limit: every connection holds up to six.)
-  auto listening = start_listening(o, *address, diag);
+  std::string note = o.tls.on && o.tls.target ? " (TLS, TLS to TARGET)"
+                     : o.tls.on               ? " (TLS)"
+                     : o.tls.target           ? " (TLS to TARGET)"
+                                              : "";
+  auto listening = start_listening(o, *address, diag, note);
   if (!listening) return 1;
 
   conduit::net::Relay relay(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr});
   relay.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  report_stats(o, relay.stats(), seconds);
+  if (o.tls.on || o.tls.target) {
+    TlsReport tls{relay.tls_path(), "", ""};
+    report_stats(o, relay.stats(), seconds, &tls);
+  } else {
+    report_stats(o, relay.stats(), seconds);
+  }
   return diag.exit_status();
 }
 

@@ -14,6 +14,8 @@ Relay::Relay(RelaySettings settings, OnEvent on_event)
       acceptor_(loop_, settings_.address, settings_.max_clients) {
   shared_.zero_copy = settings_.zero_copy;
   shared_.pipe_want = settings_.pipe_size;
+  shared_.tls = settings_.tls;
+  shared_.ktls_required = settings_.ktls_required;
   shared_.on_bytes = [this](std::uint64_t n) {
     RelayEvent e{RelayEvent::Kind::Bytes};
     e.bytes = n;

@@ -35,8 +35,8 @@ std::string how(int err, const char* side) {
 
 RelayConn::RelayConn(Fd client, std::string peer, const RelayTarget& target,
                      RelayShared& shared, EventLoop& loop, RelayClock::time_point now)
-    : client_(std::move(client)), peer_(std::move(peer)), target_(target), loop_(loop),
-      up_(shared), down_(shared), started_(now), last_active_(now) {}
+    : client_(std::move(client)), peer_(std::move(peer)), target_(target), shared_(shared), loop_(loop),
+      up_(shared), down_(shared), started_(now), last_active_(now), phase_started_(now) {}
 
 RelayConn::~RelayConn() {
   loop_.remove(client_.get());
@@ -53,6 +53,7 @@ RelayConn::Step RelayConn::start(Handler handler, RelayClock::time_point now) {
     ending_ = "epoll_ctl: " + std::string(std::strerror(-rc));
     return Step::Close;
   }
+  if (shared_.tls) return begin_tls(false, now);
   return connect_next(now);
 }
 
@@ -93,15 +94,29 @@ RelayConn::Step RelayConn::target_failure(std::string why) {
 }
 
 RelayConn::Step RelayConn::connected(RelayClock::time_point now) {
-  state_ = State::Open;
   no_delay(target_fd_.get());
-  up_.attach(client_.get(), target_fd_.get());
-  down_.attach(target_fd_.get(), client_.get());
+  if (target_.tls) return begin_tls(true, now);
+  return open(now);
+}
+
+RelayConn::Step RelayConn::open(RelayClock::time_point now) {
+  if (std::string why = ktls_shortfall(); !why.empty()) {
+    abort(std::move(why), true);
+    return Step::Close;
+  }
+  state_ = State::Open;
+  tls::Session* client_tls = client_tls_ ? &*client_tls_ : nullptr;
+  tls::Session* target_tls = target_tls_ ? &*target_tls_ : nullptr;
+  up_.attach(client_.get(), target_fd_.get(), client_tls, target_tls);
+  down_.attach(target_fd_.get(), client_.get(), target_tls, client_tls);
   last_active_ = now;
   return pump(now);
 }
 
 RelayConn::Step RelayConn::on_event(bool target, std::uint32_t events, RelayClock::time_point now) {
+  // A handshake waits for its own socket; the other side's bytes wait in theirs meanwhile.
+  if (state_ == State::ClientHandshake) return target ? Step::Wait : handshake(false, now);
+  if (state_ == State::TargetHandshake) return target ? handshake(true, now) : Step::Wait;
   if (state_ == State::Connecting) {
     if (!target || !target_fd_) return Step::Wait;  // client bytes wait in its socket meanwhile
     pollfd p{target_fd_.get(), POLLOUT, 0};
@@ -150,7 +165,9 @@ RelayConn::Step RelayConn::failed(const RelayDirection& direction, bool up) {
 }
 
 RelayConn::Step RelayConn::side_error(bool target, int err) {
-  ending_ = how(err, target ? "target" : "client");
+  std::string words = tls_words(target, err);
+  ending_ = words.empty() ? how(err, target ? "target" : "client")
+                          : std::string(target ? "target" : "client") + ": " + words;
   // Pass it on: the other side must not take a cut connection for a complete one.
   if (target) reset_client_ = true;
   else reset_target_ = true;
@@ -158,8 +175,11 @@ RelayConn::Step RelayConn::side_error(bool target, int err) {
 }
 
 RelayConn::Step RelayConn::tick(RelayClock::time_point now, std::chrono::milliseconds idle) {
+  if (state_ == State::ClientHandshake || state_ == State::TargetHandshake) {
+    return now - phase_started_ >= target_.connect_timeout ? handshake_timeout() : Step::Wait;
+  }
   if (state_ == State::Connecting) {
-    if (now - started_ >= target_.connect_timeout) {
+    if (now - phase_started_ >= target_.connect_timeout) {
       return target_failure(target_.text + ": connection timed out after " +
                             format_seconds(static_cast<double>(target_.connect_timeout.count()) / 1000) + " s");
     }

@@ -42,7 +42,9 @@ RelayDirection::Result RelayDirection::pump(std::uint64_t budget) {
     }
     if (eof_ && queued() == 0) {
       // ENOTCONN here means the peer is gone already; the other direction will say how.
-      ::shutdown(to_, SHUT_WR);
+      ssize_t end = end_destination();
+      if (end == -EAGAIN) return Result::Blocked;  // a close_notify waits for room
+      if (end < 0) return fail(false, end);
       done_ = true;
       release_pipe();
       buf_.reset();
@@ -77,7 +79,7 @@ ssize_t RelayDirection::fill() {
       fill_probe_.prove();
       pipe_queued_ += static_cast<std::size_t>(n);
       maybe_grow(static_cast<std::size_t>(n));
-    } else if (n < 0 && fall_back(n, fill_probe_)) {
+    } else if (n <= 0 && (to_user_tls(n) || (n < 0 && fall_back(n, fill_probe_)))) {
       return fill();
     }
     return n;
@@ -86,9 +88,8 @@ ssize_t RelayDirection::fill() {
   // Bytes left in the pipe when splice out was refused go first, to keep the order.
   bool from_pipe = pipe_queued_ > 0;
   shared_.stats.count(Call::Read);
-  ssize_t n = sys::read(from_pipe ? pipe_.read_fd() : from_,
-                                 std::span(buf_.get(), from_pipe ? std::min(kBufferSize, pipe_queued_)
-                                                                 : kBufferSize));
+  ssize_t n = from_pipe ? sys::read(pipe_.read_fd(), std::span(buf_.get(), std::min(kBufferSize, pipe_queued_)))
+                        : read_source(std::span(buf_.get(), kBufferSize));
   if (n > 0) {
     buf_off_ = 0;
     buf_len_ = static_cast<std::size_t>(n);
@@ -112,7 +113,7 @@ ssize_t RelayDirection::drain() {
   }
   if (buf_off_ == buf_len_) return 0;
   shared_.stats.count(Call::Write);
-  ssize_t n = sys::write(to_, std::span<const std::byte>(buf_.get() + buf_off_, buf_len_ - buf_off_));
+  ssize_t n = write_destination(std::span<const std::byte>(buf_.get() + buf_off_, buf_len_ - buf_off_));
   if (n > 0) {
     buf_off_ += static_cast<std::size_t>(n);
     if (buf_off_ == buf_len_) buf_off_ = buf_len_ = 0;

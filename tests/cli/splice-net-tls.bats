@@ -402,3 +402,182 @@ serve_tls() {
   cmp rec got2
   [ "$(stat -c %s got2)" -eq 300004 ]
 }
+
+# relay_tls LOG ARGS...: `splice-net relay ARGS` (ARGS end with LISTEN TARGET) in the
+# background; sets RELAY_PID and PORT.
+relay_tls() {
+  local log=$1
+  shift
+  bg "$SN" relay "$@" 2> "$log"
+  RELAY_PID=$LAST
+  PORT=$(listen_port "$log")
+}
+
+# tls_target LOG MODE ARGS...: tests/cli/helpers/tls_server.py with the localhost certificate
+# (or $TARGET_CERT's); sets TARGET_PID and TPORT.
+tls_target() {
+  local log=$1 mode=$2 cert=${TARGET_CERT:-server}
+  shift 2
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/tls_server.py" "$C/$cert.pem" "$C/$cert.key" "$mode" "$@" > "$log"
+  TARGET_PID=$LAST
+  wait_for "$log" '^listening' || return 1
+  TPORT=$(sed -n 's/^listening //p' "$log")
+}
+
+@test "relay --tls: s_client -> relay -> nc listener, every byte both ways; --stats names the path" {
+  no_ktls
+  local p
+  p=$(free_port)
+  bg sh -c "nc -l 127.0.0.1 $p < '$C/data' > up"
+  local target=$LAST
+  wait_tcp "$p"
+  relay_tls log --tls $(server_cert server) --stats 127.0.0.1:0 "127.0.0.1:$p"
+  grep -q "listening on 127.0.0.1:$PORT (TLS)" log
+  # s_client stops reading when its input ends: that input ends once every byte came down.
+  : > down
+  { cat "$C/data"; while [ "$(stat -c %s down)" -lt 4194304 ]; do sleep 0.1; done; } |
+    timeout 30 openssl s_client -quiet -no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
+      -CAfile "$C/ca.pem" -verify_return_error > down 2> s_client.log
+  exit_of "$target"
+  [ "$status" -eq 0 ]
+  cmp "$C/data" up
+  cmp "$C/data" down
+  wait_for log "4194304 bytes to 127.0.0.1:$p, 4194304 bytes back in .*: done"
+  kill -TERM "$RELAY_PID"
+  exit_of "$RELAY_PID"
+  [ "$status" -eq 0 ]
+  grep -q 'tls: tls-user' log
+}
+
+@test "relay --tls-target: nc -> relay -> a TLS server, both ways with a half-close each way; its certificate is checked" {
+  tls_target target.log answer --send "$C/data" --got up
+  relay_tls log --tls-target --ca "$C/ca.pem" 127.0.0.1:0 "localhost:$TPORT"
+  grep -q "listening on 127.0.0.1:$PORT (TLS to TARGET)" log
+  timeout 30 nc -N 127.0.0.1 "$PORT" < "$C/data" > down
+  exit_of "$TARGET_PID"
+  [ "$status" -eq 0 ]
+  grep -qx 'eof 4194304' target.log
+  cmp "$C/data" up
+  cmp "$C/data" down
+
+  # a target whose certificate does not chain to --ca: the client gets a reset, the reason is logged
+  tls_target target2.log answer --send "$C/data"
+  relay_tls log2 --tls-target --ca "$C/otherca.pem" 127.0.0.1:0 "localhost:$TPORT"
+  run timeout 30 python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --first 0
+  assert_output "reset 0"
+  wait_for log2 "client 127.0.0.1:[0-9]*: localhost:$TPORT: TLS handshake: certificate verify failed: unable to get local issuer certificate"
+  # the name is checked too (and logged under -q: TARGET failed)
+  TARGET_CERT=wrongname tls_target target3.log answer --send "$C/data"
+  relay_tls log3 -q --tls-target --ca "$C/ca.pem" 127.0.0.1:0 "localhost:$TPORT"
+  run timeout 30 python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --first 0
+  assert_output "reset 0"
+  wait_for log3 "localhost:$TPORT: TLS handshake: certificate verify failed: hostname mismatch"
+}
+
+@test "relay --tls --tls-target: socat OPENSSL: -> relay -> a TLS server, both ways with a half-close each way" {
+  tls_target target.log answer --send "$C/data" --got up
+  relay_tls log --tls $(server_cert server) --tls-target --ca "$C/ca.pem" 127.0.0.1:0 "localhost:$TPORT"
+  grep -q "listening on 127.0.0.1:$PORT (TLS, TLS to TARGET)" log
+  # (s_client stops reading once its input ends; socat -t waits for the answer)
+  timeout 30 socat -t 30 - "OPENSSL:localhost:$PORT,cafile=$C/ca.pem" < "$C/data" > down
+  exit_of "$TARGET_PID"
+  [ "$status" -eq 0 ]
+  cmp "$C/data" up
+  cmp "$C/data" down
+  wait_for log "4194304 bytes to localhost:$TPORT, 4194304 bytes back in .*: done"
+}
+
+@test "relay with TLS: a side that closes without close_notify is a reset on the other side, not an end" {
+  # the target's TLS ends without close_notify: the plain client gets a reset
+  tls_target target.log cut --send "$C/data"
+  relay_tls log --tls-target --ca "$C/ca.pem" 127.0.0.1:0 "localhost:$TPORT"
+  run timeout 30 python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --first 0
+  assert_output --regexp '^reset [0-9]+$'
+  wait_for log "bytes back in .*: target: connection closed without close_notify \(possible truncation\)"
+
+  # the client's TLS ends without close_notify (s_client killed): the plain target gets a reset
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/relay_clients.py" server count 127.0.0.1:0 > target2.log
+  wait_for target2.log '^listening'
+  local tp
+  tp=$(sed -n 's/^listening //p' target2.log)
+  relay_tls log2 --tls $(server_cert server) 127.0.0.1:0 "127.0.0.1:$tp"
+  { printf 'part'; sleep 1; } | timeout 3 openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+    -CAfile "$C/ca.pem" > /dev/null 2>&1 || true
+  wait_for target2.log '^reset 4$'
+  wait_for log2 "4 bytes to 127.0.0.1:$tp, 0 bytes back in .*: client: connection closed without close_notify \(possible truncation\)"
+}
+
+@test "relay --tls: a plaintext client and a silent one are logged and closed; the others are relayed" {
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/relay_clients.py" server answer 127.0.0.1:0 > target.log
+  wait_for target.log '^listening'
+  local tp
+  tp=$(sed -n 's/^listening //p' target.log)
+  relay_tls log -t 1 --tls $(server_cert server) 127.0.0.1:0 "127.0.0.1:$tp"
+  printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 nc -N 127.0.0.1 "$PORT" > /dev/null || true
+  wait_for log "client 127.0.0.1:[0-9]*: client: TLS handshake: .*\(the peer does not speak TLS\?\)"
+  bg sh -c "sleep 20 | nc 127.0.0.1 $PORT > /dev/null"
+  printf 'abc' | timeout 30 socat -t 30 - "OPENSSL:localhost:$PORT,cafile=$C/ca.pem" > got
+  [ "$(cat got)" = cba ]
+  wait_for log "client 127.0.0.1:[0-9]*: client: TLS handshake not finished after 1 s"
+  # neither reached TARGET
+  [ "$(grep -c '^conn' target.log)" -eq 1 ]
+}
+
+@test "relay TLS options: checked before any I/O, in --help" {
+  run "$SN" relay --cert x 127.0.0.1:0 127.0.0.1:1
+  assert_failure 1
+  assert_line --index 0 "splice-net: --cert, --key and --verify-client need --tls"
+  run "$SN" relay --tls 127.0.0.1:0 127.0.0.1:1
+  assert_line --index 0 "splice-net: --tls needs --cert FILE and --key FILE"
+  run "$SN" relay --ca x --tls $(server_cert server) 127.0.0.1:0 127.0.0.1:1
+  assert_line --index 0 "splice-net: --ca, --client-cert, --client-key and --insecure need --tls-target"
+  run "$SN" relay --tls-ktls require 127.0.0.1:0 127.0.0.1:1
+  assert_line --index 0 "splice-net: --tls-ktls needs --tls or --tls-target"
+  run "$SN" relay --tls-target --insecure --ca x 127.0.0.1:0 127.0.0.1:1
+  assert_line --index 0 "splice-net: cannot use --insecure with --ca"
+  run "$SN" relay --tls-target --ca "$T/none.pem" 127.0.0.1:0 127.0.0.1:1
+  assert_failure 1
+  assert_output "splice-net: $T/none.pem: No such file or directory"
+  run "$SN" relay --help
+  assert_output --partial "--tls-target"
+  assert_output --partial "--verify-client CA"
+  assert_output --partial "--insecure"
+}
+
+@test "--tls-ktls=require on relay refuses a connection without kTLS both ways, and says why" {
+  no_ktls
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/relay_clients.py" server count 127.0.0.1:0 > target.log
+  wait_for target.log '^listening'
+  local tp
+  tp=$(sed -n 's/^listening //p' target.log)
+  relay_tls log --tls --tls-ktls=require $(server_cert server) 127.0.0.1:0 "127.0.0.1:$tp"
+  printf 'abc' | timeout 30 openssl s_client -quiet -no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
+    -CAfile "$C/ca.pem" > /dev/null 2>&1 || true
+  wait_for log "client: kernel TLS is not available both ways \(TLSv1.3, TLS_"
+}
+
+@test "KeyUpdate mid-stream (s_client 'k', and 'K' asking for ours): recv --tls and relay --tls take every byte" {
+  # s_client takes a line as a command only at the start of a read: each line comes after a pause.
+  recv_tls log 127.0.0.1:0 $(server_cert server) -o got
+  { sleep 1; echo first; sleep 1; echo k; sleep 1; echo second; sleep 1; echo K; sleep 1; echo third; } |
+    timeout 30 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+      > /dev/null 2> s_client.log
+  exit_of "$RECV_PID"
+  [ "$status" -eq 0 ]
+  [ "$(cat got)" = "$(printf 'first\nsecond\nthird\n')" ]
+  [ "$(grep -c KEYUPDATE s_client.log)" -eq 2 ]
+
+  local p
+  p=$(free_port)
+  bg sh -c "nc -l 127.0.0.1 $p > up < /dev/null"
+  local target=$LAST
+  wait_tcp "$p"
+  relay_tls log2 --tls $(server_cert server) 127.0.0.1:0 "127.0.0.1:$p"
+  { sleep 1; echo first; sleep 1; echo k; sleep 1; echo second; sleep 1; echo K; sleep 1; echo third; } |
+    timeout 30 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+      > /dev/null 2> s_client2.log
+  exit_of "$target"
+  [ "$(cat up)" = "$(printf 'first\nsecond\nthird\n')" ]
+  [ "$(grep -c KEYUPDATE s_client2.log)" -eq 2 ]
+  wait_for log2 ": done$"
+}

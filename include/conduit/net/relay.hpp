@@ -39,6 +39,8 @@ struct RelaySettings {
   std::size_t max_clients = 1000;       // connections at once; more wait in the listen queue
   bool drop_on_stop = false;            // the first stop drops the connections instead of finishing them
   Address address;                      // what the listener is bound to: a Unix socket's file goes on stop
+  const tls::Context* tls = nullptr;    // TLS with the clients (borrowed), or none; TARGET's: in target
+  bool ktls_required = false;           // refuse a connection whose TLS side lacks kTLS either way
 };
 
 struct RelayEvent {
@@ -87,6 +89,8 @@ class Relay {
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return shared_.stats; }
+  // How the TLS sides' payload moved: tls-user once any direction went through user space.
+  tls::DataPath tls_path() const noexcept { return shared_.tls_path; }
 
  private:
   void on_connection(Fd fd, std::string peer, Clock::time_point now);

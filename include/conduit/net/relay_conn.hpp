@@ -7,12 +7,18 @@
 // SO_LINGER 0 so it sees a reset too, rather than a clean end that could pass for success.
 // The connection registers its own sockets with the event loop because the target socket is
 // replaced when one endpoint fails and the next is tried.
+//
+// TLS (relay_conn_tls.cpp): with a context for the clients (RelayShared::tls) the client's
+// handshake comes first (ClientHandshake), before TARGET is dialled; with one for TARGET
+// (RelayTarget::tls) its handshake follows the connect (TargetHandshake). Each is bounded by the
+// connect timeout. A failed handshake with TARGET resets the client, as a refused connect does.
 #pragma once
 
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +26,7 @@
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/relay_direction.hpp"
+#include "conduit/net/tls.hpp"
 
 namespace conduit::net {
 
@@ -29,7 +36,9 @@ using RelayClock = std::chrono::steady_clock;
 struct RelayTarget {
   std::string text;                               // as the user wrote it, for reasons
   std::vector<Endpoint> endpoints;                // tried in order
-  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds connect_timeout{10000};  // also bounds each TLS handshake
+  const tls::Context* tls = nullptr;              // TLS toward TARGET, or none
+  std::string tls_name;                           // the name its certificate must carry (and SNI)
 };
 
 class RelayConn {
@@ -68,18 +77,26 @@ class RelayConn {
   const std::string& ending() const noexcept { return ending_; }
 
  private:
-  enum class State : unsigned char { Connecting, Open };
+  enum class State : unsigned char { ClientHandshake, Connecting, TargetHandshake, Open };
   Step connect_next(RelayClock::time_point now);
   Step connected(RelayClock::time_point now);
   Step target_failure(std::string why);
   Step pump(RelayClock::time_point now);
   Step failed(const RelayDirection& direction, bool up);
   Step side_error(bool target, int err);
+  Step open(RelayClock::time_point now);
+  // relay_conn_tls.cpp
+  Step begin_tls(bool target, RelayClock::time_point now);
+  Step handshake(bool target, RelayClock::time_point now);
+  Step handshake_timeout();
+  std::string ktls_shortfall() const;  // "" when --tls-ktls=require is met
+  std::string tls_words(bool target, int err) const;  // the session's words for -EPROTO, or ""
 
   Fd client_;
   Fd target_fd_;
   std::string peer_;
   const RelayTarget& target_;
+  RelayShared& shared_;
   EventLoop& loop_;
   Handler handler_;
   State state_ = State::Connecting;
@@ -95,6 +112,10 @@ class RelayConn {
   std::string ending_;
   RelayClock::time_point started_;
   RelayClock::time_point last_active_;
+  RelayClock::time_point phase_started_;  // the current handshake or connect began
+  // After the fds: a session borrows its socket, and goes first.
+  std::optional<tls::Session> client_tls_;
+  std::optional<tls::Session> target_tls_;
 };
 
 }  // namespace conduit::net

@@ -11,13 +11,22 @@
 // the wanted size only once it has filled it (a bulk transfer), and only while the capacity grown
 // by all directions together stays under a shared budget: a few bulk connections get big pipes
 // (the biggest throughput lever), a thousand chatty ones cost no more than the default each.
+//
+// TLS (relay_direction_tls.cpp): either end may be a TLS session. Where the kernel does not
+// encrypt (or decrypt) for it, that direction goes by read/write with SSL_read/SSL_write in
+// place of the system calls; where the kernel does (kTLS), splice works as on a plain socket,
+// and a record that is not data (an alert) hands the rest of the stream to SSL_read. End of file
+// on a TLS source is its close_notify (a close without one is an error, never end of file);
+// end of file passed on to a TLS destination is a close_notify, then the half-close.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
+#include "conduit/net/tls.hpp"
 #include "conduit/pipe.hpp"
 #include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
@@ -32,6 +41,9 @@ struct RelayShared {
   std::size_t pipe_want = 1 << 20;          // the pipe size to grow toward
   std::size_t grow_budget = 64u << 20;      // pipe capacity all directions may add together
   std::size_t grown = 0;                    // capacity added so far (returned on close)
+  const tls::Context* tls = nullptr;        // TLS toward the clients (the listening side), or none
+  bool ktls_required = false;               // a TLS side without kTLS both ways is refused
+  tls::DataPath tls_path = tls::DataPath::None;  // user space once any TLS direction went there
 };
 
 class RelayDirection {
@@ -46,7 +58,9 @@ class RelayDirection {
   RelayDirection(const RelayDirection&) = delete;
   RelayDirection& operator=(const RelayDirection&) = delete;
 
-  void attach(int from, int to) noexcept { from_ = from, to_ = to; }
+  // The sockets, and the TLS session over either (borrowed; nullptr: plain). Call once, after
+  // the handshakes.
+  void attach(int from, int to, tls::Session* from_tls = nullptr, tls::Session* to_tls = nullptr);
 
   // Moves bytes until both ends would block, end of file is passed on, an error, or `budget`
   // bytes were delivered (then Again).
@@ -66,10 +80,18 @@ class RelayDirection {
   void maybe_grow(std::size_t filled);
   void release_pipe();
   Result fail(bool at_source, ssize_t rc);
+  // relay_direction_tls.cpp: the source's bytes and the destination's writes, through TLS in
+  // user space when a session is attached; the end passed on (close_notify first on TLS).
+  ssize_t read_source(std::span<std::byte> buf);
+  ssize_t write_destination(std::span<const std::byte> buf);
+  ssize_t end_destination();  // 0, -EAGAIN (close_notify waits for room), or -errno
+  bool to_user_tls(ssize_t rc);  // a kTLS source's non-data record: SSL_read from now on
 
   RelayShared& shared_;
   int from_ = -1;
   int to_ = -1;
+  tls::Session* from_tls_ = nullptr;
+  tls::Session* to_tls_ = nullptr;
   Mode mode_;
   Pipe pipe_;
   std::size_t pipe_queued_ = 0;
