@@ -86,7 +86,8 @@ void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) 
   m->peer = std::move(peer);
   m->started = m->last_progress = now;
   m->join = m->pos = source_.consumed();
-  m->awaiting = settings_.http;
+  m->awaiting = settings_.http || settings_.tls;  // not in the stream before its handshake/request
+  m->handshaking = settings_.tls != nullptr;
   if (!copy_mode_) {
     if (int rc = m->pipe.open(O_NONBLOCK); rc < 0) {
       FanoutServerEvent e{FanoutServerEvent::Kind::Warning};
@@ -110,9 +111,10 @@ void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) 
   }
   FanoutServerEvent e{FanoutServerEvent::Kind::Opened};
   e.peer = m->peer;
+  bool m_awaits = m->awaiting;
   members_.emplace(fd, std::move(m));
   ++served_;
-  if (!settings_.http && members_.size() >= settings_.min_clients) started_ = true;
+  if (!m_awaits && members_.size() >= settings_.min_clients) started_ = true;
   emit(e);
 }
 
@@ -120,6 +122,7 @@ void FanoutServer::on_member(int fd, std::uint32_t events) {
   auto it = members_.find(fd);
   if (it == members_.end() || it->second->dead) return;
   Member& m = *it->second;
+  if (m.handshaking && !tls_handshake(m)) return;  // still shaking hands, or gone
   if (m.awaiting) {
     on_request(m, events);
     return;
@@ -133,7 +136,8 @@ void FanoutServer::on_member(int fd, std::uint32_t events) {
   } else if (!m.dead && (events & EPOLLHUP)) {
     kill(m, m.lingering ? "done" : connection_error(EPIPE));
   }
-  if (events & EPOLLOUT) m.writable = true;
+  // (TLS: a write that wanted the peer's bytes, a key update, waits for readable)
+  if ((events & EPOLLOUT) || (m.session && (events & EPOLLIN))) m.writable = true;
 }
 
 // Reads and forgets what the client sends (we only write to it). A 0 is its half-close; once we
@@ -141,14 +145,14 @@ void FanoutServer::on_member(int fd, std::uint32_t events) {
 void FanoutServer::recv_discard(Member& m) {
   char scratch[16384];
   for (;;) {
-    ssize_t n = ::recv(m.sock.get(), scratch, sizeof scratch, 0);
+    ssize_t n = member_recv(m, scratch, sizeof scratch);
     if (n > 0) continue;
     if (n == 0) {
       if (m.lingering) kill(m, "done");
       return;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) kill(m, connection_error(errno));
+    if (errno != EAGAIN) kill(m, io_error(m, errno));
     return;
   }
 }
@@ -218,7 +222,7 @@ void FanoutServer::finish_members(Clock::time_point now) {
   if (!finished()) return;
   for (auto& [fd, m] : members_) {
     if (!active(*m) || m->queued() > 0) continue;
-    ::shutdown(fd, SHUT_WR);
+    end_connection(*m);
     m->lingering = true;
     m->linger_until = now + settings_.linger_limit;
     recv_discard(*m);  // it may have closed already
@@ -230,6 +234,10 @@ void FanoutServer::sweep(Clock::time_point now) {
     if (m->dead) continue;
     if (m->lingering) {
       if (now >= m->linger_until) kill(*m, "done");
+    } else if (m->handshaking) {
+      if (now - m->started >= settings_.handshake_timeout)
+        kill(*m, "TLS handshake not finished after " +
+                     format_seconds(static_cast<double>(settings_.handshake_timeout.count()) / 1000) + " s");
     } else if (m->awaiting) {
       if (now - m->started >= settings_.request_timeout)
         kill(*m, "no request in " +

@@ -189,6 +189,7 @@ bool FanoutServer::tee_round() {
 }
 
 bool FanoutServer::drain(Member& m) {
+  if (user_tls(m)) return tls_drain(m);  // the socket cannot take splice
   bool moved = false;
   while (m.queued() > 0) {
     stats_.count(Call::Splice);
@@ -257,7 +258,11 @@ void FanoutServer::to_copy_mode() {
   for (auto& [fd, m] : members_) {
     if (m->dead || !m->pipe.valid()) continue;
     std::uint64_t left = m->queued();
-    m->backlog.clear();
+    // user-space TLS: what was read from the pipe and not yet taken by SSL_write goes first
+    m->backlog.assign(m->plain.begin() + static_cast<std::ptrdiff_t>(m->plain_off), m->plain.end());
+    left -= m->backlog.size();
+    m->plain.clear();
+    m->plain_off = 0;
     m->backlog_off = 0;
     while (left > 0) {
       std::size_t old = m->backlog.size();
@@ -346,8 +351,7 @@ bool FanoutServer::copy_drain(Member& m) {
   bool moved = false;
   while (m.backlog_off < m.backlog.size()) {
     stats_.count(Call::Write);
-    ssize_t n = ::send(m.sock.get(), m.backlog.data() + m.backlog_off,
-                       m.backlog.size() - m.backlog_off, MSG_NOSIGNAL);
+    ssize_t n = member_send(m, m.backlog.data() + m.backlog_off, m.backlog.size() - m.backlog_off);
     if (n > 0) {
       m.backlog_off += static_cast<std::size_t>(n);
       m.sent += static_cast<std::uint64_t>(n);
@@ -358,7 +362,7 @@ bool FanoutServer::copy_drain(Member& m) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) m.writable = false;
-    else kill(m, connection_error(n < 0 ? errno : EPIPE));
+    else kill(m, io_error(m, n < 0 ? errno : EPIPE));
     break;
   }
   if (m.backlog_off == m.backlog.size()) {

@@ -26,6 +26,12 @@
 //  - `http`: a client first sends a request head (within `request_timeout`); GET gets a response
 //    head with no length and `Connection: close` (net/live_http), then joins the stream; HEAD gets
 //    the head only, other methods and malformed heads an error, and the connection closes;
+//  - `tls`: every connection first completes a TLS handshake (within `handshake_timeout`; a
+//    client that fails it, a plaintext one for instance, is closed and reported, the others go
+//    on), then sends its request (http) or joins the stream where it is. Without kTLS send the
+//    socket cannot take splice: the client's pages are read from its pipe and SSL_written
+//    (fanout_tls.cpp); with kTLS send they are spliced as for a plain socket. At the end of the
+//    stream a TLS client gets close_notify before the half-close;
 //  - Slow::Block with `block_timeout`: a client that takes nothing for that long while it has
 //    bytes waiting is dropped (checked by a 200 ms tick, which also runs the data path again:
 //    while a full client holds the source's head the input is not watched, since its pipe is
@@ -48,6 +54,7 @@
 #include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
+#include "conduit/net/tls.hpp"
 #include "conduit/pipe.hpp"
 #include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
@@ -73,6 +80,8 @@ struct FanoutServerSettings {
   std::string server_name;          // http: "Server:" header; none when empty
   std::chrono::milliseconds request_timeout{10000};  // http: a client's whole request head
   Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
+  const tls::Context* tls = nullptr;  // TLS on every connection (borrowed; outlives run())
+  std::chrono::milliseconds handshake_timeout{30000};  // tls: the whole handshake
 };
 
 struct FanoutServerEvent {
@@ -151,6 +160,11 @@ class FanoutServer {
     std::size_t head_off = 0;
     std::uint64_t head_sent = 0;
     std::string request;             // "GET /live.ts 200", for the report
+    // tls
+    std::optional<tls::Session> session;
+    bool handshaking = false;        // TLS handshake not done: neither request nor stream yet
+    std::vector<char> plain;         // user-space TLS: read from the pipe, not yet taken by SSL_write
+    std::size_t plain_off = 0;
 
     std::uint64_t queued() const noexcept { return pos - join - sent; }
   };
@@ -172,6 +186,14 @@ class FanoutServer {
   void read_request(Member& m);
   void send_head(Member& m);
   void join_stream(Member& m, Clock::time_point now);
+  // fanout_tls.cpp
+  bool tls_handshake(Member& m);
+  bool tls_drain(Member& m);
+  void end_connection(Member& m);
+  ssize_t member_send(Member& m, const char* data, std::size_t n);
+  ssize_t member_recv(Member& m, char* data, std::size_t n);
+  std::string io_error(const Member& m, int err) const;
+  bool user_tls(const Member& m) const noexcept { return m.session && !m.session->ktls_send(); }
   void emit(const FanoutServerEvent& event) { if (on_event_) on_event_(event); }
   void fail(std::string_view call, int error);
 
