@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "conduit/diag.hpp"
 #include "conduit/net/fanout_server.hpp"
 #include "conduit/net/live_http.hpp"
 #include "conduit/net/socket.hpp"
@@ -84,14 +85,17 @@ void FanoutServer::send_head(Member& m) {
 }
 
 // The client takes the stream from where it is now, as a plain client does when it connects.
-void FanoutServer::join_stream(Member& m, Clock::time_point now) {
+void FanoutServer::join_stream(Member& m, Clock::time_point) {
   m.awaiting = false;
-  m.join = m.pos = source_.consumed();
-  m.last_progress = now;
+  if (int rc = enter_stream(m); rc < 0) {
+    kill(m, "pipe: " + errno_text(-rc));
+    return;
+  }
   std::size_t joined = 0;
   for (const auto& [fd, other] : members_)
     if (!other->awaiting && !other->dead) ++joined;
   if (joined >= settings_.min_clients) started_ = true;
+  fan_.hold_input(!started_);
 }
 
 }  // namespace conduit::net

@@ -1,25 +1,21 @@
 // net/fanout_tls: the fan-out server's transport per client: the socket itself, or TLS over it
 // (settings.tls). The handshake runs in the event loop like the http request does (edge-triggered:
 // a step that would block waits for the socket's next change), bounded by handshake_timeout in
-// sweep(). With kTLS send the socket encrypts and the client's pipe is spliced to it as for a
-// plain socket; otherwise its pages are read from the pipe into `plain` and SSL_written, the
-// `tls-user` path. `sent` counts what SSL_write took, so queued() still covers `plain`.
+// sweep(). With kTLS send the socket encrypts and the engine splices the client's pipe to it as
+// for a plain socket; otherwise the engine reads the pipe and hands the pages to the session's
+// SSL_write (a Writer: the copying lane), the `tls-user` path (FanoutServer::enter_stream).
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <span>
 
 #include "conduit/diag.hpp"
 #include "conduit/net/fanout_server.hpp"
 #include "conduit/net/socket.hpp"
-#include "conduit/sys.hpp"
 
 namespace conduit::net {
 
 namespace {
-
-constexpr std::size_t kTlsChunk = 64 * 1024;  // plaintext per refill: four full records
 
 // -errno from a Session call as the system calls say it: -1 and errno.
 ssize_t as_syscall(long rc) {
@@ -69,44 +65,6 @@ ssize_t FanoutServer::member_recv(Member& m, char* data, std::size_t n) {
 std::string FanoutServer::io_error(const Member& m, int err) const {
   if (m.session && !m.session->error().empty()) return m.session->error();
   return connection_error(err);
-}
-
-// The user-space TLS path of the splice path: the client's pipe, read into `plain`, SSL_written.
-bool FanoutServer::tls_drain(Member& m) {
-  bool moved = false;
-  while (m.queued() > 0) {
-    if (m.plain_off == m.plain.size()) {
-      std::size_t held = static_cast<std::size_t>(m.queued());
-      m.plain.resize(std::min(kTlsChunk, held));
-      m.plain_off = 0;
-      stats_.count(Call::Read);
-      ssize_t n = sys::read(m.pipe.read_fd(), std::as_writable_bytes(std::span(m.plain)));
-      if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
-        m.plain.clear();
-        kill(m, errno_text(n < 0 ? static_cast<int>(-n) : EIO));
-        break;
-      }
-      m.plain.resize(static_cast<std::size_t>(n));
-    }
-    stats_.count(Call::Write);
-    ssize_t n = member_send(m, m.plain.data() + m.plain_off, m.plain.size() - m.plain_off);
-    if (n > 0) {
-      m.plain_off += static_cast<std::size_t>(n);
-      m.sent += static_cast<std::uint64_t>(n);
-      m.last_progress = Clock::now();
-      stats_.add(Path::ReadWrite, static_cast<std::uint64_t>(n));
-      moved = true;
-      continue;
-    }
-    if (n < 0 && errno == EAGAIN) m.writable = false;
-    else kill(m, io_error(m, n < 0 ? errno : EPIPE));
-    break;
-  }
-  if (m.plain_off == m.plain.size()) {
-    m.plain.clear();
-    m.plain_off = 0;
-  }
-  return moved;
 }
 
 // Everything sent: close_notify first (so the client can tell the whole stream from a cut one;
