@@ -77,7 +77,13 @@ int run_recv(const Options& o) {
     return 1;
   }
   if (o.verbose) log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  // Signals as an fd, polled with the listener: without it a SIGTERM could not end the wait.
+  auto blocked = conduit::net::block_signals({SIGINT, SIGTERM});
+  if (!blocked.ok()) {
+    diag.error("signalfd", blocked.error);
+    return 1;
+  }
+  conduit::Fd signals = std::move(blocked.value);
 
   conduit::Stats stats;
   std::optional<conduit::Progress> progress;
@@ -138,7 +144,10 @@ int run_recv(const Options& o) {
     conduit::FdInfo conn_info;
     conduit::classify(conn.get(), conn_info);
     // Signals act as usual during a transfer (Ctrl-C stops it).
-    conduit::net::unblock_signals({SIGINT, SIGTERM});
+    if (int rc = conduit::net::unblock_signals({SIGINT, SIGTERM}); rc < 0) {
+      diag.error("sigprocmask", -rc);
+      break;
+    }
     conduit::PumpResult r;
     std::string reason;  // TLS's words for a TLS failure
     if (session) {
@@ -152,7 +161,7 @@ int run_recv(const Options& o) {
     } else {
       r = pump.run(conn.get(), conn_info, out, out_info);
     }
-    conduit::net::block_signals({SIGINT, SIGTERM});
+    if (int rc = conduit::net::reblock_signals({SIGINT, SIGTERM}); rc < 0) diag.error("sigprocmask", -rc);
     if (!r.ok()) {
       if (r.side == conduit::PumpResult::Side::Input)
         diag.error(peer + ": " + (reason.empty() ? connection_error(r.error) : reason) + " after " +
