@@ -1,11 +1,13 @@
-// fanout: one pipe to many outputs with tee(2); see fanout.hpp for the lanes and the rules.
+// fanout: the fan-out engine's rounds; see fanout.hpp for the lanes, the pacing and the rules.
 //
-// One round of the main loop: (1) refill the broker when the source is ours and empty;
-// (2) make sure some lane consumes the source; (3) tee into every lane that is level with the
-// consumed position; (4) drain the lanes' own pipes to their outputs, completely, so the next
-// tee always finds them empty; (5) let the consumer take what every lane already has.
-// Everything blocks in the kernel (tee waits for data or for room in an output pipe), except
-// fds someone left O_NONBLOCK, whose EAGAIN is waited out with poll().
+// One step on the splice path: (1) drain the lanes' pipes to their outputs, so that an output
+// that has just become writable does not look full to the tee; (2) refill the broker when the
+// source is ours and has room; (3) tee into every lane level with the consumed position;
+// (4) drain again, while the pages are hot; (5) consume what every lane already has (the
+// consumer lane's splice, or a splice into /dev/null). Every call on a pipe is SPLICE_F_NONBLOCK:
+// an empty source or a full pipe is EAGAIN, recorded in wait_ for the driver, never a wait here.
+// The read/write path (copy_step) gives each output what it can take and keeps the rest in its
+// backlog, at most pipe_size bytes ahead of it.
 #include "conduit/fanout.hpp"
 
 #include <fcntl.h>
@@ -15,17 +17,38 @@
 #include <cerrno>
 #include <limits>
 
-#include "conduit/probe.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sys.hpp"
 
 namespace conduit {
 
+namespace {
+
+constexpr std::size_t kNoLane = std::numeric_limits<std::size_t>::max();
+// Per call on an external source pipe; tee/splice return what the pipe holds anyway.
+constexpr std::size_t kChunk = 1u << 30;
+constexpr unsigned kNonBlock = SPLICE_F_NONBLOCK;
+// give(): the bytes are not new stream bytes for the outputs (their lane already counted them).
+constexpr std::uint64_t kNoOffset = std::numeric_limits<std::uint64_t>::max();
+
+}  // namespace
+
 struct Fanout::Output {
   int fd = -1;
   FdInfo info;
+  Writer writer;
   bool live = true;
-  std::size_t lane = std::numeric_limits<std::size_t>::max();
+  bool blocked = false;              // EAGAIN: waits for writable()
+  std::size_t lane = kNoLane;
+  std::uint64_t join = 0;            // stream offset of its first byte
+  std::uint64_t pos = 0;             // stream offset up to which it has been given bytes
+  std::uint64_t sent = 0;            // bytes written to it
+  std::vector<std::byte> backlog;    // copying: given, not yet written (from backlog_off)
+  std::size_t backlog_off = 0;
+  Clock::time_point last_progress{};
+
+  std::uint64_t queued() const noexcept { return pos - join - sent; }
+  bool backlogged() const noexcept { return backlog_off < backlog.size(); }
 };
 
 struct Fanout::Lane {
@@ -35,44 +58,79 @@ struct Fanout::Lane {
   bool live = true;
   PathProbe in;             // a tee into it (or, for the consumer, a splice) has worked
   PathProbe out;            // a splice out of its pipe has worked
-  std::vector<std::size_t> outputs;
+  std::vector<Id> outputs;
   Pipe pipe;                // Splice and Copy lanes that are not the consumer
   std::uint64_t pos = 0;    // source bytes this lane has been given
   std::size_t pending = 0;  // bytes waiting in `pipe`
 };
-
-namespace {
-
-constexpr std::size_t kNoLane = std::numeric_limits<std::size_t>::max();
-// Per call on an external source pipe; tee/splice return what the pipe holds anyway.
-constexpr std::size_t kChunk = 1u << 30;
-
-bool pollable(const FdInfo& info) noexcept {
-  return info.kind != FdKind::Regular && info.kind != FdKind::BlockDevice;
-}
-
-}  // namespace
 
 Fanout::Fanout(FanoutOptions options, Stats* stats, Progress* progress)
     : options_(options), stats_(stats ? stats : &local_stats_), progress_(progress) {}
 
 Fanout::~Fanout() = default;
 
-std::size_t Fanout::add_output(int fd, const FdInfo& info) {
-  Output out;
-  out.fd = fd;
-  out.info = info;
-  outputs_.push_back(out);
-  return outputs_.size() - 1;
+long Fanout::add_output(int fd, const FdInfo& info, Writer writer) {
+  auto out = std::make_unique<Output>();
+  out->fd = fd;
+  out->info = info;
+  out->writer = std::move(writer);
+  out->join = out->pos = consumed();
+  out->last_progress = Clock::now();
+  Id id = outputs_.size();
+  outputs_.push_back(std::move(out));
+  if (started_ && !copy_mode_) {
+    Output& o = *outputs_[id];
+    bool copies = o.writer || o.info.append || o.info.kind == FdKind::Tty;
+    if (int rc = new_lane(id, copies); rc < 0) {
+      o.live = false;
+      return rc;
+    }
+  }
+  return static_cast<long>(id);
+}
+
+// A lane of its own for output `id`, level with the source. 0, or -errno (no pipe).
+int Fanout::new_lane(Id id, bool copies) {
+  Output& o = *outputs_[id];
+  auto lane = std::make_unique<Lane>();
+  lane->kind = copies ? Lane::Kind::Copy
+                      : (o.info.kind == FdKind::Pipe ? Lane::Kind::Direct : Lane::Kind::Splice);
+  lane->outputs.push_back(id);
+  lane->pos = consumed();
+  if (lane->kind == Lane::Kind::Direct) {
+    grow_pipe(o.fd, options_.pipe_size);
+  } else if (started_) {
+    if (int rc = lane->pipe.open(O_NONBLOCK); rc < 0) return rc;
+    lane->pipe.grow(std::max(source_.capacity(), options_.pipe_size));
+  }
+  o.lane = lanes_.size();
+  lanes_.push_back(std::move(lane));
+  return 0;
+}
+
+void Fanout::remove_output(Id id) {
+  Output& o = *outputs_.at(id);
+  if (!o.live) return;
+  o.live = false;
+  o.backlog = {};
+  o.backlog_off = 0;
+  if (o.lane == kNoLane) return;
+  Lane& lane = *lanes_[o.lane];
+  std::erase(lane.outputs, id);
+  if (lane.outputs.empty()) {
+    lane.live = false;
+    lane.pipe = Pipe{};  // bytes queued for a dead output are dropped with it
+    lane.pending = 0;
+  }
 }
 
 std::size_t Fanout::live_outputs() const noexcept {
   return static_cast<std::size_t>(
-      std::count_if(outputs_.begin(), outputs_.end(), [](const Output& o) { return o.live; }));
+      std::count_if(outputs_.begin(), outputs_.end(), [](const auto& o) { return o->live; }));
 }
 
-FanoutRoute Fanout::route(std::size_t output) const {
-  const Output& o = outputs_.at(output);
+FanoutRoute Fanout::route(Id id) const {
+  const Output& o = *outputs_.at(id);
   if (!o.live) return FanoutRoute::Closed;
   if (copy_mode_ || o.lane == kNoLane) return FanoutRoute::Copy;
   const Lane& lane = *lanes_[o.lane];
@@ -85,103 +143,132 @@ FanoutRoute Fanout::route(std::size_t output) const {
   return FanoutRoute::Copy;
 }
 
-FanoutResult Fanout::run(int in, const FdInfo& in_info, const ErrorHandler& on_error) {
-  on_error_ = &on_error;
-  in_ = in;
-  in_info_ = in_info;
-  src_ = in;
-  if (options_.zero_copy) {
-    if (in_info.kind == FdKind::Pipe) {
-      grow_pipe(in, options_.pipe_size);
-      long size = pipe_size(in);
-      src_capacity_ = size > 0 ? static_cast<std::size_t>(size) : 65536;
-    } else if (broker_.open() == 0) {
-      broker_.grow(options_.pipe_size);
-      src_ = broker_.read_fd();
-      src_capacity_ = broker_.capacity();
-      use_broker_ = true;
-    } else {
-      copy_mode_ = true;
-    }
-    if (!copy_mode_ && !plan()) copy_mode_ = true;
-  } else {
-    copy_mode_ = true;
-  }
-
-  while (!stop_ && !eof_ && input_error_ == 0 && live_outputs() > 0) {
-    if (copy_mode_) {
-      run_copy();
-      break;
-    }
-    if (use_broker_ && consumed_ == end_ && !refill()) continue;
-    promote_consumer();
-    if (stop_ || input_error_ != 0) break;
-    tee_round();
-    if (stop_ || copy_mode_) continue;
-    drain_lanes();
-    if (stop_ || eof_) continue;
-    consume();
-  }
-  on_error_ = nullptr;
-  return FanoutResult{consumed_, input_error_, stop_};
+std::uint64_t Fanout::head() const noexcept {
+  return consumed() + (copy_mode_ || !started_ ? 0 : source_.held());
+}
+std::uint64_t Fanout::queued(Id id) const noexcept { return outputs_[id]->queued(); }
+std::uint64_t Fanout::sent(Id id) const noexcept { return outputs_[id]->sent; }
+std::uint64_t Fanout::joined(Id id) const noexcept { return outputs_[id]->join; }
+Fanout::Clock::time_point Fanout::last_progress(Id id) const noexcept {
+  return outputs_[id]->last_progress;
 }
 
-// Assigns every output a lane. False when the engine cannot set up (no pipes, or no output
-// that takes splice): the caller then copies everything by read/write.
+void Fanout::input_ready(bool hup) noexcept {
+  ready_ = true;
+  // The input pipe itself is the source: no writer left and nothing in it is the end (tee
+  // cannot say so while the lane it is tried on is full).
+  if (hup && started_ && !copy_mode_ && !source_.brokered() && source_.held() == 0) eof_ = true;
+}
+
+void Fanout::writable(Id id) noexcept {
+  if (id < outputs_.size()) outputs_[id]->blocked = false;
+}
+
+bool Fanout::done() const noexcept {
+  if (stop_ || live_outputs() == 0) return true;
+  if (!ended()) return false;
+  return std::none_of(outputs_.begin(), outputs_.end(),
+                      [](const auto& o) { return o->live && o->queued() > 0; });
+}
+
+int Fanout::start(int in, const FdInfo& in_info) {
+  in_ = in;
+  started_ = true;
+  if (in_info.kind == FdKind::Regular || in_info.kind == FdKind::BlockDevice) always_ready_ = true;
+  buffer_.resize(options_.buffer_size);
+  if (!options_.zero_copy) {
+    copy_mode_ = true;
+    return 0;
+  }
+  if (int rc = source_.open(in, in_info, options_.pipe_size, O_NONBLOCK); rc < 0) {
+    copy_mode_ = true;
+    return rc;
+  }
+  if (!plan()) copy_mode_ = true;
+  return 0;
+}
+
+// Assigns every output a lane. False when the engine cannot set up (no pipes; lockstep with no
+// output that takes splice: nothing to gain over plain copying).
 bool Fanout::plan() {
+  const bool lockstep = options_.pacing == FanoutPacing::Lockstep;
   std::size_t copy_lane = kNoLane;
   std::size_t consumer = kNoLane;
-  for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    Output& o = outputs_[i];
+  for (Id i = 0; i < outputs_.size(); ++i) {
+    Output& o = *outputs_[i];
     if (!o.live) continue;
-    bool copies = o.info.append || o.info.kind == FdKind::Tty;
-    if (copies && copy_lane != kNoLane) {
+    bool copies = o.writer || o.info.append || o.info.kind == FdKind::Tty;
+    if (copies && lockstep && copy_lane != kNoLane) {  // one read per round for all of them
       lanes_[copy_lane]->outputs.push_back(i);
       o.lane = copy_lane;
       continue;
     }
-    auto lane = std::make_unique<Lane>();
-    lane->kind = copies ? Lane::Kind::Copy
-                        : (o.info.kind == FdKind::Pipe ? Lane::Kind::Direct : Lane::Kind::Splice);
-    lane->outputs.push_back(i);
-    o.lane = lanes_.size();
+    started_ = false;  // new_lane: pipes are opened below, once the consumer is known
+    new_lane(i, copies);
+    started_ = true;
     if (copies) copy_lane = o.lane;
     else consumer = o.lane;  // the last output that can take splice
-    if (lane->kind == Lane::Kind::Direct) grow_pipe(o.fd, options_.pipe_size);
-    lanes_.push_back(std::move(lane));
   }
-  if (consumer == kNoLane) return false;  // nothing to gain over plain copying
-  lanes_[consumer]->consumer = true;
+  if (lockstep) {
+    if (consumer == kNoLane) return false;
+    lanes_[consumer]->consumer = true;
+  } else {
+    devnull_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (!devnull_) return false;
+  }
   for (auto& lane : lanes_) {
     if (lane->consumer || lane->kind == Lane::Kind::Direct) continue;
-    if (lane->pipe.open() != 0) return false;
-    lane->pipe.grow(std::max(src_capacity_, options_.pipe_size));
+    if (lane->pipe.open(O_NONBLOCK) != 0) return false;
+    lane->pipe.grow(std::max(source_.capacity(), options_.pipe_size));
   }
   return true;
 }
 
+void Fanout::took(std::uint64_t n) {
+  source_.take(n);
+  if (progress_) progress_->advance(n);
+}
+
+void Fanout::wait_output(Output& o) {
+  o.blocked = true;
+  wait_.outputs.push_back(o.fd);
+}
+
+bool Fanout::step() {
+  wait_ = FanoutWait{};
+  if (!started_ || stop_) return false;
+  if (copy_mode_) return copy_step();
+  bool moved = drain_lanes();
+  if (!copy_mode_ && source_.brokered()) moved |= refill();
+  if (!copy_mode_ && options_.pacing == FanoutPacing::Lockstep) promote_consumer();
+  if (!copy_mode_ && reading()) moved |= tee_round();
+  if (!copy_mode_) moved |= drain_lanes();
+  if (!copy_mode_) moved |= consume();
+  if (copy_mode_) return true;  // switched: the next step copies
+  if (input_end_ && source_.held() == 0) eof_ = true;
+  return moved;
+}
+
 bool Fanout::refill() {
+  if (!reading() || input_end_ || source_.room() == 0) return false;
+  if (!ready_ && !always_ready_) {
+    wait_.input = true;
+    return false;
+  }
+  // A tty or socket that someone left blocking would block on a second call: call again only
+  // after the driver saw it readable.
+  ready_ = false;
   stats_->count(Call::Splice);
-  ssize_t n = sys::splice(in_, nullptr, broker_.write_fd(), nullptr, broker_.capacity(),
-                          SPLICE_F_MOVE);
-  if (n == -EAGAIN) {
-    if (int w = wait(in_, -1, nullptr); w < 0) input_error_ = -w;
-    return false;
+  ssize_t n = source_.refill(SPLICE_F_MOVE | kNonBlock);
+  if (n > 0) {
+    input_probe_.prove();
+    return true;
   }
-  if (input_.falls_back(n, *stats_)) {
-    copy_mode_ = true;  // the broker is empty: nothing is lost by switching now
-    return false;
-  }
-  if (n < 0) {
-    input_error_ = static_cast<int>(-n);
-    return false;
-  }
-  if (n == 0) {
-    eof_ = true;
-    return false;
-  }
-  end_ += static_cast<std::uint64_t>(n);
-  return true;
+  if (n == 0) input_end_ = true;  // the end of the stream once the broker is empty
+  else if (n == -EAGAIN) wait_.input = true;
+  else if (input_probe_.falls_back(n, *stats_)) to_copy_mode();
+  else input_error_ = static_cast<int>(-n);
+  return false;
 }
 
 std::uint64_t Fanout::lane_limit() const {
@@ -195,8 +282,8 @@ bool Fanout::anyone_proven() const {
   return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->in.proven(); });
 }
 
-// After the consumer failed, the next lane level with the source takes over; lanes that are all
-// ahead of it already have the bytes in between, which are then read and dropped.
+// Lockstep, after the consumer failed: the next lane level with the source takes over; when all
+// are ahead of it they already have the bytes in between, which are then read and dropped.
 void Fanout::promote_consumer() {
   Lane* best = nullptr;
   bool any = false;
@@ -204,7 +291,10 @@ void Fanout::promote_consumer() {
     if (!lane->live) continue;
     if (lane->consumer) return;
     any = true;
-    if (lane->pos != consumed_ || lane->pending != 0) continue;
+    if (lane->pos != consumed() || lane->pending != 0) continue;
+    if (std::any_of(lane->outputs.begin(), lane->outputs.end(),
+                    [this](Id id) { return outputs_[id]->backlogged(); }))
+      continue;
     if (!best || (best->kind == Lane::Kind::Copy && lane->kind != Lane::Kind::Copy))
       best = lane.get();
   }
@@ -214,148 +304,273 @@ void Fanout::promote_consumer() {
     best->pipe = Pipe{};
     return;
   }
-  if (buffer_.empty()) buffer_.resize(options_.buffer_size);
-  std::uint64_t left = lane_limit() - consumed_;
+  std::uint64_t left = lane_limit() - consumed();
   while (left > 0) {
     stats_->count(Call::Read);
-    ssize_t n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(left, buffer_.size())));
+    ssize_t n = sys::read(source_.fd(),
+                          std::span(buffer_).first(std::min<std::uint64_t>(left, buffer_.size())));
     if (n == -EAGAIN) {
-      if (int w = wait(src_, -1, nullptr); w < 0) {
-        input_error_ = -w;
-        return;
-      }
-      continue;
+      wait_.input = true;
+      return;
     }
     if (n <= 0) {
       input_error_ = n < 0 ? static_cast<int>(-n) : EIO;
       return;
     }
     left -= static_cast<std::uint64_t>(n);
-    consumed_ += static_cast<std::uint64_t>(n);
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
+    took(static_cast<std::uint64_t>(n));
   }
 }
 
-void Fanout::tee_round() {
+bool Fanout::tee_round() {
+  bool moved = false;
+  full_.clear();
   for (std::size_t li = 0; li < lanes_.size() && !stop_; ++li) {
     Lane& lane = *lanes_[li];
-    if (!lane.live || lane.consumer || lane.pos != consumed_) continue;
-    std::size_t len = use_broker_ ? static_cast<std::size_t>(end_ - consumed_) : kChunk;
-    const Output& first = outputs_[lane.outputs.front()];
+    if (!lane.live || lane.consumer || lane.pos != consumed()) continue;
+    std::size_t len = source_.brokered() ? static_cast<std::size_t>(source_.held()) : kChunk;
+    if (len == 0) break;
+    Output& first = *outputs_[lane.outputs.front()];
     int dst = lane.kind == Lane::Kind::Direct ? first.fd : lane.pipe.write_fd();
     stats_->count(Call::Tee);
-    ssize_t n = sys::tee(src_, dst, len, 0);
+    ssize_t n = sys::tee(source_.fd(), dst, len, kNonBlock);
     if (lane.in.falls_back(n, *stats_)) {
-      if (!anyone_proven() && consumed_ == 0) {
-        copy_mode_ = true;  // tee(2) itself is refused; nothing has moved yet
-        return;
+      if (!anyone_proven() && consumed() == 0) {
+        to_copy_mode();  // tee(2) itself is refused; nothing has moved yet
+        return true;
       }
       demote(lane);
       continue;
     }
     if (n > 0) {
-      lane.pos += static_cast<std::uint64_t>(n);
+      auto got = static_cast<std::uint64_t>(n);
+      Clock::time_point now = Clock::now();
+      lane.pos += got;
+      for (Id id : lane.outputs) {
+        Output& o = *outputs_[id];
+        if (o.queued() == 0) o.last_progress = now;  // its idle clock starts now
+        o.pos += got;
+        if (lane.kind == Lane::Kind::Direct) o.sent += got;
+      }
       if (lane.kind != Lane::Kind::Direct) lane.pending += static_cast<std::size_t>(n);
-      stats_->add(Path::Tee, static_cast<std::uint64_t>(n));
+      stats_->add(Path::Tee, got);
+      moved = true;
       continue;
     }
     if (n == 0) {  // no writer left and nothing queued: the end of the input
-      if (!use_broker_) eof_ = true;
-      return;
+      if (!source_.brokered()) eof_ = true;
+      return moved;
     }
     if (n == -EAGAIN) {
-      bool direct = lane.kind == Lane::Kind::Direct;
-      if (int w = wait(src_, direct ? dst : -1, direct ? &first.info : nullptr); w < 0)
-        input_error_ = -w;
+      if (source_.held() == 0) {
+        wait_.input = true;  // the source is empty
+        break;
+      }
+      full_.push_back(&lane);  // its pipe is full
+      if (lane.kind == Lane::Kind::Direct) wait_output(first);
       continue;
     }
-    std::vector<std::size_t> victims = lane.outputs;
-    for (std::size_t o : victims) output_failed(o, static_cast<int>(-n));
+    std::vector<Id> victims = lane.outputs;
+    for (Id o : victims) output_failed(o, static_cast<int>(-n));
   }
+  drop_slow();
+  return moved;
+}
+
+// Drop pacing: the lanes in full_ go once they hold the stream back.
+void Fanout::drop_slow() {
+  if (full_.empty() || options_.pacing != FanoutPacing::Drop || !input_waiting()) return;
+  std::uint64_t now_head = head();
+  for (Lane* lane : full_) {
+    std::vector<Id> victims = lane->outputs;
+    for (Id id : victims) {
+      Output& o = *outputs_[id];
+      if (!o.live) continue;
+      std::uint64_t behind = now_head - o.join - o.sent;
+      remove_output(id);
+      if (on_slow_) on_slow_(id, behind);
+    }
+  }
+  full_.clear();
+}
+
+// The stream is being held back: the source pipe is half full (read/write path: input waits).
+bool Fanout::input_waiting() const {
+  if (!copy_mode_) return source_.held() >= source_.capacity() / 2;
+  if (source_.brokered() && source_.end() > consumed()) return true;
+  return always_ready_ || sys::wait_fd(in_, POLLIN, 0) == 1;
 }
 
 // Switches a lane that the kernel refused to the copying path, before it delivered anything
 // (the lane's probe has counted the fallback).
 bool Fanout::demote(Lane& lane) {
   if (lane.kind == Lane::Kind::Direct && !lane.consumer) {
-    if (int rc = lane.pipe.open(); rc < 0) {
-      std::vector<std::size_t> victims = lane.outputs;
-      for (std::size_t o : victims) output_failed(o, -rc);
+    if (int rc = lane.pipe.open(O_NONBLOCK); rc < 0) {
+      std::vector<Id> victims = lane.outputs;
+      for (Id o : victims) output_failed(o, -rc);
       return false;
     }
-    lane.pipe.grow(src_capacity_);
+    lane.pipe.grow(std::max(source_.capacity(), options_.pipe_size));
   }
   lane.kind = Lane::Kind::Copy;
   return true;
 }
 
-void Fanout::drain_lanes() {
-  for (std::size_t li = 0; li < lanes_.size() && !stop_; ++li) {
+bool Fanout::drain_lanes() {
+  bool moved = false;
+  for (std::size_t li = 0; li < lanes_.size() && !stop_ && !copy_mode_; ++li) {
     Lane& lane = *lanes_[li];
-    if (lane.live && !lane.consumer && lane.pending > 0) drain_lane(lane);
+    if (lane.live && !lane.consumer) moved |= drain_lane(lane);
   }
+  return moved;
 }
 
 bool Fanout::drain_lane(Lane& lane) {
-  while (lane.live && lane.pending > 0 && !stop_) {
+  bool moved = false;
+  while (lane.live && !stop_) {
     if (lane.kind == Lane::Kind::Copy) {
-      if (buffer_.empty()) buffer_.resize(options_.buffer_size);
+      if (!flush_backlogs(lane)) return moved;
+      if (lane.pending == 0) return moved;
       stats_->count(Call::Read);
       ssize_t n = sys::read(lane.pipe.read_fd(),
                             std::span(buffer_).first(std::min(lane.pending, buffer_.size())));
       if (n <= 0) {  // our own pipe with bytes in it: cannot happen short of memory trouble
-        std::vector<std::size_t> victims = lane.outputs;
-        for (std::size_t o : victims) output_failed(o, n < 0 ? static_cast<int>(-n) : EIO);
-        return false;
+        std::vector<Id> victims = lane.outputs;
+        for (Id o : victims) output_failed(o, n < 0 ? static_cast<int>(-n) : EIO);
+        return moved;
       }
       lane.pending -= static_cast<std::size_t>(n);
-      if (!write_outputs(lane.outputs, static_cast<std::size_t>(n))) return false;
+      give(lane.outputs, std::span<const std::byte>(buffer_).first(static_cast<std::size_t>(n)), kNoOffset);
+      moved = true;
       continue;
     }
-    const Output& out = outputs_[lane.outputs.front()];
-    std::size_t index = lane.outputs.front();
+    if (lane.pending == 0) return moved;
+    Id id = lane.outputs.front();
+    Output& out = *outputs_[id];
+    if (out.blocked) {
+      wait_.outputs.push_back(out.fd);
+      return moved;
+    }
     stats_->count(Call::Splice);
     ssize_t n = sys::splice(lane.pipe.read_fd(), nullptr, out.fd, nullptr, lane.pending,
-                            SPLICE_F_MOVE);
+                            SPLICE_F_MOVE | kNonBlock);
     if (lane.out.falls_back(n, *stats_)) {
+      // Lockstep outputs are of every kind: only this one copies. A server's are all sockets:
+      // what one refuses, all will, so the whole run moves to read/write.
+      if (options_.pacing != FanoutPacing::Lockstep) {
+        to_copy_mode();
+        return true;
+      }
       lane.kind = Lane::Kind::Copy;  // the bytes already teed go out by read/write
       continue;
     }
     if (n > 0) {
       lane.pending -= static_cast<std::size_t>(n);
+      out.sent += static_cast<std::uint64_t>(n);
+      out.last_progress = Clock::now();
       stats_->add(Path::Splice, static_cast<std::uint64_t>(n));
+      moved = true;
       continue;
     }
     if (n == -EAGAIN) {
-      if (int w = wait(-1, out.fd, &out.info); w < 0) {
-        output_failed(index, -w);
-        return false;
-      }
+      wait_output(out);
+      return moved;
+    }
+    output_failed(id, n < 0 ? static_cast<int>(-n) : EIO);
+    return moved;
+  }
+  return moved;
+}
+
+long Fanout::write_to(Output& o, std::span<const std::byte> data) {
+  stats_->count(Call::Write);
+  long n = o.writer ? o.writer(data) : static_cast<long>(sys::write(o.fd, data));
+  if (n > 0) {
+    o.sent += static_cast<std::uint64_t>(n);
+    o.last_progress = Clock::now();
+    stats_->add(Path::ReadWrite, static_cast<std::uint64_t>(n));
+  }
+  return n;
+}
+
+// Writes out what each output of `ids` holds in its backlog; true when none holds anything.
+bool Fanout::flush_backlogs(Lane& lane) { return flush(lane.outputs); }
+
+bool Fanout::flush(const std::vector<Id>& ids) {
+  bool clear = true;
+  std::vector<Id> list = ids;  // failures edit the lane's list
+  for (Id id : list) {
+    Output& o = *outputs_[id];
+    if (!o.live || !o.backlogged()) continue;
+    if (o.blocked) {
+      wait_.outputs.push_back(o.fd);
+      clear = false;
       continue;
     }
-    output_failed(index, n < 0 ? static_cast<int>(-n) : EIO);
-    return false;
+    while (o.backlogged()) {
+      long n = write_to(o, std::span<const std::byte>(o.backlog).subspan(o.backlog_off));
+      if (n > 0) {
+        o.backlog_off += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n == -EAGAIN) {
+        wait_output(o);
+      } else {
+        output_failed(id, n < 0 ? static_cast<int>(-n) : EIO);
+      }
+      break;
+    }
+    if (!o.live) continue;
+    if (o.backlogged()) {
+      clear = false;
+    } else {
+      o.backlog.clear();
+      o.backlog_off = 0;
+    }
   }
-  return lane.live;
+  return clear && !stop_;
 }
 
-// Writes buffer_[0, n) to each output in `outputs` (a copy: failures edit the lane's list).
-bool Fanout::write_outputs(const std::vector<std::size_t>& outputs, std::size_t n) {
-  std::vector<std::size_t> list = outputs;
-  auto data = std::span<const std::byte>(buffer_).first(n);
-  for (std::size_t o : list) {
-    if (stop_) return false;
-    if (!outputs_[o].live) continue;
-    std::size_t written = 0;
-    stats_->count(Call::Write);
-    ssize_t w = sys::write_all(outputs_[o].fd, data, &written);
-    stats_->add(Path::ReadWrite, written);
-    if (w < 0) output_failed(o, static_cast<int>(-w));
+// Gives `data` to each output of `ids`: written at once where it can be, the rest kept in the
+// output's backlog. `from`: the stream offset of data[0] when these are new stream bytes (the
+// read/write path: an output ahead of it, fed by tee before a fallback, skips what it has), or
+// kNoOffset when the output's position already counts them.
+void Fanout::give(const std::vector<Id>& ids, std::span<const std::byte> data, std::uint64_t from) {
+  std::vector<Id> list = ids;
+  for (Id id : list) {
+    if (stop_) return;
+    Output& o = *outputs_[id];
+    if (!o.live) continue;
+    std::uint64_t skip = from == kNoOffset ? 0 : std::min<std::uint64_t>(data.size(), o.pos - std::min(o.pos, from));
+    auto part = data.subspan(static_cast<std::size_t>(skip));
+    if (from != kNoOffset) {
+      if (o.queued() == 0 && !part.empty()) o.last_progress = Clock::now();
+      o.pos = std::max(o.pos, from + data.size());
+    }
+    std::size_t off = 0;
+    if (!o.backlogged() && !o.blocked) {
+      while (off < part.size()) {
+        long n = write_to(o, part.subspan(off));
+        if (n > 0) {
+          off += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n == -EAGAIN) wait_output(o);
+        else output_failed(id, n < 0 ? static_cast<int>(-n) : EIO);
+        break;
+      }
+    }
+    if (o.live && off < part.size()) {
+      if (o.backlog_off > 0) {  // keep it compact
+        o.backlog.erase(o.backlog.begin(), o.backlog.begin() + static_cast<std::ptrdiff_t>(o.backlog_off));
+        o.backlog_off = 0;
+      }
+      o.backlog.insert(o.backlog.end(), part.begin() + static_cast<std::ptrdiff_t>(off), part.end());
+    }
   }
-  return !stop_;
 }
 
-void Fanout::consume() {
+bool Fanout::consume() {
   Lane* lane = nullptr;
   bool others = false;
   for (auto& l : lanes_) {
@@ -363,130 +578,231 @@ void Fanout::consume() {
     if (l->consumer) lane = l.get();
     else others = true;
   }
-  if (!lane) return;
-  std::uint64_t len = others ? lane_limit() - consumed_ : kChunk;
-  if (use_broker_) len = std::min(len, end_ - consumed_);
-  if (len == 0) return;  // a lane is level with the source and got nothing this round
+  if (options_.pacing == FanoutPacing::Lockstep && !lane) return false;  // no output left
+  std::uint64_t len;
+  if (others) len = lane_limit() - consumed();
+  else if (lane || reading()) len = kChunk;  // nobody (a server): a live stream is discarded
+  else len = 0;
+  if (source_.brokered()) len = std::min<std::uint64_t>(len, source_.held());
+  if (len == 0) return false;  // a lane is level with the source and got nothing this round
 
-  ssize_t n;
-  if (lane->kind == Lane::Kind::Copy) {
-    if (buffer_.empty()) buffer_.resize(options_.buffer_size);
-    stats_->count(Call::Read);
-    n = sys::read(src_, std::span(buffer_).first(std::min<std::uint64_t>(len, buffer_.size())));
-    if (n == -EAGAIN) {
-      if (int w = wait(src_, -1, nullptr); w < 0) input_error_ = -w;
-      return;
-    }
-    if (n < 0) {
-      input_error_ = static_cast<int>(-n);
-      return;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return;
-    }
-    consumed_ += static_cast<std::uint64_t>(n);
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
-    write_outputs(lane->outputs, static_cast<std::size_t>(n));
-    return;
+  if (lane && lane->kind == Lane::Kind::Copy) return consume_copy(*lane, len);
+  Output* out = lane ? outputs_[lane->outputs.front()].get() : nullptr;
+  if (out && out->blocked) {
+    wait_.outputs.push_back(out->fd);
+    return false;
   }
-  const Output& out = outputs_[lane->outputs.front()];
-  std::size_t index = lane->outputs.front();
+  int dst = out ? out->fd : devnull_.get();
   stats_->count(Call::Splice);
-  n = sys::splice(src_, nullptr, out.fd, nullptr, static_cast<std::size_t>(len), SPLICE_F_MOVE);
-  if (lane->in.falls_back(n, *stats_)) {
-    demote(*lane);
-    return;
+  ssize_t n = sys::splice(source_.fd(), nullptr, dst, nullptr, static_cast<std::size_t>(len),
+                          SPLICE_F_MOVE | kNonBlock);
+  if (out ? lane->in.falls_back(n, *stats_) : devnull_probe_.falls_back(n, *stats_)) {
+    if (out) demote(*lane);
+    else to_copy_mode();
+    return true;
   }
   if (n > 0) {
-    consumed_ += static_cast<std::uint64_t>(n);
-    stats_->add(Path::Splice, static_cast<std::uint64_t>(n));
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
-    return;
+    auto got = static_cast<std::uint64_t>(n);
+    took(got);
+    if (out) {
+      out->pos += got;
+      out->sent += got;
+      out->last_progress = Clock::now();
+      stats_->add(Path::Splice, got);
+    }
+    return true;
   }
   if (n == 0) {
-    if (!use_broker_) eof_ = true;
-    return;
+    if (!source_.brokered()) eof_ = true;
+  } else if (n == -EAGAIN) {
+    if (source_.held() == 0) wait_.input = true;
+    else if (out) wait_output(*out);
+  } else if (out) {
+    output_failed(lane->outputs.front(), static_cast<int>(-n));
+  } else {
+    input_error_ = static_cast<int>(-n);
+  }
+  return false;
+}
+
+// The consumer copies: it reads the source itself, at most `len`, and writes its outputs.
+bool Fanout::consume_copy(Lane& lane, std::uint64_t len) {
+  if (!flush_backlogs(lane)) return false;
+  stats_->count(Call::Read);
+  ssize_t n = sys::read(source_.fd(), std::span(buffer_).first(std::min<std::uint64_t>(len, buffer_.size())));
+  if (n == -EAGAIN) {
+    wait_.input = true;
+    return false;
+  }
+  if (n < 0) {
+    input_error_ = static_cast<int>(-n);
+    return false;
+  }
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  auto got = static_cast<std::uint64_t>(n);
+  took(got);
+  for (Id id : lane.outputs) outputs_[id]->pos += got;
+  give(lane.outputs, std::span<const std::byte>(buffer_).first(static_cast<std::size_t>(n)), kNoOffset);
+  return true;
+}
+
+void Fanout::output_failed(Id id, int err) {
+  Output& o = *outputs_[id];
+  if (!o.live) return;
+  remove_output(id);
+  if (on_error_ && on_error_(id, err) == FanoutAction::Stop) stop_ = true;
+}
+
+// Moves every lane's queued pages into its outputs' backlogs; from here on the source pipe (what
+// is left in it) and then the input are read with read(2). (The probe that ordered it has
+// counted the fallback.)
+void Fanout::to_copy_mode() {
+  copy_mode_ = true;
+  for (auto& lane : lanes_) {
+    if (!lane->live || !lane->pipe.valid()) continue;
+    while (lane->pending > 0) {
+      stats_->count(Call::Read);
+      ssize_t n = sys::read(lane->pipe.read_fd(),
+                            std::span(buffer_).first(std::min(lane->pending, buffer_.size())));
+      if (n <= 0) {  // our own pipe with bytes in it: only memory trouble gets here
+        std::vector<Id> victims = lane->outputs;
+        for (Id o : victims) output_failed(o, n < 0 ? static_cast<int>(-n) : EIO);
+        break;
+      }
+      lane->pending -= static_cast<std::size_t>(n);
+      for (Id id : lane->outputs) {
+        Output& o = *outputs_[id];
+        o.backlog.insert(o.backlog.end(), buffer_.begin(), buffer_.begin() + n);
+      }
+    }
+  }
+  for (auto& o : outputs_) o->lane = kNoLane;
+  lanes_.clear();
+}
+
+// ---- the read/write path ----
+
+bool Fanout::copy_step() {
+  std::vector<Id> all;
+  for (Id i = 0; i < outputs_.size(); ++i)
+    if (outputs_[i]->live) all.push_back(i);
+  std::uint64_t sent_before = 0;
+  for (Id i : all) sent_before += outputs_[i]->sent;
+  flush(all);
+  std::uint64_t sent_after = 0;
+  for (Id i : all) sent_after += outputs_[i]->sent;
+  bool moved = sent_after != sent_before;
+  if (stop_ || hold_ || input_closed_ || input_error_ != 0 || eof_) return moved;
+
+  bool from_broker = source_.brokered() && source_.end() > consumed();
+  if (!from_broker && input_end_) {  // the input ended before the fallback: do not read it again
+    eof_ = true;
+    return moved;
+  }
+  // The most every output can take: its backlog is bounded by pipe_size. An output ahead of the
+  // consumed position (pages teed before a fallback) skips what it already has.
+  std::size_t want = buffer_.size();
+  std::vector<Id> full;
+  for (Id i : all) {
+    Output& o = *outputs_[i];
+    if (!o.live) continue;
+    std::uint64_t room = options_.pipe_size + (o.pos - consumed());
+    room = room > o.queued() ? room - o.queued() : 0;
+    if (room == 0) full.push_back(i);
+    else want = static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
+  }
+  if (!full.empty()) {
+    if (options_.pacing != FanoutPacing::Drop || !input_waiting()) {
+      for (Id i : full) wait_.outputs.push_back(outputs_[i]->fd);
+      return moved;  // block, or nobody is waiting for it yet
+    }
+    std::uint64_t now_head = head();
+    for (Id i : full) {
+      const Output& o = *outputs_[i];
+      std::uint64_t behind = now_head - o.join - o.sent;
+      remove_output(i);
+      if (on_slow_) on_slow_(i, behind);
+    }
+  }
+  // (no output: a live stream is read and discarded)
+  if (from_broker) {
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(want, source_.held()));
+  } else if (!ready_ && !always_ready_) {
+    wait_.input = true;
+    return moved;
+  } else {
+    ready_ = false;  // one read per readiness: the input may be a blocking tty or socket
+  }
+  stats_->count(Call::Read);
+  ssize_t n = sys::read(from_broker ? source_.fd() : in_, std::span(buffer_).first(want));
+  if (n == 0) {
+    eof_ = true;
+    return moved;
   }
   if (n == -EAGAIN) {
-    if (int w = wait(src_, out.fd, &out.info); w < 0) input_error_ = -w;
-    return;
+    wait_.input = true;
+    return moved;
   }
-  output_failed(index, static_cast<int>(-n));
+  if (n < 0) {
+    input_error_ = static_cast<int>(-n);
+    return moved;
+  }
+  auto got = static_cast<std::uint64_t>(n);
+  std::uint64_t from = consumed();
+  took(got);
+  if (!from_broker) source_.skip_broker();
+  give(all, std::span<const std::byte>(buffer_).first(static_cast<std::size_t>(n)), from);
+  return true;
 }
 
-void Fanout::output_failed(std::size_t output, int err) {
-  Output& o = outputs_[output];
-  if (!o.live) return;
-  o.live = false;
-  if (o.lane != kNoLane) {
-    Lane& lane = *lanes_[o.lane];
-    std::erase(lane.outputs, output);
-    if (lane.outputs.empty()) {
-      lane.live = false;
-      lane.pipe = Pipe{};  // bytes queued for a dead output are dropped with it
-      lane.pending = 0;
-    }
+bool Fanout::wants_input() const noexcept {
+  if (!started_ || !reading() || always_ready_) return false;
+  if (copy_mode_) {
+    if (source_.brokered() && source_.end() > consumed()) return false;  // leftovers first
+    for (const auto& o : outputs_)
+      if (o->live && o->queued() >= options_.pipe_size + (o->pos - consumed())) return false;
+    return true;
   }
-  if (on_error_ && (*on_error_)(output, err) == FanoutAction::Stop) stop_ = true;
+  if (source_.brokered()) return !input_end_ && source_.held() < source_.capacity();
+  return source_.held() == 0;
 }
 
-// Plain read/write to every live output: --no-splice, inputs that refuse splice, no tee(2).
-// A broker that already holds input is emptied first, so no byte is lost or repeated.
-void Fanout::run_copy() {
-  if (buffer_.empty()) buffer_.resize(options_.buffer_size);
-  std::vector<std::size_t> all;
-  for (std::size_t i = 0; i < outputs_.size(); ++i) all.push_back(i);
-  while (!stop_ && live_outputs() > 0) {
-    bool from_broker = use_broker_ && consumed_ < end_;
-    int fd = from_broker ? src_ : in_;
-    std::size_t want = buffer_.size();
-    if (from_broker) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, end_ - consumed_));
-    stats_->count(Call::Read);
-    ssize_t n = sys::read(fd, std::span(buffer_).first(want));
-    if (n == -EAGAIN) {
-      if (int w = wait(fd, -1, nullptr); w < 0) {
-        input_error_ = -w;
-        return;
-      }
-      continue;
-    }
-    if (n < 0) {
-      input_error_ = static_cast<int>(-n);
-      return;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return;
-    }
-    consumed_ += static_cast<std::uint64_t>(n);
-    if (!from_broker) end_ = consumed_;
-    if (progress_) progress_->advance(static_cast<std::uint64_t>(n));
-    write_outputs(all, static_cast<std::size_t>(n));
-  }
-}
+// ---- the blocking driver ----
 
-// Waits until `in_fd` is readable and `out_fd` writable (either may be -1); regular files are
-// always ready. An EAGAIN does not say which end would block, so both are checked.
-int Fanout::wait(int in_fd, int out_fd, const FdInfo* out_info) {
-  bool need_in = in_fd >= 0;
-  bool need_out = out_fd >= 0 && (!out_info || pollable(*out_info));
-  while (need_in || need_out) {
-    struct pollfd fds[2];
-    nfds_t n = 0;
-    if (need_in) fds[n++] = {in_fd, POLLIN, 0};
-    if (need_out) fds[n++] = {out_fd, POLLOUT, 0};
+FanoutResult Fanout::run(int in, const FdInfo& in_info, const ErrorHandler& on_error) {
+  on_error_ = on_error;
+  start(in, in_info);
+  // A blocking driver may read whenever it likes: a blocking input waits in the kernel, an
+  // O_NONBLOCK one says EAGAIN and is polled below.
+  always_ready_ = true;
+  while (!done()) {
+    if (step()) continue;
+    if (done()) break;
+    std::vector<pollfd> fds;
+    if (wait_.input || wait_.outputs.empty()) fds.push_back({in_, POLLIN, 0});
+    for (int fd : wait_.outputs) fds.push_back({fd, POLLOUT, 0});
     stats_->count(Call::Poll);
-    int rc = ::poll(fds, n, -1);
+    int rc = ::poll(fds.data(), fds.size(), -1);
     if (rc < 0) {
       if (errno == EINTR) continue;
-      return -errno;
+      input_error_ = errno;
+      break;
     }
-    nfds_t i = 0;
-    if (need_in && fds[i++].revents != 0) need_in = false;
-    if (need_out && fds[i].revents != 0) need_out = false;
+    for (const pollfd& p : fds) {
+      if (p.revents == 0) continue;
+      if (p.events == POLLIN) {
+        input_ready((p.revents & POLLHUP) != 0);
+      } else {
+        for (auto& o : outputs_)
+          if (o->fd == p.fd) o->blocked = false;
+      }
+    }
   }
-  return 0;
+  on_error_ = nullptr;
+  return FanoutResult{consumed(), input_error_, stop_};
 }
 
 }  // namespace conduit

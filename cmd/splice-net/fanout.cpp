@@ -3,6 +3,7 @@
 //   splice-net: PEER: sent N bytes in S s: REASON          (per client; -q: only the dropped)
 //   splice-net: PEER: GET /live.ts 200, sent N bytes in S s: REASON        (--http)
 //   splice-net: fanout: N bytes from standard input; C clients, D dropped as slow
+// (--tls: TLS on every connection, net/fanout_tls.cpp; a failed handshake is a client's line)
 // and the signal, accept-pause and epoll messages.
 #include <signal.h>
 #include <unistd.h>
@@ -100,8 +101,13 @@ int run_fanout(const Options& o) {
   if (!o.content_type.empty()) settings.content_type = o.content_type;  // else application/octet-stream
   settings.server_name = std::string(kProg);
   settings.address = *address;
+  std::optional<conduit::net::tls::Context> tls_ctx;
+  if (o.tls.on && !(tls_ctx = tls_context(o, true, diag))) return 1;
+  if (tls_ctx) settings.tls = &*tls_ctx;
+  settings.handshake_timeout = std::chrono::milliseconds(handshake_ms(o));
 
-  auto listening = start_listening(o, *address, diag, o.http ? " (HTTP)" : "");
+  auto listening = start_listening(o, *address, diag, std::string(o.http ? " (HTTP" : "") +
+                                                         (o.tls.on ? (o.http ? ", TLS)" : " (TLS)") : (o.http ? ")" : "")));
   if (!listening) return 1;
 
   std::optional<conduit::Progress> progress;
@@ -115,7 +121,13 @@ int run_fanout(const Options& o) {
     log_line(std::string(kProg) + ": fanout: " + std::to_string(server.consumed()) +
              " bytes from standard input; " + std::to_string(server.served()) + " clients, " +
              std::to_string(server.dropped()) + " dropped as slow");
-  report_stats(o, server.stats(), std::chrono::duration<double>(Clock::now() - start).count());
+  // Many clients, each with its own handshake: the path, not one version or cipher. Only a
+  // kTLS socket takes splice; every other TLS client's bytes went through SSL_write.
+  TlsReport tls_report;
+  tls_report.path = server.stats().bytes_of(conduit::Path::Splice) > 0 ? conduit::net::tls::DataPath::KtlsSplice
+                                                                       : conduit::net::tls::DataPath::User;
+  report_stats(o, server.stats(), std::chrono::duration<double>(Clock::now() - start).count(),
+               tls_ctx ? &tls_report : nullptr);
   return diag.exit_status();
 }
 

@@ -131,9 +131,11 @@ const std::string kFanoutHelp = std::string(
     "                           stall (default); 'block' waits for it (lossless: the\n"
     "                           slowest client sets the pace)\n"
     "  -t, --timeout SECONDS    with --slow=block, drop a client that takes nothing for\n"
-    "                           SECONDS (default: wait for ever)\n") +
-    kCommonHelp +
-    "\nExample:\n  camera-capture | xtee recording.bin | splice-net fanout --min-clients 2 :9000\n";
+    "                           SECONDS (default: wait for ever); with --tls, also the\n"
+    "                           time a client has for its handshake\n") +
+    kCommonHelp + tls_help(true) +
+    "\nExamples:\n  camera-capture | xtee recording.bin | splice-net fanout --min-clients 2 :9000\n"
+    "  camera-capture | splice-net fanout --http --tls --cert c.pem --key k.pem :8443\n";
 
 const std::string kRelayHelp = std::string(
     "Usage: splice-net relay [OPTION]... LISTEN TARGET\n"
@@ -300,6 +302,7 @@ std::vector<CLI::App*> bind(CLI::App& app, Options& o) {
             })
       ->type_name("POLICY")
       ->trigger_on_parse();
+  bind_tls(*fanout, o.tls, true);
   fanout->add_option("address", o.address)->required()->type_name("ADDRESS");
 
   CLI::App* relay = subcommand(app, "relay", o);

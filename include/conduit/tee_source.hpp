@@ -1,5 +1,5 @@
-// tee_source: the pipe a tee(2) fan-out duplicates from, shared by the two fan-out engines
-// (conduit::Fanout for xtee, net::FanoutServer for splice-net fanout).
+// tee_source: the pipe the tee(2) fan-out engine (conduit::Fanout, used by xtee and by
+// net::FanoutServer) duplicates from.
 //
 // tee(2) reads only from a pipe. When the input is a pipe it is the source itself (grown toward
 // the wanted size); anything else (a file, a socket, a tty) is first spliced into a broker pipe of

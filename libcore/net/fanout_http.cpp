@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "conduit/diag.hpp"
 #include "conduit/net/fanout_server.hpp"
 #include "conduit/net/live_http.hpp"
 #include "conduit/net/socket.hpp"
@@ -29,7 +30,7 @@ void FanoutServer::on_request(Member& m, std::uint32_t events) {
 void FanoutServer::read_request(Member& m) {
   char buf[4096];
   for (;;) {
-    ssize_t n = ::recv(m.sock.get(), buf, sizeof buf, 0);
+    ssize_t n = member_recv(m, buf, sizeof buf);
     if (n > 0) {
       m.in.append(buf, static_cast<std::size_t>(n));
       http::LiveAnswer a = http::answer_live(m.in, settings_.content_type, settings_.server_name,
@@ -54,7 +55,7 @@ void FanoutServer::read_request(Member& m) {
 
 void FanoutServer::send_head(Member& m) {
   while (m.head_off < m.head.size()) {
-    ssize_t n = ::send(m.sock.get(), m.head.data() + m.head_off, m.head.size() - m.head_off, MSG_NOSIGNAL);
+    ssize_t n = member_send(m, m.head.data() + m.head_off, m.head.size() - m.head_off);
     if (n > 0) {
       m.head_off += static_cast<std::size_t>(n);
       m.head_sent += static_cast<std::uint64_t>(n);
@@ -65,7 +66,7 @@ void FanoutServer::send_head(Member& m) {
       m.writable = false;
       return;
     }
-    kill(m, connection_error(n < 0 ? errno : EPIPE));
+    kill(m, io_error(m, n < 0 ? errno : EPIPE));
     return;
   }
   m.head = std::string();
@@ -77,21 +78,24 @@ void FanoutServer::send_head(Member& m) {
   // Answered in full: our half-close, then wait for the client's before closing (a reset could
   // destroy the answer still in flight).
   m.awaiting = false;
-  ::shutdown(m.sock.get(), SHUT_WR);
+  end_connection(m);
   m.lingering = true;
   m.linger_until = now + settings_.linger_limit;
   recv_discard(m);
 }
 
 // The client takes the stream from where it is now, as a plain client does when it connects.
-void FanoutServer::join_stream(Member& m, Clock::time_point now) {
+void FanoutServer::join_stream(Member& m, Clock::time_point) {
   m.awaiting = false;
-  m.join = m.pos = source_.consumed();
-  m.last_progress = now;
+  if (int rc = enter_stream(m); rc < 0) {
+    kill(m, "pipe: " + errno_text(-rc));
+    return;
+  }
   std::size_t joined = 0;
   for (const auto& [fd, other] : members_)
     if (!other->awaiting && !other->dead) ++joined;
   if (joined >= settings_.min_clients) started_ = true;
+  fan_.hold_input(!started_);
 }
 
 }  // namespace conduit::net

@@ -581,3 +581,89 @@ tls_target() {
   [ "$(grep -c KEYUPDATE s_client2.log)" -eq 2 ]
   wait_for log2 ": done$"
 }
+
+# fanout_tls LOG INPUT ARGS...: `splice-net fanout --tls` with the localhost certificate, INPUT as
+# its standard input; sets FAN_PID and PORT.
+fanout_tls() {
+  local log=$1 input=$2
+  shift 2
+  # (not through bg: an asynchronous command's standard input would be /dev/null)
+  timeout --foreground 60 "$SN" fanout --tls $(server_cert server) "$@" 127.0.0.1:0 < "$input" 2> "$log" 3>&- &
+  FAN_PID=$!
+  echo $! >> "$T/pids"
+  PORT=$(listen_port "$log")
+}
+
+@test "fanout --tls: the stream to s_client and socat OPENSSL:, whole; --stats names tls-user" {
+  no_ktls
+  fanout_tls log "$C/data" --min-clients 2 --slow block --stats
+  grep -q "listening on 127.0.0.1:$PORT (TLS)" log
+  bg sh -c "timeout 30 openssl s_client -quiet -connect 127.0.0.1:$PORT -CAfile '$C/ca.pem' \
+    -verify_return_error < /dev/null > got1 2> /dev/null"
+  local s=$LAST
+  timeout 30 socat -u "OPENSSL:localhost:$PORT,cafile=$C/ca.pem" CREATE:got2
+  wait "$s"
+  cmp "$C/data" got1
+  cmp "$C/data" got2
+  exit_of "$FAN_PID"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c ': done$' log)" -eq 2 ]
+  grep -q 'tls: tls-user' log
+  grep -q "fanout: 4194304 bytes from standard input; 2 clients, 0 dropped" log
+}
+
+@test "fanout --http --tls: curl https:// (ALPN http/1.1) gets the head, then the stream" {
+  command -v curl > /dev/null || skip "curl not installed"
+  fanout_tls log "$C/data" --http --content-type video/mp2t --min-clients 2 --slow block
+  grep -q "listening on 127.0.0.1:$PORT (HTTP, TLS)" log
+  bg timeout 30 curl -sS --cacert "$C/ca.pem" -o got1 "https://localhost:$PORT/live.ts"
+  local c=$LAST
+  run timeout 30 curl -sS --cacert "$C/ca.pem" -o got2 -D head -w '%{http_code} %{http_version}' \
+    "https://localhost:$PORT/live.ts"
+  assert_success
+  assert_output "200 1.1"
+  wait "$c"
+  cmp "$C/data" got1
+  cmp "$C/data" got2
+  grep -qi '^content-type: video/mp2t' head
+  exit_of "$FAN_PID"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c 'GET /live.ts 200, sent .*: done$' log)" -eq 2 ]
+}
+
+@test "fanout --tls: a plaintext client and a silent one are dropped; the TLS client keeps receiving" {
+  # the second half of the stream waits until both bad clients have been dealt with
+  mkfifo in
+  bg sh -c "exec > in; head -c 2097152 '$C/data'
+    while ! grep -q 'TLS handshake not finished' log 2> /dev/null; do sleep 0.1; done
+    tail -c +2097153 '$C/data'"
+  fanout_tls log in --min-clients 1 --slow block -t 2
+  bg sh -c "timeout 60 openssl s_client -quiet -connect 127.0.0.1:$PORT -CAfile '$C/ca.pem' \
+    -verify_return_error < /dev/null > got 2> /dev/null"
+  local s=$LAST
+  printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 nc -N 127.0.0.1 "$PORT" > plain.out || true
+  bg sh -c "sleep 20 | nc 127.0.0.1 $PORT > /dev/null"
+  wait_for log 'the peer does not speak TLS'
+  wait_for log 'sent 0 bytes in .*: TLS handshake not finished after 2 s$'
+  wait "$s"
+  cmp "$C/data" got
+  [ ! -s plain.out ]
+  exit_of "$FAN_PID"
+  [ "$status" -eq 0 ]
+  grep -q "fanout: 4194304 bytes from standard input; 3 clients, 0 dropped" log
+}
+
+@test "fanout --tls: in --help, the man page and every shell's completions; needs --cert and --key" {
+  run "$SN" fanout --help
+  assert_output --partial "--verify-client CA"
+  assert_output --partial "--tls-ktls MODE"
+  assert_output --partial "splice-net fanout --http --tls --cert c.pem --key k.pem :8443"
+  run "$SN" fanout --tls :0
+  assert_failure 1
+  assert_line --index 0 "splice-net: --tls needs --cert FILE and --key FILE"
+  grep -q '^\.Pq send, recv, serve, fanout, relay$' "$CONDUIT_SRC/man/splice-net.1"
+  load 'helpers/docs'
+  assert_man_lint_clean splice-net
+  assert_completions_offer splice-net "splice-net fanout --tls-k" --tls-ktls
+  assert_completions_offer splice-net "splice-net fanout --ce" --cert
+}

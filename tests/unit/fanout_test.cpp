@@ -4,10 +4,12 @@
 #include "conduit/fanout.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -324,4 +326,181 @@ TEST(Fanout, SocketInputAndEmptyInput) {
   FanoutResult r = empty.run(null_in.get(), info_of(null_in.get()), drop);
   EXPECT_EQ(r.bytes, 0u);
   EXPECT_EQ(b.finish(), "");
+}
+
+// ---- the engine driven step by step, as an event loop drives it ----
+
+namespace {
+
+// Steps `fan` until it is done or `until` says stop, polling on what it waits for between steps
+// (the input, outputs' fds; writer outputs, whose fd is only a name, are told writable at once).
+template <typename Until>
+void drive(Fanout& fan, int in, const std::vector<Fanout::Id>& writers, Until until) {
+  for (int idle = 0; !fan.done() && !until(); ) {
+    if (fan.step()) {
+      idle = 0;
+      continue;
+    }
+    for (Fanout::Id w : writers) fan.writable(w);
+    std::vector<pollfd> fds;
+    if (fan.wait().input) fds.push_back({in, POLLIN, 0});
+    for (int fd : fan.wait().outputs) fds.push_back({fd, POLLOUT, 0});
+    int rc = ::poll(fds.data(), fds.size(), 50);
+    ASSERT_GE(rc, 0);
+    if (rc > 0 && fan.wait().input && fds[0].revents != 0) fan.input_ready((fds[0].revents & POLLHUP) != 0);
+    if (rc == 0 && ++idle > 200) FAIL() << "no progress for 10 s";
+  }
+}
+
+void drive(Fanout& fan, int in) {
+  drive(fan, in, {}, [] { return false; });
+}
+
+}  // namespace
+
+TEST(FanoutEngine, OutputsJoinAndLeaveMidStreamAndGetAContiguousPart) {
+  std::string data = testutil::random_bytes(6 * 1024 * 1024 + 17, 37);
+  Feeder in(data, true);
+  ASSERT_EQ(set_nonblocking(in.fd(), true), 0);
+  Collector a, b, c;
+  FanoutOptions opts;
+  opts.pacing = FanoutPacing::Block;
+  Fanout fan(opts);
+  long ia = fan.add_output(a.fd(), info_of(a.fd()));
+  long ic = fan.add_output(c.fd(), info_of(c.fd()));
+  ASSERT_EQ(fan.start(in.fd(), info_of(in.fd())), 0);
+  drive(fan, in.fd(), {}, [&] { return fan.consumed() >= 1024 * 1024; });
+  long ib = fan.add_output(b.fd(), info_of(b.fd()));  // joins mid-stream
+  ASSERT_GE(ib, 0);
+  std::uint64_t join = fan.joined(static_cast<Fanout::Id>(ib));
+  EXPECT_GE(join, 1024u * 1024u);
+  drive(fan, in.fd(), {}, [&] { return fan.consumed() >= 3 * 1024 * 1024; });
+  std::uint64_t c_sent = fan.sent(static_cast<Fanout::Id>(ic));
+  fan.remove_output(static_cast<Fanout::Id>(ic));  // leaves mid-stream
+  EXPECT_EQ(fan.route(static_cast<Fanout::Id>(ic)), FanoutRoute::Closed);
+  drive(fan, in.fd());
+  EXPECT_EQ(fan.input_error(), 0);
+  EXPECT_EQ(fan.consumed(), data.size());
+  EXPECT_EQ(a.finish(), data);
+  EXPECT_EQ(b.finish(), data.substr(join));
+  std::string got_c = c.finish();
+  EXPECT_EQ(got_c.size(), c_sent);  // what it was sent, no more, from the start
+  EXPECT_EQ(got_c, data.substr(0, got_c.size()));
+  EXPECT_EQ(fan.route(static_cast<Fanout::Id>(ia)), FanoutRoute::TeeDirect);
+}
+
+TEST(FanoutEngine, DropPacingDropsAStalledOutputBlockWaitsForIt) {
+  std::string data = testutil::random_bytes(8 * 1024 * 1024, 41);
+  TempFile src(data);
+  for (FanoutPacing pacing : {FanoutPacing::Drop, FanoutPacing::Block}) {
+    Fd in = src.open(O_RDONLY);
+    Pipe stalled;  // nobody reads it (yet)
+    ASSERT_EQ(stalled.open(O_NONBLOCK), 0);
+    TempFile fast;  // never full, however loaded the machine is
+    Fd fast_fd = fast.open(O_WRONLY | O_TRUNC);
+    FanoutOptions opts;
+    opts.pacing = pacing;
+    opts.pipe_size = 256 * 1024;
+    Fanout fan(opts);
+    std::vector<std::pair<Fanout::Id, std::uint64_t>> slow;
+    fan.on_slow([&](Fanout::Id id, std::uint64_t behind) { slow.emplace_back(id, behind); });
+    long is = fan.add_output(stalled.write_fd(), info_of(stalled.write_fd()));
+    fan.add_output(fast_fd.get(), info_of(fast_fd.get()));
+    ASSERT_EQ(fan.start(in.get(), info_of(in.get())), 0);
+    if (pacing == FanoutPacing::Drop) {
+      drive(fan, in.get());
+      ASSERT_EQ(slow.size(), 1u);
+      EXPECT_EQ(slow[0].first, static_cast<Fanout::Id>(is));
+      EXPECT_GT(slow[0].second, 0u);
+      EXPECT_EQ(testutil::file_content(fast.path()), data);  // the others never stalled
+      continue;
+    }
+    // Block: the stalled output holds the stream back; nothing is lost once it reads.
+    for (int i = 0; i < 1000 && fan.step(); ++i) {}
+    EXPECT_FALSE(fan.step());
+    EXPECT_LT(fan.consumed(), data.size());
+    EXPECT_NE(std::find(fan.wait().outputs.begin(), fan.wait().outputs.end(), stalled.write_fd()),
+              fan.wait().outputs.end());
+    auto reader = std::async(std::launch::async, [fd = stalled.read_fd()] {
+      ::fcntl(fd, F_SETFL, 0);
+      return testutil::read_all(fd);
+    });
+    drive(fan, in.get());
+    stalled.write_end().reset();
+    EXPECT_TRUE(slow.empty());
+    EXPECT_EQ(reader.get(), data);
+    EXPECT_EQ(testutil::file_content(fast.path()), data);
+  }
+}
+
+TEST(FanoutEngine, AnOutputFailingAfterBytesMovedGoesToThePolicyNotAFallback) {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  std::string data = testutil::random_bytes(kBig, 43);
+  Feeder in(data);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  Fd sock(sv[0]), peer(sv[1]);
+  // The peer takes the first 256 KiB, then goes away.
+  auto quitter = std::async(std::launch::async, [&] {
+    std::string got(256 * 1024, '\0');
+    std::size_t off = 0;
+    while (off < got.size()) {
+      ssize_t n = ::read(peer.get(), got.data() + off, got.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    peer.reset();
+    return got.substr(0, off);
+  });
+  Collector a;
+  TempFile f1;
+  Fd o1 = f1.open(O_WRONLY | O_TRUNC);
+  Stats stats;
+  std::vector<std::pair<std::size_t, int>> errors;
+  Fanout fan({}, &stats);
+  fan.add_output(a.fd(), info_of(a.fd()));
+  fan.add_output(sock.get(), info_of(sock.get()));
+  fan.add_output(o1.get(), info_of(o1.get()));
+  FanoutResult r = fan.run(in.fd(), info_of(in.fd()), [&](std::size_t o, int err) {
+    errors.emplace_back(o, err);
+    return FanoutAction::Drop;
+  });
+  ::sigaction(SIGPIPE, &old, nullptr);
+  EXPECT_EQ(quitter.get(), data.substr(0, 256 * 1024));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].first, 1u);
+  EXPECT_TRUE(errors[0].second == EPIPE || errors[0].second == ECONNRESET) << errors[0].second;
+  EXPECT_GE(fan.sent(1), 256u * 1024u);
+  EXPECT_EQ(stats.fallbacks, 0u);
+  EXPECT_FALSE(r.stopped);
+  EXPECT_EQ(r.bytes, data.size());
+  EXPECT_EQ(a.finish(), data);
+  EXPECT_EQ(testutil::file_content(f1.path()), data);
+}
+
+TEST(FanoutEngine, AWriterOutputTakesTheCopyingLaneAndMayWait) {
+  std::string data = testutil::random_bytes(kBig, 47);
+  Feeder in(data);
+  Fd name(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  std::string got;
+  int calls = 0;
+  FanoutOptions opts;
+  opts.pacing = FanoutPacing::Block;  // (Drop would drop it: it is slower than the pipe output)
+  Fanout fan(opts);
+  Collector a;
+  fan.add_output(a.fd(), info_of(a.fd()));
+  long w = fan.add_output(name.get(), info_of(name.get()), [&](std::span<const std::byte> bytes) -> long {
+    if (++calls % 5 == 0) return -EAGAIN;  // a TLS socket that is full now and then
+    std::size_t n = std::min<std::size_t>(bytes.size(), 10000);
+    got.append(reinterpret_cast<const char*>(bytes.data()), n);
+    return static_cast<long>(n);
+  });
+  ASSERT_EQ(fan.start(in.fd(), info_of(in.fd())), 0);
+  EXPECT_EQ(fan.route(static_cast<Fanout::Id>(w)), FanoutRoute::TeeCopy);
+  drive(fan, in.fd(), {static_cast<Fanout::Id>(w)}, [] { return false; });
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(a.finish(), data);
+  EXPECT_EQ(fan.sent(static_cast<Fanout::Id>(w)), data.size());
 }

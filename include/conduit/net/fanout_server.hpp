@@ -26,6 +26,12 @@
 //  - `http`: a client first sends a request head (within `request_timeout`); GET gets a response
 //    head with no length and `Connection: close` (net/live_http), then joins the stream; HEAD gets
 //    the head only, other methods and malformed heads an error, and the connection closes;
+//  - `tls`: every connection first completes a TLS handshake (within `handshake_timeout`; a
+//    client that fails it, a plaintext one for instance, is closed and reported, the others go
+//    on), then sends its request (http) or joins the stream where it is. Without kTLS send the
+//    socket cannot take splice: the client's pages are read from its pipe and SSL_written
+//    (fanout_tls.cpp); with kTLS send they are spliced as for a plain socket. At the end of the
+//    stream a TLS client gets close_notify before the half-close;
 //  - Slow::Block with `block_timeout`: a client that takes nothing for that long while it has
 //    bytes waiting is dropped (checked by a 200 ms tick, which also runs the data path again:
 //    while a full client holds the source's head the input is not watched, since its pipe is
@@ -44,14 +50,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conduit/fanout.hpp"
 #include "conduit/fd.hpp"
 #include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
+#include "conduit/net/tls.hpp"
 #include "conduit/pipe.hpp"
-#include "conduit/probe.hpp"
 #include "conduit/stats.hpp"
-#include "conduit/tee_source.hpp"
 
 namespace conduit::net {
 
@@ -73,6 +79,8 @@ struct FanoutServerSettings {
   std::string server_name;          // http: "Server:" header; none when empty
   std::chrono::milliseconds request_timeout{10000};  // http: a client's whole request head
   Address address;                  // what the listener is bound to: a Unix socket's file goes on stop
+  const tls::Context* tls = nullptr;  // TLS on every connection (borrowed; outlives run())
+  std::chrono::milliseconds handshake_timeout{30000};  // tls: the whole handshake
 };
 
 struct FanoutServerEvent {
@@ -120,39 +128,34 @@ class FanoutServer {
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return stats_; }
-  std::uint64_t consumed() const noexcept { return source_.consumed(); }   // bytes taken from the input
+  std::uint64_t consumed() const noexcept { return fan_.consumed(); }  // bytes taken from the input
   std::uint64_t served() const noexcept { return served_; }       // clients accepted
   std::uint64_t dropped() const noexcept { return dropped_; }     // clients dropped as slow
-  int input_error() const noexcept { return input_error_; }       // positive errno, or 0
+  int input_error() const noexcept { return fan_.input_error(); } // positive errno, or 0
 
-  // One connected client.
+  // One connected client. Its data (pipe, positions, backlog) is the engine's output `out`.
   struct Member {
     Fd sock;
-    Pipe pipe;                       // splice path: teed pages waiting for the socket
-    std::vector<char> backlog;       // read/write path: bytes waiting for the socket
-    std::size_t backlog_off = 0;     // first unsent byte of backlog
     std::string peer;
-    std::uint64_t join = 0;          // stream offset of its first byte
-    std::uint64_t pos = 0;           // stream offset up to which it has been given bytes
-    std::uint64_t sent = 0;          // bytes that went out on its socket
-    bool writable = true;            // edge-triggered: false from EAGAIN until EPOLLOUT
+    long out = -1;                   // its output in the engine, once it is in the stream
     bool lingering = false;          // everything sent, write side shut down, waiting for its close
     bool dead = false;               // to be closed and reported by reap()
     bool slow_drop = false;          // dead because it fell behind
     std::string ending;              // why it ended
     Clock::time_point started;
-    Clock::time_point last_progress; // last time its socket took bytes (or its queue started)
     Clock::time_point linger_until{};
     // http
     bool awaiting = false;           // no whole response head sent yet: not in the stream
+    bool writable = true;            // (before the stream) edge-triggered: false from EAGAIN until EPOLLOUT
     bool head_only = false;          // close once the head is sent (HEAD, an error)
     std::string in;                  // the request head read so far
     std::string head;                // the response head still to send (from head_off)
     std::size_t head_off = 0;
     std::uint64_t head_sent = 0;
     std::string request;             // "GET /live.ts 200", for the report
-
-    std::uint64_t queued() const noexcept { return pos - join - sent; }
+    // tls
+    std::optional<tls::Session> session;
+    bool handshaking = false;        // TLS handshake not done: neither request nor stream yet
   };
 
  private:
@@ -167,69 +170,42 @@ class FanoutServer {
   void finish_members(Clock::time_point now);
   void recv_discard(Member& m);
   void update_input();
+  void pump();
+  Member* member_of(Fanout::Id out);
+  int enter_stream(Member& m);
+  std::uint64_t queued(const Member& m) const;
   // fanout_http.cpp
   void on_request(Member& m, std::uint32_t events);
   void read_request(Member& m);
   void send_head(Member& m);
   void join_stream(Member& m, Clock::time_point now);
+  // fanout_tls.cpp
+  bool tls_handshake(Member& m);
+  void end_connection(Member& m);
+  ssize_t member_send(Member& m, const char* data, std::size_t n);
+  ssize_t member_recv(Member& m, char* data, std::size_t n);
+  std::string io_error(const Member& m, int err) const;
   void emit(const FanoutServerEvent& event) { if (on_event_) on_event_(event); }
   void fail(std::string_view call, int error);
-
-  // fanout_stream.cpp
-  int open_source();
-  void pump();
-  bool splice_step();
-  bool refill();
-  bool tee_round();
-  bool drain(Member& m);
-  bool consume();
-  bool copy_step();
-  bool copy_read();
-  bool copy_drain(Member& m);
-  void to_copy_mode();
-  bool want_input();
-  bool input_held() const;
-  void drop_slow(std::vector<Member*>& full);
-  std::uint64_t source_bytes() const;
-  std::uint64_t head() const;
-  void input_failed(int err);
-  void took(std::uint64_t n);
-  bool reading() const noexcept { return started_ && !stop_input_ && !eof_ && input_error_ == 0; }
-  bool finished() const noexcept { return stop_input_ || eof_ || input_error_ != 0; }
   bool active(const Member& m) const noexcept { return !m.dead && !m.lingering && !m.awaiting; }
 
   FanoutServerSettings settings_;
   OnEvent on_event_;
   Stats stats_;
+  Fanout fan_;                    // the stream: the one fan-out engine, drop or block pacing
   EventLoop loop_;
   Acceptor acceptor_;
   Fd signals_;
   std::unordered_map<int, std::unique_ptr<Member>> members_;
+  std::unordered_map<Fanout::Id, int> by_output_;  // engine output -> member's socket
   std::uint64_t served_ = 0;
   std::uint64_t dropped_ = 0;
-
-  // the stream
-  int in_ = -1;
-  TeeSource source_;              // the pipe tee(2) reads (the input or a broker), and positions
-  Fd devnull_;                    // where consumed source pages go
-  bool copy_mode_ = false;        // read/write from here on
-  bool input_always_ready_ = false;  // a regular file: epoll cannot watch it, reads never wait
-  bool input_ready_ = false;      // epoll said readable (non-blocking read/splice won't wait)
-  bool input_watched_ = false;
-  // The first-call rule, per path: a refusal before the path moved a byte moves the whole run
-  // to read/write (to_copy_mode); after that its errors are real errors.
-  PathProbe tee_probe_;           // tee into a client's pipe
-  PathProbe in_probe_;            // splice from the input into the broker
-  PathProbe out_probe_;           // splice from a client's pipe to its socket
-  PathProbe consume_probe_;       // splice from the source into /dev/null
   bool started_ = false;          // min_clients reached once: the stream is being read
   bool stop_input_ = false;       // stop() ended the stream
-  bool input_end_ = false;        // the input said end of file (the broker may still hold bytes)
-  bool eof_ = false;              // input ended and the source is empty
-  int input_error_ = 0;
+  bool input_watched_ = false;
   bool again_ = false;            // pump stopped with work left: run again without waiting
-  std::vector<char> buffer_;      // read/write path
-  std::vector<Member*> full_;     // scratch: clients whose pipe could not take the next tee
+  bool input_reported_ = false;   // InputFailed sent
+  std::uint64_t reported_ = 0;    // consumed() already sent as Input events
 };
 
 }  // namespace conduit::net
