@@ -1,6 +1,6 @@
-// output: OUT replaced through a temporary file and rename(2), or written in place when it is
-// not a regular file (output.hpp says which and why).
-#include "output.hpp"
+// atomic_output: OUT replaced through a temporary file and rename(2), or written in place when
+// it is not a regular file (atomic_output.hpp says which and why).
+#include "conduit/atomic_output.hpp"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -17,11 +17,10 @@
 #include <memory>
 #include <utility>
 
-#include "conduit/diag.hpp"
 #include "conduit/fd.hpp"
 #include "conduit/pump.hpp"
 
-namespace hw_encrypt {
+namespace conduit {
 
 namespace {
 // The one named temporary file a run has, for the signal handler: a fixed buffer, since only
@@ -49,6 +48,7 @@ void install_handlers() {
 
 void set_signal_temp(const std::string& name) {
   g_temp_set = 0;
+  if (name.size() > PATH_MAX) return;
   std::memcpy(g_temp, name.c_str(), name.size() + 1);
   g_temp_set = 1;
 }
@@ -95,7 +95,10 @@ std::string random_suffix() {
 }
 }  // namespace
 
-int Output::open(const std::string& path, bool whole) {
+int AtomicOutput::open(const std::string& path, const AtomicOutputSettings& settings) {
+  const bool whole = settings.whole;
+  tag_ = settings.tag;
+  remove_on_signal_ = settings.remove_on_signal;
   if (path == "-") {
     fd_ = STDOUT_FILENO;
     return whole ? open_spool() : 0;
@@ -137,7 +140,7 @@ int Output::open(const std::string& path, bool whole) {
   } else {
     return -errno;
   }
-  install_handlers();
+  if (remove_on_signal_) install_handlers();
   if (exists) {
     // Owner and group first (chown clears set-id bits), and only where permitted: a user may
     // decrypt over a file they can write but do not own.
@@ -155,8 +158,8 @@ int Output::open(const std::string& path, bool whole) {
   return 0;
 }
 
-int Output::open_named_temp() {
-  temp_ = dir_ + "/." + base_of(target_) + ".hw-encrypt-XXXXXX";
+int AtomicOutput::open_named_temp() {
+  temp_ = dir_ + "/." + base_of(target_) + "." + tag_ + "-XXXXXX";
   if (temp_.size() > PATH_MAX) {
     temp_.clear();
     return -ENAMETOOLONG;
@@ -168,20 +171,20 @@ int Output::open_named_temp() {
     temp_.clear();
     return -err;
   }
-  set_signal_temp(temp_);
+  if (remove_on_signal_) set_signal_temp(temp_);
   fd_ = fd;
   return 0;
 }
 
 // Gives the finished O_TMPFILE file a temporary name beside OUT (linkat cannot replace an
 // existing name, so the rename over OUT follows). A crash between the two leaves that name.
-int Output::link_temp() {
+int AtomicOutput::link_temp() {
   char proc[64];
   std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd_);
   for (int tries = 0; tries < 100; ++tries) {
-    std::string name = dir_ + "/." + base_of(target_) + ".hw-encrypt-" + random_suffix();
+    std::string name = dir_ + "/." + base_of(target_) + "." + tag_ + "-" + random_suffix();
     if (name.size() > PATH_MAX) return -ENAMETOOLONG;
-    set_signal_temp(name);
+    if (remove_on_signal_) set_signal_temp(name);
     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on older kernels; /proc/self/fd does not.
     int rc = ::linkat(fd_, "", AT_FDCWD, name.c_str(), AT_EMPTY_PATH);
     if (rc != 0 && errno != EEXIST)
@@ -203,12 +206,12 @@ int Output::link_temp() {
 
 // The spool for --whole: unnamed from the start (O_TMPFILE), or named for an instant where the
 // filesystem refuses that. Mode 0600: it holds the plaintext.
-int Output::open_spool() {
+int AtomicOutput::open_spool() {
   const char* env = std::getenv("TMPDIR");
   spool_dir_ = env != nullptr && *env != '\0' ? env : "/tmp";
   int fd = ::open(spool_dir_.c_str(), O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    std::string name = spool_dir_ + "/.hw-encrypt-whole-XXXXXX";
+    std::string name = spool_dir_ + "/." + tag_ + "-whole-XXXXXX";
     fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd >= 0) ::unlink(name.c_str());
   }
@@ -224,7 +227,7 @@ int Output::open_spool() {
 }
 
 // Copies the spool to the real output by the best path (copy_file_range, splice, sendfile).
-int Output::copy_spool() {
+int AtomicOutput::copy_spool() {
   if (::lseek(fd_, 0, SEEK_SET) < 0) return -errno;
   conduit::FdInfo in_info;
   conduit::FdInfo out_info;
@@ -235,20 +238,7 @@ int Output::copy_spool() {
   return r.ok() ? 0 : -r.error;
 }
 
-std::string Output::write_name() const {
-  return final_fd_ >= 0 ? "--whole spool in " + conduit::quote_name(spool_dir_) : name();
-}
-
-std::string Output::open_failure_name(const std::string& operand) const {
-  return spool_dir_.empty() ? conduit::quote_name(operand)
-                            : "--whole spool in " + conduit::quote_name(spool_dir_);
-}
-
-std::string Output::name() const {
-  return path_.empty() ? "standard output" : conduit::quote_name(path_);
-}
-
-int Output::commit() {
+int AtomicOutput::commit() {
   if (final_fd_ >= 0) {
     int rc = copy_spool();
     ::close(std::exchange(fd_, final_fd_));
@@ -281,7 +271,7 @@ int Output::commit() {
   return 0;
 }
 
-void Output::discard() noexcept {
+void AtomicOutput::discard() noexcept {
   if (final_fd_ >= 0) {
     // The spool goes, unread: nothing reaches the real output.
     ::close(std::exchange(fd_, final_fd_));
@@ -295,4 +285,4 @@ void Output::discard() noexcept {
   temp_.clear();
 }
 
-}  // namespace hw_encrypt
+}  // namespace conduit

@@ -1,60 +1,76 @@
-// output: where hw-encrypt writes.
+// atomic_output: an output operand that holds nothing but a finished, verified result, or
+// nothing at all: for a program whose output is only worth having whole (a decryption whose
+// integrity is known only at the end; hw-encrypt is the first user).
 //
 // A named OUT that is a regular file (or a name that does not exist yet) is replaced atomically:
-// the output goes to a temporary file in OUT's directory, renamed over OUT only when the whole
-// run succeeded, so a failed decryption never leaves plaintext of unknown integrity behind. The
-// temporary file is an unnamed O_TMPFILE file where the filesystem offers it (a crash or kill -9
-// leaves no name behind), otherwise a named ".OUT.hw-encrypt-XXXXXX" removed on failure and on
-// SIGINT/SIGTERM/SIGHUP/SIGPIPE. The replacement keeps the old file's mode, owner and group (the
-// last two where permitted); a new file gets the mode a shell redirection gives (0666 & ~umask).
-// Symlinks are followed: the file they point to is replaced and the link kept.
+// the output goes to a temporary file in OUT's directory, renamed over OUT only by commit(), so
+// a failed run never leaves a partial result behind. The temporary file is an unnamed O_TMPFILE
+// file where the filesystem offers it (a crash or kill -9 leaves no name behind), otherwise a
+// named ".OUT.TAG-XXXXXX" (TAG from the settings) removed by discard(), by the destructor and,
+// with `remove_on_signal`, on SIGINT/SIGTERM/SIGHUP/SIGPIPE. The replacement keeps the old
+// file's mode, owner and group (the last two where permitted); a new file gets the mode a shell
+// redirection gives (0666 & ~umask). Symlinks are followed: the file they point to is replaced
+// and the link kept.
 //
 // Anything else (a device, a FIFO, a socket, a name for an open descriptor such as /dev/stdout)
 // is opened and written in place, as a shell redirection would: it cannot be replaced, and
-// must not be. Like "-" (standard output), such an output cannot be taken back: it holds only
-// verified bytes, and the exit status says whether they are all of the stream.
+// must not be. Like "-" (standard output), such an output cannot be taken back.
 //
-// --whole makes such an output all-or-nothing too: everything goes to an unnamed spool file in
+// `whole` makes such an output all-or-nothing too: everything goes to an unnamed spool file in
 // $TMPDIR first (O_TMPFILE, or a file unlinked at once where that is refused), copied to the
-// real output only when the whole run succeeded; on failure nothing at all reaches it.
+// real output by commit() (by the pump's best path); on failure nothing at all reaches it.
+//
+// Nothing here prints; every failure is -errno, and the caller names the file from path(),
+// spooling() and spool_dir().
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
 
-namespace hw_encrypt {
+namespace conduit {
 
-class Output {
+struct AtomicOutputSettings {
+  bool whole = false;             // spool an in-place output (stdout, a device ...) until commit()
+  std::string tag = "conduit";    // in temporary names: ".OUT.TAG-XXXXXX", ".TAG-whole-XXXXXX"
+  // Remove a named temporary file when SIGINT, SIGTERM, SIGHUP or SIGPIPE kills the process (a
+  // handler that unlinks it and re-raises the signal; a signal the process ignores stays
+  // ignored). The handler knows one name at a time: the most recent AtomicOutput's.
+  bool remove_on_signal = true;
+};
+
+class AtomicOutput {
  public:
-  Output() = default;
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-  ~Output() { discard(); }
+  AtomicOutput() = default;
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+  ~AtomicOutput() { discard(); }
 
-  // Opens "-" (stdout), OUT in place, or a temporary file for OUT; with `whole`, an output
-  // written in place gets a spool in front of it. Returns 0 or -errno.
-  int open(const std::string& path, bool whole = false);
+  // Opens "-" (standard output), OUT in place, or a temporary file for OUT; with
+  // settings.whole, an output written in place gets a spool in front of it. Returns 0 or -errno
+  // (when the spool failed, spool_dir() is set: the failure is the spool's).
+  int open(const std::string& path, const AtomicOutputSettings& settings = {});
+  // Where to write.
   int fd() const noexcept { return fd_; }
+  // The OUT operand, "" for standard output.
+  const std::string& path() const noexcept { return path_; }
   // Whether what was written stays written on failure (stdout, devices, FIFOs ...).
   bool in_place() const noexcept { return !replacing_; }
-  // Whether fd() is standard output itself (not a --whole spool in front of it).
+  // Whether fd() is standard output itself (not a spool in front of it).
   bool is_stdout() const noexcept { return path_.empty() && final_fd_ < 0; }
-  // The name for messages: the OUT operand, or "standard output".
-  std::string name() const;
-  // The name for a failed write to fd(): name(), or the spool's when there is one.
-  std::string write_name() const;
-  // The name for a failed open(): the operand, or the spool's when that failed.
-  std::string open_failure_name(const std::string& operand) const;
+  // Whether fd() is the `whole` spool (a failed write is the spool's, not OUT's).
+  bool spooling() const noexcept { return final_fd_ >= 0; }
+  // The spool's directory ($TMPDIR or /tmp) once one was tried, else "".
+  const std::string& spool_dir() const noexcept { return spool_dir_; }
 
-  // Makes the output final: renames the temporary file over OUT, or checks the final close.
-  // Returns 0 or -errno.
+  // Makes the output final: copies the spool, renames the temporary file over OUT, or checks
+  // the final close of an in-place OUT. Returns 0 or -errno (the output then discarded).
   int commit();
-  // Removes the temporary file; a no-op for outputs written in place or after commit().
+  // Removes the temporary file (or drops the spool); a no-op for outputs written in place or
+  // after commit().
   void discard() noexcept;
 
  private:
-  int open_replacement();
   int open_named_temp();
   int link_temp();
   int open_spool();
@@ -64,6 +80,8 @@ class Output {
   std::string target_;  // the file to replace: path_ with symlinks resolved
   std::string dir_;     // target_'s directory
   std::string temp_;    // the temporary file's name, once it has one
+  std::string tag_;     // settings.tag
+  bool remove_on_signal_ = true;
   bool replacing_ = false;
   bool unnamed_ = false;  // an O_TMPFILE file, not linked yet
   int fd_ = -1;
@@ -71,4 +89,4 @@ class Output {
   std::string spool_dir_;  // with a spool: $TMPDIR
 };
 
-}  // namespace hw_encrypt
+}  // namespace conduit
