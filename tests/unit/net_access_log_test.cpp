@@ -55,8 +55,9 @@ TEST(NetAccessLog, CommonLogFormatLine) {
 
 TEST(NetAccessLog, RequestLineEscapedAsNginx) {
   with_tz("UTC", [] {
+    static const char kLine[] = "GET /\"a\\b\x1b[31m\n\xff HTTP/1.1";
     std::string line = access_log_line(
-        request("1.2.3.4:5", std::string_view("GET /\"a\\b\x1b[31m\n\xff HTTP/1.1", 24), 404, 0), 0);
+        request("1.2.3.4:5", std::string_view(kLine, sizeof kLine - 1), 404, 0), 0);
     EXPECT_EQ(line, "1.2.3.4 - - [01/Jan/1970:00:00:00 +0000] "
                     "\"GET /\\x22a\\x5Cb\\x1B[31m\\x0A\\xFF HTTP/1.1\" 404 -\n");
   });

@@ -43,8 +43,8 @@ TEST(NetStreamTransfer, SendOverMovesAFileToTheSocket) {
   FdInfo in_info, sock_info;
   ASSERT_EQ(classify(in.get(), in_info), 0);
   ASSERT_EQ(classify(client.get(), sock_info), 0);
-  Pump pump(PumpOptions{});
   Stats stats;
+  Pump pump(PumpOptions{}, &stats);
   tls::TransferResult t = send_over(nullptr, pump, in.get(), in_info, client.get(), sock_info, &stats);
   ::shutdown(client.get(), SHUT_WR);
   reader.join();

@@ -4,6 +4,8 @@
 // `splice-net send` and `recv` are these calls plus their options and messages; a program that
 // embeds the library gets the same paths (sendfile, splice, kTLS) and the same kernel rules.
 // Nothing here prints: results are values (TransferResult's PumpResult names the failed side).
+// `stats` and `progress` are the ones the pump was made with: the pump counts its own paths in
+// them, and the TLS path counts its user-space copies there too.
 #pragma once
 
 #include "conduit/fd.hpp"
