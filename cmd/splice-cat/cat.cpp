@@ -96,10 +96,10 @@ bool Cat::setup_output() {
 // input is a stream).
 std::optional<std::uint64_t> Cat::expected_total() const {
   std::uint64_t total = o_.header ? o_.header->size() : 0;
-  if (o_.header_file) {
-    auto size = conduit::planned_total(std::span(&*o_.header_file, 1), {});
-    if (!size) return std::nullopt;
-    total += *size;
+  if (o_.header_file) {  // a file name, "-" included (not standard input)
+    struct stat st {};
+    if (::stat(o_.header_file->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    total += static_cast<std::uint64_t>(st.st_size);
   }
   static const std::vector<std::string> kStdinOnly{"-"};
   auto size = conduit::planned_total(o_.files.empty() ? kStdinOnly : o_.files,
