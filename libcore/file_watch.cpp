@@ -12,7 +12,11 @@
 
 namespace conduit {
 
-Fd open_inotify() { return Fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)); }
+Result<Fd> open_inotify() {
+  Fd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (!fd) return Status::failure(errno);
+  return fd;
+}
 
 int watch_open_file(int inotify, int fd, std::uint32_t mask) {
   std::string link = "/proc/self/fd/" + std::to_string(fd);

@@ -113,8 +113,9 @@ class Follower {
 
 void Follower::start_inotify() {
   if (!s_.inotify) return;
-  inotify_ = open_inotify();
-  if (!inotify_) emit(FollowEventKind::NoInotify, kNoFile, errno);
+  auto opened = open_inotify();
+  if (!opened.ok()) emit(FollowEventKind::NoInotify, kNoFile, opened.error);
+  inotify_ = std::move(opened.value);
 }
 
 // The open file's own inode (standard input gets a watch too).

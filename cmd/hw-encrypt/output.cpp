@@ -3,6 +3,7 @@
 #include "output.hpp"
 
 #include "conduit/diag.hpp"
+#include "messages.hpp"
 #include "run.hpp"
 
 namespace hw_encrypt {
@@ -42,7 +43,7 @@ int report_failure(const conduit::crypto::StreamResult& r, const std::string& in
       return kExitError;
     case StreamStatus::ReadError:
     case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;
-    default: error(in_name + ": " + r.message); return r.rejected() ? kExitRejected : kExitError;
+    default: error(in_name + ": " + in_our_words(r)); return r.rejected() ? kExitRejected : kExitError;
   }
 }
 

@@ -62,21 +62,19 @@ int run_raw(const Options& o) {
     return kExitError;
   }
   Secret key;
-  std::string why;
-  if (!load_hex_key_file(o.key_hex_file, key_size(ro.algorithm), key, &why)) {
-    error(why + " for " + std::string(algorithm_name(ro.algorithm)));
+  if (conduit::Status loaded = load_hex_key_file(o.key_hex_file, key_size(ro.algorithm), key); !loaded.ok()) {
+    error(loaded.message() + " for " + std::string(algorithm_name(ro.algorithm)));
     return kExitError;
   }
   if (std::string exposed = secret_file_warning(o.key_hex_file, "key file");
       !exposed.empty() && !o.quiet)
     warn(exposed);
-  std::string reason;
-  auto backend = select_backend(*parse_backend_choice(o.backend), ro.algorithm, &reason);
-  if (!backend) {
-    error(reason);
+  auto backend = select_backend(*parse_backend_choice(o.backend), ro.algorithm);
+  if (!backend.ok()) {
+    error(backend.message());
     return kExitError;
   }
-  ro.backend = backend.get();
+  ro.backend = backend.value.get();
   if (ro.encrypt && o.out == "-" && ::isatty(STDOUT_FILENO) == 1) {
     error("refusing to write ciphertext to a terminal");
     return kExitError;

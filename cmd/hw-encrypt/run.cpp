@@ -19,6 +19,7 @@
 #include "conduit/pipe.hpp"
 #include "conduit/sigpipe.hpp"
 #include "conduit/stats.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace hw_encrypt {
@@ -99,29 +100,27 @@ constexpr std::size_t kMinPassphraseChars = 12;
 // `want` is the kind the stream needs (decryption) or nullopt (encryption: a prompt confirms).
 bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& secret,
                       KeySource& source) {
-  std::string why;
-  bool ok = true;
+  conduit::Status loaded;
   if (!o.key_file.empty()) {
     source = KeySource::Key;
-    ok = load_key_file(o.key_file, secret, &why);
+    loaded = load_key_file(o.key_file, secret);
   } else if (o.key_fd) {
     source = KeySource::Key;
-    ok = load_key_fd(*o.key_fd, secret, &why);
+    loaded = load_key_fd(*o.key_fd, secret);
   } else if (!o.passphrase_file.empty()) {
     source = KeySource::Passphrase;
-    ok = load_passphrase_file(o.passphrase_file, secret, &why);
+    loaded = load_passphrase_file(o.passphrase_file, secret);
   } else if (o.passphrase_fd) {
     source = KeySource::Passphrase;
-    ok = load_passphrase_fd(*o.passphrase_fd, secret, &why);
+    loaded = load_passphrase_fd(*o.passphrase_fd, secret);
   } else if (want && *want == KeySource::Key) {
-    why = "this stream was encrypted with a key: give -k FILE or --key-fd N";
-    ok = false;
+    loaded = conduit::Status::failure(EINVAL, "this stream was encrypted with a key: give -k FILE or --key-fd N");
   } else {
     source = KeySource::Passphrase;
-    ok = prompt_passphrase(!want.has_value(), secret, &why);
+    loaded = prompt_passphrase(!want.has_value(), secret);
   }
-  if (!ok) {
-    error(why);
+  if (!loaded.ok()) {
+    error(key_words(loaded));
     return false;
   }
   if (!o.quiet) {
@@ -144,10 +143,9 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
 }
 
 std::unique_ptr<Backend> pick_backend(const Options& o) {
-  std::string why;
-  auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm, &why);
-  if (!backend) error(why);
-  return backend;
+  auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm);
+  if (!backend.ok()) error(backend.message());
+  return std::move(backend.value);
 }
 
 int run_stream(const Options& o) {

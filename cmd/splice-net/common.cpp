@@ -60,10 +60,12 @@ void report_stats(const Options& o, const conduit::Stats& stats, double seconds,
 }
 
 std::optional<conduit::net::Address> parse_or_report(const std::string& text) {
-  std::string error;
-  auto address = conduit::net::parse_address(text, error);
-  if (!address) log_line(std::string(kProg) + ": " + error + "\n");
-  return address;
+  auto address = conduit::net::parse_address(text);
+  if (!address.ok()) {
+    log_line(std::string(kProg) + ": " + address.message() + "\n");
+    return std::nullopt;
+  }
+  return std::move(address.value);
 }
 
 std::optional<Listening> start_listening(const Options& o, const conduit::net::Address& address,
@@ -76,13 +78,13 @@ std::optional<Listening> start_listening(const Options& o, const conduit::net::A
     diag.error(listener.message(o.address));
     return std::nullopt;
   }
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM, SIGHUP});
-  if (!signals) {
-    diag.error("signalfd", errno);
+  auto signals = conduit::net::block_signals({SIGINT, SIGTERM, SIGHUP});
+  if (!signals.ok()) {
+    diag.error("signalfd", signals.error);
     return std::nullopt;
   }
   log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()) + note);
-  return Listening{std::move(listener.fd), std::move(signals)};
+  return Listening{std::move(listener.fd), std::move(signals.value)};
 }
 
 conduit::net::Acceptor::OnPause accept_pause_logger(std::string what) {

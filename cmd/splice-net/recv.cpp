@@ -59,7 +59,13 @@ int run_recv(const Options& o) {
     return 1;
   }
   if (o.verbose) log_line(std::string(kProg) + ": listening on " + conduit::net::local_name(listener.fd.get()));
-  conduit::Fd signals = conduit::net::block_signals({SIGINT, SIGTERM});
+  // Signals as an fd, polled with the listener: without it a SIGTERM could not end the wait.
+  auto blocked = conduit::net::block_signals({SIGINT, SIGTERM});
+  if (!blocked.ok()) {
+    diag.error("signalfd", blocked.error);
+    return 1;
+  }
+  conduit::Fd signals = std::move(blocked.value);
 
   conduit::Stats stats;
   std::optional<conduit::Progress> progress;
@@ -120,14 +126,17 @@ int run_recv(const Options& o) {
       tls_report.cipher = session->cipher();
     }
     // Signals act as usual during a transfer (Ctrl-C stops it).
-    conduit::net::unblock_signals({SIGINT, SIGTERM});
+    if (int rc = conduit::net::unblock_signals({SIGINT, SIGTERM}); rc < 0) {
+      diag.error("sigprocmask", -rc);
+      break;
+    }
     conduit::net::tls::TransferResult t =
         conduit::net::receive_from(session ? &*session : nullptr, pump, conn.get(), out, out_info,
                                    &stats, progress ? &*progress : nullptr);
     const conduit::PumpResult& r = t.result;
     const std::string& reason = t.reason;  // TLS's words for a TLS failure
     if (session) tls_report.path = t.path;
-    conduit::net::block_signals({SIGINT, SIGTERM});
+    if (int rc = conduit::net::reblock_signals({SIGINT, SIGTERM}); rc < 0) diag.error("sigprocmask", -rc);
     if (!r.ok()) {
       if (r.side == conduit::PumpResult::Side::Input)
         diag.error(peer + ": " + (reason.empty() ? connection_error(r.error) : reason) + " after " +

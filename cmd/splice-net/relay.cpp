@@ -76,12 +76,12 @@ int run_relay(const Options& o) {
 
   conduit::net::RelaySettings settings;
   settings.target.text = o.target;
-  std::string why;
-  if (conduit::net::resolve(*target_address, false, settings.target.endpoints, why) != 0 ||
-      settings.target.endpoints.empty()) {
-    diag.error("cannot resolve '" + o.target + "': " + why);
+  auto endpoints = conduit::net::resolve(*target_address, false);
+  if (!endpoints.ok()) {
+    diag.error("cannot resolve '" + o.target + "': " + endpoints.message());
     return 1;
   }
+  settings.target.endpoints = std::move(endpoints.value);
   settings.target.connect_timeout = std::chrono::milliseconds(std::min(timeout_ms(o, 10), 10000));
   settings.idle_timeout = std::chrono::milliseconds(o.timeout ? timeout_ms(o) : 0);
   settings.zero_copy = !o.common.no_splice;

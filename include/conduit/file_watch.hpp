@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "conduit/fd.hpp"
+#include "conduit/result.hpp"
 
 namespace conduit {
 
@@ -19,8 +20,8 @@ namespace conduit {
 inline constexpr std::uint32_t kGrowthEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB;
 
-// A non-blocking, close-on-exec inotify instance; invalid (errno set) when the kernel refuses.
-Fd open_inotify();
+// A non-blocking, close-on-exec inotify instance, or inotify_init1's errno.
+Result<Fd> open_inotify();
 
 // Watches the file open as `fd` (through /proc/self/fd, so a rename between its open() and
 // here cannot make it watch another file). The watch descriptor, or -errno.

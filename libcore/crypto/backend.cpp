@@ -50,20 +50,14 @@ std::optional<BackendChoice> parse_backend_choice(std::string_view text) noexcep
   return std::nullopt;
 }
 
-std::unique_ptr<Backend> select_backend(BackendChoice choice, Algorithm alg, std::string* error) {
-  std::string reason;
+Result<std::unique_ptr<Backend>> select_backend(BackendChoice choice, Algorithm alg) {
   if (choice == BackendChoice::Auto) {
     auto kernel = make_kernel_backend();
-    if (kernel->available(nullptr) && kernel->supports(alg, nullptr) &&
-        kernel->preferred_for_auto(alg))
-      return kernel;
+    if (kernel->supports(alg).ok() && kernel->preferred_for_auto(alg)) return kernel;
     choice = BackendChoice::OpenSSL;
   }
   auto backend = choice == BackendChoice::Kernel ? make_kernel_backend() : make_openssl_backend();
-  if (!backend->available(&reason) || !backend->supports(alg, &reason)) {
-    if (error != nullptr) *error = reason;
-    return nullptr;
-  }
+  if (Status usable = backend->supports(alg); !usable.ok()) return usable;  // available() first
   return backend;
 }
 
@@ -71,11 +65,10 @@ std::string list_backends_text() {
   std::unique_ptr<Backend> backends[] = {make_openssl_backend(), make_kernel_backend()};
   std::string text;
   for (const auto& backend : backends) {
-    std::string reason;
     text += backend->name();
-    if (!backend->available(&reason)) {
+    if (Status here = backend->available(); !here.ok()) {
       text += ": not available: ";
-      text += reason;
+      text += here.message();
       text += '\n';
       continue;
     }
@@ -84,23 +77,22 @@ std::string list_backends_text() {
       text += "  ";
       text += algorithm_name(alg);
       text += ": ";
-      std::string why;
-      if (backend->supports(alg, &why)) {
+      if (Status served = backend->supports(alg); served.ok()) {
         text += backend->driver(alg);
       } else {
         text += "unsupported: ";
-        text += why;
+        text += served.message();
       }
       text += '\n';
     }
   }
   text += "auto picks:\n";
   for (Algorithm alg : kAllAlgorithms) {
-    auto chosen = select_backend(BackendChoice::Auto, alg, nullptr);
+    auto chosen = select_backend(BackendChoice::Auto, alg);
     text += "  ";
     text += algorithm_name(alg);
     text += ": ";
-    text += chosen ? chosen->name() : std::string_view("none");
+    text += chosen.ok() ? chosen.value->name() : std::string_view("none");
     text += '\n';
   }
   return text;

@@ -35,19 +35,25 @@ std::size_t Header::size() const noexcept {
 std::string header_status_text(HeaderStatus status, unsigned byte) {
   switch (status) {
     case HeaderStatus::Ok: return "ok";
-    case HeaderStatus::NotThisFormat: return "not an hw-encrypt stream (bad magic)";
-    case HeaderStatus::UnknownVersion:
-      return "unknown format version " + std::to_string(byte) + " (this hw-encrypt reads versions " +
-             std::to_string(kFormatVersion) + " and " + std::to_string(kFormatVersionContext) + ")";
+    case HeaderStatus::NotThisFormat: return "not a stream of this format (bad magic)";
+    case HeaderStatus::UnknownVersion: return "unknown format version " + std::to_string(byte);
     case HeaderStatus::UnknownAlgorithm: return "unknown algorithm " + std::to_string(byte);
     case HeaderStatus::BadChunkSize:
       return "invalid chunk size 2^" + std::to_string(byte) + " in header";
     case HeaderStatus::BadKeySource: return "unknown key source " + std::to_string(byte);
-    case HeaderStatus::BadKdfParams:
-      return "scrypt parameters out of range in header (hw-encrypt writes and reads r=8, p=1, "
-             "N=2^" + std::to_string(kMinScryptLog2N) + "..2^" + std::to_string(kMaxScryptLog2N) + ")";
+    case HeaderStatus::BadKdfParams: return "scrypt parameters out of range in header";
   }
   return "bad header";
+}
+
+StreamResult header_failure(HeaderStatus status, unsigned byte) {
+  FormatRule rule = status == HeaderStatus::NotThisFormat  ? FormatRule::Magic
+                    : status == HeaderStatus::UnknownVersion ? FormatRule::Version
+                    : status == HeaderStatus::BadKdfParams   ? FormatRule::ScryptParams
+                                                             : FormatRule::None;
+  return StreamResult::broken(status == HeaderStatus::NotThisFormat ? StreamStatus::NotThisFormat
+                                                                    : StreamStatus::BadHeader,
+                              rule, header_status_text(status, byte));
 }
 
 HeaderStatus parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize> prefix,
@@ -176,10 +182,9 @@ StreamResult no_chunks_failure() {
 }
 
 StreamResult empty_last_chunk(std::uint64_t counter, std::uint64_t offset) {
-  return StreamResult::failure(StreamStatus::NonCanonical,
-                               "non-canonical stream: " + chunk_name(counter, offset) +
-                                   " is an empty last chunk after full ones (hw-encrypt never "
-                                   "writes one)");
+  return StreamResult::broken(StreamStatus::NonCanonical, FormatRule::EmptyLastChunk,
+                              "non-canonical stream: " + chunk_name(counter, offset) +
+                                  " is an empty last chunk after full ones");
 }
 
 StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting) {
@@ -187,9 +192,8 @@ StreamResult too_many_chunks(std::uint64_t max_chunks, bool encrypting) {
   if (encrypting)
     return StreamResult::failure(StreamStatus::CipherError,
                                  "input too large: a stream holds at most " + limit, EFBIG);
-  return StreamResult::failure(StreamStatus::NonCanonical,
-                               "non-canonical stream: more than " + limit +
-                                   " (hw-encrypt never writes that many)");
+  return StreamResult::broken(StreamStatus::NonCanonical, FormatRule::ChunkLimit,
+                              "non-canonical stream: more than " + limit);
 }
 
 StreamResult cut_inside_chunk(std::uint64_t counter, std::uint64_t offset) {

@@ -342,24 +342,21 @@ class KernelBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "kernel"; }
 
-  bool available(std::string* reason) const override {
+  Status available() const override {
     int rc = afalg::probe();
-    if (rc == 0) return true;
-    if (reason != nullptr) {
-      *reason = "kernel crypto API (AF_ALG) is not available: ";
-      *reason += std::strerror(-rc);
-      if (rc == -EAFNOSUPPORT) *reason += " (this kernel has no AF_ALG, or the module af_alg is not loaded)";
-    }
-    return false;
+    if (rc == 0) return {};
+    std::string reason = "kernel crypto API (AF_ALG) is not available: ";
+    reason += std::strerror(-rc);
+    if (rc == -EAFNOSUPPORT) reason += " (this kernel has no AF_ALG, or the module af_alg is not loaded)";
+    return Status::failure(-rc, std::move(reason));
   }
 
-  bool supports(Algorithm alg, std::string* reason) const override {
-    if (!available(reason)) return false;
+  Status supports(Algorithm alg) const override {
+    if (Status here = available(); !here.ok()) return here;
     Transform tfm;
     int rc = tfm.open(socket_type(alg), kernel_algorithm_name(alg));
-    if (rc == 0) return true;
-    if (reason != nullptr) *reason = bind_failure(alg, rc);
-    return false;
+    if (rc == 0) return {};
+    return Status::failure(-rc, bind_failure(alg, rc));
   }
 
   std::string driver(Algorithm alg) const override {
@@ -381,29 +378,15 @@ class KernelBackend final : public Backend {
     return !drivers.empty() && afalg::is_offload_module(drivers.front().module);
   }
 
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    if (alg != Algorithm::Aes256Gcm) {
-      *err = EINVAL;
-      return nullptr;
-    }
-    auto cipher = std::make_unique<KernelAead>();
-    if (int rc = cipher->init(key); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    if (alg != Algorithm::Aes256Gcm) return Status::failure(EINVAL);
+    return initialized<AeadCipher, KernelAead>(key);
   }
 
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                      std::span<const std::uint8_t> key,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    auto cipher = std::make_unique<KernelRaw>();
-    if (int rc = cipher->init(alg, encrypt, padding, key, iv); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const override {
+    return initialized<RawCipher, KernelRaw>(alg, encrypt, padding, key, iv);
   }
 };
 

@@ -109,58 +109,53 @@ void first_line(Secret& s) {
   s.resize(n);
 }
 
-bool key_from_fd(int fd, const std::string& what, std::size_t want, bool hex_only, Secret& key,
-                 std::string* error) {
+Status key_from_fd(int fd, const std::string& what, std::size_t want, bool hex_only, Secret& key) {
   Secret content;
   if (int rc = read_all(fd, 4 * want + 64, content); rc < 0) {
-    *error = what + ": " + errno_text(-rc);
-    return false;
+    return Status::failure(-rc, what + ": " + errno_text(-rc));
   }
   if (!hex_only && content.size() == want &&
       std::all_of(content.span().begin(), content.span().end(),
                   [](std::uint8_t c) { return c >= 0x20 && c < 0x7f; })) {
-    *error = what + " holds " + std::to_string(want) +
-             " printable characters: that is a passphrase or typed text, not a key (make a key "
-             "with 'hw-encrypt keygen -o FILE', or give a passphrase with --passphrase-file)";
-    return false;
+    return Status::failure(EKEYREJECTED, what + " holds " + std::to_string(want) +
+                                             " printable characters: that is a passphrase or typed text, not a key");
   }
   if (!parse_key(content.span(), want, hex_only, key)) {
-    *error = what + " must hold " +
+    return Status::failure(EINVAL, what + " must hold " +
              (hex_only ? std::string() : std::to_string(want) + " bytes or ") +
-             std::to_string(2 * want) + " hex digits";
-    return false;
+             std::to_string(2 * want) + " hex digits");
   }
-  return true;
+  return {};
 }
 
-bool pass_from_fd(int fd, const std::string& what, Secret& pass, std::string* error) {
+Status pass_from_fd(int fd, const std::string& what, Secret& pass) {
   if (int rc = read_all(fd, kMaxPassphrase + 2, pass); rc < 0) {
-    *error = what + ": " + errno_text(-rc);
-    return false;
+    return Status::failure(-rc, what + ": " + errno_text(-rc));
   }
   first_line(pass);
   if (pass.empty()) {
-    *error = what + ": empty passphrase";
-    return false;
+    return Status::failure(EINVAL, what + ": empty passphrase");
   }
   if (pass.size() > kMaxPassphrase) {
     pass.wipe();
-    *error = what + ": passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes";
-    return false;
+    return Status::failure(EINVAL, what + ": passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes");
   }
-  return true;
+  return {};
 }
 
 // Reads one line from the terminal with echo off.
 int read_tty_line(int tty, std::string_view prompt, Secret& line) {
-  if (sys::write_all(tty, std::as_bytes(std::span(prompt.data(), prompt.size()))) < 0) return -errno;
+  if (ssize_t n = sys::write_all(tty, std::as_bytes(std::span(prompt.data(), prompt.size()))); n < 0)
+    return static_cast<int>(n);
   termios old{};
   bool restore = ::tcgetattr(tty, &old) == 0;
   if (restore) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    ::tcsetattr(tty, TCSANOW, &quiet);  // not TCSAFLUSH: keep typed-ahead input
+    // Not TCSAFLUSH: keep typed-ahead input. Echo that cannot be turned off would show the
+    // passphrase: refuse rather than read it.
+    if (::tcsetattr(tty, TCSANOW, &quiet) != 0) return -errno;
   }
   line = Secret(kMaxPassphrase + 2);
   int rc = 0;
@@ -236,81 +231,72 @@ bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex
   return true;
 }
 
-bool load_key_file(const std::string& path, Secret& key, std::string* error) {
+Status load_key_file(const std::string& path, Secret& key) {
   int fd = open_read(path);
   if (fd < 0) {
-    *error = quote_name(path) + ": " + errno_text(-fd);
-    return false;
+    return Status::failure(-fd, quote_name(path) + ": " + errno_text(-fd));
   }
   Fd owner(fd);
-  return key_from_fd(fd, "key file " + quote_name(path), 32, false, key, error);
+  return key_from_fd(fd, "key file " + quote_name(path), 32, false, key);
 }
 
-bool load_key_fd(int fd, Secret& key, std::string* error) {
-  return key_from_fd(fd, "key descriptor " + std::to_string(fd), 32, false, key, error);
+Status load_key_fd(int fd, Secret& key) {
+  return key_from_fd(fd, "key descriptor " + std::to_string(fd), 32, false, key);
 }
 
-bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key,
-                       std::string* error) {
+Status load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key) {
   int fd = open_read(path);
   if (fd < 0) {
-    *error = quote_name(path) + ": " + errno_text(-fd);
-    return false;
+    return Status::failure(-fd, quote_name(path) + ": " + errno_text(-fd));
   }
   Fd owner(fd);
-  return key_from_fd(fd, "key file " + quote_name(path), bytes, true, key, error);
+  return key_from_fd(fd, "key file " + quote_name(path), bytes, true, key);
 }
 
-bool load_passphrase_file(const std::string& path, Secret& pass, std::string* error) {
+Status load_passphrase_file(const std::string& path, Secret& pass) {
   int fd = open_read(path);
   if (fd < 0) {
-    *error = quote_name(path) + ": " + errno_text(-fd);
-    return false;
+    return Status::failure(-fd, quote_name(path) + ": " + errno_text(-fd));
   }
   Fd owner(fd);
-  return pass_from_fd(fd, "passphrase file " + quote_name(path), pass, error);
+  return pass_from_fd(fd, "passphrase file " + quote_name(path), pass);
 }
 
-bool load_passphrase_fd(int fd, Secret& pass, std::string* error) {
-  return pass_from_fd(fd, "passphrase descriptor " + std::to_string(fd), pass, error);
+Status load_passphrase_fd(int fd, Secret& pass) {
+  return pass_from_fd(fd, "passphrase descriptor " + std::to_string(fd), pass);
 }
 
-bool prompt_passphrase(bool confirm, Secret& pass, std::string* error) {
+Status prompt_passphrase(bool confirm, Secret& pass) {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
-    *error = "no key given and no terminal to ask for a passphrase (/dev/tty: " +
-             errno_text(errno) + ")";
-    return false;
+    int err = errno;
+    return Status::failure(err, "no key given and no terminal to ask for a passphrase (/dev/tty: " +
+                                    errno_text(err) + ")");
   }
   Fd tty(fd);
   if (int rc = read_tty_line(fd, "Passphrase: ", pass); rc < 0) {
-    *error = "/dev/tty: " + errno_text(-rc);
-    return false;
+    return Status::failure(-rc, "/dev/tty: " + errno_text(-rc));
   }
   if (pass.empty()) {
-    *error = "empty passphrase";
-    return false;
+    return Status::failure(EINVAL, "empty passphrase");
   }
   if (pass.size() > kMaxPassphrase) {
     pass.wipe();
-    *error = "passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes";
-    return false;
+    return Status::failure(EINVAL, "passphrase longer than " + std::to_string(kMaxPassphrase) + " bytes");
   }
   if (confirm) {
     Secret again;
     if (int rc = read_tty_line(fd, "Passphrase (again): ", again); rc < 0) {
       pass.wipe();
-      *error = "/dev/tty: " + errno_text(-rc);
-      return false;
+      return Status::failure(-rc, "/dev/tty: " + errno_text(-rc));
     }
     if (again.size() != pass.size() ||
         CRYPTO_memcmp(again.data(), pass.data(), pass.size()) != 0) {
       pass.wipe();
-      *error = "passphrases do not match";
-      return false;
+      return Status::failure(EINVAL, "passphrases do not match");
     }
   }
-  return true;
+  return {};
 }
 
 bool generate_key(std::size_t bytes, Secret& key) {

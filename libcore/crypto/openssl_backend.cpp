@@ -154,11 +154,10 @@ class OpensslRaw final : public RawCipher {
 class OpensslBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "openssl"; }
-  bool available(std::string*) const override { return true; }
-  bool supports(Algorithm alg, std::string* reason) const override {
-    if (evp_cipher(alg) != nullptr) return true;
-    if (reason != nullptr) *reason = "OpenSSL has no " + std::string(algorithm_name(alg));
-    return false;
+  Status available() const override { return {}; }
+  Status supports(Algorithm alg) const override {
+    if (evp_cipher(alg) != nullptr) return {};
+    return Status::failure(ENOTSUP, "OpenSSL has no " + std::string(algorithm_name(alg)));
   }
 
   std::string driver(Algorithm) const override {
@@ -177,29 +176,15 @@ class OpensslBackend final : public Backend {
 
   bool preferred_for_auto(Algorithm) const override { return true; }
 
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    if (alg != Algorithm::Aes256Gcm) {
-      *err = EINVAL;
-      return nullptr;
-    }
-    auto cipher = std::make_unique<OpensslAead>();
-    if (int rc = cipher->init(key); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    if (alg != Algorithm::Aes256Gcm) return Status::failure(EINVAL);
+    return initialized<AeadCipher, OpensslAead>(key);
   }
 
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                      std::span<const std::uint8_t> key,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    auto cipher = std::make_unique<OpensslRaw>();
-    if (int rc = cipher->init(alg, encrypt, padding, key, iv); rc < 0) {
-      *err = -rc;
-      return nullptr;
-    }
-    return cipher;
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const override {
+    return initialized<RawCipher, OpensslRaw>(alg, encrypt, padding, key, iv);
   }
 };
 

@@ -41,10 +41,9 @@ StreamResult io_failure(StreamStatus status, long rc) {
 
 StreamResult raw_stream(int in_fd, int out_fd, const RawOptions& options,
                         std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv) {
-  int err = 0;
-  auto cipher = options.backend->make_raw(options.algorithm, options.encrypt, options.padding, key,
-                                          iv, &err);
-  if (!cipher) return StreamResult::failure(StreamStatus::CipherError, errno_text(err), err);
+  auto made = options.backend->make_raw(options.algorithm, options.encrypt, options.padding, key, iv);
+  if (!made.ok()) return StreamResult::failure(StreamStatus::CipherError, errno_text(made.error), made.error);
+  std::unique_ptr<RawCipher> cipher = std::move(made.value);
   std::vector<std::uint8_t> in(kRawBlock);
   std::vector<std::uint8_t> out(kRawBlock + kAesBlockSize);
   WipeOnExit wipe_in(in);  // one of the two holds plaintext

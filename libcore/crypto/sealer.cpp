@@ -21,10 +21,9 @@ StreamResult cipher_failure(int rc) {
 StreamResult make_ciphers(const StreamOptions& options, const Secret& key, unsigned count,
                           std::vector<std::unique_ptr<AeadCipher>>& ciphers) {
   for (unsigned i = 0; i < std::max(1u, count); ++i) {
-    int err = 0;
-    auto cipher = options.backend->make_aead(Algorithm::Aes256Gcm, key.span(), &err);
-    if (!cipher) return cipher_failure(-err);
-    ciphers.push_back(std::move(cipher));
+    auto cipher = options.backend->make_aead(Algorithm::Aes256Gcm, key.span());
+    if (!cipher.ok()) return cipher_failure(-cipher.error);
+    ciphers.push_back(std::move(cipher.value));
   }
   return {};
 }

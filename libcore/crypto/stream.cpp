@@ -272,19 +272,18 @@ StreamResult read_stream_header(int in_fd, Header& header) {
   auto got = static_cast<std::size_t>(n);
   bool magic_ok = std::memcmp(buf.data(), kMagic.data(), std::min(got, kMagic.size())) == 0;
   if (got < kHeaderPrefixSize) {
-    if (got == 0) return StreamResult::failure(StreamStatus::NotThisFormat, "empty input, not an hw-encrypt stream");
+    if (got == 0)
+      return StreamResult::broken(StreamStatus::NotThisFormat, FormatRule::EmptyInput,
+                                  "empty input, not a stream of this format");
     if (magic_ok)
       return StreamResult::failure(StreamStatus::Truncated, "truncated stream: it ends inside the header");
-    return StreamResult::failure(StreamStatus::NotThisFormat, "not an hw-encrypt stream (bad magic)");
+    return header_failure(HeaderStatus::NotThisFormat, 0);
   }
   std::size_t rest = 0;
   unsigned bad = 0;
   HeaderStatus hs = parse_header_prefix(std::span<const std::uint8_t, kHeaderPrefixSize>(buf.data(), kHeaderPrefixSize),
                                         header, rest, &bad);
-  if (hs != HeaderStatus::Ok)
-    return StreamResult::failure(hs == HeaderStatus::NotThisFormat ? StreamStatus::NotThisFormat
-                                                                   : StreamStatus::BadHeader,
-                                 header_status_text(hs, bad));
+  if (hs != HeaderStatus::Ok) return header_failure(hs, bad);
   n = sys::read_full(in_fd, std::as_writable_bytes(std::span(buf.data() + kHeaderPrefixSize, rest)));
   if (n < 0)
     return StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
@@ -292,7 +291,11 @@ StreamResult read_stream_header(int in_fd, Header& header) {
   if (static_cast<std::size_t>(n) < rest)
     return StreamResult::failure(StreamStatus::Truncated, "truncated stream: it ends inside the header");
   hs = parse_header_rest(std::span(buf.data() + kHeaderPrefixSize, rest), header, &bad);
-  if (hs != HeaderStatus::Ok) return StreamResult::failure(StreamStatus::BadHeader, header_status_text(hs, bad));
+  if (hs != HeaderStatus::Ok) {
+    StreamResult r = header_failure(hs, bad);
+    r.status = StreamStatus::BadHeader;  // the magic was right: whatever is wrong is in the header
+    return r;
+  }
   StreamResult ok;
   ok.bytes_in = header.size();
   return ok;

@@ -7,6 +7,8 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 namespace conduit::net {
@@ -18,23 +20,18 @@ bool all_digits(std::string_view s) {
 }
 
 // A port is a number in range, or a service name getaddrinfo may know ("http").
-bool valid_port(std::string_view port, std::string& error) {
-  if (port.empty()) {
-    error = "missing port";
-    return false;
-  }
+Status valid_port(std::string_view port) {
+  if (port.empty()) return Status::failure(EINVAL, "missing port");
   if (all_digits(port)) {
-    if (port.size() > 5 || std::stoul(std::string(port)) > 65535) {
-      error = "port out of range (0-65535): '" + std::string(port) + "'";
-      return false;
-    }
-    return true;
+    if (port.size() > 5 || std::stoul(std::string(port)) > 65535)
+      return Status::failure(EINVAL, "port out of range (0-65535): '" + std::string(port) + "'");
+    return {};
   }
   bool name = std::all_of(port.begin(), port.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
   });
-  if (!name) error = "invalid port: '" + std::string(port) + "'";
-  return name;
+  if (!name) return Status::failure(EINVAL, "invalid port: '" + std::string(port) + "'");
+  return {};
 }
 
 }  // namespace
@@ -45,41 +42,35 @@ std::string Address::text() const {
   return host + ":" + port;
 }
 
-std::optional<Address> parse_address(std::string_view text, std::string& error) {
+Result<Address> parse_address(std::string_view text) {
   Address a;
   if (text.empty()) {
-    error = "empty address";
-    return std::nullopt;
+    return Status::failure(EINVAL, "empty address");
   }
   if (text.starts_with("unix:")) {
     a.kind = Address::Kind::Unix;
     a.path = std::string(text.substr(5));
     if (a.path.empty() || a.path == "@") {
-      error = "missing path in '" + std::string(text) + "'";
-      return std::nullopt;
+      return Status::failure(EINVAL, "missing path in '" + std::string(text) + "'");
     }
     if (a.path.size() >= sizeof(sockaddr_un::sun_path)) {
-      error = "Unix socket path too long (at most " +
-              std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes): '" + a.path + "'";
-      return std::nullopt;
+      return Status::failure(EINVAL, "Unix socket path too long (at most " +
+              std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes): '" + a.path + "'");
     }
     return a;
   }
   if (text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string_view::npos) {
-      error = "missing ']' in '" + std::string(text) + "'";
-      return std::nullopt;
+      return Status::failure(EINVAL, "missing ']' in '" + std::string(text) + "'");
     }
     a.host = std::string(text.substr(1, close - 1));
     std::string_view rest = text.substr(close + 1);
     if (a.host.empty() || a.host.find(':') == std::string::npos) {
-      error = "not an IPv6 address in brackets: '" + std::string(text) + "'";
-      return std::nullopt;
+      return Status::failure(EINVAL, "not an IPv6 address in brackets: '" + std::string(text) + "'");
     }
     if (!rest.starts_with(':')) {
-      error = "missing port in '" + std::string(text) + "' (write [ADDR]:PORT)";
-      return std::nullopt;
+      return Status::failure(EINVAL, "missing port in '" + std::string(text) + "' (write [ADDR]:PORT)");
     }
     a.port = std::string(rest.substr(1));
   } else {
@@ -88,30 +79,25 @@ std::optional<Address> parse_address(std::string_view text, std::string& error) 
       if (all_digits(text)) {
         a.port = std::string(text);  // a bare port, as `:port`
       } else {
-        error = "missing port in '" + std::string(text) + "' (write HOST:PORT)";
-        return std::nullopt;
+        return Status::failure(EINVAL, "missing port in '" + std::string(text) + "' (write HOST:PORT)");
       }
     } else {
       if (text.find(':') != colon) {
-        error = "IPv6 addresses need brackets: '[" + std::string(text.substr(0, colon)) + "]:" +
-                std::string(text.substr(colon + 1)) + "'";
-        return std::nullopt;
+        return Status::failure(EINVAL, "IPv6 addresses need brackets: '[" + std::string(text.substr(0, colon)) + "]:" +
+                std::string(text.substr(colon + 1)) + "'");
       }
       a.host = std::string(text.substr(0, colon));
       a.port = std::string(text.substr(colon + 1));
     }
   }
-  std::string why;
-  if (!valid_port(a.port, why)) {
-    error = why + " in '" + std::string(text) + "'";
-    return std::nullopt;
-  }
+  if (Status port = valid_port(a.port); !port.ok())
+    return Status::failure(EINVAL, port.reason + " in '" + std::string(text) + "'");
   return a;
 }
 
 namespace {
 
-int resolve_unix(const Address& address, std::vector<Endpoint>& out) {
+std::vector<Endpoint> resolve_unix(const Address& address) {
   Endpoint e;
   auto* un = reinterpret_cast<sockaddr_un*>(&e.storage);
   un->sun_family = AF_UNIX;
@@ -123,15 +109,23 @@ int resolve_unix(const Address& address, std::vector<Endpoint>& out) {
     e.length += 1;
   }
   e.family = AF_UNIX;
-  out.push_back(e);
-  return 0;
+  return {e};
+}
+
+// getaddrinfo's failures as errno values: only EAI_SYSTEM has one of its own.
+int lookup_errno(int eai) {
+  switch (eai) {
+    case EAI_SYSTEM: return errno;
+    case EAI_AGAIN: return EAGAIN;
+    case EAI_MEMORY: return ENOMEM;
+    default: return ENOENT;  // the name or service is not known
+  }
 }
 
 }  // namespace
 
-int resolve(const Address& address, bool passive, std::vector<Endpoint>& out, std::string& error) {
-  out.clear();
-  if (address.is_unix()) return resolve_unix(address, out);
+Result<std::vector<Endpoint>> resolve(const Address& address, bool passive) {
+  if (address.is_unix()) return resolve_unix(address);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG | (passive ? AI_PASSIVE : 0);
@@ -149,9 +143,10 @@ int resolve(const Address& address, bool passive, std::vector<Endpoint>& out, st
     rc = ::getaddrinfo(host, address.port.c_str(), &hints, &list);
   }
   if (rc != 0) {
-    error = rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc);
-    return -1;
+    int err = lookup_errno(rc);
+    return Status::failure(err, rc == EAI_SYSTEM ? std::strerror(err) : ::gai_strerror(rc));
   }
+  std::vector<Endpoint> out;
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
     Endpoint e;
@@ -166,11 +161,8 @@ int resolve(const Address& address, bool passive, std::vector<Endpoint>& out, st
     std::stable_sort(out.begin(), out.end(),
                      [](const Endpoint& x, const Endpoint& y) { return x.family == AF_INET6 && y.family != AF_INET6; });
   }
-  if (out.empty()) {
-    error = "no usable address";
-    return -1;
-  }
-  return 0;
+  if (out.empty()) return Status::failure(EADDRNOTAVAIL, "no usable address");
+  return out;
 }
 
 std::string format_endpoint(const sockaddr* addr, socklen_t length) {

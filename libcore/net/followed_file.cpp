@@ -30,10 +30,11 @@ int FollowedFile::start(EventLoop& loop, OnChange on_change, Clock::time_point n
   loop_ = &loop;
   on_change_ = std::move(on_change);
   last_activity_ = now;
+  auto opened = open_inotify();
+  inotify_ = std::move(opened.value);
   int result = 0;
-  inotify_ = open_inotify();
-  if (!inotify_) {
-    result = -errno;
+  if (!opened.ok()) {
+    result = -opened.error;
   } else if (int wd = watch_open_file(inotify_.get(), fd_, kGrowthEvents); wd < 0) {
     result = wd;
   } else if (int rc = loop.add(inotify_.get(), EPOLLIN,

@@ -1,4 +1,4 @@
-// net/http: request-head parsing, Range decisions and response heads for the file server.
+// net/http: request-head parsing and response heads for the file server (Range: net/http_ranges).
 #include "conduit/net/http.hpp"
 
 #include "conduit/net/http_head.hpp"
@@ -38,12 +38,6 @@ bool has_token(std::string_view list, std::string_view token) {
     list.remove_prefix(comma + 1);
   }
   return false;
-}
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -104,37 +98,6 @@ ParseResult parse_request(std::string_view buffer, const HeadLimits& limits) {
   req.keep_alive = req.minor_version >= 1 ? !close : (keep && !close);
   result.consumed = head_end;
   return result;
-}
-
-RangeDecision decide_range(std::optional<std::string_view> header, std::uint64_t size) {
-  RangeDecision full{RangeDecision::Kind::Full, 0, size};
-  if (!header) return full;
-  std::string_view spec = trim(*header);
-  auto eq = spec.find('=');
-  if (eq == std::string_view::npos || !iequals(trim(spec.substr(0, eq)), "bytes")) return full;
-  spec = trim(spec.substr(eq + 1));
-  if (spec.find(',') != std::string_view::npos) return full;  // several ranges: send it all
-  auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return full;
-  std::string_view a = trim(spec.substr(0, dash)), b = trim(spec.substr(dash + 1));
-  std::uint64_t first = 0, last = 0;
-  if (a.empty()) {
-    // suffix-range: the last N bytes
-    std::uint64_t n = 0;
-    if (!parse_u64(b, n)) return full;
-    if (n == 0 || size == 0) return {RangeDecision::Kind::Unsatisfiable, 0, 0};
-    n = std::min(n, size);
-    return {RangeDecision::Kind::Partial, size - n, n};
-  }
-  if (!parse_u64(a, first)) return full;
-  if (b.empty()) {
-    last = size == 0 ? 0 : size - 1;
-  } else {
-    if (!parse_u64(b, last) || last < first) return full;  // invalid: ignored
-    last = std::min(last, size == 0 ? 0 : size - 1);
-  }
-  if (first >= size) return {RangeDecision::Kind::Unsatisfiable, 0, 0};
-  return {RangeDecision::Kind::Partial, first, last - first + 1};
 }
 
 std::string_view reason_phrase(int status) {

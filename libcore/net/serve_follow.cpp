@@ -23,6 +23,7 @@
 
 #include "conduit/net/followed_file.hpp"
 #include "conduit/net/http.hpp"
+#include "conduit/net/http_ranges.hpp"
 #include "conduit/net/serve_client.hpp"
 #include "conduit/sys.hpp"
 
@@ -34,13 +35,15 @@ namespace {
 // never held for long by a slow client while the file grows.
 constexpr std::uint64_t kMaxChunk = 16u << 20;
 
-// "bytes=0-" (or a Range we would ignore anyway) asks for the whole file from its start.
+// "bytes=0-" (or a Range the file server ignores: another unit, too many ranges) asks for the
+// whole file from its start. Read by the file server's own rules (net/http_ranges) against a
+// file without an end, so that any other Range gets what it gets without --follow.
 bool asks_from_start(std::optional<std::string_view> range) {
-  if (!range) return true;
   constexpr auto kEndless = std::numeric_limits<std::uint64_t>::max();
-  http::RangeDecision d = http::decide_range(*range, kEndless);
-  return d.kind == http::RangeDecision::Kind::Full ||
-         (d.kind == http::RangeDecision::Kind::Partial && d.first == 0 && d.length == kEndless);
+  http::RangeSet r = http::parse_ranges(range, kEndless);
+  return r.kind == http::RangeSet::Kind::Full ||
+         (r.kind == http::RangeSet::Kind::Partial && r.ranges.size() == 1 &&
+          r.ranges[0] == http::ByteRange{0, kEndless});
 }
 
 std::string hex(std::uint64_t n) {

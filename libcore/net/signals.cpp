@@ -24,10 +24,13 @@ std::string signal_name(int sig) {
   return std::string("SIG") + (abbrev ? abbrev : "?");
 }
 
-Fd block_signals(std::initializer_list<int> signals) {
+Result<Fd> block_signals(std::initializer_list<int> signals) {
   sigset_t set = make_set(signals);
-  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Fd{};
-  return Fd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  // pthread_sigmask returns its error; it does not set errno.
+  if (int rc = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0) return Status::failure(rc);
+  Fd fd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!fd) return Status::failure(errno);
+  return fd;
 }
 
 int read_signal(int fd) {
@@ -41,9 +44,14 @@ int read_signal(int fd) {
   return static_cast<int>(info.ssi_signo);
 }
 
-void unblock_signals(std::initializer_list<int> signals) {
+int unblock_signals(std::initializer_list<int> signals) {
   sigset_t set = make_set(signals);
-  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  return -::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+int reblock_signals(std::initializer_list<int> signals) {
+  sigset_t set = make_set(signals);
+  return -::pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 }  // namespace conduit::net

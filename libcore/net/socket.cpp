@@ -63,9 +63,9 @@ std::string SocketResult::message(std::string_view address) const {
 }
 
 SocketResult connect_to(const Address& address, int timeout_ms) {
-  std::vector<Endpoint> endpoints;
-  std::string why;
-  if (resolve(address, false, endpoints, why) != 0) return unresolved(why);
+  auto resolved = resolve(address, false);
+  if (!resolved.ok()) return unresolved(resolved.reason);
+  const std::vector<Endpoint>& endpoints = resolved.value;
   int last = ECONNREFUSED;
   for (const Endpoint& e : endpoints) {
     Fd fd(::socket(e.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -77,8 +77,9 @@ SocketResult connect_to(const Address& address, int timeout_ms) {
     int err = rc == 0 ? 0 : errno;
     if (err == EINPROGRESS || err == EAGAIN) err = finish_connect(fd.get(), timeout_ms);
     if (err == 0) {
-      if (int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0)
-        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+      // Promised blocking: a socket left non-blocking would make its user spin or fail on EAGAIN.
+      int flags = ::fcntl(fd.get(), F_GETFL);
+      if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return failure(errno);
       SocketResult r;
       r.fd = std::move(fd);
       return r;
@@ -122,9 +123,9 @@ void remove_stale(const std::string& path, const struct stat& seen) {
 }  // namespace
 
 SocketResult listen_on(const Address& address, const ListenOptions& options) {
-  std::vector<Endpoint> endpoints;
-  std::string why;
-  if (resolve(address, true, endpoints, why) != 0) return unresolved(why);
+  auto resolved = resolve(address, true);
+  if (!resolved.ok()) return unresolved(resolved.reason);
+  const std::vector<Endpoint>& endpoints = resolved.value;
   int last = EADDRNOTAVAIL;
   int type = SOCK_STREAM | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0);
   for (const Endpoint& e : endpoints) {

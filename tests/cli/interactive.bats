@@ -5,20 +5,11 @@
 # the next bytes or the end of the stream: a chat deadlocked. Each round is bounded by a timeout
 # (helpers/interactive.py), so a regression fails instead of hanging. Also: a peer's reset is
 # named as the peer's, not as standard output's, on the splice and read/write paths.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  HELP="$CONDUIT_SRC/tests/cli/helpers"
+  net_setup
   CHAT="$HELP/interactive.py"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
 }
 
 # echo_server: socat echoes each connection back through cat; sets ECHO_PORT.

@@ -13,14 +13,7 @@ OPTIONS=(--show-all --number-nonblank --show-ends --number --squeeze-blank --sho
 }
 
 @test "man page documents every option, the exit status and examples" {
-  command -v mandoc >/dev/null || skip "mandoc not installed"
-  text=$(mandoc -T ascii "$CONDUIT_SRC/man/splice-cat.1" | col -b)
-  for section in SYNOPSIS DESCRIPTION "DATA PATHS" "EXIT STATUS" EXAMPLES; do
-    grep -q "^$section" <<< "$text" || fail "no $section section"
-  done
-  for opt in "${OPTIONS[@]}"; do
-    grep -q -- "$opt" <<< "$text" || fail "$opt not documented"
-  done
+  assert_man_documents splice-cat "${OPTIONS[@]}"
 }
 
 @test "--help lists every option" {

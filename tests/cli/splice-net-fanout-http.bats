@@ -2,35 +2,10 @@
 # splice-net fanout --http on loopback, with real HTTP clients: curl, Python's http.client,
 # ffprobe (when installed) reading an MPEG-TS live stream; HEAD, other methods, malformed
 # requests; --content-type checks; a plain fanout still sends no head.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c $((3 * 1048576)) /dev/urandom > "$FIX/src"   # 3 MiB
-}
-
-setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
-}
-
-# fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID
-# and PORT.
-fanout_bg() {
-  local log=$1 input=$2
-  shift 2
-  timeout --foreground 60 "$SN" fanout "$@" 127.0.0.1:0 < "$input" 2> "$log" 3>&- &
-  FAN_PID=$!
-  echo $! >> "$T/pids"
-  PORT=$(listen_port "$log")
+  random_fixtures src:$((3 * 1048576))
 }
 
 # py_get PORT METHOD: Python's http.client asks for /live.ts; prints the status, the headers

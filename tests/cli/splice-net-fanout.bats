@@ -3,14 +3,10 @@
 # a file and through read/write; 50 clients with slow and stalled ones under --slow=block and
 # --slow=drop; joining mid-stream (a suffix); leaving mid-stream; --max-clients; EMFILE on
 # accept; errors; signals; fallbacks forced with strace fault injection.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c $((4 * 1048576)) /dev/urandom > "$FIX/src"   # 4 MiB
+  random_fixtures src:$((4 * 1048576))
   seq -f %09g 1 500000 > "$FIX/lines"                  # 5 MB of numbered 10-byte records
   # 8 MB: more than a stalled client's socket buffers can hide (the kernel grows the sender's
   # up to tcp_wmem's 4 MiB), so it really falls a whole pipe behind
@@ -18,14 +14,8 @@ setup_file() {
 }
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
+  net_setup
   CLIENTS="$CONDUIT_SRC/tests/cli/helpers/fanout_clients.py"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
 }
 
 # feed CMD...: runs CMD with its stdout into the FIFO "in" (created here), in the background.
@@ -33,17 +23,6 @@ feed() {
   rm -f in
   mkfifo in
   bg sh -c 'exec "$@" > in' feed "$@"
-}
-
-# fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID
-# (timeout's pid: a signal sent to it reaches splice-net) and PORT.
-fanout_bg() {
-  local log=$1 input=$2
-  shift 2
-  timeout --foreground 60 "$SN" fanout "$@" 127.0.0.1:0 < "$input" 2> "$log" 3>&- &
-  FAN_PID=$!
-  echo $! >> "$T/pids"
-  PORT=$(listen_port "$log")
 }
 
 # three_clients: nc, socat and a python client read the stream into a, b and py.out.

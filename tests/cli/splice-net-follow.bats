@@ -3,19 +3,11 @@
 # ffmpeg) clients, live, until its writer has closed it and it has stayed unchanged for --idle,
 # or it is deleted, replaced or renamed (the log line says which). Writers wait for the clients
 # (files that show they have joined) rather than for time; every process is under timeout.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
+  net_setup
   TS_WRITER="$CONDUIT_SRC/tests/cli/helpers/ts_writer.py"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
 }
 
 # follow_bg LOG ARGS...: starts `splice-net serve --follow ARGS`; sets PORT and SERVE_PID.

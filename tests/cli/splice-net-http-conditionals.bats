@@ -2,22 +2,13 @@
 # splice-net serve --http: conditional requests (RFC 9110 13) in their precedence order, with
 # curl (-z, --etag-compare, If-Range on a resume) and python's http.client for the field
 # combinations curl cannot make.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  HELP="$CONDUIT_SRC/tests/cli/helpers"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
+  net_setup
   head -c 100000 /dev/urandom > f.bin
   touch -d '2020-01-02 03:04:05 UTC' f.bin
   LM="Thu, 02 Jan 2020 03:04:05 GMT"
-}
-
-teardown() {
-  net_teardown
 }
 
 # get FIELD: VALUE ...: "STATUS BODY-LENGTH" of a GET /f.bin with those header fields.

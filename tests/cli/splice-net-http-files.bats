@@ -3,14 +3,10 @@
 # root only (openat2 RESOLVE_BENEATH, and the O_NOFOLLOW walk where openat2 is missing, forced
 # by strace), %-decoding once, dot-files hidden, symlinks out of the root refused, directory
 # listings with --index only, several files by their names, and the one-file form by its name.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
+  net_setup
   mkdir -p site/sub site/.git outside
   printf 'index\n' > site/index.html
   printf 'b\n' > site/sub/b.txt
@@ -23,10 +19,6 @@ setup() {
   ln -s ../outside/secret site/rel-out
   ln -s ../outside site/dir-out
   ln -s /proc/self/root/etc/passwd site/magic
-}
-
-teardown() {
-  net_teardown
 }
 
 # code PATH: the status curl gets for PATH, sent as is (no dot-segment removal by curl).

@@ -3,23 +3,15 @@
 # Last-Modified and a strong ETag (inode, size, mtime) on files, Content-Type by extension from
 # /etc/mime.types (--content-type overrides it, and is refused with control characters),
 # Content-Disposition only with --content-disposition; wget -N keeps a copy up to date by them.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
+  net_setup
   mkdir site
   head -c 5000 /dev/urandom > site/clip.mp4
   printf '<p>hi</p>\n' > site/page.html
   printf 'x\n' > site/noext
   touch -d '2020-01-02 03:04:05 UTC' site/clip.mp4
-}
-
-teardown() {
-  net_teardown
 }
 
 # hdr NAME: NAME's value in the headers file `h` (without the CR).

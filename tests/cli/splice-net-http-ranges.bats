@@ -4,24 +4,10 @@
 # answers; ranges past 4 GiB of a sparse file; resume with curl -C - and wget -c; an ffmpeg
 # seek into an MP4 whose moov atom is at the end; the one-file form's --header as the first
 # bytes of the body, in lengths and ranges.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c 1048576 /dev/urandom > "$FIX/f.bin"
-}
-
-setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  HELP="$CONDUIT_SRC/tests/cli/helpers"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
+  random_fixtures f.bin:1048576
 }
 
 # parts FILE: each part of the multipart/byteranges response in FILE (head + body, as curl -i

@@ -3,25 +3,10 @@
 # raw-socket and http.client conformance script), error pages, Expect: 100-continue with curl,
 # the request-head deadline against slowloris clients, the access log, and thousands of
 # concurrent keep-alive clients with RLIMIT_NOFILE raised.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c 1024 /dev/urandom > "$FIX/small.bin"          # 1 KiB
-  head -c 1048576 /dev/urandom > "$FIX/mid.bin"         # 1 MiB
-}
-
-setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  HELP="$CONDUIT_SRC/tests/cli/helpers"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
+  random_fixtures small.bin:1024 mid.bin:1048576
 }
 
 # server_pid: the splice-net process under the last serve_bg (timeout runs it as a child).

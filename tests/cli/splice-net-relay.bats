@@ -4,22 +4,15 @@
 # with half-close, the half-close the other way, resets passed on, a refused target,
 # --max-clients, -t, SIGTERM, messages and --stats. Peers: socat, splice-net send, and
 # tests/cli/helpers/relay_clients.py.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c $((8 * 1048576)) /dev/urandom > "$FIX/med"   # 8 MiB
-  head -c 1048576 /dev/urandom > "$FIX/mid"            # 1 MiB
+  random_fixtures med:$((8 * 1048576)) mid:1048576
 }
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
+  net_setup
   PEERS="$CONDUIT_SRC/tests/cli/helpers/relay_clients.py"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
 }
 
 teardown() {

@@ -4,26 +4,17 @@
 # plaintext to a TLS port, a handshake that never finishes, truncation). Certificates are made
 # at test time (helpers/tls_certs.bash). This host's kernel has no kTLS: the user-space path
 # runs here; the kernel path runs in the VM tests (tests/vm).
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/net'
 load 'helpers/tls_certs'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c $((4 * 1048576)) /dev/urandom > "$FIX/data"   # 4 MiB
+  random_fixtures data:$((4 * 1048576))
   make_certs "$FIX"
 }
 
 setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  T="$BATS_TEST_TMPDIR"
+  net_setup
   C="$FIX"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
 }
 
 # recv_tls LOG ARGS...: `splice-net recv -v --tls` with the localhost certificate (or the

@@ -3,29 +3,11 @@
 # serve (plain and HTTP), load with slow and stalled clients, faults (resets, half-closes,
 # EMFILE, ENOSYS fallbacks), cut-off clients reset, SIGHUP, Unix paths that are not ours,
 # standard output gone, messages, man page and completions.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/net'
 
 setup_file() {
-  export FIX="$BATS_FILE_TMPDIR"
-  head -c 1048576 /dev/urandom > "$FIX/mid"          # 1 MiB
-  head -c 262144 /dev/urandom > "$FIX/small"         # 256 KiB
-  head -c $((8 * 1048576)) /dev/urandom > "$FIX/med"    # 8 MiB
-  head -c $((64 * 1048576)) /dev/urandom > "$FIX/big"   # 64 MiB
+  random_fixtures mid:1048576 small:262144 med:$((8 * 1048576)) big:$((64 * 1048576))
   printf 'hello, world\n' > "$FIX/text"
-}
-
-setup() {
-  SN="$CONDUIT_BIN/splice-net"
-  HELP="$CONDUIT_SRC/tests/cli/helpers"
-  T="$BATS_TEST_TMPDIR"
-  cd "$T"
-}
-
-teardown() {
-  net_teardown
 }
 
 # recv_bg LOG ARGS...: starts `splice-net recv -v ARGS` and sets PORT.
@@ -851,6 +833,17 @@ PY
   { printf x; cat "$FIX/mid"; } | cmp - got2
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
+}
+
+@test "recv and serve report a signalfd they cannot have, and stop" {
+  # Without its signalfd recv would wait for a client with no way to see SIGTERM: it says so
+  # and exits 1 (it used to go on silently); the servers did already.
+  run timeout 20 strace -f -o /dev/null -e inject=signalfd4:error=EMFILE "$SN" recv 127.0.0.1:0
+  assert_failure 1
+  assert_output "splice-net: signalfd: Too many open files"
+  run timeout 20 strace -f -o /dev/null -e inject=signalfd4:error=EMFILE "$SN" serve 127.0.0.1:0 "$FIX/text"
+  assert_failure 1
+  assert_line "splice-net: signalfd: Too many open files"
 }
 
 @test "--progress draws a meter on stderr only" {

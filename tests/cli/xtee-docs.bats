@@ -12,14 +12,7 @@ OPTIONS=(--append --ignore-interrupts --output-error --pipe-size --no-splice --p
 }
 
 @test "man page documents every option, the modes, the exit status and examples" {
-  command -v mandoc >/dev/null || skip "mandoc not installed"
-  text=$(mandoc -T ascii "$CONDUIT_SRC/man/xtee.1" | col -b)
-  for section in SYNOPSIS DESCRIPTION "DATA PATHS" "EXIT STATUS" EXAMPLES; do
-    grep -q "^$section" <<< "$text" || fail "no $section section"
-  done
-  for word in "${OPTIONS[@]}" warn-nopipe exit-nopipe SIGPIPE; do
-    grep -q -- "$word" <<< "$text" || fail "$word not documented"
-  done
+  assert_man_documents xtee "${OPTIONS[@]}" warn-nopipe exit-nopipe SIGPIPE
 }
 
 @test "--help lists every option and MODE" {

@@ -3,14 +3,10 @@
 # tee as the oracle), SIGINT with and without -i, O_NONBLOCK stdin, tty, socket and >4 GiB
 # inputs, and strace fault injection (ENOSYS -> copying path, mid-stream EIO) plus the
 # strace -c proof that a pipe -> pipes + file run moves no payload through read/write.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
+load 'helpers/xtee'
 
 setup() {
-  XTEE="$CONDUIT_BIN/xtee"
-  T="$BATS_TEST_TMPDIR"
-  export LC_ALL=C
+  xtee_setup
   # LeakSanitizer cannot run under ptrace (strace); leaks are checked by the other test files.
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
   seq 1000000 > "$T/in"   # 6.9 MB: more than any pipe holds, so an early exit is seen

@@ -2,14 +2,10 @@
 # xtee against GNU tee 9.1 (/usr/bin/tee) as the oracle: every output file's bytes, stdout,
 # stderr (program name substituted) and exit status, across input kinds x output kinds x options.
 # Faults, signals, big inputs, strace proofs: xtee-faults.bats. Docs: xtee-docs.bats.
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
+load 'helpers/xtee'
 
 setup() {
-  XTEE="$CONDUIT_BIN/xtee"
-  T="$BATS_TEST_TMPDIR"
-  export LC_ALL=C
+  xtee_setup
   head -c 300000 /dev/urandom > "$T/in"
   printf 'small input\n' > "$T/small"
 }

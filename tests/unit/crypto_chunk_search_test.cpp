@@ -8,24 +8,17 @@
 #include "conduit/crypto/backend.hpp"
 #include "conduit/crypto/chunk_search.hpp"
 #include "conduit/crypto/format.hpp"
+#include "crypto_util.hpp"
 
 namespace {
 
 using namespace conduit::crypto;
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  Bytes b(n);
-  for (auto& c : b) c = static_cast<std::uint8_t>(rng());
-  return b;
-}
+using namespace conduit::cryptotest;
 
 TEST(CryptoChunkSearch, FindsAChunkOfAnyLengthFollowedByAnythingUnderItsNonce) {
   Bytes key = random_bytes(32, 1);
   auto backend = make_openssl_backend();
-  int err = 0;
-  auto cipher = backend->make_aead(Algorithm::Aes256Gcm, key, &err);
+  auto cipher = backend->make_aead(Algorithm::Aes256Gcm, key).value;
   ASSERT_TRUE(cipher);
   ChunkFinder finder;
   ASSERT_EQ(finder.init(key), 0);

@@ -74,9 +74,8 @@ TEST(CryptoKat, AesGcmSealMatchesGcmSpecVectors) {
     SCOPED_TRACE(c.name);
     Bytes key = hex(c.key), iv = hex(c.iv), plain = hex(c.plain), aad = hex(c.aad);
     Bytes want = hex(std::string(c.cipher) + c.tag);
-    int err = 0;
-    auto aead = backend->make_aead(Algorithm::Aes256Gcm, key, &err);
-    ASSERT_TRUE(aead) << err;
+    auto aead = backend->make_aead(Algorithm::Aes256Gcm, key).value;
+    ASSERT_TRUE(aead);
     Bytes out(plain.size() + kAeadTagSize);
     ASSERT_EQ(aead->seal(Nonce(iv.data(), kAeadNonceSize), aad, plain, out), 0);
     EXPECT_EQ(out, want);
@@ -94,8 +93,7 @@ TEST(CryptoKat, AesGcmOpenRejectsAnyChangedByteWithEbadmsg) {
   const auto& c = kGcmCases[3];
   Bytes key = hex(c.key), iv = hex(c.iv), aad = hex(c.aad);
   Bytes sealed = hex(std::string(c.cipher) + c.tag);
-  int err = 0;
-  auto aead = backend->make_aead(Algorithm::Aes256Gcm, key, &err);
+  auto aead = backend->make_aead(Algorithm::Aes256Gcm, key).value;
   ASSERT_TRUE(aead);
   Bytes out(sealed.size() - kAeadTagSize);
   for (std::size_t i = 0; i < sealed.size(); ++i) {
@@ -114,12 +112,13 @@ TEST(CryptoKat, AesGcmOpenRejectsAnyChangedByteWithEbadmsg) {
 
 TEST(CryptoKat, AesGcmRejectsBadSizesAndKeys) {
   auto backend = make_openssl_backend();
-  int err = 0;
   Bytes short_key(16);
-  EXPECT_FALSE(backend->make_aead(Algorithm::Aes256Gcm, short_key, &err));
-  EXPECT_EQ(err, EINVAL);
+  auto refused = backend->make_aead(Algorithm::Aes256Gcm, short_key);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_FALSE(refused.value);
+  EXPECT_EQ(refused.error, EINVAL);
   Bytes key(32), iv(12), plain(10), out(10);
-  auto aead = backend->make_aead(Algorithm::Aes256Gcm, key, &err);
+  auto aead = backend->make_aead(Algorithm::Aes256Gcm, key).value;
   ASSERT_TRUE(aead);
   EXPECT_EQ(aead->seal(Nonce(iv.data(), 12), {}, plain, out), -EINVAL);
   Bytes tiny(15);
@@ -193,7 +192,6 @@ Bytes run_raw(RawCipher& cipher, const Bytes& in, std::size_t piece) {
 
 TEST(CryptoKat, RawCtrAndCbcSp800_38a) {
   auto backend = make_openssl_backend();
-  int err = 0;
   Bytes key = hex(kSp800Key256), plain = hex(kSp800Plain);
   Bytes ctr_iv = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
   Bytes cbc_iv = hex("000102030405060708090a0b0c0d0e0f");
@@ -205,13 +203,13 @@ TEST(CryptoKat, RawCtrAndCbcSp800_38a) {
       "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b");
   for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{16}, std::size_t{64}}) {
     SCOPED_TRACE(piece);
-    auto ctr = backend->make_raw(Algorithm::Aes256Ctr, true, true, key, ctr_iv, &err);
+    auto ctr = backend->make_raw(Algorithm::Aes256Ctr, true, true, key, ctr_iv).value;
     ASSERT_TRUE(ctr);
     EXPECT_EQ(run_raw(*ctr, plain, piece), ctr_want);
-    auto cbc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, cbc_iv, &err);
+    auto cbc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, cbc_iv).value;
     ASSERT_TRUE(cbc);
     EXPECT_EQ(run_raw(*cbc, plain, piece), cbc_want);
-    auto dec = backend->make_raw(Algorithm::Aes256Cbc, false, false, key, cbc_iv, &err);
+    auto dec = backend->make_raw(Algorithm::Aes256Cbc, false, false, key, cbc_iv).value;
     ASSERT_TRUE(dec);
     EXPECT_EQ(run_raw(*dec, cbc_want, piece), plain);
   }
@@ -219,21 +217,20 @@ TEST(CryptoKat, RawCtrAndCbcSp800_38a) {
 
 TEST(CryptoKat, RawCbcPaddingErrors) {
   auto backend = make_openssl_backend();
-  int err = 0;
   Bytes key = hex(kSp800Key256), iv(16);
   Bytes buf(64);
   // -nopad with a partial block: EINVAL.
-  auto enc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, iv, &err);
+  auto enc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, iv).value;
   Bytes five(5, 'x');
   ASSERT_GE(enc->update(five, buf), 0);
   EXPECT_EQ(enc->final(buf), -EINVAL);
   // Padded decryption of a block whose padding is wrong: EBADMSG.
-  auto raw_enc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, iv, &err);
+  auto raw_enc = backend->make_raw(Algorithm::Aes256Cbc, true, false, key, iv).value;
   Bytes block(16, 0x00);  // plaintext ending in 0x00: invalid PKCS#7
   Bytes ct(32);
   long m = raw_enc->update(block, ct);
   ASSERT_EQ(m, 16);
-  auto dec = backend->make_raw(Algorithm::Aes256Cbc, false, true, key, iv, &err);
+  auto dec = backend->make_raw(Algorithm::Aes256Cbc, false, true, key, iv).value;
   ASSERT_GE(dec->update(std::span(ct.data(), 16), buf), 0);
   EXPECT_EQ(dec->final(buf), -EBADMSG);
 }
@@ -248,15 +245,19 @@ TEST(CryptoKat, AlgorithmNamesRoundTrip) {
 
 TEST(CryptoKat, KernelSlotExplainsWhyItIsUnavailable) {
   auto kernel = make_kernel_backend();
-  std::string reason;
-  if (kernel->available(&reason)) GTEST_SKIP() << "this machine has a working kernel backend";
+  conduit::Status here = kernel->available();
+  if (here.ok()) GTEST_SKIP() << "this machine has a working kernel backend";
+  std::string reason = here.reason;
   EXPECT_NE(reason.find("AF_ALG"), std::string::npos) << reason;
-  std::string error;
-  EXPECT_FALSE(select_backend(BackendChoice::Kernel, Algorithm::Aes256Gcm, &error));
-  EXPECT_EQ(error, reason);
-  auto chosen = select_backend(BackendChoice::Auto, Algorithm::Aes256Gcm, &error);
-  ASSERT_TRUE(chosen);
-  EXPECT_EQ(chosen->name(), "openssl");
+  EXPECT_GT(here.error, 0);  // the probe's errno (EAFNOSUPPORT here)
+  auto refused = select_backend(BackendChoice::Kernel, Algorithm::Aes256Gcm);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_FALSE(refused.value);
+  EXPECT_EQ(refused.reason, reason);
+  EXPECT_EQ(refused.error, here.error);
+  auto chosen = select_backend(BackendChoice::Auto, Algorithm::Aes256Gcm);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen.value->name(), "openssl");
   EXPECT_NE(list_backends_text().find("kernel: not available"), std::string::npos);
 }
 

@@ -11,42 +11,19 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
+#include "crypto_util.hpp"
 
 namespace {
 
 using namespace conduit::crypto;
-using Bytes = std::vector<std::uint8_t>;
+using namespace conduit::cryptotest;
 
 constexpr std::size_t kChunk = 1024;
-
-Bytes random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  Bytes b(n);
-  for (auto& c : b) c = static_cast<std::uint8_t>(rng());
-  return b;
-}
-
-conduit::Fd memfd_with(const Bytes& data) {
-  conduit::Fd fd(::memfd_create("sealer-test", MFD_CLOEXEC));
-  EXPECT_EQ(::write(fd.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
-  ::lseek(fd.get(), 0, SEEK_SET);
-  return fd;
-}
-
-Bytes contents(int fd) {
-  Bytes out;
-  ::lseek(fd, 0, SEEK_SET);
-  std::uint8_t buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
-  return out;
-}
 
 class CryptoSealer : public ::testing::Test {
  protected:
   void SetUp() override {
-    key_ = Secret(32);
-    key_.resize(32);
-    for (std::size_t i = 0; i < 32; ++i) key_.data()[i] = static_cast<std::uint8_t>(i * 5 + 2);
+    key_ = test_key(5, 2);
     backend_ = make_openssl_backend();
     options_.backend = backend_.get();
     options_.chunk_log2 = 10;

@@ -15,11 +15,12 @@
 #include "conduit/crypto/spliced_stream.hpp"
 #include "conduit/crypto/stream.hpp"
 #include "conduit/fd.hpp"
+#include "crypto_util.hpp"
 
 namespace {
 
 using namespace conduit::crypto;
-using Bytes = std::vector<std::uint8_t>;
+using namespace conduit::cryptotest;
 
 constexpr std::size_t kChunk = 1024;
 
@@ -68,39 +69,23 @@ class FakeSplicingAead final : public AeadCipher {
 class FakeSplicingBackend final : public Backend {
  public:
   std::string_view name() const noexcept override { return "fake"; }
-  bool available(std::string*) const override { return true; }
-  bool supports(Algorithm, std::string*) const override { return true; }
+  conduit::Status available() const override { return {}; }
+  conduit::Status supports(Algorithm) const override { return {}; }
   std::string driver(Algorithm) const override { return "fake"; }
   bool preferred_for_auto(Algorithm) const override { return false; }
-  std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                        int* err) const override {
-    auto inner = openssl_->make_aead(alg, key, err);
-    if (!inner) return nullptr;
-    return std::make_unique<FakeSplicingAead>(std::move(inner));
+  conduit::Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
+    auto inner = openssl_->make_aead(alg, key);
+    if (!inner.ok()) return inner;
+    return std::unique_ptr<AeadCipher>(std::make_unique<FakeSplicingAead>(std::move(inner.value)));
   }
-  std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool e, bool p, std::span<const std::uint8_t> k,
-                                      std::span<const std::uint8_t> iv, int* err) const override {
-    return openssl_->make_raw(alg, e, p, k, iv, err);
+  conduit::Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool e, bool p, std::span<const std::uint8_t> k,
+                                              std::span<const std::uint8_t> iv) const override {
+    return openssl_->make_raw(alg, e, p, k, iv);
   }
 
  private:
   std::unique_ptr<Backend> openssl_ = make_openssl_backend();
 };
-
-Bytes random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  Bytes b(n);
-  for (auto& c : b) c = static_cast<std::uint8_t>(rng());
-  return b;
-}
-
-Bytes contents(int fd) {
-  Bytes out;
-  ::lseek(fd, 0, SEEK_SET);
-  std::uint8_t buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
-  return out;
-}
 
 // Feeds `data` into a new pipe from a thread, in uneven pieces with pauses, so the loop sees
 // every state: a full chunk queued, part of one, nothing yet, end of input.
@@ -130,9 +115,7 @@ struct Feeder {
 class CryptoSpliced : public ::testing::Test {
  protected:
   void SetUp() override {
-    key_ = Secret(32);
-    key_.resize(32);
-    for (std::size_t i = 0; i < 32; ++i) key_.data()[i] = static_cast<std::uint8_t>(100 + i);
+    key_ = test_key(1, 100);
   }
   StreamOptions options(const Backend& b) {
     StreamOptions o;
@@ -153,8 +136,7 @@ TEST_F(CryptoSpliced, CountsSplicedChunksOnlyWhenMoreInputIsQueued) {
   conduit::Fd r(p[0]);
   ASSERT_EQ(::write(p[1], plain.data(), plain.size()), static_cast<ssize_t>(plain.size()));
   ::close(p[1]);
-  int err = 0;
-  auto cipher = fake_.make_aead(Algorithm::Aes256Gcm, key_.span(), &err);
+  auto cipher = fake_.make_aead(Algorithm::Aes256Gcm, key_.span()).value;
   ASSERT_TRUE(use_spliced_input(r.get(), *cipher, 1));
   EXPECT_FALSE(use_spliced_input(r.get(), *cipher, 2));
   conduit::Fd out(::memfd_create("o", MFD_CLOEXEC));

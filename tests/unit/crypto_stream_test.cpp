@@ -15,47 +15,17 @@
 
 #include "conduit/crypto/stream.hpp"
 #include "conduit/fd.hpp"
+#include "crypto_util.hpp"
 
 namespace {
 
 using namespace conduit::crypto;
-using Bytes = std::vector<std::uint8_t>;
+using namespace conduit::cryptotest;
 
 constexpr unsigned kChunkLog2 = 10;
 constexpr std::size_t kChunk = 1024;
 constexpr std::size_t kSealed = kChunk + 16;
 constexpr std::size_t kKeyHeader = 76;
-
-Bytes random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  Bytes b(n);
-  for (auto& c : b) c = static_cast<std::uint8_t>(rng());
-  return b;
-}
-
-conduit::Fd memfd_with(const Bytes& data) {
-  conduit::Fd fd(::memfd_create("crypto-test", MFD_CLOEXEC));
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::lseek(fd.get(), 0, SEEK_SET);
-  return fd;
-}
-
-Bytes contents(int fd) {
-  Bytes out;
-  ::lseek(fd, 0, SEEK_SET);
-  std::uint8_t buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  return out;
-}
 
 struct Outcome {
   StreamResult result;
@@ -65,9 +35,7 @@ struct Outcome {
 class CryptoStream : public ::testing::Test {
  protected:
   void SetUp() override {
-    key_ = Secret(32);
-    key_.resize(32);
-    for (std::size_t i = 0; i < 32; ++i) key_.data()[i] = static_cast<std::uint8_t>(i * 3 + 1);
+    key_ = test_key(3, 1);
     backend_ = make_openssl_backend();
   }
 
@@ -116,6 +84,16 @@ class CryptoStream : public ::testing::Test {
   Secret key_;
   std::unique_ptr<Backend> backend_;
 };
+
+// The stream `sealed` with its chunks in `order` (indexes into its chunks, repeats allowed).
+Bytes reassembled(const Bytes& sealed, std::initializer_list<std::size_t> order) {
+  Bytes s(sealed.begin(), sealed.begin() + kKeyHeader);
+  for (std::size_t i : order) {
+    auto b = sealed.begin() + static_cast<long>(kKeyHeader + i * kSealed);
+    s.insert(s.end(), b, std::min(b + static_cast<long>(kSealed), sealed.end()));
+  }
+  return s;
+}
 
 std::size_t sealed_size(std::size_t n) {
   std::size_t chunks = n == 0 ? 1 : (n + kChunk - 1) / kChunk;
@@ -198,18 +176,7 @@ TEST_F(CryptoStream, ReorderedDuplicatedAndDroppedChunks) {
   Bytes plain = random_bytes(4 * kChunk + 10, 4);
   Outcome e = encrypt(plain);
   ASSERT_TRUE(e.result.ok());
-  auto chunk = [&](std::size_t i) {
-    auto b = e.out.begin() + static_cast<long>(kKeyHeader + i * kSealed);
-    return Bytes(b, std::min(b + static_cast<long>(kSealed), e.out.end()));
-  };
-  auto build = [&](std::initializer_list<std::size_t> order) {
-    Bytes s(e.out.begin(), e.out.begin() + kKeyHeader);
-    for (std::size_t i : order) {
-      Bytes c = chunk(i);
-      s.insert(s.end(), c.begin(), c.end());
-    }
-    return s;
-  };
+  auto build = [&](std::initializer_list<std::size_t> order) { return reassembled(e.out, order); };
   expect_rejected(build({1, 0, 2, 3, 4}), StreamStatus::OutOfOrder, plain, 0);
   expect_rejected(build({0, 2, 1, 3, 4}), StreamStatus::OutOfOrder, plain, kChunk);
   expect_rejected(build({0, 1, 1, 2, 3, 4}), StreamStatus::OutOfOrder, plain, 2 * kChunk);
@@ -223,18 +190,7 @@ TEST_F(CryptoStream, AShortLastChunkOutOfPlaceIsNamedAsSuch) {
   Bytes plain = random_bytes(4 * kChunk + 10, 8);
   Outcome e = encrypt(plain);
   ASSERT_TRUE(e.result.ok());
-  auto chunk = [&](std::size_t i) {
-    auto b = e.out.begin() + static_cast<long>(kKeyHeader + i * kSealed);
-    return Bytes(b, std::min(b + static_cast<long>(kSealed), e.out.end()));
-  };
-  auto build = [&](std::initializer_list<std::size_t> order) {
-    Bytes s(e.out.begin(), e.out.begin() + kKeyHeader);
-    for (std::size_t i : order) {
-      Bytes c = chunk(i);
-      s.insert(s.end(), c.begin(), c.end());
-    }
-    return s;
-  };
+  auto build = [&](std::initializer_list<std::size_t> order) { return reassembled(e.out, order); };
   // The 26-byte last chunk at the front, then in the middle: a prefix of a full-size run.
   expect_rejected(build({4, 0, 1, 2, 3}), StreamStatus::OutOfOrder, plain, 0);
   EXPECT_NE(decrypt(build({4, 0, 1, 2, 3})).result.message.find(
@@ -257,8 +213,7 @@ Bytes reseal(const Bytes& model, const Secret& key, const Bytes& plain,
   StreamKeys keys;
   EXPECT_EQ(derive_ikm(h, key.span(), ikm), 0);
   EXPECT_EQ(derive_stream_keys(ikm.span(), h, keys), 0);
-  int err = 0;
-  auto cipher = make_openssl_backend()->make_aead(Algorithm::Aes256Gcm, keys.payload_key.span(), &err);
+  auto cipher = make_openssl_backend()->make_aead(Algorithm::Aes256Gcm, keys.payload_key.span()).value;
   Bytes s(model.begin(), model.begin() + static_cast<long>(h.size()));
   std::size_t off = 0;
   for (std::size_t i = 0; i < sizes.size(); ++i) {

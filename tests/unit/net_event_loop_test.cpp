@@ -101,10 +101,12 @@ TEST(NetEventLoop, CallbackMayRemoveAndReAddItsOwnFd) {
 }
 
 TEST(NetSignals, SignalfdSeesBlockedSignal) {
-  Fd sfd = block_signals({SIGUSR1});
+  auto blocked = block_signals({SIGUSR1});
+  ASSERT_TRUE(blocked.ok()) << blocked.message();
+  Fd sfd = std::move(blocked.value);
   ASSERT_TRUE(sfd.valid());
   EXPECT_EQ(read_signal(sfd.get()), 0);
   ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
   EXPECT_EQ(read_signal(sfd.get()), SIGUSR1);
-  unblock_signals({SIGUSR1});
+  EXPECT_EQ(unblock_signals({SIGUSR1}), 0);
 }

@@ -15,10 +15,15 @@
 
 #include "conduit/net/socket.hpp"
 #include "conduit/pipe.hpp"
+#include "net_server_util.hpp"
 #include "test_util.hpp"
 
 using namespace conduit;
 using namespace conduit::net;
+using testutil::connect_client;
+using testutil::Listener;
+using testutil::of_kind;
+using Running = testutil::Running<FanoutServer>;
 
 namespace {
 
@@ -33,40 +38,6 @@ struct Record {
   std::size_t open = 0;
   int signal = 0;
 };
-
-std::vector<Record> of_kind(const std::vector<Record>& records, Kind kind) {
-  std::vector<Record> out;
-  for (const Record& r : records)
-    if (r.kind == kind) out.push_back(r);
-  return out;
-}
-
-// A listener on 127.0.0.1:0 and the address a client connects to.
-struct Listener {
-  Fd fd;
-  Address address;
-  Listener() {
-    std::string error;
-    auto any = parse_address("127.0.0.1:0", error);
-    EXPECT_TRUE(any.has_value()) << error;
-    SocketResult r = listen_on(*any, {SOMAXCONN, true});
-    EXPECT_TRUE(r.ok()) << r.reason;
-    fd = std::move(r.fd);
-    auto bound = parse_address(local_name(fd.get()), error);
-    EXPECT_TRUE(bound.has_value()) << error;
-    address = *bound;
-  }
-};
-
-Fd connect_client(const Address& address, int rcvbuf = 0) {
-  SocketResult r = connect_to(address, 10000);
-  EXPECT_TRUE(r.ok()) << r.reason;
-  // A small receive buffer makes a client that reads nothing fall behind soon.
-  if (rcvbuf > 0) ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  timeval tv{30, 0};  // a broken server fails the test instead of hanging it
-  ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return std::move(r.fd);
-}
 
 // The stream: `content` written into a pipe by a thread, then the write end closed. `paced`: a
 // live stream, 64 KiB every 4 ms (16 MiB/s), that a reading client keeps up with.
@@ -99,21 +70,6 @@ struct Source {
     EXPECT_EQ(classify(s.input, s.input_info), 0);
     s.pipe_size = 64 * 1024;
     return s;
-  }
-};
-
-// Runs `server` on `listener` in a thread until the stream has ended and the clients are gone.
-struct Running {
-  int rc = 1;  // before `thread`: initialised before the thread can write it
-  std::thread thread;
-  Running(FanoutServer& server, Fd listener)
-      : thread([this, &server, l = std::move(listener)]() mutable { rc = server.run(std::move(l)); }) {}
-  ~Running() {
-    if (thread.joinable()) thread.join();
-  }
-  int join() {
-    thread.join();
-    return rc;
   }
 };
 
@@ -216,12 +172,7 @@ TEST(NetFanoutServer, SlowDropDisconnectsAStalledClientWithAResetAndTheOtherFini
   }
   EXPECT_EQ(drops, 1);
   // Cut off mid-stream: the stalled client sees a reset once it reads what it was given.
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(stalled.get(), buf, sizeof buf)) > 0) {
-  }
-  EXPECT_EQ(n, -1);
-  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(testutil::drain(stalled.get()).error, ECONNRESET);
 }
 
 TEST(NetFanoutServer, StopEndsTheStreamAndASecondStopDropsTheClients) {

@@ -15,7 +15,9 @@
 using namespace conduit;
 using namespace conduit::net;
 using testutil::connect_client;
+using testutil::drain;
 using testutil::Listener;
+using testutil::of_kind;
 using testutil::pattern;
 using testutil::send_all;
 using TempFile = testutil::ServedFile;
@@ -33,19 +35,15 @@ struct Record {
   int signal = 0;
 };
 
-std::vector<Record> of_kind(const std::vector<Record>& records, FileServerEvent::Kind kind) {
-  std::vector<Record> out;
-  for (const Record& r : records)
-    if (r.kind == kind) out.push_back(r);
-  return out;
+Record record(const FileServerEvent& e) {
+  return Record{e.kind, std::string(e.peer), std::string(e.last_request), std::string(e.reason),
+                e.bytes, e.requests, e.open, e.signal};
 }
 
 // The recording callback; stops the server after `stop_after` closed connections.
 FileServer::OnEvent recorder(std::vector<Record>& records, FileServer*& server, int stop_after = 1) {
   return [&records, &server, stop_after, closed = 0](const FileServerEvent& e) mutable {
-    Record r{e.kind, std::string(e.peer), std::string(e.last_request), std::string(e.reason),
-             e.bytes, e.requests, e.open, e.signal};
-    records.push_back(r);
+    records.push_back(record(e));
     if (e.kind == FileServerEvent::Kind::Closed && ++closed == stop_after) server->stop();
   };
 }
@@ -178,7 +176,7 @@ TEST(NetFileServer, SecondStopDropsWhatTheFirstLeftToFinish) {
   std::vector<Record> records;
   FileServer* server_ptr = nullptr;
   FileServer server(s, [&](const FileServerEvent& e) {
-    records.push_back(Record{e.kind, std::string(e.peer), {}, std::string(e.reason), e.bytes, 0, e.open, e.signal});
+    records.push_back(record(e));
     if (e.kind == FileServerEvent::Kind::Opened) {
       server_ptr->stop(15);
       server_ptr->stop(2);
@@ -202,13 +200,7 @@ TEST(NetFileServer, SecondStopDropsWhatTheFirstLeftToFinish) {
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(closed[0].reason, "dropped: server stopping");
   // Cut off mid-response: a reset, not a clean end of file that would pass for the whole file.
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(client.get(), buf, sizeof buf)) > 0) {
-  }
-  int err = n < 0 ? errno : 0;
-  EXPECT_EQ(n, -1);
-  EXPECT_EQ(err, ECONNRESET);
+  EXPECT_EQ(drain(client.get()).error, ECONNRESET);
 }
 
 TEST(NetFileServer, StopFromAnEventInsideAResponseDropsTheClientAfterItsTurn) {
@@ -224,7 +216,7 @@ TEST(NetFileServer, StopFromAnEventInsideAResponseDropsTheClientAfterItsTurn) {
   std::vector<Record> records;
   FileServer* server_ptr = nullptr;
   FileServer server(s, [&](const FileServerEvent& e) {
-    records.push_back(Record{e.kind, std::string(e.peer), {}, std::string(e.reason), e.bytes, 0, e.open, e.signal});
+    records.push_back(record(e));
     if (e.kind == FileServerEvent::Kind::Bytes && of_kind(records, FileServerEvent::Kind::Bytes).size() == 1)
       server_ptr->stop(15);
   });
@@ -236,12 +228,7 @@ TEST(NetFileServer, StopFromAnEventInsideAResponseDropsTheClientAfterItsTurn) {
   auto closed = of_kind(records, FileServerEvent::Kind::Closed);
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(closed[0].reason, "dropped: server stopping");
-  char buf[65536];
-  ssize_t n;
-  std::uint64_t got = 0;
-  while ((n = ::read(client.get(), buf, sizeof buf)) > 0) got += static_cast<std::uint64_t>(n);
-  int err = n < 0 ? errno : 0;
-  EXPECT_LT(got, content.size());
-  EXPECT_EQ(n, -1);
-  EXPECT_EQ(err, ECONNRESET);
+  auto got = drain(client.get());
+  EXPECT_LT(got.bytes, content.size());
+  EXPECT_EQ(got.error, ECONNRESET);
 }

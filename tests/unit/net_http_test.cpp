@@ -80,50 +80,6 @@ TEST(NetHttp, OversizedHead) {
   EXPECT_EQ(parse_request(big + "\r\n\r\n", roomy).status, ParseStatus::Ok);
 }
 
-TEST(NetHttp, RangeDecisions) {
-  using K = RangeDecision::Kind;
-  auto d = [](const char* h, std::uint64_t size) { return decide_range(std::string_view(h), size); };
-  RangeDecision r = decide_range(std::nullopt, 1000);
-  EXPECT_EQ(r.kind, K::Full);
-  EXPECT_EQ(r.length, 1000u);
-
-  r = d("bytes=0-499", 10000);
-  EXPECT_EQ(r.kind, K::Partial);
-  EXPECT_EQ(r.first, 0u);
-  EXPECT_EQ(r.length, 500u);
-  r = d("bytes=500-999", 10000);
-  EXPECT_EQ(r.first, 500u);
-  EXPECT_EQ(r.length, 500u);
-  r = d("bytes=-500", 10000);  // the last 500
-  EXPECT_EQ(r.first, 9500u);
-  EXPECT_EQ(r.length, 500u);
-  r = d("bytes=9500-", 10000);
-  EXPECT_EQ(r.first, 9500u);
-  EXPECT_EQ(r.length, 500u);
-  r = d("bytes=0-0", 10000);
-  EXPECT_EQ(r.length, 1u);
-  r = d("bytes=9000-20000", 10000);  // last-pos past the end is clipped
-  EXPECT_EQ(r.length, 1000u);
-  r = d("bytes=-20000", 10000);  // suffix longer than the file: all of it
-  EXPECT_EQ(r.kind, K::Partial);
-  EXPECT_EQ(r.first, 0u);
-  EXPECT_EQ(r.length, 10000u);
-
-  EXPECT_EQ(d("bytes=10000-", 10000).kind, K::Unsatisfiable);
-  EXPECT_EQ(d("bytes=10000-10001", 10000).kind, K::Unsatisfiable);
-  EXPECT_EQ(d("bytes=-0", 10000).kind, K::Unsatisfiable);
-  EXPECT_EQ(d("bytes=0-", 0).kind, K::Unsatisfiable);
-  EXPECT_EQ(d("bytes=-5", 0).kind, K::Unsatisfiable);
-
-  // Ignored (whole file): other units, several ranges, reversed, junk.
-  EXPECT_EQ(d("items=0-1", 10).kind, K::Full);
-  EXPECT_EQ(d("bytes=0-1,3-4", 10).kind, K::Full);
-  EXPECT_EQ(d("bytes=5-1", 10).kind, K::Full);
-  EXPECT_EQ(d("bytes=a-b", 10).kind, K::Full);
-  EXPECT_EQ(d("bytes", 10).kind, K::Full);
-  EXPECT_EQ(d("bytes=99999999999999999999-", 10).kind, K::Full);
-}
-
 TEST(NetHttp, ResponseHeads) {
   ResponseHead h;
   h.status = 206;

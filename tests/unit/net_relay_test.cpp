@@ -16,10 +16,15 @@
 #include <vector>
 
 #include "conduit/net/socket.hpp"
+#include "net_server_util.hpp"
 #include "test_util.hpp"
 
 using namespace conduit;
 using namespace conduit::net;
+using testutil::connect_client;
+using testutil::Listener;
+using testutil::of_kind;
+using Running = testutil::Running<Relay>;
 
 namespace {
 
@@ -38,37 +43,6 @@ struct Record {
 Record record(const RelayEvent& e) {
   return Record{e.kind, std::string(e.peer), std::string(e.reason), e.connected, e.target_failed,
                 e.drop, e.up, e.down, e.open, e.signal, e.bytes};
-}
-
-std::vector<Record> of_kind(const std::vector<Record>& records, Kind kind) {
-  std::vector<Record> out;
-  for (const Record& r : records)
-    if (r.kind == kind) out.push_back(r);
-  return out;
-}
-
-struct Listener {
-  Fd fd;
-  Address address;
-  Listener() {
-    std::string error;
-    auto any = parse_address("127.0.0.1:0", error);
-    EXPECT_TRUE(any.has_value()) << error;
-    SocketResult r = listen_on(*any, {SOMAXCONN, true});
-    EXPECT_TRUE(r.ok()) << r.reason;
-    fd = std::move(r.fd);
-    auto bound = parse_address(local_name(fd.get()), error);
-    EXPECT_TRUE(bound.has_value()) << error;
-    address = *bound;
-  }
-};
-
-Fd connect_client(const Address& address) {
-  SocketResult r = connect_to(address, 10000);
-  EXPECT_TRUE(r.ok()) << r.reason;
-  timeval tv{30, 0};  // a broken relay fails the test instead of hanging it
-  ::setsockopt(r.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return std::move(r.fd);
 }
 
 // The target: accepts `count` connections one after the other and echoes each until its end of
@@ -100,25 +74,12 @@ struct EchoServer {
 RelaySettings settings_for(const Address& target, const Address& listen) {
   RelaySettings s;
   s.target.text = target.text();
-  std::string why;
-  EXPECT_EQ(resolve(target, false, s.target.endpoints, why), 0) << why;
+  auto endpoints = resolve(target, false);
+  EXPECT_TRUE(endpoints.ok()) << endpoints.reason;
+  s.target.endpoints = std::move(endpoints.value);
   s.address = listen;
   return s;
 }
-
-struct Running {
-  int rc = 1;  // before `thread`: initialised before the thread can write it
-  std::thread thread;
-  Running(Relay& relay, Fd listener)
-      : thread([this, &relay, l = std::move(listener)]() mutable { rc = relay.run(std::move(l)); }) {}
-  ~Running() {
-    if (thread.joinable()) thread.join();
-  }
-  int join() {
-    thread.join();
-    return rc;
-  }
-};
 
 // Records every event; stops the relay after `stop_after` closed connections.
 Relay::OnEvent recorder(std::vector<Record>& records, Relay*& relay, int stop_after = 1) {
@@ -197,10 +158,9 @@ TEST(NetRelay, UnreachableTargetResetsTheClientAndIsReported) {
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::bind(bound.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  std::string error;
-  auto parsed = parse_address(local_name(bound.get()), error);
-  ASSERT_TRUE(parsed.has_value()) << error;
-  Address refused = *parsed;
+  auto parsed = parse_address(local_name(bound.get()));
+  ASSERT_TRUE(parsed.ok()) << parsed.reason;
+  Address refused = parsed.value;
   Listener listener;
   RelaySettings s = settings_for(refused, listener.address);
   std::vector<Record> records;
@@ -258,11 +218,7 @@ TEST(NetRelay, StopWithDropResetsTheOpenConnections) {
   Running running(relay, std::move(listener.fd));
   Fd client = connect_client(s.address);
   ASSERT_EQ(::send(client.get(), "ping", 4, MSG_NOSIGNAL), 4);
-  char buf[64];
-  ssize_t n;
-  while ((n = ::read(client.get(), buf, sizeof buf)) > 0) {
-  }
-  int err = n < 0 ? errno : 0;
+  int err = testutil::drain(client.get()).error;
   ASSERT_EQ(running.join(), 0);
   EXPECT_EQ(err, ECONNRESET);  // dropped, not a clean end that would pass for a whole answer
   auto stopping = of_kind(records, Kind::Stopping);

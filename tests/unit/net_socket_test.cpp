@@ -49,10 +49,9 @@ class TempDir {
 };
 
 Address unix_address(const std::string& path) {
-  std::string error;
-  auto a = parse_address("unix:" + path, error);
-  EXPECT_TRUE(a.has_value()) << error;
-  return a.value_or(Address{});
+  auto a = parse_address("unix:" + path);
+  EXPECT_TRUE(a.ok()) << a.reason;
+  return a.value;
 }
 
 // A listening socket bound at `path` (SOCK_STREAM), or an invalid Fd.

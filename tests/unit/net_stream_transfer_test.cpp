@@ -125,13 +125,14 @@ TEST(NetStreamTransfer, WaitForClientSaysWhatCameFirst) {
   Fd client = testutil::connect_client(listener.address);
   EXPECT_EQ(wait_for_client(listener.fd.get(), -1, 10000).what, ClientWait::What::Ready);
   // A signal pending on the signalfd wins over the waiting client.
-  Fd signals = block_signals({SIGUSR1});
-  ASSERT_TRUE(signals);
+  auto blocked = block_signals({SIGUSR1});
+  ASSERT_TRUE(blocked.ok()) << blocked.error;
+  Fd signals = std::move(blocked.value);
   ::raise(SIGUSR1);
   EXPECT_EQ(wait_for_client(listener.fd.get(), signals.get(), 10000).what, ClientWait::What::Signal);
   signalfd_siginfo info{};
   EXPECT_EQ(::read(signals.get(), &info, sizeof info), static_cast<ssize_t>(sizeof info));
-  unblock_signals({SIGUSR1});
+  EXPECT_EQ(unblock_signals({SIGUSR1}), 0);
 }
 
 }  // namespace

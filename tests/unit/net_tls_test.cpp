@@ -7,9 +7,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -73,6 +75,27 @@ struct Pair {
   }
 };
 
+// A server session (on p.a) and a client session (on p.b, asking for `name`) over a
+// socketpair, not yet handshaken.
+struct SessionPair {
+  Context server_ctx = make(Role::Server);
+  Context client_ctx = make(Role::Client);
+  Pair p;
+  std::string error;
+  std::optional<Session> server, client;
+  explicit SessionPair(std::string_view name = "localhost")
+      : server(Session::create(server_ctx, p.a.get(), "", error)),
+        client(Session::create(client_ctx, p.b.get(), name, error)) {}
+};
+
+// A temporary file open for writing, classified: what a received stream goes into.
+struct Sink {
+  testutil::TempFile file;
+  Fd fd = file.open(O_WRONLY);
+  FdInfo info;
+  Sink() { classify(fd.get(), info); }
+};
+
 TEST(NetTls, ContextNamesAMissingFileAndAMissingKey) {
   if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
   ContextSettings s;
@@ -89,27 +112,22 @@ TEST(NetTls, ContextNamesAMissingFileAndAMissingKey) {
 
 TEST(NetTls, StreamsRoundTripAndEndWithCloseNotify) {
   if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
-  Context server_ctx = make(Role::Server);
-  Context client_ctx = make(Role::Client);
-  Pair p;
-  std::string error;
-  auto server = Session::create(server_ctx, p.a.get(), "", error);
-  auto client = Session::create(client_ctx, p.b.get(), "localhost", error);
-  ASSERT_TRUE(server && client) << error;
+  SessionPair sp;
+  ASSERT_TRUE(sp.server && sp.client) << sp.error;
+  auto& p = sp.p;
+  auto& server = sp.server;
+  auto& client = sp.client;
 
   const std::string data = testutil::random_bytes(300000);
   testutil::TempFile in(data);
-  testutil::TempFile out;
+  Sink out;
   TransferResult received;
   std::thread t([&] {
     ASSERT_EQ(server->handshake(10000), 0) << server->error();
     set_nonblocking(p.a.get(), false);
-    Fd o(::open(out.path().c_str(), O_WRONLY | O_CLOEXEC));
-    FdInfo oi;
-    classify(o.get(), oi);
     Pump pump({});
     Stats stats;
-    received = recv_stream(*server, pump, o.get(), oi, &stats);
+    received = recv_stream(*server, pump, out.fd.get(), out.info, &stats);
     EXPECT_EQ(stats.bytes_of(Path::ReadWrite), data.size());
   });
   ASSERT_EQ(client->handshake(10000), 0) << client->error();
@@ -130,18 +148,16 @@ TEST(NetTls, StreamsRoundTripAndEndWithCloseNotify) {
   t.join();
   EXPECT_TRUE(received.result.ok()) << received.reason;
   EXPECT_EQ(received.result.bytes, data.size());
-  EXPECT_EQ(testutil::file_content(out.path()), data);
+  EXPECT_EQ(testutil::file_content(out.file.path()), data);
 }
 
 TEST(NetTls, CloseWithoutCloseNotifyIsATruncation) {
   if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
-  Context server_ctx = make(Role::Server);
-  Context client_ctx = make(Role::Client);
-  Pair p;
-  std::string error;
-  auto server = Session::create(server_ctx, p.a.get(), "", error);
-  auto client = Session::create(client_ctx, p.b.get(), "localhost", error);
-  ASSERT_TRUE(server && client) << error;
+  SessionPair sp;
+  ASSERT_TRUE(sp.server && sp.client) << sp.error;
+  auto& p = sp.p;
+  auto& server = sp.server;
+  auto& client = sp.client;
   // OpenSSL writes with write(2): as in every program using this, a gone peer must be EPIPE.
   ::signal(SIGPIPE, SIG_IGN);
   std::thread t([&] {
@@ -154,12 +170,9 @@ TEST(NetTls, CloseWithoutCloseNotifyIsATruncation) {
   ASSERT_EQ(server->handshake(10000), 0) << server->error();
   t.join();
   set_nonblocking(p.a.get(), false);
-  testutil::TempFile out;
-  Fd o(::open(out.path().c_str(), O_WRONLY | O_CLOEXEC));
-  FdInfo oi;
-  classify(o.get(), oi);
+  Sink out;
   Pump pump({});
-  TransferResult r = recv_stream(*server, pump, o.get(), oi, nullptr);
+  TransferResult r = recv_stream(*server, pump, out.fd.get(), out.info, nullptr);
   EXPECT_EQ(r.result.error, EPROTO);
   EXPECT_EQ(r.result.side, PumpResult::Side::Input);
   EXPECT_EQ(r.result.bytes, 10u);
@@ -169,17 +182,13 @@ TEST(NetTls, CloseWithoutCloseNotifyIsATruncation) {
 
 TEST(NetTls, WrongNameAndSilentPeerFailTheHandshake) {
   if (certs().cert.empty()) GTEST_SKIP() << "openssl cannot make a certificate here";
-  Context server_ctx = make(Role::Server);
   Context client_ctx = make(Role::Client);
   {
-    Pair p;
-    std::string error;
-    auto server = Session::create(server_ctx, p.a.get(), "", error);
-    auto client = Session::create(client_ctx, p.b.get(), "other.example", error);
-    ASSERT_TRUE(server && client) << error;
-    std::thread t([&] { server->handshake(10000); });
-    EXPECT_EQ(client->handshake(10000), -EPROTO);
-    EXPECT_EQ(client->error(), "TLS handshake: certificate verify failed: hostname mismatch");
+    SessionPair sp("other.example");
+    ASSERT_TRUE(sp.server && sp.client) << sp.error;
+    std::thread t([&] { sp.server->handshake(10000); });
+    EXPECT_EQ(sp.client->handshake(10000), -EPROTO);
+    EXPECT_EQ(sp.client->error(), "TLS handshake: certificate verify failed: hostname mismatch");
     t.join();
   }
   {

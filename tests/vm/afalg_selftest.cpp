@@ -56,12 +56,12 @@ std::array<std::uint8_t, kAeadNonceSize> nonce_of(const Bytes& b) {
 bool run_raw(const Backend& be, Algorithm alg, bool enc, bool pad, const Bytes& key,
              const Bytes& iv, const Bytes& in, const std::vector<std::size_t>& pieces, Bytes& out,
              long* final_rc = nullptr) {
-  int err = 0;
-  auto c = be.make_raw(alg, enc, pad, key, iv, &err);
-  if (!c) {
-    std::printf("# make_raw(%s): %s\n", std::string(algorithm_name(alg)).c_str(), std::strerror(err));
+  auto made = be.make_raw(alg, enc, pad, key, iv);
+  if (!made.ok()) {
+    std::printf("# make_raw(%s): %s\n", std::string(algorithm_name(alg)).c_str(), std::strerror(made.error));
     return false;
   }
+  auto c = std::move(made.value);
   out.clear();
   Bytes buf;
   std::size_t off = 0;
@@ -97,9 +97,9 @@ void known_answers(const Backend& k) {
   check(out == hex("f58c4c04d6e5f1ba779eabfb5f7bfbd6"), "KAT cbc(aes) AES-256 (SP 800-38A F.2.5)");
 
   // GCM spec test cases 13 and 14: all-zero 256-bit key and 96-bit IV.
-  int err = 0;
-  auto a = k.make_aead(Algorithm::Aes256Gcm, Bytes(32, 0), &err);
-  check(a != nullptr, std::string("make_aead(gcm(aes)) ") + (a ? "" : std::strerror(err)));
+  auto made = k.make_aead(Algorithm::Aes256Gcm, Bytes(32, 0));
+  auto a = std::move(made.value);
+  check(a != nullptr, std::string("make_aead(gcm(aes)) ") + (a ? "" : std::strerror(made.error)));
   if (!a) return;
   std::array<std::uint8_t, 12> zero_nonce{};
   Bytes tag(16);
@@ -113,9 +113,8 @@ void known_answers(const Backend& k) {
 
 void aead_cross(const Backend& k, const Backend& o, std::mt19937& rng) {
   Bytes key = random_bytes(32, rng);
-  int err = 0;
-  auto ka = k.make_aead(Algorithm::Aes256Gcm, key, &err);
-  auto oa = o.make_aead(Algorithm::Aes256Gcm, key, &err);
+  auto ka = k.make_aead(Algorithm::Aes256Gcm, key).value;
+  auto oa = o.make_aead(Algorithm::Aes256Gcm, key).value;
   if (!ka || !oa) return check(false, "AEAD ciphers created");
   for (std::size_t size : {0UL, 1UL, 15UL, 16UL, 17UL, 4095UL, 65535UL, 65536UL, 65537UL}) {
     for (std::size_t aad_len : {0UL, 13UL}) {
@@ -155,9 +154,8 @@ void aead_cross(const Backend& k, const Backend& o, std::mt19937& rng) {
 
 void spliced(const Backend& k, const Backend& o, std::mt19937& rng) {
   Bytes key = random_bytes(32, rng);
-  int err = 0;
-  auto ka = k.make_aead(Algorithm::Aes256Gcm, key, &err);
-  auto oa = o.make_aead(Algorithm::Aes256Gcm, key, &err);
+  auto ka = k.make_aead(Algorithm::Aes256Gcm, key).value;
+  auto oa = o.make_aead(Algorithm::Aes256Gcm, key).value;
   if (!ka || !oa) return check(false, "AEAD ciphers created (splice)");
   check(ka->supports_spliced_input(), "kernel AEAD offers spliced input");
   int p[2];
@@ -233,15 +231,14 @@ int main(int argc, char** argv) {
   bool kernel = which == nullptr || std::string_view(which) != "openssl";
   auto k = kernel ? make_kernel_backend() : make_openssl_backend();
   auto o = make_openssl_backend();
-  std::string why;
-  if (!k->available(&why)) {
-    std::printf("not ok - kernel backend available: %s\n", why.c_str());
+  if (conduit::Status here = k->available(); !here.ok()) {
+    std::printf("not ok - kernel backend available: %s\n", here.message().c_str());
     return 1;
   }
   for (Algorithm alg : kAllAlgorithms) {
-    bool ok = k->supports(alg, &why);
-    check(ok, std::string("kernel serves ") + std::string(algorithm_name(alg)) + ": " +
-                  (ok ? k->driver(alg) : why));
+    conduit::Status served = k->supports(alg);
+    check(served.ok(), std::string("kernel serves ") + std::string(algorithm_name(alg)) + ": " +
+                           (served.ok() ? k->driver(alg) : served.message()));
   }
   std::mt19937 rng(20261125);
   // "afalg-selftest splice": only the pipe-splice checks (the guest runs it under strace).

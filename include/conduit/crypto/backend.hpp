@@ -31,7 +31,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "conduit/result.hpp"
 
 namespace conduit::crypto {
 
@@ -127,14 +130,14 @@ class Backend {
   // "openssl" or "kernel": the --backend value.
   virtual std::string_view name() const noexcept = 0;
 
-  // Whether this backend works on this machine. When not, `reason` (if given) gets one line
-  // without a program prefix, e.g. "kernel crypto API (AF_ALG) is not available: Address family
-  // not supported by protocol".
-  virtual bool available(std::string* reason) const = 0;
+  // Whether this backend works on this machine. When not, the reason is one line without a
+  // program prefix, e.g. "kernel crypto API (AF_ALG) is not available: Address family not
+  // supported by protocol", and the error the probe's errno.
+  virtual Status available() const = 0;
 
-  // Whether it can serve `alg` here; when not, `reason` (if given) says why, e.g. "the kernel has
-  // no gcm(aes) (is the module loaded?)".
-  virtual bool supports(Algorithm alg, std::string* reason) const = 0;
+  // Whether it can serve `alg` here; when not, the reason says why, e.g. "the kernel has no
+  // gcm(aes) (is the module loaded?)" (the error: the kernel's errno, or ENOTSUP).
+  virtual Status supports(Algorithm alg) const = 0;
 
   // One line for --list-backends: which implementation would serve `alg`, e.g.
   // "OpenSSL 3.0.22, AES-NI" or "gcm-aes-aesni (priority 400; from /proc/crypto)".
@@ -145,18 +148,25 @@ class Backend {
   // OpenSSL answers true.
   virtual bool preferred_for_auto(Algorithm alg) const = 0;
 
-  // An AES-256-GCM cipher keyed with `key` (kAeadKeySize bytes). `alg` is Algorithm::Aes256Gcm.
-  // On failure returns nullptr and sets *err to a positive errno value.
-  virtual std::unique_ptr<AeadCipher> make_aead(Algorithm alg, std::span<const std::uint8_t> key,
-                                                int* err) const = 0;
+  // An AES-256-GCM cipher keyed with `key` (kAeadKeySize bytes). `alg` is Algorithm::Aes256Gcm
+  // (EINVAL otherwise).
+  virtual Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const = 0;
 
   // A raw CTR/CBC cipher. key.size() == key_size(alg); iv.size() == 16 (CTR: the initial
   // 128-bit big-endian counter block, as openssl's -iv). `padding` only matters for CBC.
-  // On failure returns nullptr and sets *err to a positive errno value.
-  virtual std::unique_ptr<RawCipher> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                              std::span<const std::uint8_t> key,
-                                              std::span<const std::uint8_t> iv, int* err) const = 0;
+  virtual Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                                      std::span<const std::uint8_t> key,
+                                                      std::span<const std::uint8_t> iv) const = 0;
 };
+
+// For backends: a new `Cipher` (an implementation of `Base`) after its init(args...), which
+// returns 0 or -errno: the cipher, or init's error.
+template <typename Base, typename Cipher, typename... Args>
+Result<std::unique_ptr<Base>> initialized(Args&&... args) {
+  auto cipher = std::make_unique<Cipher>();
+  if (int rc = cipher->init(std::forward<Args>(args)...); rc < 0) return Status::failure(-rc);
+  return std::unique_ptr<Base>(std::move(cipher));
+}
 
 // The two backends. make_kernel_backend() is defined by the kernel backend's own file
 // (kernel_backend_stub.cpp until the AF_ALG implementation replaces it).
@@ -168,8 +178,8 @@ std::optional<BackendChoice> parse_backend_choice(std::string_view text) noexcep
 
 // The backend for `alg` under `choice`. Auto: the kernel when it is available, supports `alg` and
 // is preferred_for_auto(alg); otherwise OpenSSL. An explicit choice that is unavailable or lacks
-// `alg` gives nullptr and the reason in *error.
-std::unique_ptr<Backend> select_backend(BackendChoice choice, Algorithm alg, std::string* error);
+// `alg` fails with the backend's own error and reason.
+Result<std::unique_ptr<Backend>> select_backend(BackendChoice choice, Algorithm alg);
 
 // The text `hw-encrypt --list-backends` prints: each backend, whether it is available (and why
 // not), and per algorithm the driver that would serve it and which backend `auto` picks.

@@ -97,6 +97,9 @@ enum class HeaderStatus : std::uint8_t {
 
 // A message for a non-Ok status (no program or file prefix). `byte` is the offending value.
 std::string header_status_text(HeaderStatus status, unsigned byte);
+// The failure for a non-Ok status: NotThisFormat or BadHeader, the message above, and the rule
+// broken (Magic, Version, ScryptParams) where a program explains it in its own words.
+StreamResult header_failure(HeaderStatus status, unsigned byte);
 
 // Parses the 12-byte prefix. On Ok, `header` has chunk size and key source, and `rest` the number
 // of header bytes still to read (salt, KDF parameters, MAC). `*bad` gets the offending byte.

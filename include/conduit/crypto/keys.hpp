@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "conduit/result.hpp"
+
 namespace conduit::crypto {
 
 // Wipes, unlocks and unmaps a Secret's mapping of `length` bytes.
@@ -82,11 +84,13 @@ bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex
 // Decodes hex digits (an even number, nothing else) into `out`; false on bad input.
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out);
 
-// Loaders. On failure they return false and set *error to a message that follows the program
-// name, e.g. "key: No such file or directory" or "key file 'k' must hold 32 bytes or 64 hex digits".
-bool load_key_file(const std::string& path, Secret& key, std::string* error);
-bool load_key_fd(int fd, Secret& key, std::string* error);
-bool load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key, std::string* error);
+// Loaders. A failure's reason follows the program name, e.g. "key: No such file or directory"
+// or "key file 'k' must hold 32 bytes or 64 hex digits"; its error is the errno of a failed
+// open or read, EINVAL for content that is not a key, and EKEYREJECTED for a 32-byte key that
+// is all printable (a program may add how to make a real key).
+Status load_key_file(const std::string& path, Secret& key);
+Status load_key_fd(int fd, Secret& key);
+Status load_hex_key_file(const std::string& path, std::size_t bytes, Secret& key);
 
 // A warning when the secret file at `path` (a key or passphrase file) can be read or written by
 // its group or others, as ssh checks its keys: "key file 'k' can be read by others (mode 0644):
@@ -95,10 +99,12 @@ std::string secret_file_warning(const std::string& path, std::string_view what);
 
 // A passphrase is the first line of the file or descriptor (without its newline), at most 1024
 // bytes, and not empty.
-bool load_passphrase_file(const std::string& path, Secret& pass, std::string* error);
-bool load_passphrase_fd(int fd, Secret& pass, std::string* error);
-// Asks on /dev/tty with echo off; with `confirm`, asks twice and compares.
-bool prompt_passphrase(bool confirm, Secret& pass, std::string* error);
+// A failure's error: the errno of a failed open or read, EINVAL for an empty or too long one.
+Status load_passphrase_file(const std::string& path, Secret& pass);
+Status load_passphrase_fd(int fd, Secret& pass);
+// Asks on /dev/tty with echo off; with `confirm`, asks twice and compares (EINVAL when the two
+// differ).
+Status prompt_passphrase(bool confirm, Secret& pass);
 
 // Fills `key` with `bytes` random bytes from RAND_bytes. Returns false when OpenSSL's random
 // generator fails.

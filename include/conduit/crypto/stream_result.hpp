@@ -28,8 +28,22 @@ enum class StreamStatus : std::uint8_t {
                      // others, more chunks than the limit)
 };
 
+// A rule of the format that the input broke, for the failures a program explains by what it
+// writes and reads (the library names no program: `message` states the fact, and a program that
+// writes the format adds its own words, as hw-encrypt does).
+enum class FormatRule : std::uint8_t {
+  None,
+  EmptyInput,      // NotThisFormat: nothing at all
+  Magic,           // NotThisFormat: the magic is wrong
+  Version,         // BadHeader: a version other than kFormatVersion / kFormatVersionContext
+  ScryptParams,    // BadHeader: scrypt parameters other than r=kScryptR, p=kScryptP, N in range
+  EmptyLastChunk,  // NonCanonical: an empty last chunk after full ones (never written)
+  ChunkLimit,      // NonCanonical: more chunks than the limit (never written)
+};
+
 struct StreamResult {
   StreamStatus status = StreamStatus::Ok;
+  FormatRule rule = FormatRule::None;
   int err = 0;          // positive errno for ReadError / WriteError / CipherError
   std::string message;  // what went wrong, without program or file prefix
   std::uint64_t bytes_in = 0;
@@ -48,6 +62,11 @@ struct StreamResult {
     r.status = status;
     r.err = err;
     r.message = std::move(message);
+    return r;
+  }
+  static StreamResult broken(StreamStatus status, FormatRule rule, std::string message) {
+    StreamResult r = failure(status, std::move(message));
+    r.rule = rule;
     return r;
   }
 };

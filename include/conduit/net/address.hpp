@@ -10,10 +10,11 @@
 
 #include <sys/socket.h>
 
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "conduit/result.hpp"
 
 namespace conduit::net {
 
@@ -30,9 +31,9 @@ struct Address {
   std::string text() const;
 };
 
-// Parses `text`; on failure returns nullopt and sets `error` to a message naming the problem
-// ("missing port in 'host'", "IPv6 addresses need brackets: '[::1]:PORT'" ...).
-std::optional<Address> parse_address(std::string_view text, std::string& error);
+// Parses `text`; a failure is EINVAL with a reason naming the problem ("missing port in
+// 'host'", "IPv6 addresses need brackets: '[::1]:PORT'" ...).
+Result<Address> parse_address(std::string_view text);
 
 // One resolved socket address.
 struct Endpoint {
@@ -44,8 +45,10 @@ struct Endpoint {
 
 // Resolves `address` into the endpoints to try in order. `passive`: for bind() (an empty host is
 // the wildcard, "::" first then "0.0.0.0"); otherwise for connect() (an empty host is loopback).
-// Returns 0, or an error with `error` set ("Name or service not known" ...).
-int resolve(const Address& address, bool passive, std::vector<Endpoint>& out, std::string& error);
+// A failed lookup has getaddrinfo's words as its reason ("Name or service not known" ...) and
+// an errno: EAI_SYSTEM's own, EAGAIN (try again later), ENOMEM, EADDRNOTAVAIL (no address
+// of a usable family), else ENOENT (the name or service is not known).
+Result<std::vector<Endpoint>> resolve(const Address& address, bool passive);
 
 // "127.0.0.1:80", "[::1]:80", "unix:/path", "unix:@name", "unix:(unnamed)".
 std::string format_endpoint(const sockaddr* addr, socklen_t length);

@@ -1,5 +1,5 @@
 // net/http: the small part of HTTP/1.1 a single-file server needs, as pure functions: parse a
-// request head, decide a Range header against the file size, format a response head.
+// request head, format a response head (a Range header: net/http_ranges).
 //
 // Deliberately narrow (RFC 9110/9112): GET and HEAD, one byte range (a multi-range request gets
 // the whole file with 200, which the RFC allows), keep-alive by version and Connection tokens.
@@ -58,18 +58,6 @@ struct ParseResult {
 // Limits are enforced while the head is still incomplete (a 20 KB request line is a 414 before
 // its end arrives).
 ParseResult parse_request(std::string_view buffer, const HeadLimits& limits = {});
-
-// What to send for a Range header and a file of `size` bytes.
-struct RangeDecision {
-  enum class Kind : unsigned char { Full, Partial, Unsatisfiable };
-  Kind kind = Kind::Full;
-  std::uint64_t first = 0;   // Partial: first byte
-  std::uint64_t length = 0;  // Full/Partial: bytes to send
-};
-
-// No header, a syntax we do not take (other units, several ranges, junk): the Full file (the RFC
-// lets a server ignore Range). A first byte past the end: Unsatisfiable (416).
-RangeDecision decide_range(std::optional<std::string_view> header, std::uint64_t size);
 
 std::string_view reason_phrase(int status);
 

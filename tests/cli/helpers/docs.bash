@@ -11,6 +11,22 @@ assert_man_lint_clean() {
   assert_output ""
 }
 
+# assert_man_documents CMD WORD...: man/CMD.1, as mandoc renders it, has the sections every
+# command's page has (SYNOPSIS, DESCRIPTION, DATA PATHS, EXIT STATUS, EXAMPLES) and mentions
+# each WORD.
+assert_man_documents() {
+  command -v mandoc >/dev/null || skip "mandoc not installed"
+  local cmd=$1 text section word
+  shift
+  text=$(mandoc -T ascii "$CONDUIT_SRC/man/$cmd.1" | col -b)
+  for section in SYNOPSIS DESCRIPTION "DATA PATHS" "EXIT STATUS" EXAMPLES; do
+    grep -q "^$section" <<< "$text" || fail "no $section section"
+  done
+  for word in "$@"; do
+    grep -q -- "$word" <<< "$text" || fail "$word not documented"
+  done
+}
+
 # complete_bash CMD LINE: what CMD's bash completion offers, one per line, after LINE (words
 # split at spaces; a LINE ending in a space completes a new empty word).
 complete_bash() {

@@ -1,6 +1,38 @@
 # Shared by the network command tests (splice-net*.bats, pipelines.bats): background processes
 # that teardown always reaps, port discovery, and waits bounded in time.
-# The caller's setup() sets T (the test's temporary folder, where "pids" is kept).
+# Loading it loads bats-support, bats-assert and bats-file, and gives a test file setup() and
+# teardown() (net_setup, net_teardown) that it may replace with its own: a setup() of its own
+# sets T (the test's temporary folder, where "pids" is kept), by net_setup or itself.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+# net_setup: SN (splice-net), HELP (this folder) and T (the test's temporary folder), which
+# becomes the working directory.
+net_setup() {
+  SN="$CONDUIT_BIN/splice-net"
+  HELP="$CONDUIT_SRC/tests/cli/helpers"
+  T="$BATS_TEST_TMPDIR"
+  cd "$T"
+}
+
+# random_fixtures NAME:BYTES...: FIX is the file's temporary folder (exported), holding each NAME
+# with BYTES random bytes (for setup_file).
+random_fixtures() {
+  export FIX="$BATS_FILE_TMPDIR"
+  local f
+  for f in "$@"; do
+    head -c "${f#*:}" /dev/urandom > "$FIX/${f%%:*}"
+  done
+}
+
+setup() {
+  net_setup
+}
+
+teardown() {
+  net_teardown
+}
 
 # descendants PID: PID's children, grandchildren ... (the command under timeout, strace's tracee).
 descendants() {
@@ -109,6 +141,17 @@ serve_bg() {
   shift
   bg "$SN" serve "$@" 2> "$log"
   SERVE_PID=$LAST
+  PORT=$(listen_port "$log")
+}
+
+# fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID
+# (timeout's pid: a signal sent to it reaches splice-net) and PORT.
+fanout_bg() {
+  local log=$1 input=$2
+  shift 2
+  timeout --foreground 60 "$SN" fanout "$@" 127.0.0.1:0 < "$input" 2> "$log" 3>&- &
+  FAN_PID=$!
+  echo $! >> "$T/pids"
   PORT=$(listen_port "$log")
 }
 
