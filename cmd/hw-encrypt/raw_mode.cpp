@@ -86,32 +86,15 @@ int run_raw(const Options& o) {
   conduit::Fd in_owner;
   int in_fd = -1;
   if (!open_input(o.in, in_owner, in_fd)) return kExitError;
-  Output out;
-  if (int rc = out.open(o.out, o.whole); rc < 0) {
-    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
-    return kExitError;
-  }
+  conduit::AtomicOutput out;
+  if (!open_output(o, out)) return kExitError;
   grow_pipes(o, in_fd, out.fd());
   Report report(o, in_fd);
   ro.progress = report.progress();
   StreamResult r = raw_stream(in_fd, out.fd(), ro, key.span(), iv);
   key.wipe();
   report.finish(r);
-  if (!r.ok()) {
-    std::string out_name = out.write_name();
-    out.discard();
-    if (r.status == StreamStatus::WriteError) {
-      write_failed(r.err, r.message, out.is_stdout(), out_name);
-    } else {
-      error(input_name(o.in) + ": " + r.message);
-    }
-    return r.rejected() ? kExitRejected : kExitError;
-  }
-  if (int rc = out.commit(); rc < 0) {
-    write_failed(-rc, conduit::errno_text(-rc), out.is_stdout(), out.name());
-    return kExitError;
-  }
-  return kExitOk;
+  return finish_output(out, r, input_name(o.in));
 }
 
 }  // namespace hw_encrypt

@@ -154,19 +154,6 @@ bool load_credentials(const Options& o, std::optional<KeySource> want, Secret& s
   return true;
 }
 
-int report_failure(const StreamResult& r, const std::string& in_name, bool out_is_stdout,
-                   const std::string& out_name) {
-  switch (r.status) {
-    case StreamStatus::Ok: return kExitOk;
-    case StreamStatus::WriteError:
-      write_failed(r.err, r.message, out_is_stdout, out_name);
-      return kExitError;
-    case StreamStatus::ReadError:
-    case StreamStatus::CipherError: error(in_name + ": " + r.message); return kExitError;
-    default: error(in_name + ": " + in_our_words(r)); return r.rejected() ? kExitRejected : kExitError;
-  }
-}
-
 std::unique_ptr<Backend> pick_backend(const Options& o) {
   auto backend = select_backend(*parse_backend_choice(o.backend), Algorithm::Aes256Gcm);
   if (!backend.ok()) error(backend.message());
@@ -207,11 +194,8 @@ int run_stream(const Options& o) {
   cred.secret = &secret;
   cred.context = o.context.value_or("");
 
-  Output out;
-  if (int rc = out.open(o.out, o.whole); rc < 0) {
-    error(out.open_failure_name(o.out) + ": " + conduit::errno_text(-rc));
-    return kExitError;
-  }
+  conduit::AtomicOutput out;
+  if (!open_output(o, out)) return kExitError;
   grow_pipes(o, in_fd, out.fd());
   Report report(o, in_fd);
   so.progress = report.progress();
@@ -220,17 +204,7 @@ int run_stream(const Options& o) {
                              : encrypt_stream(in_fd, out.fd(), cred, so);
   secret.wipe();
   report.finish(r);
-  if (!r.ok()) {
-    bool out_is_stdout = out.is_stdout();
-    std::string out_name = out.write_name();
-    out.discard();
-    return report_failure(r, in_name, out_is_stdout, out_name);
-  }
-  if (int rc = out.commit(); rc < 0) {
-    write_failed(-rc, conduit::errno_text(-rc), out.is_stdout(), out.name());
-    return kExitError;
-  }
-  return kExitOk;
+  return finish_output(out, r, in_name);
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ CLI::Option* add_size(CLI::App& app, const std::string& name, std::optional<std:
 }  // namespace
 
 void bind(CLI::App& app, Options& o) {
-  FormatOptions& f = o.format;
+  conduit::CatFormatOptions& f = o.format;
   // GNU cat's order: getopt lists an ambiguous prefix's possibilities in this order.
   app.add_flag("-b,--number-nonblank", f.number_nonblank);
   app.add_flag("-n,--number", f.number);

@@ -10,16 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "conduit/cat_format.hpp"
 #include "conduit/cli.hpp"
 #include "follow.hpp"
-#include "format.hpp"
 
 namespace splice_cat {
 
 inline constexpr std::string_view kProg = "splice-cat";
 
 struct Options {
-  FormatOptions format;
+  conduit::CatFormatOptions format;
   bool unbuffered = false;  // -u: accepted and ignored, as GNU cat does
   std::optional<std::string> header;       // --header TEXT, written literally
   std::optional<std::string> header_file;  // --header-file FILE

@@ -7,27 +7,33 @@
 
 int main(int argc, char** argv) {
   using namespace splice_net;
-  conduit::init_program(argc, argv, "splice-net");
   Options options;
-  CLI::App app{std::string(kProg)};
-  conduit::cli::prepare(app);
-  std::vector<CLI::App*> subs = bind(app, options);
-
+  std::vector<CLI::App*> subs;
   // --help is about the subcommand named before it, if any. parse() prints it, and the
   // version, wherever they stand: nothing after it sees them.
-  std::string_view named;
-  for (int i = 1; i < argc && named.empty(); ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;
-    for (const CLI::App* sub : subs)
-      if (arg == sub->get_name()) named = arg;
-  }
-  const conduit::cli::CommandInfo info{kProg, help_text(named), 1};
-  if (auto status = conduit::cli::parse(app, argc, argv, info)) return *status;
-  if (std::string error = check(options); !error.empty()) return conduit::cli::usage_error(error);
-  if (options.command == "send") return run_send(options);
-  if (options.command == "recv") return run_recv(options);
-  if (options.command == "fanout") return run_fanout(options);
-  if (options.command == "relay") return run_relay(options);
-  return run_serve(options);
+  auto help = [&] {
+    std::string_view named;
+    for (int i = 1; i < argc && named.empty(); ++i) {
+      std::string_view arg = argv[i];
+      if (arg == "--") break;
+      for (const CLI::App* sub : subs)
+        if (arg == sub->get_name()) named = arg;
+    }
+    return std::string(help_text(named));
+  };
+  auto run = [&] {
+    if (options.command == "send") return run_send(options);
+    if (options.command == "recv") return run_recv(options);
+    if (options.command == "fanout") return run_fanout(options);
+    if (options.command == "relay") return run_relay(options);
+    return run_serve(options);
+  };
+  return conduit::cli::run_main(
+      argc, argv,
+      {.prog = "splice-net",
+       .named_as_invoked = true,
+       .bind = [&](CLI::App& app) { subs = bind(app, options); },
+       .help = help,
+       .check = [&](CLI::App&) { return check(options); },
+       .run = run});
 }

@@ -16,29 +16,11 @@
 #include "conduit/diag.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/net/stream_transfer.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sigpipe.hpp"
 
 namespace splice_net {
-
-namespace {
-
-enum class Wait { Ready, Signal, Timeout, Error };
-
-// Waits for a connection on `listener`, a signal, or the deadline.
-Wait wait_for_client(int listener, int signal_fd, int timeout) {
-  pollfd fds[2] = {{listener, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-  for (;;) {
-    int rc = ::poll(fds, signal_fd >= 0 ? 2 : 1, timeout);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) return Wait::Error;
-    if (rc == 0) return Wait::Timeout;
-    if (signal_fd >= 0 && fds[1].revents != 0) return Wait::Signal;
-    return Wait::Ready;
-  }
-}
-
-}  // namespace
 
 int run_recv(const Options& o) {
   auto start = std::chrono::steady_clock::now();
@@ -92,10 +74,16 @@ int run_recv(const Options& o) {
   int timeout = timeout_ms(o);
   TlsReport tls_report;
   for (bool first = true;; first = false) {
-    Wait w = wait_for_client(listener.fd.get(), signals.get(), first ? timeout : -1);
-    if (w == Wait::Signal) break;
-    if (w == Wait::Timeout) {
+    using What = conduit::net::ClientWait::What;
+    conduit::net::ClientWait w =
+        conduit::net::wait_for_client(listener.fd.get(), signals.get(), first ? timeout : -1);
+    if (w.what == What::Signal) break;
+    if (w.what == What::Timeout) {
       diag.error(o.address + ": no connection within " + seconds_text(*o.timeout) + " s");
+      break;
+    }
+    if (w.what == What::Failed) {
+      diag.error(o.address + ": poll", w.error);
       break;
     }
     sockaddr_storage addr{};
@@ -137,30 +125,17 @@ int run_recv(const Options& o) {
       tls_report.version = session->version();
       tls_report.cipher = session->cipher();
     }
-    // Into a pipe, non-blocking: an empty socket is EAGAIN, then poll, never a splice asleep
-    // holding the pipe (its reader could not take what already came); cheaper than a poll
-    // before every splice. Other outputs go through the pump's own broker pipe: left as they are.
-    conduit::set_nonblocking(conn.get(), out_info.kind == conduit::FdKind::Pipe);
-    conduit::FdInfo conn_info;
-    conduit::classify(conn.get(), conn_info);
     // Signals act as usual during a transfer (Ctrl-C stops it).
     if (int rc = conduit::net::unblock_signals({SIGINT, SIGTERM}); rc < 0) {
       diag.error("sigprocmask", -rc);
       break;
     }
-    conduit::PumpResult r;
-    std::string reason;  // TLS's words for a TLS failure
-    if (session) {
-      conduit::net::tls::TransferResult t =
-          conduit::net::tls::recv_stream(*session, pump, out, out_info, &stats, progress ? &*progress : nullptr);
-      r = t.result;
-      reason = t.reason;
-      tls_report.path = t.path;
-      // Our close_notify in answer to the peer's (the end of a clean TLS connection).
-      if (r.ok()) session->close_notify();
-    } else {
-      r = pump.run(conn.get(), conn_info, out, out_info);
-    }
+    conduit::net::tls::TransferResult t =
+        conduit::net::receive_from(session ? &*session : nullptr, pump, conn.get(), out, out_info,
+                                   &stats, progress ? &*progress : nullptr);
+    const conduit::PumpResult& r = t.result;
+    const std::string& reason = t.reason;  // TLS's words for a TLS failure
+    if (session) tls_report.path = t.path;
     if (int rc = conduit::net::reblock_signals({SIGINT, SIGTERM}); rc < 0) diag.error("sigprocmask", -rc);
     if (!r.ok()) {
       if (r.side == conduit::PumpResult::Side::Input)

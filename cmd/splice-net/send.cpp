@@ -4,9 +4,6 @@
 // once, as it ends cat: by SIGPIPE if that would have killed us (we ignore it only for the
 // socket's sake), else "write error: reason", status 1.
 #include <fcntl.h>
-#include <linux/sockios.h>
-#include <poll.h>
-#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +16,7 @@
 #include "commands.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/net/socket.hpp"
+#include "conduit/net/stream_transfer.hpp"
 #include "conduit/operand.hpp"
 #include "conduit/progress.hpp"
 #include "conduit/sigpipe.hpp"
@@ -69,25 +67,6 @@ struct BackChannel {
     ::shutdown(sock, SHUT_RDWR);
   }
 };
-
-// Closing a TCP socket that holds unread bytes sends a reset, and a reset throws away whatever
-// of ours the peer has not acknowledged yet. So unless the back channel read everything, wait
-// until the peer's kernel has taken all we sent, discarding what it sends us meanwhile.
-void settle_before_close(int sock) {
-  int domain = 0;
-  socklen_t len = sizeof domain;
-  if (::getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain == AF_UNIX) return;
-  char scratch[4096];
-  for (;;) {
-    while (::recv(sock, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
-    }
-    int queued = 0;
-    if (::ioctl(sock, SIOCOUTQ, &queued) < 0 || queued == 0) return;
-    pollfd p{sock, POLLIN, 0};
-    if (::poll(&p, 1, 10) < 0 && errno != EINTR) return;
-    if (p.revents & (POLLERR | POLLNVAL)) return;
-  }
-}
 
 }  // namespace
 
@@ -154,17 +133,12 @@ int run_send(const Options& o) {
   std::uint64_t sent = 0;
   bool broken = false;
   for (const Input& in : inputs) {
-    conduit::PumpResult r;
-    std::string reason;  // TLS's words for a TLS failure
-    if (session) {
-      conduit::net::tls::TransferResult t =
-          conduit::net::tls::send_stream(*session, pump, in.fd, in.info, &stats, progress ? &*progress : nullptr);
-      r = t.result;
-      reason = t.reason;
-      tls_report.path = t.path;
-    } else {
-      r = pump.run(in.fd, in.info, sock, sock_info);
-    }
+    conduit::net::tls::TransferResult t =
+        conduit::net::send_over(session ? &*session : nullptr, pump, in.fd, in.info, sock,
+                                sock_info, &stats, progress ? &*progress : nullptr);
+    const conduit::PumpResult& r = t.result;
+    const std::string& reason = t.reason;  // TLS's words for a TLS failure
+    if (session) tls_report.path = t.path;
     sent += r.bytes;
     if (r.ok()) continue;
     if (r.side == conduit::PumpResult::Side::Output) {
@@ -195,7 +169,8 @@ int run_send(const Options& o) {
       diag.error(o.address + ": " + connection_error(back.result.error) + " after " +
                  std::to_string(back.result.bytes) + " bytes received");
   }
-  if (!o.recv_back && !broken) settle_before_close(sock);
+  // Best effort: what was sent is sent; a failed wait only risks the reset it tries to avoid.
+  if (!o.recv_back && !broken) static_cast<void>(conduit::net::settle_before_close(sock));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report_stats(o, stats, seconds, session ? &tls_report : nullptr);
   return diag.exit_status();

@@ -2,7 +2,7 @@
 // and its events into log lines:
 //   splice-net: PEER: [N requests (last: GET /x 200), ]sent N bytes in S s: REASON[; NOTE]
 // (-q: only the noteworthy ones), and the stop, accept-pause and epoll messages. With --http,
-// one access-log line per request (access_log.hpp) takes the place of the connection's line,
+// one access-log line per request (conduit/net/access_log.hpp) takes the place of the connection's line,
 // which is kept only for a connection that ended out of the ordinary (timed out, reset, cut
 // short: the access log cannot say it) or is noteworthy.
 // With --follow, the end of following, always (it says why every stream ended):
@@ -19,9 +19,9 @@
 #include <optional>
 #include <vector>
 
-#include "access_log.hpp"
 #include "commands.hpp"
 #include "conduit/diag.hpp"
+#include "conduit/net/access_log.hpp"
 #include "conduit/net/file_server.hpp"
 #include "conduit/net/signals.hpp"
 #include "conduit/progress.hpp"
@@ -67,12 +67,27 @@ std::string follow_end_text(const FileServerEvent& e, double idle_seconds) {
   return "";
 }
 
+// --access-log FILE or standard error, through the library's writer; a failed write is said
+// once (a warning: the server goes on).
+struct AccessLogOut {
+  conduit::net::AccessLog log;
+  std::string label = "standard error";
+  bool failed = false;
+
+  void write(const FileServerEvent& e, conduit::Diag& diag) {
+    if (int rc = log.write(e); rc < 0 && !failed) {
+      failed = true;
+      diag.warn(label + ": " + conduit::errno_text(-rc));
+    }
+  }
+};
+
 // Turns the server's events into serve's messages.
 struct Logger {
   const Options& o;
   conduit::Diag& diag;
   conduit::Progress* progress;
-  AccessLog* access;  // --http: where request lines go; none: nowhere
+  AccessLogOut* access;  // --http: where request lines go; none: nowhere
   std::string file_label;
   double idle_seconds = 0;
 
@@ -251,8 +266,14 @@ int run_serve(const Options& o) {
   if (tls_ctx) settings.tls = &*tls_ctx;
   std::optional<conduit::Progress> progress;
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
-  AccessLog access;
-  if (o.access_log && !access.open(*o.access_log, diag)) return 1;
+  AccessLogOut access;
+  if (o.access_log) {
+    access.label = conduit::quote_name(*o.access_log);
+    if (int rc = access.log.open(*o.access_log); rc < 0) {
+      diag.error(access.label, -rc);
+      return 1;
+    }
+  }
   bool logs_requests = o.http && (o.access_log || !o.quiet);
 
   auto listening = start_listening(o, *address, diag, std::string(o.http ? " (HTTP" : "") +

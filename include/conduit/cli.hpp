@@ -11,12 +11,14 @@
 #include <CLI/CLI.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "conduit/diag.hpp"
 #include "conduit/pipe.hpp"
 #include "conduit/stats.hpp"
 
@@ -115,5 +117,36 @@ void report_stats(StatsFormat format, const Stats& stats, std::string_view prog,
 
 // "prog (conduit) 0.1.0" plus the licence lines GNU tools print.
 std::string version_text(std::string_view prog);
+
+// What a command's main() does, in order: name the program as invoked (init_program, `prog` the
+// fallback), declare the options (`bind`, on an App made ready by prepare()), parse() with
+// `help()`'s --help text, check what parse() cannot (`check`: a usage error's message, or ""),
+// then `run()`. Every command's main() is one call of run_main().
+struct Main {
+  std::string_view prog;                          // the command's own name
+  bool named_as_invoked = false;                  // --version and the App say program_name()
+  int usage_status = 1;                           // exit status of a usage error
+  std::function<void(CLI::App&)> bind;            // declares the options on the App
+  std::function<std::string()> help;              // the --help text (called after bind)
+  std::function<std::string(CLI::App&)> check{};  // after parse: "" or a usage error
+  std::function<int()> run;                       // the work: the exit status
+};
+
+// Runs `main` (see Main) and returns main()'s exit status.
+inline int run_main(int argc, char** argv, const Main& main) {
+  init_program(argc, argv, main.prog);
+  const std::string_view prog = main.named_as_invoked ? program_name() : main.prog;
+  CLI::App app{std::string(prog)};
+  prepare(app);
+  main.bind(app);
+  const std::string help = main.help();
+  const CommandInfo info{prog, help, main.usage_status};
+  if (auto status = parse(app, argc, argv, info)) return *status;
+  if (main.check) {
+    if (std::string error = main.check(app); !error.empty())
+      return usage_error(error, main.usage_status);
+  }
+  return main.run();
+}
 
 }  // namespace conduit::cli

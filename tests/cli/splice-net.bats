@@ -869,3 +869,14 @@ PY
   assert_completions_offer splice-net "splice-net serve --ht" --http
   assert_completions_load splice-net
 }
+
+@test "recv: a failed wait for a client is an error, not an accept that blocks for ever" {
+  command -v strace > /dev/null || skip "strace is not installed"
+  # The wait for a connection (poll) fails: said, status 1, at once. Ignored, the next step was
+  # a blocking accept() that nothing would ever end, SIGTERM included (recv blocks it while it
+  # waits): the inner timeout's SIGKILL, 137.
+  run env ASAN_OPTIONS=detect_leaks=0 timeout 60 strace -f -o /dev/null -e inject=poll:error=EIO \
+    timeout -s KILL 20 "$SN" recv 127.0.0.1:0
+  assert_failure 1
+  assert_output "splice-net: 127.0.0.1:0: poll: Input/output error"
+}

@@ -1,14 +1,14 @@
 // access_log: the Common Log Format line and its one write (see the header).
-#include "access_log.hpp"
+#include "conduit/net/access_log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <utility>
 
-namespace splice_net {
+namespace conduit::net {
 
 namespace {
 
@@ -55,7 +55,7 @@ std::string clf_time(std::time_t when) {
 
 }  // namespace
 
-std::string access_log_line(const conduit::net::FileServerEvent& e, std::time_t when) {
+std::string access_log_line(const FileServerEvent& e, std::time_t when) {
   std::string line;
   append_escaped(line, host_of(e.peer));
   line += " - - ";
@@ -71,26 +71,20 @@ std::string access_log_line(const conduit::net::FileServerEvent& e, std::time_t 
   return line;
 }
 
-bool AccessLog::open(const std::string& path, conduit::Diag& diag) {
-  label_ = conduit::quote_name(path);
-  file_.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!file_) {
-    diag.error(label_, errno);
-    return false;
-  }
-  return true;
+int AccessLog::open(const std::string& path) {
+  Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!file) return -errno;
+  file_ = std::move(file);
+  fd_ = file_.get();
+  return 0;
 }
 
-void AccessLog::write(const conduit::net::FileServerEvent& request, conduit::Diag& diag) {
+int AccessLog::write(const FileServerEvent& request) {
   std::string line = access_log_line(request, std::time(nullptr));
-  int fd = file_ ? file_.get() : STDERR_FILENO;
   ssize_t n;
-  do n = ::write(fd, line.data(), line.size());
+  do n = ::write(fd_, line.data(), line.size());
   while (n < 0 && errno == EINTR);
-  if (n < 0 && !failed_) {
-    failed_ = true;
-    diag.warn(label_ + ": " + std::strerror(errno));
-  }
+  return n < 0 ? -errno : 0;
 }
 
-}  // namespace splice_net
+}  // namespace conduit::net

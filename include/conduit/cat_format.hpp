@@ -1,5 +1,6 @@
-// format: GNU cat's formatting options (-b -E -n -s -T -v and the -A -e -t shorthands) as a
-// byte-exact state machine over a stream of chunks.
+// cat_format: GNU cat's formatting options (-b -E -n -s -T -v and the -A -e -t shorthands) as a
+// byte-exact state machine over a stream of chunks (splice-cat's engine; any program that shows
+// bytes as `cat -A` does can use it).
 //
 // cat formats the concatenation, not each file: line numbers, the squeeze state, an unfinished
 // line and a carriage return waiting for its newline all carry over from one input to the next,
@@ -11,9 +12,9 @@
 #include <memory>
 #include <span>
 
-namespace splice_cat {
+namespace conduit {
 
-struct FormatOptions {
+struct CatFormatOptions {
   bool number = false;           // -n: number all output lines
   bool number_nonblank = false;  // -b: number nonempty lines (overrides -n)
   bool show_ends = false;        // -E: '$' before each newline ("\r\n" shows as "^M$")
@@ -27,19 +28,22 @@ struct FormatOptions {
   }
 };
 
-class Formatter {
+class CatFormatter {
  public:
   // Input taken per format() call at most; the output buffer is sized for its worst case.
   static constexpr std::size_t kChunk = 128 * 1024;
 
-  explicit Formatter(const FormatOptions& options);
+  // Throws std::bad_alloc when the output buffer (kChunk * 24 bytes, page-aligned) cannot be had.
+  explicit CatFormatter(const CatFormatOptions& options);
 
-  // Formats up to kChunk bytes of `in` into the output buffer and returns how many were taken.
-  // Call take_output() (and write it) between calls.
+  // Formats up to kChunk bytes of `in` into the output buffer and returns how many were taken
+  // (fewer when the buffer is nearly full: all of `in` is taken only when output() was emptied
+  // first). Write output() and call clear_output() between calls.
   std::size_t format(std::span<const char> in);
   // At the end of all input: a carriage return still waiting for a newline goes out as is.
   void finish();
 
+  // The formatted bytes so far, not yet cleared.
   std::span<const char> output() const noexcept { return {out_.get(), used_}; }
   void clear_output() noexcept { used_ = 0; }
 
@@ -53,7 +57,7 @@ class Formatter {
   char* line_end(char* o);
   char* span(char* o, const char* p, const char* stop);
 
-  FormatOptions options_;
+  CatFormatOptions options_;
   bool numbering_;   // -n or -b
   bool translate_;   // -v or -T: bytes go through glyphs_
   bool hold_cr_;     // -E without -v: a '\r' waits to see whether "\r\n" makes "^M$"
@@ -75,4 +79,4 @@ class Formatter {
   std::size_t used_ = 0;
 };
 
-}  // namespace splice_cat
+}  // namespace conduit

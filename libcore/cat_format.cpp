@@ -1,4 +1,4 @@
-// format: the formatting engine behind splice-cat's cat options.
+// cat_format: the formatting engine behind GNU cat's options (splice-cat's -n -b -s -v -E -T -A).
 //
 // Behaviour (checked byte for byte against GNU cat 9.1, the oracle in the tests):
 // - A line is numbered when its first byte arrives ("%6d\t", wider past 999999); -b skips
@@ -12,13 +12,13 @@
 //   of the low seven bits (so 137 is "M-^I" and 138 "M-^J" whatever -T says). -T: TAB as ^I.
 // The inner loop is memchr() for newlines and memcpy() for the bytes between them; with -v or
 // -T the bytes go through a 256-entry glyph table instead.
-#include "format.hpp"
+#include "conduit/cat_format.hpp"
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
-namespace splice_cat {
+namespace conduit {
 
 namespace {
 // Worst output for one input byte: a newline at line start with a 20-digit number, TAB, '$'.
@@ -26,7 +26,7 @@ constexpr std::size_t kMaxExpansion = 24;
 constexpr std::size_t kSlack = 4096;  // room for fixed-size stores; keeps the size page-aligned
 }  // namespace
 
-Formatter::Formatter(const FormatOptions& options)
+CatFormatter::CatFormatter(const CatFormatOptions& options)
     : options_(options),
       numbering_(options.number || options.number_nonblank),
       translate_(options.show_nonprinting || options.show_tabs),
@@ -93,7 +93,7 @@ inline const char* copy_printable(char*& o, const char* p, const char* end) {
 
 // The helpers take and return the output cursor: kept in a register, not reloaded from *this
 // after every store (char stores may alias anything).
-char* Formatter::line_start(char* o) {
+char* CatFormatter::line_start(char* o) {
   std::size_t i = kNumberEnd - 1;
   while (number_[i] == '9') number_[i--] = '0';
   number_[i] = number_[i] == ' ' ? '1' : static_cast<char>(number_[i] + 1);
@@ -104,7 +104,7 @@ char* Formatter::line_start(char* o) {
   return o + n;
 }
 
-char* Formatter::line_end(char* o) {
+char* CatFormatter::line_end(char* o) {
   if (pending_cr_) {
     *o++ = '^';
     *o++ = 'M';
@@ -117,7 +117,7 @@ char* Formatter::line_end(char* o) {
 }
 
 // The bytes of one line between `p` and `stop` (no newline among them).
-char* Formatter::span(char* o, const char* p, const char* stop) {
+char* CatFormatter::span(char* o, const char* p, const char* stop) {
   if (p == stop) return o;
   if (pending_cr_) {
     *o++ = '\r';
@@ -140,9 +140,9 @@ char* Formatter::span(char* o, const char* p, const char* stop) {
   return o;
 }
 
-void Formatter::FreeDeleter::operator()(char* p) const noexcept { std::free(p); }
+void CatFormatter::FreeDeleter::operator()(char* p) const noexcept { std::free(p); }
 
-std::size_t Formatter::format(std::span<const char> in) {
+std::size_t CatFormatter::format(std::span<const char> in) {
   std::size_t room = kChunk * kMaxExpansion - used_;
   std::size_t take = in.size() < kChunk ? in.size() : kChunk;
   if (take > room / kMaxExpansion) take = room / kMaxExpansion;
@@ -194,11 +194,11 @@ std::size_t Formatter::format(std::span<const char> in) {
   return take;
 }
 
-void Formatter::finish() {
+void CatFormatter::finish() {
   if (pending_cr_) {
     out_.get()[used_++] = '\r';
     pending_cr_ = false;
   }
 }
 
-}  // namespace splice_cat
+}  // namespace conduit
