@@ -614,13 +614,15 @@ pipe_size_seen() {
 
 @test "O_NONBLOCK input whose poll() fails: a read error, not a spin until the input ends" {
   command -v strace > /dev/null || skip "strace is not installed"
-  # stdin: a pipe that stays empty for 3 s, made O_NONBLOCK, and every poll() fails (EIO). A
-  # wait whose failure is ignored spins on read() until the input ends, then "succeeds".
+  # stdin: a FIFO that stays empty and never ends (its shell holds a writer), made O_NONBLOCK,
+  # and every poll() fails (EIO). A wait whose failure is ignored spins on read() until
+  # `timeout` kills it (124). (A pipe from `sleep 3` ended before start-up finished under load.)
   local nb='import os,fcntl,sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])'
   local mode
   for mode in -e -d; do
-    run bash -c "(sleep 3) | ASAN_OPTIONS=detect_leaks=0 timeout 20 strace -f -o /dev/null \
-      -e inject=poll:error=EIO python3 -c '$nb' '$B' $mode -k key > out"
+    rm -f empty && mkfifo empty
+    run bash -c "exec 3<> empty; ASAN_OPTIONS=detect_leaks=0 timeout 20 strace -f -o /dev/null \
+      -e inject=poll:error=EIO python3 -c '$nb' '$B' $mode -k key < empty > out"
     assert_failure 1
     assert_output "hw-encrypt: standard input: Input/output error"
   done

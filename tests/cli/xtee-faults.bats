@@ -83,13 +83,16 @@ interrupt() {
 
 @test "O_NONBLOCK stdin whose poll() fails: a read error, not a spin until the input ends" {
   command -v strace >/dev/null || skip "strace not installed"
-  # A wait whose failure is ignored spins on read() until the input ends, then "succeeds".
+  # stdin: a FIFO that stays empty and never ends (its shell holds a writer). A wait whose
+  # failure is ignored spins on read() until `timeout` kills it (124). (A pipe from `sleep 3`
+  # ended before start-up finished under load.)
   # --output-error=exit reads the first buffer itself; the default mode reads through Fanout.
   local nb='import os,fcntl,sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])'
   local mode
   for mode in --output-error=exit --output-error=warn; do
-    run bash -c "(sleep 3) | timeout 20 strace -f -o /dev/null -e inject=poll:error=EIO \
-      python3 -c '$nb' '$XTEE' $mode '$T/f' > /dev/null"
+    rm -f "$T/empty" && mkfifo "$T/empty"
+    run bash -c "exec 3<> '$T/empty'; timeout 20 strace -f -o /dev/null -e inject=poll:error=EIO \
+      python3 -c '$nb' '$XTEE' $mode '$T/f' < '$T/empty' > /dev/null"
     assert_failure 1
     assert_output "xtee: read error: Input/output error"
   done
