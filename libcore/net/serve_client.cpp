@@ -359,7 +359,8 @@ ssize_t ServeClient::send_file_bytes(std::size_t want, Path& path, bool& file_si
       return n;
     }
     path = Path::ReadWrite;
-    std::size_t chunk = std::min(want, ctx_.scratch.size());
+    std::size_t chunk = std::min({want, ctx_.scratch.size(),
+                                  tls_ ? tls::Session::kRecordPayload : ctx_.scratch.size()});
     ctx_.stats.count(Call::Read);
     ssize_t got = sys::pread(file_, std::as_writable_bytes(std::span(ctx_.scratch.data(), chunk)),
                              static_cast<off_t>(body_offset_));

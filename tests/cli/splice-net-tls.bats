@@ -332,6 +332,24 @@ serve_tls() {
   grep -q 'tls: tls-user' log
 }
 
+@test "serve --tls in user space reads the file about once: one record's worth per write" {
+  command -v strace > /dev/null || skip "strace not installed"
+  no_ktls
+  # SSL_write with partial writes returns after one 16 KiB record: reading 128 KiB for each
+  # write read the file about eight times over.
+  bg env ASAN_OPTIONS=detect_leaks=0 strace -f -o strace.out -e trace=pread64 \
+      "$SN" serve --tls $(server_cert server) 127.0.0.1:0 "$C/data" 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  timeout 30 socat -u "OPENSSL:localhost:$PORT,cafile=$C/ca.pem" CREATE:got
+  cmp "$C/data" got
+  local read_total
+  read_total=$(awk -F'= ' '/pread64\(/ && $NF+0 > 0 { sum += $NF } END { print sum + 0 }' strace.out)
+  # Once, and again only the record a full socket made us retry (about 8x before).
+  [ "$read_total" -ge "$(stat -c %s "$C/data")" ]
+  [ "$read_total" -le $((2 * $(stat -c %s "$C/data"))) ]
+}
+
 @test "serve --tls: a handshake that never finishes is closed after -t; others are served meanwhile" {
   serve_tls log -t 1 127.0.0.1:0 "$C/data"
   bg sh -c "sleep 20 | nc 127.0.0.1 $PORT > /dev/null"

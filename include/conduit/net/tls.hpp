@@ -111,6 +111,10 @@ class Session {
   // socket, with wanted() set.
   long read(std::span<std::byte> buf);
   long write(std::span<const std::byte> buf);
+  // The most plaintext one record carries. On a non-blocking socket write() returns after one
+  // record (partial writes are on), so a caller that reads a file to write it reads at most
+  // this much per write: a larger read is mostly read again for the next call.
+  static constexpr std::size_t kRecordPayload = 16384;
   // kTLS send only: `count` bytes of `file` from `offset` through the kernel (SSL_sendfile).
   long sendfile(int file, off_t offset, std::size_t count);
   // Sends close_notify (once): 0, -EAGAIN (wanted()), or an error.
