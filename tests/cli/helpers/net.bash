@@ -52,9 +52,28 @@ bg() {
   LAST=$!
 }
 
-# free_port: a port the kernel says is free now (for peers that cannot listen on port 0).
+# free_port: a port that is free now (for peers that cannot listen on port 0), taken below the
+# kernel's ephemeral range: a port from that range (what bind to port 0 gives) can be taken by any
+# other test's outgoing connection before the peer binds it ("Address already in use", seen under
+# ctest -j2); below it only another free_port can, one chance in thousands.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    port = random.randrange(10000, max(low, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("free_port: no free port below " + str(low))
+'
 }
 
 # wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
