@@ -6,26 +6,16 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
 load 'helpers/bytes'
-
-# LeakSanitizer cannot run under ptrace: in sanitizer builds the strace cases run without it.
-NOLEAKS="ASAN_OPTIONS=detect_leaks=0"
-
-HEADER=76
-SEALED=65552
+load 'helpers/hw_encrypt'
 
 setup() {
-  B="$CONDUIT_BIN/hw-encrypt"
-  cd "$BATS_TEST_TMPDIR"
-  "$B" keygen -o key
-  head -c 300000 /dev/urandom > p
-  "$B" -k key p c
+  hw_setup 300000
   mkdir spool
   export TMPDIR="$BATS_TEST_TMPDIR/spool"
 }
 
 teardown() {
-  local pid
-  for pid in ${BG_PIDS:-}; do kill "$pid" 2> /dev/null || true; done
+  kill_bg
 }
 
 @test "--whole: a stream that fails anywhere writes nothing at all to standard output" {

@@ -301,22 +301,28 @@ three_clients() {
   assert_output --partial "invalid slow-client policy: 'sometimes'"
 }
 
-@test "SIGTERM ends the stream: clients get what they hold and a clean close; a second signal drops" {
+# ends_stream_on SIGNAL: `yes` fanned out to one nc client, SIGNAL once it holds 100000 bytes:
+# fanout exits 0, and the client gets a clean close after a prefix of yes's output (whole
+# "y\n" pairs from the start); the log says so.
+ends_stream_on() {
   feed yes
   fanout_bg log in --min-clients 1 --slow block
   bg nc -d 127.0.0.1 "$PORT" > got
   local n=$LAST
   wait_size got 100000
-  kill -TERM "$FAN_PID"
+  kill -"$1" "$FAN_PID"
   exit_of "$FAN_PID"
   assert_success
   wait "$n"
-  grep -q 'SIGTERM: end of stream; finishing 1 clients' log
+  grep -q "$1: end of stream; finishing 1 clients" log
   grep -q ': done$' log
-  # a prefix of yes's output: whole "y\n" pairs from the start
   [ "$(stat -c %s got)" -gt 100000 ]
   [ -z "$(tr -d 'y\n' < got)" ]
   [ "$(head -c 2 got)" = "$(printf 'y\n')" ]
+}
+
+@test "SIGTERM ends the stream: clients get what they hold and a clean close; a second signal drops" {
+  ends_stream_on SIGTERM
 
   # a client that never reads cannot finish: the second signal drops it
   feed yes
@@ -336,20 +342,8 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
 }
 
 @test "SIGHUP ends the stream as SIGTERM does: clients get what they hold, a clean close, and the summary" {
-  feed yes
-  fanout_bg log in --min-clients 1 --slow block
-  bg nc -d 127.0.0.1 "$PORT" > got
-  local n=$LAST
-  wait_size got 100000
-  kill -HUP "$FAN_PID"
-  exit_of "$FAN_PID"
-  assert_success
-  wait "$n"
-  grep -q 'SIGHUP: end of stream; finishing 1 clients' log
-  grep -q ': done$' log
+  ends_stream_on SIGHUP
   grep -Eq '^splice-net: fanout: [0-9]+ bytes from standard input; 1 clients, 0 dropped as slow$' log
-  [ "$(stat -c %s got)" -gt 100000 ]
-  [ -z "$(tr -d 'y\n' < got)" ]
 }
 
 # wait_held PORT: until the server's send queue to the one client on PORT stops growing (the

@@ -153,14 +153,21 @@ listen_port() {
   sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
 }
 
-# serve_bg LOG ARGS...: starts `splice-net serve ARGS` (with $SN, the binary) in the background;
-# sets SERVE_PID (timeout's: a signal sent to it reaches splice-net) and PORT.
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
+# server_bg SUBCOMMAND LOG ARGS...: starts `splice-net SUBCOMMAND ARGS` (serve, relay; with $SN,
+# the binary) in the background, its standard error in LOG; sets SERVER_PID (timeout's: a signal
+# sent to it reaches splice-net) and PORT from "listening on HOST:PORT".
+server_bg() {
+  local sub=$1 log=$2
+  shift 2
+  bg "$SN" "$sub" "$@" 2> "$log"
+  SERVER_PID=$LAST
   PORT=$(listen_port "$log")
+}
+
+# serve_bg LOG ARGS...: server_bg serve; SERVE_PID as SERVER_PID.
+serve_bg() {
+  server_bg serve "$@" || return
+  SERVE_PID=$SERVER_PID
 }
 
 # fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID
