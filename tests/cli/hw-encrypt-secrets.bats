@@ -2,8 +2,6 @@
 # hw-encrypt keeps its secrets out of core dumps, swap and other processes: the process is not
 # dumpable while it runs, and key material lives in locked mappings marked MADV_DONTDUMP.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 load 'helpers/hw_encrypt'
 
 setup() {

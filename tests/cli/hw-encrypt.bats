@@ -2,9 +2,6 @@
 # hw-encrypt: round trips, every kind of damage refused with its own message, raw mode against
 # openssl enc, keys, terminals, and the man page and completions.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/bytes'
 load 'helpers/hw_encrypt'
 
