@@ -239,7 +239,7 @@ bool decode_hex_secret(std::span<const std::uint8_t> hex, std::span<std::uint8_t
   for (std::size_t i = 0; i < out.size(); ++i) {
     unsigned hi = secret_hex_digit(hex[2 * i], valid);
     unsigned lo = secret_hex_digit(hex[2 * i + 1], valid);
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
   }
   return valid == 0xFFu;  // the one decision, on all digits at once: a key or not
 }
