@@ -781,22 +781,6 @@ bool Fanout::wants_input() const noexcept {
 
 // ---- the blocking driver ----
 
-// After a step that moved bytes, for the blocking driver: true when the next step could only
-// find the source empty, so that the driver polls for input at once. Otherwise that step would
-// try a tee (EAGAIN), ask FIONREAD and walk every lane for nothing before the poll: once per
-// pipeful, about as often as the source fills (xtee fanning out to pipes, 256 KiB pipes: 3,600
-// times per GiB). Only when the source is the input pipe itself (a broker is refilled by steps),
-// no output waits to be written and no lane holds bytes: then only new input can move anything.
-// (Its hang-up ends the stream through input_ready(), as the tee's 0 would.)
-bool Fanout::idle_until_input() {
-  if (copy_mode_ || source_.brokered() || !reading() || !wait_.outputs.empty()) return false;
-  for (const auto& lane : lanes_)
-    if (lane->live && lane->pending != 0) return false;
-  if (source_.held() != 0) return false;
-  wait_.input = true;
-  return true;
-}
-
 FanoutResult Fanout::run(int in, const FdInfo& in_info, const ErrorHandler& on_error) {
   on_error_ = on_error;
   start(in, in_info);
@@ -807,7 +791,7 @@ FanoutResult Fanout::run(int in, const FdInfo& in_info, const ErrorHandler& on_e
   // thing touched after every wake-up).
   std::vector<pollfd> fds;
   while (!done()) {
-    if (step() && !idle_until_input()) continue;
+    if (step()) continue;
     if (done()) break;
     fds.clear();
     if (wait_.input || wait_.outputs.empty()) fds.push_back({in_, POLLIN, 0});

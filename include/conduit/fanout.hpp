@@ -183,7 +183,6 @@ class Fanout {
   void wait_output(Output& o);
   void took(std::uint64_t n);
   Clock::time_point step_now();
-  bool idle_until_input();
 
   FanoutOptions options_;
   Stats* stats_;
