@@ -103,11 +103,8 @@ void FileServer::on_client(int fd) {
 }
 
 void FileServer::close_client(int fd, const std::string* why) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  // Out of the table first: the event's handler may call stop(), which counts what is held.
-  std::unique_ptr<ServeClient> owned = std::move(it->second);
-  clients_.erase(it);
+  std::unique_ptr<ServeClient> owned = take_out(clients_, fd);
+  if (!owned) return;
   ServeClient& c = *owned;
   if (why) c.set_ending(*why);
   if (c.mid_response()) reset_on_close(fd);  // cut short: the client must see it
@@ -156,9 +153,7 @@ void FileServer::sweep(Clock::time_point now) {
 }
 
 void FileServer::drop_all() {
-  std::vector<int> fds;
-  for (auto& [fd, c] : clients_) fds.push_back(fd);
-  for (int fd : fds) close_client(fd, &kDroppedStopping);
+  for (int fd : keys_of(clients_)) close_client(fd, &kDroppedStopping);
 }
 
 // The followed file grew or is no longer followed: the clients that have all of it go on.

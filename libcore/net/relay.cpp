@@ -60,11 +60,8 @@ void Relay::handle(std::uint64_t id, RelayConn::Step step) {
 }
 
 void Relay::close_conn(std::uint64_t id) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  // Out of the table first: the event's handler may call stop(), which counts what is held.
-  std::unique_ptr<RelayConn> owned = std::move(it->second);
-  conns_.erase(it);
+  std::unique_ptr<RelayConn> owned = take_out(conns_, id);
+  if (!owned) return;
   const RelayConn& c = *owned;
   RelayEvent e{RelayEvent::Kind::Closed};
   e.peer = c.peer();
@@ -87,9 +84,7 @@ void Relay::tick(Clock::time_point now) {
 }
 
 void Relay::drop_all() {
-  std::vector<std::uint64_t> ids;
-  for (auto& [id, c] : conns_) ids.push_back(id);
-  for (std::uint64_t id : ids) {
+  for (std::uint64_t id : keys_of(conns_)) {
     auto it = conns_.find(id);
     if (it == conns_.end()) continue;
     it->second->abort("dropped: relay stopping", true);

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conduit/fd.hpp"
 #include "conduit/net/acceptor.hpp"
@@ -138,6 +139,26 @@ Event as_server_event(const ServerLoopEvent& l) {
   e.signal = l.signal;
   if constexpr (requires { e.drop; }) e.drop = l.drop;
   return e;
+}
+
+// An engine's connection taken out of its table (key -> owning pointer) before it is closed and
+// reported: a stop() from the Closed event's handler no longer counts it. Null when not there.
+template <typename Table>
+typename Table::mapped_type take_out(Table& table, const typename Table::key_type& key) {
+  auto it = table.find(key);
+  if (it == table.end()) return nullptr;
+  typename Table::mapped_type owned = std::move(it->second);
+  table.erase(it);
+  return owned;
+}
+
+// The keys of an engine's table, to walk while closing what they name (drop_all).
+template <typename Table>
+std::vector<typename Table::key_type> keys_of(const Table& table) {
+  std::vector<typename Table::key_type> keys;
+  keys.reserve(table.size());
+  for (const auto& entry : table) keys.push_back(entry.first);
+  return keys;
 }
 
 }  // namespace conduit::net
