@@ -63,7 +63,7 @@ struct RelayEvent {
   std::string_view reason{};      // Closed: how it ended ("done", "reset by client", "T: Connection refused" ...)
   bool target_failed = false;     // Closed: the target could not be reached (worth reporting always)
   int error = 0;                  // AcceptPaused, Failed: positive errno
-  std::string_view call{};        // Failed: "epoll", "epoll_wait"
+  std::string_view call{};        // Failed: "epoll", "epoll_wait", "epoll_ctl"
   std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: connections held
   int signal = 0;                 // Stopping, Dropping
   bool drop = false;              // Stopping: the connections are dropped, not finished
