@@ -207,3 +207,25 @@ record() {
   assert_failure 1
   assert_output --partial "wrong key"
 }
+
+@test "example file_server: a client that hangs up mid-response ends that response, not the server" {
+  examples
+  mkdir -p "$T/www"
+  head -c 50000000 /dev/zero > "$T/www/big"
+  echo small > "$T/www/small"
+  bg "$EXAMPLES/file_server" --requests 2 "$T/www" 127.0.0.1:0 2> "$T/server.log"
+  local pid=$LAST port
+  port=$(listen_port "$T/server.log")
+  # sendfile to a socket whose peer has gone raises SIGPIPE: the program ignores it (LIBRARY.md),
+  # so the server carries on with the next client.
+  timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(1000)
+s.close()' "$port"
+  run curl -sS --max-time 20 "http://127.0.0.1:$port/small"
+  assert_output small
+  exit_of "$pid"
+  assert_equal "$status" 0
+}
