@@ -2,7 +2,8 @@
 #   commands  the commands, man pages, completions (each cmd/ folder's install rules), the
 #             shared library when CONDUIT_SHARED is on, copyright and changelog
 #   dev       libconduit: public headers, the static library (or the shared one's link name),
-#             conduit-config.cmake (find_package(conduit) -> conduit::core) and conduit.pc
+#             conduit-config.cmake (find_package(conduit) -> conduit::core) and conduit.pc, and
+#             the embedder's guide (docs/LIBRARY.md) with the examples it quotes
 # include/conduit/cli.hpp is not installed: it is the commands' option parsing on CLI11 (GNU
 # usage messages, --help layout), compiled into conduit_cli, which is not part of the library.
 include(CMakePackageConfigHelpers)
@@ -73,3 +74,11 @@ foreach(component IN ITEMS commands dev)
   install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright ${CMAKE_BINARY_DIR}/changelog.gz
     DESTINATION ${doc} COMPONENT ${component})
 endforeach()
+
+# An embedder's documentation goes with the headers: the guide, and the examples it is taken from
+# (Debian's place for them: /usr/share/doc/<package>/examples).
+install(FILES ${PROJECT_SOURCE_DIR}/docs/LIBRARY.md
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libconduit-dev COMPONENT dev)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libconduit-dev/examples COMPONENT dev
+  FILES_MATCHING PATTERN "*.cpp" PATTERN "CMakeLists.txt" PATTERN "Makefile")

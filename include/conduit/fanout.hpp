@@ -107,7 +107,8 @@ class Fanout {
 
   // Registers an output (borrowed: the caller keeps it open until it is removed or the run
   // ends), before or during the run; during the run it joins at consumed().
-  // The output's id, or -errno when it could not join (no pipe for its lane).
+  // The output's id, or -errno when it could not join during the run (no pipe for its lane);
+  // added before the run, it always gets its id.
   long add_output(int fd, const FdInfo& info, Writer writer = {});
   // Takes an output out; what was queued for it is dropped. (Not from inside a handler.)
   void remove_output(Id output);

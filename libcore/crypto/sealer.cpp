@@ -28,10 +28,20 @@ StreamResult make_ciphers(const StreamOptions& options, const Secret& key, unsig
   return {};
 }
 
+// What the caller must fill in and has no default: StreamOptions::backend, Credentials::secret.
+StreamResult missing_setting(const Credentials& credentials, const StreamOptions& options) {
+  if (options.backend == nullptr)
+    return StreamResult::failure(StreamStatus::CipherError, "no cipher backend given", EINVAL);
+  if (credentials.secret == nullptr)
+    return StreamResult::failure(StreamStatus::CipherError, "no key or passphrase given", EINVAL);
+  return {};
+}
+
 }  // namespace
 
 StreamResult StreamSealer::start(const Credentials& credentials, const StreamOptions& options,
                                  unsigned ciphers) {
+  if (auto r = missing_setting(credentials, options); !r.ok()) return r;
   header_ = Header{};
   header_.chunk_log2 = options.chunk_log2;
   header_.source = credentials.source;
@@ -77,6 +87,7 @@ long StreamSealer::seal(std::span<const std::uint8_t> plain, bool last, std::spa
 
 StreamResult StreamOpener::start(const Header& header, const Credentials& credentials,
                                  const StreamOptions& options, unsigned ciphers) {
+  if (auto r = missing_setting(credentials, options); !r.ok()) return r;
   if (header.source != credentials.source) {
     return StreamResult::failure(
         StreamStatus::KeyKindMismatch,

@@ -20,6 +20,9 @@ int Acceptor::start(Fd listener, OnConnection on_connection, OpenCount open_coun
   on_connection_ = std::move(on_connection);
   open_count_ = std::move(open_count);
   on_pause_ = std::move(on_pause);
+  // Up to kPerWake accepts per wake-up: on a blocking listener (listen_on's default) the one
+  // after the last waiting client would hang the whole server until the next one came.
+  if (int rc = set_nonblocking(listener_.get(), true); rc < 0) return rc;
   int rc = loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_ready(Clock::now()); });
   polling_ = rc == 0;
   return rc;

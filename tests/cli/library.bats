@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # libconduit as an installed library: `cmake --install` of the build into a temporary prefix, then
-# the example in examples/ built against that copy (never the build tree) both ways a user would,
-# find_package(conduit) and pkg-config, and run.
+# the examples in examples/ built against that copy (never the build tree) both ways a user would,
+# find_package(conduit) and pkg-config, and run: the recorder (Fanout), the HTTP file server
+# (net::FileServer, fetched with curl) and the sealer (crypto::StreamSealer/StreamOpener, checked
+# against hw-encrypt both ways).
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
+# net.bash: bg, listen_port, exit_of and a teardown that reaps what bg started.
+load 'helpers/net'
 
 setup_file() {
   export BUILD_DIR="$(cd "$CONDUIT_BIN/.." && pwd)"
@@ -21,6 +22,17 @@ setup_file() {
   if grep -qa __asan_init "$CONDUIT_BIN/xtee"; then SAN_FLAGS="-fsanitize=address,undefined"; fi
   # Input for the recorder: several pipe-fulls, not a multiple of the page size.
   head -c 3000001 /dev/urandom > "$BATS_FILE_TMPDIR/in"
+}
+
+# examples: builds the examples once with find_package(conduit) against the installed copy, into
+# $EXAMPLES (the folder of the programs).
+examples() {
+  export EXAMPLES="$BATS_FILE_TMPDIR/examples"
+  [ -x "$EXAMPLES/seal" ] && [ -x "$EXAMPLES/file_server" ] && return 0
+  cmake -S "$CONDUIT_SRC/examples" -B "$EXAMPLES" -DCMAKE_PREFIX_PATH="$PREFIX" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$SAN_FLAGS" >"$BATS_FILE_TMPDIR/examples.log" 2>&1 &&
+    cmake --build "$EXAMPLES" >>"$BATS_FILE_TMPDIR/examples.log" 2>&1 ||
+    { cat "$BATS_FILE_TMPDIR/examples.log"; return 1; }
 }
 
 # record RECORDER: runs it between two pipes (so tee(2) and splice can do the work) and checks
@@ -106,4 +118,114 @@ record() {
   run bash -c "'$out/recorder' '$out/rec' < '$BATS_FILE_TMPDIR/in' > /dev/full"
   assert_failure 1
   assert_output "recorder: standard output: No space left on device"
+}
+
+@test "install: LIBRARY.md and the examples come with the development files" {
+  assert_file_exists "$PREFIX/share/doc/libconduit-dev/LIBRARY.md"
+  for f in CMakeLists.txt Makefile recorder.cpp file_server.cpp seal.cpp; do
+    assert_file_exists "$PREFIX/share/doc/libconduit-dev/examples/$f"
+  done
+}
+
+@test "example file_server: curl gets a file whole and a range, the program logs and stops itself" {
+  examples
+  mkdir -p "$T/www/sub"
+  head -c 300001 /dev/urandom > "$T/www/sub/video.ts"
+  bg "$EXAMPLES/file_server" --requests 3 "$T/www" 127.0.0.1:0 2> "$T/server.log"
+  local pid=$LAST port
+  port=$(listen_port "$T/server.log")
+  curl -sSf --max-time 20 "http://127.0.0.1:$port/sub/video.ts" -o "$T/whole"
+  cmp "$T/www/sub/video.ts" "$T/whole"
+  run curl -sS --max-time 20 -r 1000-1999 -w '%{http_code}' -o "$T/part" "http://127.0.0.1:$port/sub/video.ts"
+  assert_output 206
+  cmp "$T/part" <(tail -c +1001 "$T/www/sub/video.ts" | head -c 1000)
+  run curl -sS --max-time 20 -w '%{http_code}' -o /dev/null "http://127.0.0.1:$port/missing"
+  assert_output 404
+  # The third response was the last it wanted: it stops from its own event callback.
+  exit_of "$pid"
+  assert_equal "$status" 0
+  run cat "$T/server.log"
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /sub/video\.ts HTTP/1\.1" 200 300001 bytes'
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /sub/video\.ts HTTP/1\.1" 206 1000 bytes'
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /missing HTTP/1\.1" 404 '
+  assert_line --partial 'stopping (enough requests)'
+  assert_line 'file_server: stopped after 3 response(s)'
+}
+
+@test "example file_server: SIGTERM stops it too, and a bad address is reported" {
+  examples
+  mkdir -p "$T/www"
+  bg "$EXAMPLES/file_server" "$T/www" 127.0.0.1:0 2> "$T/server.log"
+  local pid=$LAST
+  listen_port "$T/server.log" > /dev/null
+  kill -TERM "$pid"
+  exit_of "$pid"
+  assert_equal "$status" 0
+  run cat "$T/server.log"
+  assert_line --partial 'stopping (SIGTERM)'
+  run "$EXAMPLES/file_server" "$T/www" 127.0.0.1
+  assert_failure 1
+  assert_output --partial "file_server: 127.0.0.1: missing port"
+}
+
+@test "example seal: hw-encrypt -d decrypts what it seals, whatever the input's size" {
+  examples
+  local hw="$CONDUIT_BIN/hw-encrypt" size
+  "$hw" keygen -o "$T/key"
+  # Empty, shorter than a chunk, a whole number of 64 KiB chunks (the last one full), and more.
+  for size in 0 1 65535 65536 196608 3000001; do
+    head -c "$size" "$BATS_FILE_TMPDIR/in" > "$T/plain"
+    "$EXAMPLES/seal" "$T/key" "$T/sealed" < "$T/plain"
+    "$hw" -d -k "$T/key" "$T/sealed" > "$T/opened" || { echo "size $size"; return 1; }
+    cmp "$T/plain" "$T/opened"
+  done
+}
+
+@test "example seal: opens what hw-encrypt seals, and refuses a modified or cut stream" {
+  examples
+  local hw="$CONDUIT_BIN/hw-encrypt"
+  "$hw" keygen -o "$T/key"
+  "$hw" -k "$T/key" < "$BATS_FILE_TMPDIR/in" > "$T/sealed"
+  "$EXAMPLES/seal" --open "$T/key" "$T/sealed" > "$T/opened"
+  cmp "$BATS_FILE_TMPDIR/in" "$T/opened"
+  "$hw" -k "$T/key" < /dev/null > "$T/empty"
+  run "$EXAMPLES/seal" --open "$T/key" "$T/empty"
+  assert_success
+  assert_output ""
+  # A whole chunk missing at the end: the opener's finish() says so.
+  head -c $((12 + 32 + 32 + 2 * (65536 + 16))) "$T/sealed" > "$T/cut"
+  run "$EXAMPLES/seal" --open "$T/key" "$T/cut"
+  assert_failure 1
+  assert_output --partial "truncated stream"
+  cp "$T/sealed" "$T/modified"
+  printf 'X' | dd of="$T/modified" bs=1 seek=100000 conv=notrunc 2>/dev/null
+  run "$EXAMPLES/seal" --open "$T/key" "$T/modified"
+  assert_failure 1
+  assert_output --partial "failed authentication"
+  "$hw" keygen -o "$T/other"
+  run "$EXAMPLES/seal" --open "$T/other" "$T/sealed"
+  assert_failure 1
+  assert_output --partial "wrong key"
+}
+
+@test "example file_server: a client that hangs up mid-response ends that response, not the server" {
+  examples
+  mkdir -p "$T/www"
+  head -c 50000000 /dev/zero > "$T/www/big"
+  echo small > "$T/www/small"
+  bg "$EXAMPLES/file_server" --requests 2 "$T/www" 127.0.0.1:0 2> "$T/server.log"
+  local pid=$LAST port
+  port=$(listen_port "$T/server.log")
+  # sendfile to a socket whose peer has gone raises SIGPIPE: the program ignores it (LIBRARY.md),
+  # so the server carries on with the next client.
+  timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(1000)
+s.close()' "$port"
+  run curl -sS --max-time 20 "http://127.0.0.1:$port/small"
+  assert_output small
+  exit_of "$pid"
+  assert_equal "$status" 0
 }

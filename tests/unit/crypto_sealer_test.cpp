@@ -188,4 +188,37 @@ TEST_F(CryptoSealer, TheEmptyLastChunkRule) {
   EXPECT_TRUE(open_all(empty, plain).ok());
 }
 
+// StreamOptions::backend has no default and Credentials::secret none either: an embedder that
+// forgets one gets a CipherError (EINVAL) that says which, not a null dereference.
+TEST_F(CryptoSealer, AMissingBackendOrSecretIsAnError) {
+  StreamOptions no_backend = options_;
+  no_backend.backend = nullptr;
+  Credentials no_secret = credentials();
+  no_secret.secret = nullptr;
+
+  StreamSealer s;
+  StreamResult r = s.start(credentials(), no_backend);
+  EXPECT_EQ(r.status, StreamStatus::CipherError);
+  EXPECT_EQ(r.err, EINVAL);
+  EXPECT_NE(r.message.find("backend"), std::string::npos) << r.message;
+  r = s.start(no_secret, options_);
+  EXPECT_EQ(r.status, StreamStatus::CipherError);
+  EXPECT_EQ(r.err, EINVAL);
+  EXPECT_NE(r.message.find("key"), std::string::npos) << r.message;
+  Bytes out(kAeadTagSize);
+  EXPECT_EQ(s.seal({}, true, out), -EINVAL);  // never started
+
+  std::vector<Bytes> parts = seal_all(random_bytes(100, 9));
+  auto fd = memfd_with(parts[0]);
+  Header header;
+  ASSERT_TRUE(read_stream_header(fd.get(), header).ok());
+  StreamOpener o;
+  r = o.start(header, credentials(), no_backend);
+  EXPECT_EQ(r.status, StreamStatus::CipherError);
+  EXPECT_NE(r.message.find("backend"), std::string::npos) << r.message;
+  r = o.start(header, no_secret, options_);
+  EXPECT_EQ(r.status, StreamStatus::CipherError);
+  EXPECT_NE(r.message.find("key"), std::string::npos) << r.message;
+}
+
 }  // namespace

@@ -18,7 +18,7 @@
 namespace conduit::crypto {
 
 struct StreamOptions {
-  const Backend* backend = nullptr;       // required
+  const Backend* backend = nullptr;       // required (select_backend); none: CipherError, EINVAL
   unsigned threads = 1;                   // worker threads; 1 = no threads
   unsigned chunk_log2 = kDefaultChunkLog2;  // encryption only (tests use small chunks)
   ScryptParams scrypt{};                  // encryption with a passphrase only
@@ -30,7 +30,7 @@ struct StreamOptions {
 // What the user gave: a 32-byte key, or a passphrase.
 struct Credentials {
   KeySource source = KeySource::Key;
-  const Secret* secret = nullptr;
+  const Secret* secret = nullptr;  // required (the key loaders); none: CipherError, EINVAL
   // --context: bind the stream's keys to this string (format version 2); "" = unbound (version 1).
   std::string context;
 };

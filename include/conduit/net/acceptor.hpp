@@ -35,7 +35,7 @@ class Acceptor {
   Acceptor(EventLoop& loop, Address address, std::size_t limit)
       : loop_(loop), address_(std::move(address)), limit_(limit) {}
 
-  // Watches `listener`; 0 or -errno.
+  // Watches `listener` (made non-blocking if it is not); 0 or -errno.
   int start(Fd listener, OnConnection on_connection, OpenCount open_count, OnPause on_pause = {});
   // After each loop round: polls the listener again once there is room and no pause.
   void update(Clock::time_point now);

@@ -112,7 +112,9 @@ struct FanoutServerEvent {
 class FanoutServer : private ServerLoop::Engine {
  public:
   using Clock = std::chrono::steady_clock;
-  // Called on the server's thread, inside run(); may call stop().
+  // Called on the server's thread, inside run(); may call stop(). The event's string_views point
+  // into the engine: valid only during the call. The process must ignore SIGPIPE: splice and
+  // sendfile to a socket the peer closed raise it (docs/LIBRARY.md).
   using OnEvent = std::function<void(const FanoutServerEvent&)>;
 
   FanoutServer(FanoutServerSettings settings, OnEvent on_event);
@@ -125,7 +127,8 @@ class FanoutServer : private ServerLoop::Engine {
   // 0, or -errno when the server could not run or its loop failed (reported as Failed first).
   int run(Fd listener, Fd signals = {});
   // Ends the stream (clients get what they hold); a second call drops every client. `signal` is
-  // only reported. Only from the thread running run().
+  // only reported. Only from the thread running run()
+  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return stats_; }

@@ -103,7 +103,9 @@ class FileServer : private ServerLoop::Engine {
  public:
   using Clock = std::chrono::steady_clock;
   // Called on the server's thread, inside run() (a Warning that the mime_types file cannot be
-  // read: inside the constructor); may call stop() (not from the constructor).
+  // read: inside the constructor); may call stop() (not from the constructor). The event's
+  // string_views point into the engine: valid only during the call. The process must ignore
+  // SIGPIPE: splice and sendfile to a socket the peer closed raise it (docs/LIBRARY.md).
   using OnEvent = std::function<void(const FileServerEvent&)>;
 
   FileServer(FileServerSettings settings, OnEvent on_event);
@@ -116,7 +118,8 @@ class FileServer : private ServerLoop::Engine {
   // 0, or -errno when the loop itself failed (reported as a Failed event first).
   int run(Fd listener, Fd signals = {});
   // Stops accepting; finishes (or drops, per drop_on_stop) what is in flight. A second call
-  // drops everything. `signal` is only reported. Only from the thread running run().
+  // drops everything. `signal` is only reported. Only from the thread running run()
+  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return ctx_.stats; }

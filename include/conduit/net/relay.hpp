@@ -72,7 +72,9 @@ struct RelayEvent {
 class Relay : private ServerLoop::Engine {
  public:
   using Clock = RelayClock;
-  // Called on the relay's thread, inside run(); may call stop().
+  // Called on the relay's thread, inside run(); may call stop(). The event's string_views point
+  // into the engine: valid only during the call. The process must ignore SIGPIPE: splice and
+  // sendfile to a socket the peer closed raise it (docs/LIBRARY.md).
   using OnEvent = std::function<void(const RelayEvent&)>;
 
   Relay(RelaySettings settings, OnEvent on_event);
@@ -85,7 +87,8 @@ class Relay : private ServerLoop::Engine {
   // 0, or -errno when the loop itself failed (reported as a Failed event first).
   int run(Fd listener, Fd signals = {});
   // Stops accepting; finishes (or drops, per drop_on_stop) the open connections. A second call
-  // drops them. `signal` is only reported. Only from the thread running run().
+  // drops them. `signal` is only reported. Only from the thread running run()
+  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
   void stop(int signal = 0);
 
   const Stats& stats() const noexcept { return shared_.stats; }
