@@ -71,8 +71,10 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   shared.done.assign(nslots, false);
   std::vector<std::thread> threads;
   if (threaded) {
-    for (auto& worker : workers) {
-      threads.emplace_back([&shared, &slot_no, w = worker.get()] {
+    // workers[0] is the calling thread's own: it computes too whenever it cannot read or write
+    // (below), so -t N means N threads computing, not N + 1 threads on N CPUs.
+    for (std::size_t i = 1; i < workers.size(); ++i) {
+      threads.emplace_back([&shared, &slot_no, w = workers[i].get()] {
         for (;;) {
           Block* block = nullptr;
           {
@@ -185,8 +187,24 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     }
 
     if (!inflight.empty()) {
-      std::unique_lock lock(shared.mutex);
-      shared.work_done.wait(lock, [&] { return static_cast<bool>(shared.done[slot_no(inflight.front())]); });
+      // Nothing to read or write: take a queued block rather than sleep until a worker finishes
+      // one. When the workers get no CPU (the CPUs are busy with the rest of a pipeline), this
+      // thread does all the work itself, so threads cost a hand-off, never the wait for a wake-up.
+      Block* mine = nullptr;
+      {
+        std::unique_lock lock(shared.mutex);
+        if (!shared.todo.empty()) {
+          mine = shared.todo.front();
+          shared.todo.pop_front();
+        } else {
+          shared.work_done.wait(lock, [&] { return static_cast<bool>(shared.done[slot_no(inflight.front())]); });
+        }
+      }
+      if (mine != nullptr) {
+        workers.front()->process(*mine);
+        std::lock_guard lock(shared.mutex);
+        shared.done[slot_no(mine)] = true;
+      }
     }
   }
 
