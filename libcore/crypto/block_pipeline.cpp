@@ -11,9 +11,9 @@
 #include <sched.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -35,8 +35,8 @@ std::uint8_t* aligned_window(std::vector<std::uint8_t>& storage, std::size_t siz
   return storage.data() + ((kPage - addr % kPage) % kPage);
 }
 
-// Reads up to `pieces` * `piece` bytes from `fd`, piece j to base + j * stride, with as few
-// readv(2) calls as the input allows. Returns the bytes read (fewer only at the end of input)
+// Reads up to `total` bytes from `fd` as pieces of `piece` bytes, piece j to base + j * stride,
+// with as few readv(2) calls as the input allows. Returns the bytes read (fewer only at the end of input)
 // or -errno; EAGAIN (an fd left O_NONBLOCK) is waited out as sys::read_full does.
 ssize_t read_strided(int fd, std::uint8_t* base, std::size_t piece, std::size_t stride,
                      std::size_t total, std::uint64_t* calls) {

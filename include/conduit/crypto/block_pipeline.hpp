@@ -29,7 +29,7 @@ struct Block {
   std::size_t out_len = 0;       // bytes of `out` to write (set by the worker)
   std::uint64_t index = 0;       // block number in the stream, from 0
   std::uint64_t in_offset = 0;   // offset of in[0] in the input (after what came before)
-  std::size_t in_stride = 0;     // in_piece > 0: piece j of the input starts at in + j * in_stride
+  std::size_t in_stride = 0;     // 0: `in` is contiguous; else piece j starts at in + j * in_stride
   bool last = false;             // holds the end of the input
   StreamResult result;           // set by the worker when it fails; out_len bytes are still written
 };
