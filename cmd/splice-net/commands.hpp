@@ -9,6 +9,7 @@
 #include "conduit/net/address.hpp"
 #include "conduit/net/socket.hpp"
 #include "conduit/net/tls.hpp"
+#include "conduit/progress.hpp"
 #include "conduit/pump.hpp"
 #include "conduit/stats.hpp"
 #include "options.hpp"
@@ -66,6 +67,23 @@ void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal);
 // Logs an acceptor's pause: "splice-net: accept: REASON (N WHAT open); pausing new connections",
 // `what` naming the connections ("clients", "connections").
 conduit::net::Acceptor::OnPause accept_pause_logger(std::string what);
+
+// What every server's event logger (serve, fanout, relay) starts from: the options, the
+// diagnostics and the --progress meter (none without --progress), which counts the bytes the
+// events report.
+struct ServerLog {
+  const Options& o;
+  conduit::Diag& diag;
+  conduit::Progress* progress;
+  void advance(std::uint64_t bytes) const {
+    if (progress) progress->advance(bytes);
+  }
+};
+
+// A first stop's line: "splice-net: SIGNAL: stopping; finishing N connections" ("dropping" with
+// --drop-on-stop), and a second stop's: "splice-net: SIGNAL: dropping N WHAT".
+void log_stopping(int signal, bool drop, std::size_t open);
+void log_dropping(int signal, std::size_t open, std::string_view what);
 
 // Wording for errors on a connection: "connection reset by peer" for ECONNRESET ...
 using conduit::net::connection_error;

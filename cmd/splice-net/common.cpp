@@ -94,6 +94,16 @@ conduit::net::Acceptor::OnPause accept_pause_logger(std::string what) {
   };
 }
 
+void log_stopping(int signal, bool drop, std::size_t open) {
+  log_line(std::string(kProg) + ": " + conduit::net::signal_name(signal) + ": stopping; " +
+           (drop ? "dropping " : "finishing ") + std::to_string(open) + " connections");
+}
+
+void log_dropping(int signal, std::size_t open, std::string_view what) {
+  log_line(std::string(kProg) + ": " + conduit::net::signal_name(signal) + ": dropping " + std::to_string(open) + " " +
+           std::string(what));
+}
+
 void stdout_write_error(conduit::Diag& diag, int err, bool sigpipe_fatal) {
   if (err == EPIPE && sigpipe_fatal) conduit::raise_sigpipe();
   diag.error("write error", err);

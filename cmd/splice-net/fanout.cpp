@@ -24,18 +24,13 @@ using Clock = std::chrono::steady_clock;
 using conduit::net::FanoutServerEvent;
 
 // Turns the server's events into fanout's messages.
-struct Logger {
-  const Options& o;
-  conduit::Diag& diag;
-  conduit::Progress* progress;
+struct Logger : ServerLog {
   bool* ran;  // false when the server failed before serving (no summary then)
 
   void operator()(const FanoutServerEvent& e) const {
     switch (e.kind) {
       case FanoutServerEvent::Kind::Opened: break;
-      case FanoutServerEvent::Kind::Input:
-        if (progress) progress->advance(e.bytes);
-        break;
+      case FanoutServerEvent::Kind::Input: advance(e.bytes); break;
       case FanoutServerEvent::Kind::Closed:
         // A client dropped as slow lost part of the stream: worth a line even with -q.
         if (!o.quiet || e.slow_drop) {
@@ -51,10 +46,7 @@ struct Logger {
         log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": end of stream; finishing " +
                  std::to_string(e.open) + " clients");
         break;
-      case FanoutServerEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
-                 " clients");
-        break;
+      case FanoutServerEvent::Kind::Dropping: log_dropping(e.signal, e.open, "clients"); break;
       case FanoutServerEvent::Kind::Warning:
         if (!e.peer.empty())
           log_line(std::string(kProg) + ": " + std::string(e.peer) + ": " + std::string(e.call) + ": " +
@@ -114,7 +106,7 @@ int run_fanout(const Options& o) {
   if (o.common.progress) progress.emplace(std::string(kProg), std::nullopt);
   bool ran = true;
   conduit::net::FanoutServer server(std::move(settings),
-                                    Logger{o, diag, progress ? &*progress : nullptr, &ran});
+                                    Logger{{o, diag, progress ? &*progress : nullptr}, &ran});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();  // the meter's last line before the summary
   if (ran && (!o.quiet || server.dropped() > 0))

@@ -105,12 +105,12 @@ int run_recv(const Options& o) {
     if (o.verbose) log_line(std::string(kProg) + ": connection from " + peer);
     std::optional<conduit::net::tls::Session> session;
     if (tls_ctx) {
-      std::string error;
-      session = conduit::net::tls::Session::create(*tls_ctx, conn.get(), "", error);
-      if (!session) {
-        diag.error(peer + ": " + error);
+      auto made = conduit::net::tls::Session::create(*tls_ctx, conn.get(), "");
+      if (!made.ok()) {
+        diag.error(peer + ": " + made.reason);
         break;
       }
+      session = std::move(made.value);
       // A client that fails its handshake is reported; with --keep the next one is served.
       std::string why;
       if (session->handshake(handshake_ms(o)) < 0) why = session->error();

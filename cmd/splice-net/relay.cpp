@@ -24,17 +24,12 @@ using Clock = std::chrono::steady_clock;
 using conduit::net::RelayEvent;
 
 // Turns the relay's events into relay's messages.
-struct Logger {
-  const Options& o;
-  conduit::Diag& diag;
-  conduit::Progress* progress;
+struct Logger : ServerLog {
 
   void operator()(const RelayEvent& e) const {
     switch (e.kind) {
       case RelayEvent::Kind::Opened: break;
-      case RelayEvent::Kind::Bytes:
-        if (progress) progress->advance(e.bytes);
-        break;
+      case RelayEvent::Kind::Bytes: advance(e.bytes); break;
       case RelayEvent::Kind::Closed: {
         if (o.quiet && !e.target_failed) break;
         std::string line = std::string(kProg) + ": client " + std::string(e.peer) + ": ";
@@ -50,14 +45,8 @@ struct Logger {
         break;
       }
       case RelayEvent::Kind::AcceptPaused: accept_pause_logger("connections")(e.error, e.open); break;
-      case RelayEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": stopping; " +
-                 (e.drop ? "dropping " : "finishing ") + std::to_string(e.open) + " connections");
-        break;
-      case RelayEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
-                 " connections");
-        break;
+      case RelayEvent::Kind::Stopping: log_stopping(e.signal, e.drop, e.open); break;
+      case RelayEvent::Kind::Dropping: log_dropping(e.signal, e.open, "connections"); break;
       case RelayEvent::Kind::Failed: diag.error(std::string(e.call), e.error); break;
     }
   }
@@ -115,7 +104,7 @@ int run_relay(const Options& o) {
   auto listening = start_listening(o, *address, diag, note);
   if (!listening) return 1;
 
-  conduit::net::Relay relay(std::move(settings), Logger{o, diag, progress ? &*progress : nullptr});
+  conduit::net::Relay relay(std::move(settings), Logger{{o, diag, progress ? &*progress : nullptr}});
   relay.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();

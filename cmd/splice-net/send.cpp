@@ -94,12 +94,12 @@ int run_send(const Options& o) {
   std::optional<conduit::net::tls::Session> session;
   TlsReport tls_report;
   if (tls_ctx) {
-    std::string error;
-    session = conduit::net::tls::Session::create(*tls_ctx, sock, address->host, error);
-    if (!session) {
-      diag.error(o.address + ": " + error);
+    auto made = conduit::net::tls::Session::create(*tls_ctx, sock, address->host);
+    if (!made.ok()) {
+      diag.error(o.address + ": " + made.reason);
       return 1;
     }
+    session = std::move(made.value);
     if (session->handshake(handshake_ms(o)) < 0) {
       diag.error(o.address + ": " + session->error());
       return 1;

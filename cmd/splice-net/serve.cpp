@@ -83,10 +83,7 @@ struct AccessLogOut {
 };
 
 // Turns the server's events into serve's messages.
-struct Logger {
-  const Options& o;
-  conduit::Diag& diag;
-  conduit::Progress* progress;
+struct Logger : ServerLog {
   AccessLogOut* access;  // --http: where request lines go; none: nowhere
   std::string file_label;
   double idle_seconds = 0;
@@ -99,9 +96,7 @@ struct Logger {
   void operator()(const FileServerEvent& e) const {
     switch (e.kind) {
       case FileServerEvent::Kind::Opened: break;
-      case FileServerEvent::Kind::Bytes:
-        if (progress) progress->advance(e.bytes);
-        break;
+      case FileServerEvent::Kind::Bytes: advance(e.bytes); break;
       case FileServerEvent::Kind::Request:
         if (access) access->write(e, diag);
         break;
@@ -109,14 +104,8 @@ struct Logger {
         if (e.noteworthy || (!o.quiet && !(o.http && ordinary(e.reason)))) log_line(summary(e, o.http));
         break;
       case FileServerEvent::Kind::AcceptPaused: accept_pause_logger("clients")(e.error, e.open); break;
-      case FileServerEvent::Kind::Stopping:
-        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": stopping; " +
-                 (e.drop ? "dropping " : "finishing ") + std::to_string(e.open) + " connections");
-        break;
-      case FileServerEvent::Kind::Dropping:
-        log_line(std::string(kProg) + ": " + conduit::net::signal_name(e.signal) + ": dropping " + std::to_string(e.open) +
-                 " connections");
-        break;
+      case FileServerEvent::Kind::Stopping: log_stopping(e.signal, e.drop, e.open); break;
+      case FileServerEvent::Kind::Dropping: log_dropping(e.signal, e.open, "connections"); break;
       case FileServerEvent::Kind::Warning:
         if (e.call == "inotify")
           diag.warn(file_label + ": cannot be watched, checking it every 0.2 s instead: " + strerror(e.error));
@@ -282,7 +271,7 @@ int run_serve(const Options& o) {
 
   std::string label = settings.file_label;
   conduit::net::FileServer server(
-      std::move(settings), Logger{o, diag, progress ? &*progress : nullptr,
+      std::move(settings), Logger{{o, diag, progress ? &*progress : nullptr},
                                   logs_requests ? &access : nullptr, label, idle_seconds});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();

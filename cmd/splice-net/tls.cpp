@@ -21,10 +21,12 @@ std::optional<tls::Context> tls_context(const Options& o, bool server, conduit::
     s.ca_file = o.tls.ca;
     s.verify_peer = !o.tls.insecure;
   }
-  std::string error;
-  auto context = tls::Context::create(s, error);
-  if (!context) diag.error(error);
-  return context;
+  auto context = tls::Context::create(s);
+  if (!context.ok()) {
+    diag.error(context.reason);
+    return std::nullopt;
+  }
+  return std::move(context.value);
 }
 
 int handshake_ms(const Options& o) { return timeout_ms(o, 30); }

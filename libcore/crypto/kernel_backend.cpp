@@ -338,7 +338,7 @@ std::string describe(const afalg::Driver& d) {
          (d.selftest ? "" : ", selftest not passed") + ")";
 }
 
-class KernelBackend final : public Backend {
+class KernelBackend final : public BackendWith<KernelAead, KernelRaw> {
  public:
   std::string_view name() const noexcept override { return "kernel"; }
 
@@ -376,16 +376,6 @@ class KernelBackend final : public Backend {
     if (tfm.open(socket_type(alg), kernel_algorithm_name(alg)) < 0) return false;
     auto drivers = afalg::drivers_for(kernel_algorithm_name(alg));
     return !drivers.empty() && afalg::is_offload_module(drivers.front().module);
-  }
-
-  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
-    return initialized<AeadCipher, KernelAead>(alg, key);  // init() refuses any other algorithm
-  }
-
-  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                              std::span<const std::uint8_t> key,
-                                              std::span<const std::uint8_t> iv) const override {
-    return initialized<RawCipher, KernelRaw>(alg, encrypt, padding, key, iv);
   }
 };
 

@@ -20,6 +20,7 @@
 
 #include "conduit/diag.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/hex.hpp"
 #include "conduit/sys.hpp"
 
 namespace conduit::crypto {
@@ -77,11 +78,17 @@ void Secret::wipe() noexcept {
 
 namespace {
 
-int hex_value(std::uint8_t c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// One digit of key material: its value (0-15), and `valid` ANDed with 0xFF when it is a hex
+// digit, with 0 when not. Arithmetic only, no branch or table index on `c` (libsodium's
+// sodium_hex2bin method): conduit::hex_value's comparisons would let the time taken, and the
+// branch predictor, tell which class each digit of the key is in (digit or letter).
+unsigned secret_hex_digit(std::uint8_t c, unsigned& valid) noexcept {
+  unsigned num = c ^ 0x30u;                                        // '0'-'9' -> 0-9
+  unsigned num_ok = ((num - 10u) >> 8) & 0xFFu;                    // 0xFF when num < 10
+  unsigned alpha = (c & ~0x20u) - 55u;                             // 'A'-'F', 'a'-'f' -> 10-15
+  unsigned alpha_ok = (((alpha - 10u) ^ (alpha - 16u)) >> 8) & 0xFFu;  // 0xFF when 10 <= alpha < 16
+  valid &= num_ok | alpha_ok;
+  return ((num_ok & num) | (alpha_ok & alpha)) & 0x0Fu;
 }
 
 bool is_space(std::uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -197,8 +204,8 @@ bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out) {
   if (text.size() % 2 != 0) return false;
   out.clear();
   for (std::size_t i = 0; i < text.size(); i += 2) {
-    int hi = hex_value(static_cast<std::uint8_t>(text[i]));
-    int lo = hex_value(static_cast<std::uint8_t>(text[i + 1]));
+    int hi = hex_value(text[i]);
+    int lo = hex_value(text[i + 1]);
     if (hi < 0 || lo < 0) return false;
     out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
   }
@@ -219,16 +226,22 @@ bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex
   while (e > b && is_space(content[e - 1])) --e;
   if (e - b != 2 * want) return false;
   key.resize(want);
-  for (std::size_t i = 0; i < want; ++i) {
-    int hi = hex_value(content[b + 2 * i]);
-    int lo = hex_value(content[b + 2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      key.wipe();
-      return false;
-    }
-    key.data()[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  if (!decode_hex_secret(content.subspan(b, 2 * want), std::span(key.data(), want))) {
+    key.wipe();
+    return false;
   }
   return true;
+}
+
+bool decode_hex_secret(std::span<const std::uint8_t> hex, std::span<std::uint8_t> out) noexcept {
+  if (hex.size() != 2 * out.size()) return false;
+  unsigned valid = 0xFFu;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    unsigned hi = secret_hex_digit(hex[2 * i], valid);
+    unsigned lo = secret_hex_digit(hex[2 * i + 1], valid);
+    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+  }
+  return valid == 0xFFu;  // the one decision, on all digits at once: a key or not
 }
 
 Status load_key_file(const std::string& path, Secret& key) {

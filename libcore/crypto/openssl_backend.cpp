@@ -151,7 +151,7 @@ class OpensslRaw final : public RawCipher {
   CtxPtr ctx_;
 };
 
-class OpensslBackend final : public Backend {
+class OpensslBackend final : public BackendWith<OpensslAead, OpensslRaw> {
  public:
   std::string_view name() const noexcept override { return "openssl"; }
   Status available() const override { return {}; }
@@ -175,16 +175,6 @@ class OpensslBackend final : public Backend {
   }
 
   bool preferred_for_auto(Algorithm) const override { return true; }
-
-  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const override {
-    return initialized<AeadCipher, OpensslAead>(alg, key);  // init() refuses any other algorithm
-  }
-
-  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
-                                              std::span<const std::uint8_t> key,
-                                              std::span<const std::uint8_t> iv) const override {
-    return initialized<RawCipher, OpensslRaw>(alg, encrypt, padding, key, iv);
-  }
 };
 
 }  // namespace

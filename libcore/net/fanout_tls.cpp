@@ -15,26 +15,15 @@
 
 namespace conduit::net {
 
-namespace {
-
-// -errno from a Session call as the system calls say it: -1 and errno.
-ssize_t as_syscall(long rc) {
-  if (rc >= 0) return rc;
-  errno = static_cast<int>(-rc);
-  return -1;
-}
-
-}  // namespace
-
 // True when the handshake is done and the client may go on (its request, or the stream).
 bool FanoutServer::tls_handshake(Member& m) {
   if (!m.session) {
-    std::string error;
-    m.session = tls::Session::create(*settings_.tls, m.sock.get(), "", error);
-    if (!m.session) {
-      kill(m, error);
+    auto made = tls::Session::create(*settings_.tls, m.sock.get(), "");
+    if (!made.ok()) {
+      kill(m, made.reason);
       return false;
     }
+    m.session = std::move(made.value);
   }
   int rc = m.session->handshake_step();
   if (rc == -EAGAIN) return false;
@@ -50,7 +39,7 @@ bool FanoutServer::tls_handshake(Member& m) {
 
 ssize_t FanoutServer::member_send(Member& m, const char* data, std::size_t n) {
   if (!m.session) return ::send(m.sock.get(), data, n, MSG_NOSIGNAL);
-  return as_syscall(m.session->write(std::as_bytes(std::span(data, n))));
+  return tls::as_syscall(m.session->write(std::as_bytes(std::span(data, n))));
 }
 
 ssize_t FanoutServer::member_recv(Member& m, char* data, std::size_t n) {
@@ -58,7 +47,7 @@ ssize_t FanoutServer::member_recv(Member& m, char* data, std::size_t n) {
   long rc = m.session->read(std::as_writable_bytes(std::span(data, n)));
   // A client that closes without close_notify: it is gone either way, as with a plain end.
   if (rc == -EPROTO && m.session->truncated()) return 0;
-  return as_syscall(rc);
+  return tls::as_syscall(rc);
 }
 
 // Why a send or receive on the client failed: TLS's words when TLS said something.

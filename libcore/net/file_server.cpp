@@ -1,6 +1,7 @@
 // net/file_server: the file server's loop, clock and stop (see the header).
 #include "conduit/net/file_server.hpp"
 
+#include <cerrno>
 #include <utility>
 
 #include "conduit/net/signals.hpp"
@@ -23,7 +24,16 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
   ctx_.header = settings_.header;
   ctx_.http = settings_.http;
   ctx_.server_name = settings_.server_name;
-  if (!settings_.mime_types.empty()) mime_.load(settings_.mime_types);
+  // HTTP only. No mime.types is no fault (the built-in types serve); one that cannot be read is
+  // said.
+  bool load = settings_.http && !settings_.mime_types.empty();
+  if (Status st = load ? mime_.load(settings_.mime_types) : Status{};
+      !st.ok() && st.error != ENOENT) {
+    FileServerEvent e{FileServerEvent::Kind::Warning};
+    e.call = settings_.mime_types;
+    e.error = st.error;
+    emit(e);
+  }
   if (settings_.resources) ctx_.resources = &*settings_.resources;
   ctx_.responder.mime = &mime_;
   ctx_.responder.content_type = settings_.content_type;

@@ -4,16 +4,11 @@
 #include <algorithm>
 #include <limits>
 
+#include "conduit/hex.hpp"
+
 namespace conduit::net::http {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // A chunk size above this cannot take another digit without passing 2^63 - 1 (nginx: off_t).
 constexpr std::uint64_t kMaxBeforeDigit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 16;

@@ -10,16 +10,11 @@
 #include <atomic>
 #include <cerrno>
 
+#include "conduit/hex.hpp"
+
 namespace conduit::net::http {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // openat2 seen to be missing: don't ask the kernel again on every request.
 std::atomic<bool> g_no_openat2{false};

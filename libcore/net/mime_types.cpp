@@ -65,21 +65,21 @@ void MimeTypes::add_text(std::string_view text) {
   }
 }
 
-bool MimeTypes::load(const std::string& path) {
+Status MimeTypes::load(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
+  if (!fd) return Status::failure(errno);
   std::string text;
   char buf[16384];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
+    if (n < 0) return Status::failure(errno);
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > (4u << 20)) return false;  // not a mime.types file
+    if (text.size() > (4u << 20)) return Status::failure(EFBIG);  // not a mime.types file
   }
   add_text(text);
-  return true;
+  return {};
 }
 
 std::string_view MimeTypes::lookup(std::string_view name, std::string_view fallback) const {

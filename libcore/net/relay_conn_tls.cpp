@@ -11,15 +11,14 @@ namespace conduit::net {
 RelayConn::Step RelayConn::begin_tls(bool target, RelayClock::time_point now) {
   state_ = target ? State::TargetHandshake : State::ClientHandshake;
   phase_started_ = now;
-  std::string error;
-  std::optional<tls::Session>& session = target ? target_tls_ : client_tls_;
-  session = target ? tls::Session::create(*target_.tls, target_fd_.get(), target_.tls_name, error)
-                   : tls::Session::create(*shared_.tls, client_.get(), "", error);
-  if (!session) {
-    if (target) return target_failure(target_.text + ": " + error);
-    ending_ = "client: " + error;
+  auto made = target ? tls::Session::create(*target_.tls, target_fd_.get(), target_.tls_name)
+                     : tls::Session::create(*shared_.tls, client_.get(), "");
+  if (!made.ok()) {
+    if (target) return target_failure(target_.text + ": " + made.reason);
+    ending_ = "client: " + made.reason;
     return Step::Close;
   }
+  (target ? target_tls_ : client_tls_) = std::move(made.value);
   return handshake(target, now);
 }
 

@@ -10,25 +10,14 @@
 
 namespace conduit::net {
 
-namespace {
-
-// -errno (or -EAGAIN) from a Session call as the system calls say it: -1 and errno.
-ssize_t as_syscall(long rc) {
-  if (rc >= 0) return rc;
-  errno = static_cast<int>(-rc);
-  return -1;
-}
-
-}  // namespace
-
 ServeClient::Step ServeClient::tls_handshake(Clock::time_point now) {
   if (!tls_) {
-    std::string error;
-    tls_ = tls::Session::create(*ctx_.tls, fd_.get(), "", error);
-    if (!tls_) {
-      ending_ = error;
+    auto made = tls::Session::create(*ctx_.tls, fd_.get(), "");
+    if (!made.ok()) {
+      ending_ = made.reason;
       return Step::Close;
     }
+    tls_ = std::move(made.value);
   }
   int rc = tls_->handshake_step();
   if (rc == -EAGAIN) return Step::Wait;
@@ -45,12 +34,12 @@ ssize_t ServeClient::io_recv(char* buf, std::size_t n) {
   long rc = tls_->read(std::as_writable_bytes(std::span(buf, n)));
   // Between requests a client may just go; there is nothing of ours for it to have lost.
   if (rc == -EPROTO && tls_->truncated()) return 0;
-  return as_syscall(rc);
+  return tls::as_syscall(rc);
 }
 
 ssize_t ServeClient::io_send(const char* buf, std::size_t n, int flags) {
   if (!tls_) return ::send(fd_.get(), buf, n, flags);
-  return as_syscall(tls_->write(std::as_bytes(std::span(buf, n))));
+  return tls::as_syscall(tls_->write(std::as_bytes(std::span(buf, n))));
 }
 
 bool ServeClient::can_sendfile() const noexcept { return !tls_ || tls_->ktls_send(); }

@@ -19,13 +19,19 @@ namespace conduit::net::tls {
 
 namespace {
 
-// "" when `path` can be opened for reading, else "PATH: reason".
-std::string unreadable(const std::string& path) {
+// Success when `path` can be opened for reading, else its errno and "PATH: reason".
+Status unreadable(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return quote_name(path) + ": " + std::strerror(errno);
+  if (fd < 0) {
+    int err = errno;
+    return Status::failure(err, quote_name(path) + ": " + std::strerror(err));
+  }
   ::close(fd);
-  return "";
+  return {};
 }
+
+// A failure OpenSSL (or the settings) refused, without an errno of its own.
+Status refused(std::string why) { return Status::failure(EPROTO, std::move(why)); }
 
 // The server's choice: the first of the client's protocols that it serves. A client that
 // offers only others is refused (no_application_protocol); one that offers none is served.
@@ -48,15 +54,14 @@ Context::Context(Context&&) noexcept = default;
 Context& Context::operator=(Context&&) noexcept = default;
 Context::~Context() = default;
 
-std::optional<Context> Context::create(const ContextSettings& s, std::string& error) {
+Result<Context> Context::create(const ContextSettings& s) {
   ERR_clear_error();
   Context c;
   c.settings_ = s;
   const bool server = s.role == Role::Server;
   c.ctx_.reset(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
   if (!c.ctx_) {
-    error = "cannot create a TLS context: " + openssl_reason();
-    return std::nullopt;
+    return refused("cannot create a TLS context: " + openssl_reason());
   }
   SSL_CTX* ctx = c.ctx_.get();
   SSL_CTX_set_min_proto_version(ctx, s.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
@@ -74,38 +79,33 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
   if (server) SSL_CTX_set_num_tickets(ctx, 0);
 
   if (server && (s.cert_file.empty() || s.key_file.empty())) {
-    error = "a TLS server needs a certificate and its key";
-    return std::nullopt;
+    return Status::failure(EINVAL, "a TLS server needs a certificate and its key");
   }
   if (!s.cert_file.empty() || !s.key_file.empty()) {
     const std::string& cert = s.cert_file.empty() ? s.key_file : s.cert_file;
     const std::string& key = s.key_file.empty() ? s.cert_file : s.key_file;
-    if (error = unreadable(cert); !error.empty()) return std::nullopt;
-    if (error = unreadable(key); !error.empty()) return std::nullopt;
+    if (Status st = unreadable(cert); !st.ok()) return st;
+    if (Status st = unreadable(key); !st.ok()) return st;
     if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
-      error = quote_name(cert) + ": not a PEM certificate: " + openssl_reason();
-      return std::nullopt;
+      return refused(quote_name(cert) + ": not a PEM certificate: " + openssl_reason());
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
       // OpenSSL compares the key with the certificate already here.
       bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
       std::string reason = openssl_reason();
-      error = quote_name(key) + (mismatch ? ": the key does not match the certificate " + quote_name(cert)
-                                          : ": not a PEM private key: " + reason);
-      return std::nullopt;
+      return refused(quote_name(key) + (mismatch ? ": the key does not match the certificate " + quote_name(cert)
+                                                 : ": not a PEM private key: " + reason));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-      error = quote_name(key) + ": the key does not match the certificate " + quote_name(cert);
       ERR_clear_error();
-      return std::nullopt;
+      return refused(quote_name(key) + ": the key does not match the certificate " + quote_name(cert));
     }
   }
 
   if (!s.ca_file.empty()) {
-    if (error = unreadable(s.ca_file); !error.empty()) return std::nullopt;
+    if (Status st = unreadable(s.ca_file); !st.ok()) return st;
     if (SSL_CTX_load_verify_locations(ctx, s.ca_file.c_str(), nullptr) != 1) {
-      error = quote_name(s.ca_file) + ": no PEM certificate: " + openssl_reason();
-      return std::nullopt;
+      return refused(quote_name(s.ca_file) + ": no PEM certificate: " + openssl_reason());
     }
   }
   if (server) {
@@ -117,8 +117,7 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
     }
   } else if (s.verify_peer) {
     if (s.ca_file.empty() && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-      error = "cannot load the system's CA certificates: " + openssl_reason();
-      return std::nullopt;
+      return refused("cannot load the system's CA certificates: " + openssl_reason());
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   } else {
@@ -129,8 +128,7 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
     c.alpn_wire_ = std::make_unique<std::string>();
     for (const std::string& p : s.alpn) {
       if (p.empty() || p.size() > 255) {
-        error = "invalid ALPN protocol name '" + p + "'";
-        return std::nullopt;
+        return Status::failure(EINVAL, "invalid ALPN protocol name '" + p + "'");
       }
       c.alpn_wire_->push_back(static_cast<char>(p.size()));
       *c.alpn_wire_ += p;
@@ -139,8 +137,7 @@ std::optional<Context> Context::create(const ContextSettings& s, std::string& er
       SSL_CTX_set_alpn_select_cb(ctx, select_alpn, c.alpn_wire_.get());
     } else if (SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(c.alpn_wire_->data()),
                                        static_cast<unsigned>(c.alpn_wire_->size())) != 0) {
-      error = "cannot set ALPN: " + openssl_reason();
-      return std::nullopt;
+      return refused("cannot set ALPN: " + openssl_reason());
     }
   }
   ERR_clear_error();

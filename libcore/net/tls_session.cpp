@@ -48,15 +48,13 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
-std::optional<Session> Session::create(const Context& context, int fd, std::string_view peer_name,
-                                       std::string& error) {
+Result<Session> Session::create(const Context& context, int fd, std::string_view peer_name) {
   ERR_clear_error();
   Session s;
   s.fd_ = fd;
   s.ssl_.reset(SSL_new(context.native()));
   if (!s.ssl_ || SSL_set_fd(s.ssl_.get(), fd) != 1) {
-    error = "cannot create a TLS session: " + openssl_reason();
-    return std::nullopt;
+    return Status::failure(EPROTO, "cannot create a TLS session: " + openssl_reason());
   }
   SSL* ssl = s.ssl_.get();
   if (context.settings().role == Role::Server) {
@@ -69,18 +67,22 @@ std::optional<Session> Session::create(const Context& context, int fd, std::stri
   if (is_ip(host)) {
     if (context.settings().verify_peer &&
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) != 1) {
-      error = "cannot verify against address '" + host + "': " + openssl_reason();
-      return std::nullopt;
+      return Status::failure(EPROTO, "cannot verify against address '" + host + "': " + openssl_reason());
     }
   } else {
     // SNI names hosts, never addresses (RFC 6066). SSL_set_tlsext_host_name, without its C cast.
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
     if (context.settings().verify_peer && SSL_set1_host(ssl, host.c_str()) != 1) {
-      error = "cannot verify against name '" + host + "': " + openssl_reason();
-      return std::nullopt;
+      return Status::failure(EPROTO, "cannot verify against name '" + host + "': " + openssl_reason());
     }
   }
   return s;
+}
+
+ssize_t as_syscall(long rc) {
+  if (rc >= 0) return rc;
+  errno = static_cast<int>(-rc);
+  return -1;
 }
 
 // Turns an OpenSSL failure of `rc` into -EAGAIN (with wanted_), 0 (a clean close), -errno or

@@ -4,27 +4,14 @@
 # (devices, FIFOs, names of open descriptors) is written in place and never replaced.
 # The real /dev/null and /dev/full are never written by these tests: devices are made with mknod.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
-
-# LeakSanitizer cannot run under ptrace: in sanitizer builds the strace cases run without it.
-NOLEAKS="ASAN_OPTIONS=detect_leaks=0"
-
-HEADER=76
-SEALED=65552
+load 'helpers/hw_encrypt'
 
 setup() {
-  B="$CONDUIT_BIN/hw-encrypt"
-  cd "$BATS_TEST_TMPDIR"
-  "$B" keygen -o key
-  head -c 150000 /dev/urandom > p
-  "$B" -k key p c
+  hw_setup 150000
 }
 
 teardown() {
-  local pid
-  for pid in ${BG_PIDS:-}; do kill "$pid" 2> /dev/null || true; done
+  kill_bg
   if [ -n "${SHARED:-}" ]; then rm -rf "$SHARED"; fi
 }
 
@@ -138,20 +125,7 @@ as_nobody() {
   BG_PIDS=$!
   "$B" -d -k key -t 1 in d/out &
   pid=$!
-  written=0
-  for _ in $(seq 100); do
-    # hw-encrypt is not dumpable: only root sees its descriptors. Others wait a while instead.
-    if ! ls /proc/"$pid"/fd > /dev/null 2>&1; then
-      sleep 2
-      written=65536
-      break
-    fi
-    for fd in /proc/"$pid"/fd/*; do
-      case $(readlink "$fd") in "$PWD"/d/*) written=$(stat -L -c %s "$fd") ;; esac
-    done
-    [ "$written" -ge 65536 ] && break
-    sleep 0.1
-  done
+  written=$(written_below "$pid" "$PWD/d")
   [ "$written" -ge 65536 ] || fail "the first chunk never reached the temporary file"
   kill -9 "$pid"
   wait "$pid" || true

@@ -2,24 +2,16 @@
 # hw-encrypt keeps its secrets out of core dumps, swap and other processes: the process is not
 # dumpable while it runs, and key material lives in locked mappings marked MADV_DONTDUMP.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-
-HEADER=76
+load 'helpers/hw_encrypt'
 
 setup() {
-  B="$CONDUIT_BIN/hw-encrypt"
-  cd "$BATS_TEST_TMPDIR"
   umask 077
-  "$B" keygen -o key
-  head -c 100000 /dev/urandom > p
-  "$B" -k key p c
+  hw_setup 100000
   chmod 755 "$BATS_TEST_TMPDIR"
 }
 
 teardown() {
-  local pid
-  for pid in ${BG_PIDS:-}; do kill "$pid" 2> /dev/null || true; done
+  kill_bg
 }
 
 # start_stalled [PREFIX...]: hw-encrypt -d with the input stalled after the header (keys loaded).

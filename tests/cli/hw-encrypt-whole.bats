@@ -2,30 +2,17 @@
 # hw-encrypt --whole: standard output (or a device or FIFO OUT) gets all of the stream or nothing,
 # through an unnamed spool file in $TMPDIR that no failure, signal or kill -9 leaves behind.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/bytes'
-
-# LeakSanitizer cannot run under ptrace: in sanitizer builds the strace cases run without it.
-NOLEAKS="ASAN_OPTIONS=detect_leaks=0"
-
-HEADER=76
-SEALED=65552
+load 'helpers/hw_encrypt'
 
 setup() {
-  B="$CONDUIT_BIN/hw-encrypt"
-  cd "$BATS_TEST_TMPDIR"
-  "$B" keygen -o key
-  head -c 300000 /dev/urandom > p
-  "$B" -k key p c
+  hw_setup 300000
   mkdir spool
   export TMPDIR="$BATS_TEST_TMPDIR/spool"
 }
 
 teardown() {
-  local pid
-  for pid in ${BG_PIDS:-}; do kill "$pid" 2> /dev/null || true; done
+  kill_bg
 }
 
 @test "--whole: a stream that fails anywhere writes nothing at all to standard output" {
@@ -74,20 +61,7 @@ teardown() {
   BG_PIDS=$!
   "$B" -d -k key -t 1 --whole in > out &
   pid=$!
-  spooled=0
-  for _ in $(seq 100); do
-    # hw-encrypt is not dumpable: only root sees its descriptors. Others wait a while instead.
-    if ! ls /proc/"$pid"/fd > /dev/null 2>&1; then
-      sleep 2
-      spooled=65536
-      break
-    fi
-    for fd in /proc/"$pid"/fd/*; do
-      case $(readlink "$fd") in "$TMPDIR"/*) spooled=$(stat -L -c %s "$fd") ;; esac
-    done
-    [ "$spooled" -ge 65536 ] && break
-    sleep 0.1
-  done
+  spooled=$(written_below "$pid" "$TMPDIR")
   [ "$spooled" -ge 65536 ] || fail "nothing was spooled"
   [ -z "$(ls -A spool)" ] || fail "the spool has a name: $(ls -A spool)"
   [ "$(stat -c %s out)" -eq 0 ] || fail "output before the end"

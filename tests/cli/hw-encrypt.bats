@@ -2,13 +2,8 @@
 # hw-encrypt: round trips, every kind of damage refused with its own message, raw mode against
 # openssl enc, keys, terminals, and the man page and completions.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
 load 'helpers/bytes'
-
-HEADER=76       # header size with a key
-SEALED=65552    # 64 KiB chunk + 16-byte tag
+load 'helpers/hw_encrypt'
 
 setup() {
   B="$CONDUIT_BIN/hw-encrypt"
@@ -24,6 +19,16 @@ mk() { head -c "$2" /dev/urandom > "$1"; }
 
 # size FILE
 size() { stat -c %s "$1"; }
+
+# split_chunks STREAM N: its header in h and its first N sealed chunks in k0 ... k(N-1).
+split_chunks() {
+  local i
+  head -c "$HEADER" "$1" > h
+  for (( i = 0; i < $2; i++ )); do
+    dd if="$1" of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
+       skip=$(( HEADER + i * SEALED )) count="$SEALED"
+  done
+}
 
 # no_leftovers DIR: no OUT temporary files remain
 no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
@@ -248,11 +253,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
 @test "swapped, duplicated and dropped chunks; data appended" {
   mk p $(( 3 * 65536 + 5 ))
   "$B" -k key p c
-  head -c "$HEADER" c > h
-  for i in 0 1 2 3; do
-    dd if=c of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
-       skip=$(( HEADER + i * SEALED )) count="$SEALED"
-  done
+  split_chunks c 4
   cat h k1 k0 k2 k3 > t
   run "$B" -d -k key t out
   assert_failure 2
@@ -283,11 +284,7 @@ no_leftovers() { ! ls -a "${1:-.}" | grep -q '\.hw-encrypt-'; }
 @test "damage is named: appended data, a last chunk out of place, dropped chunks, a cut or a change" {
   mk p $(( 3 * 65536 + 5 ))   # the last chunk holds 5 bytes
   "$B" -k key p c
-  head -c "$HEADER" c > h
-  for i in 0 1 2 3; do
-    dd if=c of="k$i" bs=65536 status=none iflag=skip_bytes,count_bytes \
-       skip=$(( HEADER + i * SEALED )) count="$SEALED"
-  done
+  split_chunks c 4
   last=$(( HEADER + 3 * SEALED ))
   # Appended after the short last chunk: a few bytes, more than 4 KiB, more than a chunk.
   for extra in 7 5000 70000; do

@@ -301,22 +301,28 @@ three_clients() {
   assert_output --partial "invalid slow-client policy: 'sometimes'"
 }
 
-@test "SIGTERM ends the stream: clients get what they hold and a clean close; a second signal drops" {
+# ends_stream_on SIGNAL: `yes` fanned out to one nc client, SIGNAL once it holds 100000 bytes:
+# fanout exits 0, and the client gets a clean close after a prefix of yes's output (whole
+# "y\n" pairs from the start); the log says so.
+ends_stream_on() {
   feed yes
   fanout_bg log in --min-clients 1 --slow block
   bg nc -d 127.0.0.1 "$PORT" > got
   local n=$LAST
   wait_size got 100000
-  kill -TERM "$FAN_PID"
+  kill -"$1" "$FAN_PID"
   exit_of "$FAN_PID"
   assert_success
   wait "$n"
-  grep -q 'SIGTERM: end of stream; finishing 1 clients' log
+  grep -q "$1: end of stream; finishing 1 clients" log
   grep -q ': done$' log
-  # a prefix of yes's output: whole "y\n" pairs from the start
   [ "$(stat -c %s got)" -gt 100000 ]
   [ -z "$(tr -d 'y\n' < got)" ]
   [ "$(head -c 2 got)" = "$(printf 'y\n')" ]
+}
+
+@test "SIGTERM ends the stream: clients get what they hold and a clean close; a second signal drops" {
+  ends_stream_on SIGTERM
 
   # a client that never reads cannot finish: the second signal drops it
   feed yes
@@ -336,20 +342,8 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
 }
 
 @test "SIGHUP ends the stream as SIGTERM does: clients get what they hold, a clean close, and the summary" {
-  feed yes
-  fanout_bg log in --min-clients 1 --slow block
-  bg nc -d 127.0.0.1 "$PORT" > got
-  local n=$LAST
-  wait_size got 100000
-  kill -HUP "$FAN_PID"
-  exit_of "$FAN_PID"
-  assert_success
-  wait "$n"
-  grep -q 'SIGHUP: end of stream; finishing 1 clients' log
-  grep -q ': done$' log
+  ends_stream_on SIGHUP
   grep -Eq '^splice-net: fanout: [0-9]+ bytes from standard input; 1 clients, 0 dropped as slow$' log
-  [ "$(stat -c %s got)" -gt 100000 ]
-  [ -z "$(tr -d 'y\n' < got)" ]
 }
 
 # wait_held PORT: until the server's send queue to the one client on PORT stops growing (the
@@ -366,43 +360,40 @@ wait_held() {
   return 1
 }
 
+# dropped_sees_reset LOG REGEX FANOUT-OPTIONS...: `yes` fanned out to one cut_client.py that
+# reads a little, then stops until told: once LOG says REGEX (the client dropped), the client
+# reads on to a reset; SIGTERM then ends fanout with 0.
+dropped_sees_reset() {
+  local log=$1 dropped=$2 c
+  shift 2
+  rm -f go
+  feed yes
+  fanout_bg "$log" in --min-clients 1 "$@"
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --go go > "$log.cut"
+  c=$LAST
+  wait_for "$log" "$dropped"
+  touch go
+  wait "$c"
+  run cat "$log.cut"
+  assert_output --regexp '^reset [0-9]+$'
+  kill -TERM "$FAN_PID"
+  exit_of "$FAN_PID"
+  assert_success
+}
+
 @test "a client cut off before the end of the stream sees a reset (--slow=drop, -t, a second signal); the whole stream ends cleanly" {
   local cut="$CONDUIT_SRC/tests/cli/helpers/cut_client.py"
   # --slow=drop: the client reads a little, then stops and falls behind.
-  feed yes
-  fanout_bg log in --min-clients 1 --pipe-size 64K
-  bg python3 "$cut" "127.0.0.1:$PORT" --go go > cut.out
-  local c=$LAST
-  wait_for log 'dropped: [0-9]+ bytes behind$'
-  touch go
-  wait "$c"
-  run cat cut.out
-  assert_output --regexp '^reset [0-9]+$'
-  kill -TERM "$FAN_PID"
-  exit_of "$FAN_PID"
-  assert_success
-
+  dropped_sees_reset log 'dropped: [0-9]+ bytes behind$' --pipe-size 64K
   # --slow=block -t: dropped when it takes nothing for 0.5 s.
-  rm -f go
-  feed yes
-  fanout_bg log2 in --min-clients 1 --slow block -t 0.5 --pipe-size 64K
-  bg python3 "$cut" "127.0.0.1:$PORT" --go go > cut2.out
-  c=$LAST
-  wait_for log2 'dropped: took nothing for 0.5 s'
-  touch go
-  wait "$c"
-  run cat cut2.out
-  assert_output --regexp '^reset [0-9]+$'
-  kill -TERM "$FAN_PID"
-  exit_of "$FAN_PID"
-  assert_success
+  dropped_sees_reset log2 'dropped: took nothing for 0.5 s' --slow block -t 0.5 --pipe-size 64K
 
   # The second signal drops a client that has not taken the end of the stream yet.
   rm -f go
   feed yes
   fanout_bg log3 in --min-clients 1 --slow block --pipe-size 64K
   bg python3 "$cut" "127.0.0.1:$PORT" --mark reading --go go > cut3.out
-  c=$LAST
+  local c=$LAST
   wait_exists reading
   # Until its socket is full and its pipe holds the rest: at the end of the stream it then
   # still has bytes to take (a client with the whole stream in flight gets a clean end).

@@ -14,9 +14,7 @@ setup() {
 follow_bg() {
   local log=$1
   shift
-  bg "$SN" serve --follow "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
+  serve_bg "$log" --follow "$@"
 }
 
 # hold_open FILE: a writer (a background shell) keeps FILE open for appending until `release

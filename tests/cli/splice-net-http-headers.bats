@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # splice-net serve --http: the headers real clients rely on. Date on every response,
 # Last-Modified and a strong ETag (inode, size, mtime) on files, Content-Type by extension from
-# /etc/mime.types (--content-type overrides it, and is refused with control characters),
+# /etc/mime.types (--content-type overrides it, and is refused with control characters; one
+# that cannot be read is said, and the built-in types serve),
 # Content-Disposition only with --content-disposition; wget -N keeps a copy up to date by them.
 load 'helpers/net'
 
@@ -58,6 +59,23 @@ hdr() { grep -i "^$1:" h | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
   serve_bg log --http 127.0.0.1:0 site
   timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/doc.odt"
   [ "$(hdr Content-Type)" = "$(awk '$0 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == "odt") print $1 }' /etc/mime.types)" ]
+}
+
+@test "serve --http: a /etc/mime.types it cannot read is said, and the built-in types serve" {
+  [ -e /etc/mime.types ] || skip "/etc/mime.types missing (package media-types)"
+  # Over 4 MiB is not a mime.types file. Bound over the real one in a mount namespace of its own
+  # (root only; the real file is never touched).
+  head -c 5000000 /dev/zero > big.types
+  unshare -m true 2> /dev/null || skip "no mount namespace here (needs root)"
+  bg unshare -m sh -c 'mount --bind "$1" /etc/mime.types && exec "$2" serve --http 127.0.0.1:0 site' \
+    sh "$T/big.types" "$SN" 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/clip.mp4"
+  [ "$(hdr Content-Type)" = video/mp4 ]
+  # said once, before the first client (the server said it on the way up)
+  [ "$(grep -c mime.types log)" -eq 1 ]
+  grep -qx 'splice-net: /etc/mime.types: File too large' log
 }
 
 @test "serve --content-type overrides, and is refused with control characters; --content-disposition" {

@@ -26,12 +26,8 @@ teardown() {
 # relay_bg LOG ARGS...: starts `splice-net relay ARGS` (listening on 127.0.0.1:0) and sets
 # RELAY_PID and PORT from "listening on 127.0.0.1:PORT".
 relay_bg() {
-  local log=$1
-  shift
-  bg "$SN" relay "$@" 2> "$log"
-  RELAY_PID=$LAST
-  wait_for "$log" 'listening on' || return 1
-  PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+  server_bg relay "$@" || return
+  RELAY_PID=$SERVER_PID
 }
 
 # backend MODE OUT [ADDRESS]: starts the helper's server (default 127.0.0.1:0; [::1]:0 for
@@ -242,14 +238,16 @@ stop_relay() {
   wait_for srv.out '^eof 0$'  # the backend was closed cleanly too
 }
 
-@test "SIGTERM finishes open connections and refuses new ones; --stop drop drops them" {
+# finishes_on SIGNAL: a relay with one connection held open gets SIGNAL: it finishes that
+# connection, refuses new ones and exits 0.
+finishes_on() {
   backend answer srv.out
   relay_bg log 127.0.0.1:0 "$BACKEND"
   bg python3 "$PEERS" clients "127.0.0.1:$PORT" --clients 1 --wait-file "$T/go" > held.out
   local held=$LAST
   wait_for srv.out '^conn 1$'
-  kill -TERM "$RELAY_PID"
-  wait_for log 'SIGTERM: stopping; finishing 1 connections'
+  kill -"$1" "$RELAY_PID"
+  wait_for log "$1: stopping; finishing 1 connections"
   run timeout 5 python3 "$PEERS" idle "127.0.0.1:$PORT"
   assert_failure  # no longer listening: refused
   touch go
@@ -258,6 +256,10 @@ stop_relay() {
   status=0
   wait "$RELAY_PID" || status=$?
   assert_equal "$status" 0
+}
+
+@test "SIGTERM finishes open connections and refuses new ones; --stop drop drops them" {
+  finishes_on SIGTERM
 
   rm -f go
   relay_bg log2 --stop drop 127.0.0.1:0 "$BACKEND"
@@ -274,21 +276,7 @@ stop_relay() {
 }
 
 @test "SIGHUP stops the relay as SIGTERM does: open connections finish, new ones are refused" {
-  backend answer srv.out
-  relay_bg log 127.0.0.1:0 "$BACKEND"
-  bg python3 "$PEERS" clients "127.0.0.1:$PORT" --clients 1 --wait-file "$T/go" > held.out
-  local held=$LAST
-  wait_for srv.out '^conn 1$'
-  kill -HUP "$RELAY_PID"
-  wait_for log 'SIGHUP: stopping; finishing 1 connections'
-  run timeout 5 python3 "$PEERS" idle "127.0.0.1:$PORT"
-  assert_failure  # no longer listening: refused
-  touch go
-  wait "$held"
-  assert_equal "$(cat held.out)" "ok=1 failed=0"
-  status=0
-  wait "$RELAY_PID" || status=$?
-  assert_equal "$status" 0
+  finishes_on SIGHUP
 }
 
 @test "listen address in use, bad or unresolvable addresses: clear messages, exit 1" {

@@ -306,9 +306,7 @@ no_ktls() {
 serve_tls() {
   local log=$1
   shift
-  bg "$SN" serve --tls $(server_cert server) "$@" 2> "$log"
-  SERVE_PID=$LAST
-  PORT=$(listen_port "$log")
+  serve_bg "$log" --tls $(server_cert server) "$@"
 }
 
 @test "serve --tls: the file to s_client and socat; bad clients logged, the others served" {
@@ -424,11 +422,8 @@ serve_tls() {
 # relay_tls LOG ARGS...: `splice-net relay ARGS` (ARGS end with LISTEN TARGET) in the
 # background; sets RELAY_PID and PORT.
 relay_tls() {
-  local log=$1
-  shift
-  bg "$SN" relay "$@" 2> "$log"
-  RELAY_PID=$LAST
-  PORT=$(listen_port "$log")
+  server_bg relay "$@" || return
+  RELAY_PID=$SERVER_PID
 }
 
 # tls_target LOG MODE ARGS...: tests/cli/helpers/tls_server.py with the localhost certificate

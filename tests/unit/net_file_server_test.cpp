@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,33 @@ TEST(NetFileServer, PlainSendsHeaderAndFileAndReportsTheConnection) {
   EXPECT_EQ(stopping[0].open, 0u);
   EXPECT_EQ(server.stats().total_bytes(), got.size());
   EXPECT_FALSE(server.file_changed());
+}
+
+// A mime.types that cannot be read is a Warning naming it (splice-net: "/etc/mime.types: Is a
+// directory"); one that is not there is the built-in table, silently.
+TEST(NetFileServer, UnreadableMimeTypesIsAWarningAndAMissingOneIsSilent) {
+  TempFile file("x");
+  struct Seen {
+    FileServerEvent::Kind kind;
+    std::string call;
+    int error;
+  };
+  std::vector<Seen> seen;
+  auto note = [&seen](const FileServerEvent& e) { seen.push_back({e.kind, std::string(e.call), e.error}); };
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.http = true;
+  s.mime_types = "/";  // a directory
+  { FileServer server(s, note); }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, FileServerEvent::Kind::Warning);
+  EXPECT_EQ(seen[0].call, "/");
+  EXPECT_EQ(seen[0].error, EISDIR);
+
+  seen.clear();
+  s.mime_types = "/nonexistent/mime.types";
+  { FileServer server(s, note); }
+  EXPECT_TRUE(seen.empty());
 }
 
 TEST(NetFileServer, NoZeroCopyGoesByPreadAndSend) {

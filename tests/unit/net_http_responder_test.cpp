@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "test_util.hpp"
 
 using namespace conduit;
@@ -59,8 +61,10 @@ TEST(NetHttpMime, TableAndValidation) {
   m.add_text("# comment\napplication/x-test\ttst tst2\nbad\x01type foo\n");
   EXPECT_EQ(m.lookup("f.tst2"), "application/x-test");
   EXPECT_EQ(m.lookup("f.foo"), "application/octet-stream");
-  EXPECT_TRUE(m.load("/etc/mime.types") || true);  // present where media-types is installed
-  EXPECT_FALSE(m.load("/nonexistent/mime.types"));
+  (void)m.load("/etc/mime.types");  // present where media-types is installed
+  EXPECT_EQ(m.load("/nonexistent/mime.types").error, ENOENT);
+  EXPECT_EQ(m.load("/").error, EISDIR);
+  EXPECT_EQ(m.lookup("f.tst2"), "application/x-test");  // the table is unchanged
   EXPECT_TRUE(valid_header_value("text/html; charset=utf-8"));
   EXPECT_FALSE(valid_header_value("text/html\r\nX-Evil: 1"));
   EXPECT_FALSE(valid_header_value("a\nb"));

@@ -58,10 +58,18 @@ Context make(Role role, bool verify = true) {
     s.ca_file = certs().cert;
     s.verify_peer = verify;
   }
-  std::string error;
-  auto c = Context::create(s, error);
-  EXPECT_TRUE(c) << error;
-  return std::move(*c);
+  auto c = Context::create(s);
+  EXPECT_TRUE(c.ok()) << c.message();
+  return std::move(c.value);
+}
+
+// The session, or nothing with the reason in `error`.
+std::optional<Session> session(Result<Session> made, std::string& error) {
+  if (!made.ok()) {
+    error = made.reason;
+    return std::nullopt;
+  }
+  return std::move(made.value);
 }
 
 struct Pair {
@@ -84,8 +92,8 @@ struct SessionPair {
   std::string error;
   std::optional<Session> server, client;
   explicit SessionPair(std::string_view name = "localhost")
-      : server(Session::create(server_ctx, p.a.get(), "", error)),
-        client(Session::create(client_ctx, p.b.get(), name, error)) {}
+      : server(session(Session::create(server_ctx, p.a.get(), ""), error)),
+        client(session(Session::create(client_ctx, p.b.get(), name), error)) {}
 };
 
 // A temporary file open for writing, classified: what a received stream goes into.
@@ -102,12 +110,27 @@ TEST(NetTls, ContextNamesAMissingFileAndAMissingKey) {
   s.role = Role::Server;
   s.cert_file = "/nonexistent/cert.pem";
   s.key_file = certs().key;
-  std::string error;
-  EXPECT_FALSE(Context::create(s, error));
-  EXPECT_EQ(error, "/nonexistent/cert.pem: No such file or directory");
+  auto missing = Context::create(s);
+  EXPECT_EQ(missing.error, ENOENT);
+  EXPECT_EQ(missing.reason, "/nonexistent/cert.pem: No such file or directory");
   s.cert_file.clear();
-  EXPECT_FALSE(Context::create(s, error));
-  EXPECT_EQ(error, "a TLS server needs a certificate and its key");
+  auto no_cert = Context::create(s);
+  EXPECT_EQ(no_cert.error, EINVAL);
+  EXPECT_EQ(no_cert.reason, "a TLS server needs a certificate and its key");
+  s.cert_file = s.key_file;  // a key is no certificate
+  auto not_pem = Context::create(s);
+  EXPECT_EQ(not_pem.error, EPROTO);
+  EXPECT_EQ(not_pem.reason.rfind(s.key_file + ": not a PEM certificate: ", 0), 0u) << not_pem.reason;
+}
+
+TEST(NetTls, AsSyscallGivesASessionResultTheShapeOfSend) {
+  EXPECT_EQ(as_syscall(5), 5);
+  EXPECT_EQ(as_syscall(0), 0);
+  errno = 0;
+  EXPECT_EQ(as_syscall(-EAGAIN), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(as_syscall(-EPROTO), -1);
+  EXPECT_EQ(errno, EPROTO);
 }
 
 TEST(NetTls, StreamsRoundTripAndEndWithCloseNotify) {
@@ -193,11 +216,10 @@ TEST(NetTls, WrongNameAndSilentPeerFailTheHandshake) {
   }
   {
     Pair p;  // nobody answers on p.b
-    std::string error;
-    auto client = Session::create(client_ctx, p.a.get(), "localhost", error);
-    ASSERT_TRUE(client) << error;
-    EXPECT_EQ(client->handshake(200), -ETIMEDOUT);
-    EXPECT_EQ(client->error(), "TLS handshake not finished after 0.2 s");
+    auto client = Session::create(client_ctx, p.a.get(), "localhost");
+    ASSERT_TRUE(client.ok()) << client.message();
+    EXPECT_EQ(client.value.handshake(200), -ETIMEDOUT);
+    EXPECT_EQ(client.value.error(), "TLS handshake not finished after 0.2 s");
   }
 }
 

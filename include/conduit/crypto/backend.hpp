@@ -175,6 +175,22 @@ Result<std::unique_ptr<Base>> initialized(Args&&... args) {
   return std::unique_ptr<Base>(std::move(cipher));
 }
 
+// For backends whose ciphers are the classes `Aead` and `Raw` (each with an init() as above):
+// make_aead and make_raw written once. A backend derives from BackendWith<Aead, Raw> and writes
+// the rest of Backend.
+template <typename Aead, typename Raw>
+class BackendWith : public Backend {
+ public:
+  Result<std::unique_ptr<AeadCipher>> make_aead(Algorithm alg, std::span<const std::uint8_t> key) const final {
+    return initialized<AeadCipher, Aead>(alg, key);  // init() refuses any other algorithm
+  }
+  Result<std::unique_ptr<RawCipher>> make_raw(Algorithm alg, bool encrypt, bool padding,
+                                              std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> iv) const final {
+    return initialized<RawCipher, Raw>(alg, encrypt, padding, key, iv);
+  }
+};
+
 // The two backends. make_kernel_backend() is defined by the kernel backend's own file
 // (kernel_backend_stub.cpp until the AF_ALG implementation replaces it).
 std::unique_ptr<Backend> make_openssl_backend();

@@ -81,7 +81,14 @@ int protect_process_secrets() noexcept;
 // `hex_only`, raw bytes are refused (--key-hex-file). Returns false when it is neither.
 bool parse_key(std::span<const std::uint8_t> content, std::size_t want, bool hex_only, Secret& key);
 
-// Decodes hex digits (an even number, nothing else) into `out`; false on bad input.
+// Decodes the 2*out.size() hex digits of key material in `hex` into `out` without a branch or
+// table index that depends on a digit (constant time; checked under valgrind by ctest
+// crypto.hex_key_constant_time). False when one is not a hex digit (`out` then holds garbage:
+// wipe it) or the sizes differ; only that outcome depends on the digits.
+bool decode_hex_secret(std::span<const std::uint8_t> hex, std::span<std::uint8_t> out) noexcept;
+
+// Decodes hex digits (an even number, nothing else) into `out`; false on bad input. For text
+// that is not secret (an IV): it stops at the first bad digit.
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>& out);
 
 // Loaders. A failure's reason follows the program name, e.g. "key: No such file or directory"

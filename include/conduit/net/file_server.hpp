@@ -45,7 +45,8 @@ struct FileServerSettings {
   // none: `file` answers every target.
   std::optional<http::Resources> resources;
   std::string content_type;         // HTTP: overrides the type by extension when not empty
-  std::string mime_types = "/etc/mime.types";  // types by extension (built-in ones without it)
+  std::string mime_types = "/etc/mime.types";  // HTTP: types by extension (built-in ones
+                                               // without it; unreadable: a Warning)
   std::string disposition;          // HTTP: "attachment" or "inline" sends Content-Disposition
   std::string server_name;          // HTTP "Server:" header ("splice-net"); none when empty
   bool zero_copy = true;            // sendfile(2); false: pread + send
@@ -88,7 +89,9 @@ struct FileServerEvent {
   std::string_view note{};          // Closed: a warning ("FILE changed size while being sent ...")
   bool noteworthy = false;        // Closed: worth reporting even when connections are not logged
   int error = 0;                  // AcceptPaused, Warning, Failed: positive errno
-  std::string_view call{};          // Warning, Failed: "epoll", "epoll_wait", "epoll_ctl"
+  std::string_view call{};          // Warning, Failed: "epoll", "epoll_wait", "epoll_ctl"; or
+                                    // the mime_types file that cannot be read (Warning, from
+                                    // the constructor)
   std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: connections held
   int signal = 0;                 // Stopping, Dropping
   bool drop = false;              // Stopping: the connections are dropped, not finished
@@ -99,7 +102,8 @@ struct FileServerEvent {
 class FileServer {
  public:
   using Clock = std::chrono::steady_clock;
-  // Called on the server's thread, inside run(); may call stop().
+  // Called on the server's thread, inside run() (a Warning that the mime_types file cannot be
+  // read: inside the constructor); may call stop() (not from the constructor).
   using OnEvent = std::function<void(const FileServerEvent&)>;
 
   FileServer(FileServerSettings settings, OnEvent on_event);

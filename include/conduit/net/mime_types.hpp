@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "conduit/result.hpp"
+
 namespace conduit::net::http {
 
 class MimeTypes {
@@ -16,8 +18,10 @@ class MimeTypes {
   MimeTypes();
   // Adds (and overrides with) the entries of a mime.types text.
   void add_text(std::string_view text);
-  // Adds the entries of the file at `path`; false when it cannot be read (the table is unchanged).
-  bool load(const std::string& path);
+  // Adds the entries of the file at `path`. On failure the table is unchanged: the errno of
+  // the open or read (ENOENT: there is none, EISDIR ...), or EFBIG for a file over 4 MiB (not a
+  // mime.types file).
+  Status load(const std::string& path);
   // The type for `name` (a file name or path), or `fallback`.
   std::string_view lookup(std::string_view name, std::string_view fallback = "application/octet-stream") const;
   std::size_t size() const noexcept { return by_ext_.size(); }

@@ -25,6 +25,7 @@
 
 #include "conduit/fd.hpp"
 #include "conduit/pump.hpp"
+#include "conduit/result.hpp"
 #include "conduit/stats.hpp"
 
 struct ssl_ctx_st;
@@ -51,9 +52,10 @@ struct ContextSettings {
 
 class Context {
  public:
-  // The context, or nothing with `error` saying why ("FILE: no such file", "key does not match
-  // the certificate" ...).
-  static std::optional<Context> create(const ContextSettings& settings, std::string& error);
+  // The context, or why not: the errno of a file that cannot be opened, EINVAL for settings
+  // that cannot work, EPROTO for what OpenSSL refused, with the words in `reason` ("FILE: No
+  // such file or directory", "FILE: the key does not match the certificate CERT" ...).
+  static Result<Context> create(const ContextSettings& settings);
 
   Context(Context&&) noexcept;
   Context& operator=(Context&&) noexcept;
@@ -66,6 +68,7 @@ class Context {
   struct Free {
     void operator()(ssl_ctx_st* ctx) const noexcept;
   };
+  friend struct conduit::Result<Context>;  // holds an empty one on failure
   Context() = default;
   std::unique_ptr<ssl_ctx_st, Free> ctx_;
   ContextSettings settings_;
@@ -83,9 +86,9 @@ class Session {
  public:
   // A session on `fd` (borrowed: connected, and kept open longer than the session).
   // `peer_name`: a client's host to verify the certificate against (a DNS name or an IP
-  // address) and to send as SNI (names only); ignored by a server.
-  static std::optional<Session> create(const Context& context, int fd, std::string_view peer_name,
-                                       std::string& error);
+  // address) and to send as SNI (names only); ignored by a server. On failure EPROTO with
+  // OpenSSL's words in `reason`.
+  static Result<Session> create(const Context& context, int fd, std::string_view peer_name);
 
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
@@ -134,6 +137,7 @@ class Session {
   struct Free {
     void operator()(ssl_st* ssl) const noexcept;
   };
+  friend struct conduit::Result<Session>;  // holds an empty one on failure
   Session() = default;
   long fail(long rc, std::string_view what);
   std::unique_ptr<ssl_st, Free> ssl_;
@@ -144,6 +148,10 @@ class Session {
   bool truncated_ = false;
   std::string error_;
 };
+
+// A Session's read() or write() result in the shape of recv(2)/send(2): bytes, or -1 with
+// errno set (EAGAIN, EPROTO ...), for a send or receive path shared with plain sockets.
+ssize_t as_syscall(long rc);
 
 // The data path over a session whose handshake is done, on a blocking socket (or one the pump
 // polls). Bytes are counted in `stats` (per path, as the pump counts them) and the path taken is

@@ -15,15 +15,11 @@ is there before the first byte), then:
 Prints "fast=A slow_full=B slow_short=C stall_short=D quit=E failed=F" and exits 1 if any client
 failed its check or the run exceeded --timeout.
 """
-import argparse
 import asyncio
 import socket
 import sys
 
-
-def parse_address(text):
-    host, _, port = text.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
+from peers import client_parser, parse_address
 
 
 async def connect_socket(addr, rcvbuf=None):
@@ -131,15 +127,12 @@ async def quit_early(conn):
 
 
 async def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("address")
-    ap.add_argument("source")
+    ap = client_parser("address", "source")
     ap.add_argument("--fast", type=int, default=0)
     ap.add_argument("--slow", type=int, default=0)
     ap.add_argument("--stall", type=int, default=0)
     ap.add_argument("--quit", type=int, default=0)
     ap.add_argument("--slow-expect", choices=["full", "prefix"], default="full")
-    ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
     addr = parse_address(args.address)
     source = memoryview(open(args.source, "rb").read())  # slices compare without copying

@@ -15,30 +15,16 @@ import os
 import socket
 import sys
 
+import peers
+
 TIMEOUT = 30
 
 
 def read_response(sock, head_only=False):
-    """One response from sock: (status line, headers dict, body bytes, rest)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower().decode()] = value.strip().decode()
-    length = 0 if head_only else int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return lines[0].decode(errors="replace"), headers, rest[:length], rest[length:]
+    """One response from sock: (status line, headers dict, body bytes, rest), as text."""
+    status, headers, body, rest = peers.read_response(sock, head_only=head_only)
+    text = {name.decode(): value.decode() for name, value in headers.items()}
+    return status.decode(errors="replace"), text, body, rest
 
 
 def exchange(port, host, raw, head_only=False):
@@ -270,8 +256,7 @@ def main():
     p.add_argument("file")
     p.add_argument("--only", nargs="*", default=None)
     args = p.parse_args()
-    host, _, port = args.address.rpartition(":")
-    host, port = host.strip("[]") or "127.0.0.1", int(port)
+    host, port = peers.parse_address(args.address)
     args.content = open(args.file, "rb").read()
     global PATH
     PATH = b"/" + os.path.basename(args.file).encode()

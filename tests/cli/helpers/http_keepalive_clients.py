@@ -9,11 +9,12 @@ connections are open in the server at once) do they make the other R-1 (the last
 "Connection: close") and check that the server then closes. FILE is asked for as /NAME.
 Prints "ok=N failed=M" and exits 1 if any failed or the run took longer than --timeout.
 """
-import argparse
 import asyncio
 import os
 import resource
 import sys
+
+import peers
 
 
 async def response(reader, expect):
@@ -54,20 +55,17 @@ async def client(host, port, path, expect, requests, all_first, count_first, n):
 
 
 async def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("address")
-    p.add_argument("file")
+    p = peers.client_parser("address", "file", timeout=120)
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--requests", type=int, default=3)
-    p.add_argument("--timeout", type=float, default=120)
     a = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    host, _, port = a.address.rpartition(":")
+    host, port = peers.parse_address(a.address)
     expect = open(a.file, "rb").read()
     path = b"/" + os.path.basename(a.file).encode()
     all_first, count_first = asyncio.Event(), [0]
-    tasks = [client(host.strip("[]") or "127.0.0.1", int(port), path, expect, a.requests, all_first,
+    tasks = [client(host, port, path, expect, a.requests, all_first,
                     count_first, a.clients) for _ in range(a.clients)]
     try:
         results = await asyncio.wait_for(asyncio.gather(*tasks), a.timeout)

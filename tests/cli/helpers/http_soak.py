@@ -27,6 +27,8 @@ import sys
 import threading
 import time
 
+import peers
+
 TIMEOUT = 30
 
 
@@ -41,9 +43,7 @@ def server_sample(pid):
 
 class Soak:
     def __init__(self, args):
-        self.host, _, port = args.address.rpartition(":")
-        self.host = self.host.strip("[]") or "127.0.0.1"
-        self.port = int(port)
+        self.host, self.port = peers.parse_address(args.address)
         path, _, file = args.small.partition("=")
         self.small_path = path.encode()
         self.small = open(file, "rb").read()
@@ -70,24 +70,7 @@ class Soak:
     @staticmethod
     def read_response(s, buf, head_only=False):
         """One response from s (buf: bytes already read): (status, headers, body, rest)."""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ValueError("closed before a response head (%d bytes)" % len(buf))
-            buf += chunk
-        head, _, rest = buf.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip()
-        length = 0 if head_only else int(headers.get(b"content-length", b"0"))
-        while len(rest) < length:
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ValueError("closed in the middle of a body")
-            rest += chunk
-        return lines[0], headers, rest[:length], rest[length:]
+        return peers.read_response(s, buf, head_only, strict=True)
 
     def expect(self, status, body, want_status, want_body):
         if not status.startswith(b"HTTP/1.1 %d " % want_status):

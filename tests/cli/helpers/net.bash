@@ -76,37 +76,45 @@ else:
 '
 }
 
-# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
-wait_for() {
+# wait_until CMD...: until CMD succeeds, tried every 0.05 s (at most 10 s); fails when it never
+# did. The waits below are this with a condition and a message.
+wait_until() {
   local i
   for i in $(seq 200); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    "$@" && return 0
     sleep 0.05
   done
+  return 1
+}
+
+# wait_for FILE REGEX: until FILE has a line matching REGEX (at most 10 s).
+wait_for() {
+  wait_until grep -Eq "$2" "$1" 2>/dev/null && return 0
   echo "timed out waiting for /$2/ in $1:" >&2
   cat "$1" >&2 || true
   return 1
 }
 
+# size_above FILE BYTES: FILE holds more than BYTES (a missing FILE holds none).
+size_above() {
+  [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]
+}
+
 # wait_size FILE BYTES: until FILE holds more than BYTES (at most 10 s; a client is mid-stream).
 wait_size() {
-  local i
-  for i in $(seq 200); do
-    [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ] && return 0
-    sleep 0.05
-  done
+  wait_until size_above "$1" "$2" && return 0
   echo "timed out waiting for $1 to pass $2 bytes" >&2
   return 1
 }
 
+# listening PORT: something listens on 127.0.0.1/::1 PORT (seen without connecting to it).
+listening() {
+  [ -n "$(ss -Hltn "sport = :$1")" ]
+}
+
 # wait_tcp PORT: until something listens on 127.0.0.1/::1 PORT.
 wait_tcp() {
-  local i
-  for i in $(seq 200); do
-    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.05
-  done
-  return 1
+  wait_until listening "$1"
 }
 
 # queued PORT: how many connections wait in the accept queue of the TCP listener on PORT (a
@@ -115,34 +123,27 @@ queued() {
   ss -Hltn "sport = :$1" | awk '{ print $2 }'
 }
 
+# queued_is PORT N: exactly N connections wait in that queue.
+queued_is() {
+  [ "$(queued "$1")" = "$2" ]
+}
+
 # wait_queued PORT N: until exactly N connections wait in that queue (at most 10 s).
 wait_queued() {
-  local i
-  for i in $(seq 200); do
-    [ "$(queued "$1")" = "$2" ] && return 0
-    sleep 0.05
-  done
+  wait_until queued_is "$1" "$2" && return 0
   echo "timed out waiting for $2 queued connections on port $1:" >&2
   ss -Hltn "sport = :$1" >&2
   return 1
 }
 
+# wait_unix PATH: until the Unix socket PATH exists.
 wait_unix() {
-  local i
-  for i in $(seq 200); do
-    [ -S "$1" ] && return 0
-    sleep 0.05
-  done
-  return 1
+  wait_until test -S "$1"
 }
 
 # wait_exists FILE: until FILE exists (at most 10 s; a client's "I have read some" mark).
 wait_exists() {
-  local i
-  for i in $(seq 200); do
-    [ -e "$1" ] && return 0
-    sleep 0.05
-  done
+  wait_until test -e "$1" && return 0
   echo "timed out waiting for $1 to exist" >&2
   return 1
 }
@@ -153,14 +154,21 @@ listen_port() {
   sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
 }
 
-# serve_bg LOG ARGS...: starts `splice-net serve ARGS` (with $SN, the binary) in the background;
-# sets SERVE_PID (timeout's: a signal sent to it reaches splice-net) and PORT.
-serve_bg() {
-  local log=$1
-  shift
-  bg "$SN" serve "$@" 2> "$log"
-  SERVE_PID=$LAST
+# server_bg SUBCOMMAND LOG ARGS...: starts `splice-net SUBCOMMAND ARGS` (serve, relay; with $SN,
+# the binary) in the background, its standard error in LOG; sets SERVER_PID (timeout's: a signal
+# sent to it reaches splice-net) and PORT from "listening on HOST:PORT".
+server_bg() {
+  local sub=$1 log=$2
+  shift 2
+  bg "$SN" "$sub" "$@" 2> "$log"
+  SERVER_PID=$LAST
   PORT=$(listen_port "$log")
+}
+
+# serve_bg LOG ARGS...: server_bg serve; SERVE_PID as SERVER_PID.
+serve_bg() {
+  server_bg serve "$@" || return
+  SERVE_PID=$SERVER_PID
 }
 
 # fanout_bg LOG INPUT ARGS...: starts `splice-net fanout ARGS 127.0.0.1:0 < INPUT`; sets FAN_PID

@@ -13,18 +13,18 @@ ADDRESS is host:port, [v6]:port or unix:/path.
                server's descriptor table for the EMFILE test).
 Prints "ok=N failed=M" and exits 1 if any client failed or the run exceeded --timeout.
 """
-import argparse
 import os
 import asyncio
 import hashlib
 import sys
 
+import peers
+
 
 def parse_address(text):
     if text.startswith("unix:"):
         return ("unix", text[5:])
-    host, _, port = text.rpartition(":")
-    return ("tcp", host.strip("[]") or "127.0.0.1", int(port))
+    return ("tcp",) + peers.parse_address(text)
 
 
 async def connect(addr):
@@ -76,16 +76,13 @@ async def stalled(addr, done):
 
 
 async def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("address")
-    ap.add_argument("file")
+    ap = peers.client_parser("address", "file")
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--http", action="store_true")
     ap.add_argument("--header", default="")
     ap.add_argument("--slow", type=int, default=0)
     ap.add_argument("--stall", type=int, default=0)
     ap.add_argument("--hold", type=float, default=0.0)
-    ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
     addr = parse_address(args.address)
     content = open(args.file, "rb").read()

@@ -1,0 +1,16 @@
+// hex: the value of one hexadecimal digit, for text that is not secret (HTTP chunk sizes,
+// %XX escapes in a request target, an IV on the command line). Key material is decoded by
+// crypto::decode_hex_secret instead, which makes no decision on the digits.
+#pragma once
+
+namespace conduit {
+
+// 0-15 for '0'-'9', 'a'-'f', 'A'-'F'; -1 for anything else.
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace conduit
