@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -181,6 +182,7 @@ class Fanout {
   bool reading() const noexcept { return !hold_ && !ended(); }
   void wait_output(Output& o);
   void took(std::uint64_t n);
+  Clock::time_point step_now();
 
   FanoutOptions options_;
   Stats* stats_;
@@ -208,6 +210,7 @@ class Fanout {
   bool stop_ = false;
   int input_error_ = 0;
   FanoutWait wait_;
+  std::optional<Clock::time_point> now_;  // step_now(): read once per step
   std::vector<Lane*> full_;      // scratch: lanes that could not take the next tee
   std::vector<std::byte> buffer_;
 };

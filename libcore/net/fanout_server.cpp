@@ -8,7 +8,6 @@
 
 #include <cerrno>
 
-#include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 
 namespace conduit::net {
@@ -31,7 +30,8 @@ FanoutOptions engine_options(const FanoutServerSettings& s) {
 
 FanoutServer::FanoutServer(FanoutServerSettings settings, OnEvent on_event)
     : settings_(std::move(settings)), on_event_(std::move(on_event)),
-      fan_(engine_options(settings_), &stats_), acceptor_(loop_, settings_.address, settings_.max_clients) {
+      fan_(engine_options(settings_), &stats_),
+      server_loop_(*this, loop_, {kTick, settings_.max_clients, false, settings_.address}) {
   // An output failed (its socket, its TLS session): that client ends, the others go on.
   fan_.on_error([this](Fanout::Id out, int err) {
     if (Member* m = member_of(out)) kill(*m, io_error(*m, err));
@@ -54,61 +54,31 @@ void FanoutServer::fail(std::string_view call, int error) {
   emit(e);
 }
 
-int FanoutServer::run(Fd listener, Fd signals) {
-  signals_ = std::move(signals);
-  if (int rc = loop_.open(); rc < 0) {
-    fail("epoll", -rc);
-    return rc;
-  }
+int FanoutServer::run(Fd listener, Fd signals) { return server_loop_.run(std::move(listener), std::move(signals)); }
+
+void FanoutServer::stop(int signal) { server_loop_.stop(signal); }
+
+int FanoutServer::start() {
   fan_.hold_input(true);
   if (int rc = fan_.start(settings_.input, settings_.input_info); rc < 0 && settings_.zero_copy) {
     fail("pipe", -rc);
     return rc;
   }
-  acceptor_.start(
-      std::move(listener),
-      [this](Fd fd, std::string peer, Clock::time_point now) { add_member(std::move(fd), std::move(peer), now); },
-      [this] { return members_.size(); },
-      [this](int err, std::size_t open) {
-        FanoutServerEvent e{FanoutServerEvent::Kind::AcceptPaused};
-        e.error = err;
-        e.open = open;
-        emit(e);
-      });
-  if (signals_) loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
   started_ = started_ || settings_.min_clients == 0;
   fan_.hold_input(!started_);
-
-  int result = 0;
-  Clock::time_point last_tick = Clock::now();
-  for (;;) {
-    pump();
-    Clock::time_point now = Clock::now();
-    finish_members(now);
-    reap();
-    if (fan_.ended()) acceptor_.stop();
-    if (fan_.ended() && members_.empty()) break;
-    update_input();
-    acceptor_.update(now);
-
-    long timeout = again_ ? 0 : acceptor_.wait_ms(
-        std::chrono::duration_cast<std::chrono::milliseconds>(kTick).count(), now);
-    if (int rc = loop_.run_once(static_cast<int>(timeout)); rc < 0) {
-      fail("epoll_wait", -rc);
-      result = rc;
-      break;
-    }
-    now = Clock::now();
-    if (now - last_tick >= kTick) {
-      sweep(now);
-      last_tick = now;
-    }
-  }
-  acceptor_.stop();
-  return result;
+  return 0;
 }
 
-void FanoutServer::add_member(Fd sock, std::string peer, Clock::time_point now) {
+// Before each wait: the data path, the clients it finished or gave up on, the input's watch.
+bool FanoutServer::turn(Clock::time_point now) {
+  pump();
+  finish_members(now);
+  reap();
+  update_input();
+  return again_;
+}
+
+void FanoutServer::accept(Fd sock, std::string peer, Clock::time_point now) {
   auto m = std::make_unique<Member>();
   m->sock = std::move(sock);
   m->peer = std::move(peer);
@@ -277,7 +247,7 @@ void FanoutServer::reap() {
       ++it;
       continue;
     }
-    // Out of the table first: the event's handler may call stop(), which walks the table.
+    // Out of the table first: the event's handler may call stop(), which counts what is held.
     std::unique_ptr<Member> owned = std::move(it->second);
     int fd = it->first;
     it = members_.erase(it);
@@ -343,30 +313,9 @@ void FanoutServer::sweep(Clock::time_point now) {
   reap();
 }
 
-void FanoutServer::stop(int signal) {
-  if (!stop_input_) {
-    stop_input_ = true;
-    fan_.end_input();
-    acceptor_.stop();
-    FanoutServerEvent e{FanoutServerEvent::Kind::Stopping};
-    e.signal = signal;
-    e.open = members_.size();
-    emit(e);
-  } else {
-    FanoutServerEvent e{FanoutServerEvent::Kind::Dropping};
-    e.signal = signal;
-    e.open = members_.size();
-    emit(e);
-    for (auto& [fd, m] : members_) kill(*m, "dropped: stopping");
-  }
-}
-
-void FanoutServer::on_signal() {
-  for (;;) {
-    int sig = read_signal(signals_.get());
-    if (sig <= 0) return;
-    stop(sig);
-  }
+void FanoutServer::drop_all() {
+  for (auto& [fd, m] : members_) kill(*m, "dropped: stopping");
+  reap();
 }
 
 }  // namespace conduit::net

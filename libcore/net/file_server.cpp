@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <utility>
 
-#include "conduit/net/signals.hpp"
 #include "conduit/net/socket.hpp"
 
 namespace conduit::net {
@@ -18,7 +17,8 @@ const std::string kDone = "done";
 
 FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
     : settings_(std::move(settings)), on_event_(std::move(on_event)),
-      acceptor_(loop_, settings_.address, settings_.max_clients) {
+      server_loop_(*this, loop_,
+                   {kSweepEvery, settings_.max_clients, settings_.drop_on_stop, settings_.address}) {
   ctx_.file = settings_.file;
   ctx_.file_name = settings_.file_label;
   ctx_.header = settings_.header;
@@ -60,68 +60,29 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
 
 FileServer::~FileServer() = default;
 
-int FileServer::run(Fd listener, Fd signals) {
-  signals_ = std::move(signals);
-  if (int rc = loop_.open(); rc < 0) {
-    FileServerEvent e{FileServerEvent::Kind::Failed};
-    e.call = "epoll";
+int FileServer::run(Fd listener, Fd signals) { return server_loop_.run(std::move(listener), std::move(signals)); }
+
+void FileServer::stop(int signal) { server_loop_.stop(signal); }
+
+int FileServer::start() {
+  if (!settings_.follow) return 0;
+  followed_ = std::make_unique<FollowedFile>(settings_.file, settings_.follow_path, settings_.follow_idle);
+  ctx_.follow = followed_.get();
+  if (int rc = followed_->start(loop_, [this] { on_file_change(); }, Clock::now()); rc < 0) {
+    FileServerEvent e{FileServerEvent::Kind::Warning};  // followed by polling instead
+    e.call = "inotify";
     e.error = -rc;
     emit(e);
-    return rc;
   }
-  acceptor_.start(
-      std::move(listener),
-      [this](Fd fd, std::string peer, Clock::time_point now) {
-        on_connection(std::move(fd), std::move(peer), now);
-      },
-      [this] { return clients_.size(); },
-      [this](int err, std::size_t open) {
-        FileServerEvent e{FileServerEvent::Kind::AcceptPaused};
-        e.error = err;
-        e.open = open;
-        emit(e);
-      });
-  if (signals_) loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
-  if (settings_.follow) {
-    followed_ = std::make_unique<FollowedFile>(settings_.file, settings_.follow_path,
-                                               settings_.follow_idle);
-    ctx_.follow = followed_.get();
-    if (int rc = followed_->start(loop_, [this] { on_file_change(); }, Clock::now()); rc < 0) {
-      FileServerEvent e{FileServerEvent::Kind::Warning};  // followed by polling instead
-      e.call = "inotify";
-      e.error = -rc;
-      emit(e);
-    }
-  }
-  Clock::time_point last_sweep = Clock::now();
-  int result = 0;
-  for (;;) {
-    if (ctx_.stopping && clients_.empty()) break;
-    Clock::time_point now = Clock::now();
-    long timeout = acceptor_.wait_ms(
-        std::chrono::duration_cast<std::chrono::milliseconds>(kSweepEvery).count(), now);
-    int rc = loop_.run_once(static_cast<int>(timeout));
-    if (rc < 0) {
-      FileServerEvent e{FileServerEvent::Kind::Failed};
-      e.call = "epoll_wait";
-      e.error = -rc;
-      emit(e);
-      result = rc;
-      break;
-    }
-    now = Clock::now();
-    if (now - last_sweep >= kSweepEvery) {
-      if (followed_) followed_->tick(now);
-      sweep(now);
-      last_sweep = now;
-    }
-    acceptor_.update(now);
-  }
-  acceptor_.stop();
-  return result;
+  return 0;
 }
 
-void FileServer::on_connection(Fd sock, std::string peer, Clock::time_point now) {
+void FileServer::tick(Clock::time_point now) {
+  if (followed_) followed_->tick(now);
+  sweep(now);
+}
+
+void FileServer::accept(Fd sock, std::string peer, Clock::time_point now) {
   int fd = sock.get();
   auto client = std::make_unique<ServeClient>(std::move(sock), std::move(peer), ctx_, now);
   if (int rc = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -142,27 +103,18 @@ void FileServer::on_connection(Fd sock, std::string peer, Clock::time_point now)
 void FileServer::on_client(int fd) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
-  advancing_ = true;
   ServeClient::Step step = it->second->advance(Clock::now());
-  advancing_ = false;
   switch (step) {
     case ServeClient::Step::Wait: break;  // edge-triggered: epoll reports the next change
     case ServeClient::Step::Again: loop_.wake(fd, EPOLLOUT); break;
     case ServeClient::Step::Close:
     case ServeClient::Step::Continue: close_client(fd); break;
   }
-  if (stop_deferred_) {
-    stop_deferred_ = false;
-    settle_stop(std::exchange(drop_deferred_, false));
-  }
 }
 
 void FileServer::close_client(int fd, const std::string* why) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  // Out of the table first: the event's handler may call stop(), which walks the table.
-  std::unique_ptr<ServeClient> owned = std::move(it->second);
-  clients_.erase(it);
+  std::unique_ptr<ServeClient> owned = take_out(clients_, fd);
+  if (!owned) return;
   ServeClient& c = *owned;
   if (why) c.set_ending(*why);
   if (c.mid_response()) reset_on_close(fd);  // cut short: the client must see it
@@ -194,7 +146,7 @@ void FileServer::sweep(Clock::time_point now) {
       "idle for " + format_seconds(static_cast<double>(settings_.idle_timeout.count()) / 1000) + " s";
   for (int fd : doomed_) {
     auto it = clients_.find(fd);
-    if (it == clients_.end()) continue;  // an earlier close's handler stopped the server
+    if (it == clients_.end()) continue;
     ServeClient& c = *it->second;
     if (c.state() == ServeClient::State::Linger) close_client(fd, c.ending().empty() ? &kDone : nullptr);
     else if (ctx_.stopping && c.idle_between_requests()) close_client(fd, &kStopping);
@@ -210,10 +162,8 @@ void FileServer::sweep(Clock::time_point now) {
   }
 }
 
-void FileServer::drop_all(const std::string& why) {
-  std::vector<int> fds;
-  for (auto& [fd, c] : clients_) fds.push_back(fd);
-  for (int fd : fds) close_client(fd, &why);
+void FileServer::drop_all() {
+  for (int fd : keys_of(clients_)) close_client(fd, &kDroppedStopping);
 }
 
 // The followed file grew or is no longer followed: the clients that have all of it go on.
@@ -237,43 +187,11 @@ void FileServer::on_file_change() {
   emit(e);
 }
 
-void FileServer::stop(int signal) {
-  if (!ctx_.stopping) {
-    ctx_.stopping = true;
-    acceptor_.stop();
-    if (followed_) followed_->stop();  // a following response ends with what exists now
-    FileServerEvent e{FileServerEvent::Kind::Stopping};
-    e.signal = signal;
-    e.open = clients_.size();
-    e.drop = settings_.drop_on_stop;
-    emit(e);
-    settle_stop(settings_.drop_on_stop);
-  } else {
-    FileServerEvent e{FileServerEvent::Kind::Dropping};
-    e.signal = signal;
-    e.open = clients_.size();
-    emit(e);
-    settle_stop(true);
-  }
-}
-
-// What a stop does to the clients: drop them all, or close the idle ones at once.
-void FileServer::settle_stop(bool drop) {
-  if (advancing_) {  // inside a client's advance(): on_client finishes this when it returns
-    stop_deferred_ = true;
-    drop_deferred_ = drop_deferred_ || drop;
-    return;
-  }
-  if (drop) drop_all(kDroppedStopping);
-  else sweep(Clock::now());  // idle keep-alive connections close at once
-}
-
-void FileServer::on_signal() {
-  for (;;) {
-    int sig = read_signal(signals_.get());
-    if (sig <= 0) return;
-    stop(sig);
-  }
+// The first stop: responses end with what exists now, keep-alive connections with the current
+// response (the loop's tick right after closes the idle ones).
+void FileServer::stopping() {
+  ctx_.stopping = true;
+  if (followed_) followed_->stop();
 }
 
 }  // namespace conduit::net

@@ -1,7 +1,7 @@
 // net/relay: the relay's loop, clock and stop (see the header).
 #include "conduit/net/relay.hpp"
 
-#include "conduit/net/signals.hpp"
+#include <utility>
 
 namespace conduit::net {
 
@@ -11,7 +11,7 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 
 Relay::Relay(RelaySettings settings, OnEvent on_event)
     : settings_(std::move(settings)), on_event_(std::move(on_event)),
-      acceptor_(loop_, settings_.address, settings_.max_clients) {
+      server_loop_(*this, loop_, {kTick, settings_.max_clients, settings_.drop_on_stop, settings_.address}) {
   shared_.zero_copy = settings_.zero_copy;
   shared_.pipe_want = settings_.pipe_size;
   shared_.tls = settings_.tls;
@@ -26,62 +26,18 @@ Relay::Relay(RelaySettings settings, OnEvent on_event)
 // The connections go first: they leave the event loop and give their share back on the way.
 Relay::~Relay() { conns_.clear(); }
 
-int Relay::run(Fd listener, Fd signals) {
-  signals_ = std::move(signals);
-  if (int rc = loop_.open(); rc < 0) {
-    RelayEvent e{RelayEvent::Kind::Failed};
-    e.call = "epoll";
-    e.error = -rc;
-    emit(e);
-    return rc;
-  }
-  acceptor_.start(
-      std::move(listener),
-      [this](Fd fd, std::string peer, Clock::time_point now) { on_connection(std::move(fd), std::move(peer), now); },
-      [this] { return conns_.size(); },
-      [this](int err, std::size_t open) {
-        RelayEvent e{RelayEvent::Kind::AcceptPaused};
-        e.error = err;
-        e.open = open;
-        emit(e);
-      });
-  if (signals_) loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
-  int result = 0;
-  Clock::time_point last_tick = Clock::now();
-  while (!(stopping_ && conns_.empty())) {
-    int rc = loop_.run_once(static_cast<int>(kTick.count()));
-    if (rc < 0) {
-      RelayEvent e{RelayEvent::Kind::Failed};
-      e.call = "epoll_wait";
-      e.error = -rc;
-      emit(e);
-      result = rc;
-      break;
-    }
-    if (drop_pending_) {
-      drop_pending_ = false;
-      drop_all();
-    }
-    Clock::time_point now = Clock::now();
-    if (now - last_tick >= kTick) {
-      tick(now);
-      last_tick = now;
-    }
-    acceptor_.update(now);
-  }
-  acceptor_.stop();
-  return result;
-}
+int Relay::run(Fd listener, Fd signals) { return server_loop_.run(std::move(listener), std::move(signals)); }
 
-void Relay::on_connection(Fd fd, std::string peer, Clock::time_point now) {
+void Relay::stop(int signal) { server_loop_.stop(signal); }
+
+void Relay::accept(Fd fd, std::string peer, Clock::time_point now) {
   std::uint64_t id = next_id_++;
   auto conn = std::make_unique<RelayConn>(std::move(fd), std::move(peer), settings_.target, shared_, loop_, now);
   RelayConn& c = *conn;
   conns_.emplace(id, std::move(conn));
   RelayEvent e{RelayEvent::Kind::Opened};
   e.peer = c.peer();
-  emit(e);
-  if (conns_.find(id) == conns_.end()) return;  // the handler dropped it
+  emit(e);  // a stop() from its handler drops it later, from the loop
   handle(id, c.start([this, id](bool target, std::uint32_t ev) { on_conn(id, target, ev); }, now));
 }
 
@@ -104,11 +60,8 @@ void Relay::handle(std::uint64_t id, RelayConn::Step step) {
 }
 
 void Relay::close_conn(std::uint64_t id) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  // Out of the table first: the event's handler may call stop(), which walks the table.
-  std::unique_ptr<RelayConn> owned = std::move(it->second);
-  conns_.erase(it);
+  std::unique_ptr<RelayConn> owned = take_out(conns_, id);
+  if (!owned) return;
   const RelayConn& c = *owned;
   RelayEvent e{RelayEvent::Kind::Closed};
   e.peer = c.peer();
@@ -131,35 +84,11 @@ void Relay::tick(Clock::time_point now) {
 }
 
 void Relay::drop_all() {
-  std::vector<std::uint64_t> ids;
-  for (auto& [id, c] : conns_) ids.push_back(id);
-  for (std::uint64_t id : ids) {
+  for (std::uint64_t id : keys_of(conns_)) {
     auto it = conns_.find(id);
     if (it == conns_.end()) continue;
     it->second->abort("dropped: relay stopping", true);
     close_conn(id);
-  }
-}
-
-void Relay::stop(int signal) {
-  bool drop = stopping_ || settings_.drop_on_stop;
-  RelayEvent e{stopping_ ? RelayEvent::Kind::Dropping : RelayEvent::Kind::Stopping};
-  e.signal = signal;
-  e.open = conns_.size();
-  e.drop = drop;
-  stopping_ = true;
-  acceptor_.stop();
-  emit(e);
-  // Not here: stop() may be called from an event raised in the middle of a connection's work
-  // (Bytes), which must not see its connection destroyed under it. The loop drops them next.
-  if (drop) drop_pending_ = true;
-}
-
-void Relay::on_signal() {
-  for (;;) {
-    int sig = read_signal(signals_.get());
-    if (sig <= 0) return;
-    stop(sig);
   }
 }
 

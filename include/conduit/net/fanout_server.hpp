@@ -1,6 +1,7 @@
 // net/fanout_server: one live stream (an input fd, stdin for `splice-net fanout`) to every
 // connected client, in one single-threaded epoll loop. Two concerns, two files:
-//   fanout_server.cpp  the loop: listener (net/acceptor), stop, client events, timers;
+//   fanout_server.cpp  the clients around the stream: their events, timers, what a stop does (the
+//                      loop, listener, signals and stop's states are net/server_loop's);
 //   fanout_stream.cpp  the data: source pipe, tee(2) into each client's pipe, splice(2) to its
 //                      socket, consumption of the source; the read/write path (zero_copy off, or
 //                      a call refused on its first use) with a bounded backlog per client.
@@ -52,9 +53,9 @@
 
 #include "conduit/fanout.hpp"
 #include "conduit/fd.hpp"
-#include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
+#include "conduit/net/server_loop.hpp"
 #include "conduit/net/tls.hpp"
 #include "conduit/pipe.hpp"
 #include "conduit/stats.hpp"
@@ -108,7 +109,7 @@ struct FanoutServerEvent {
   int signal = 0;                 // Stopping, Dropping
 };
 
-class FanoutServer {
+class FanoutServer : private ServerLoop::Engine {
  public:
   using Clock = std::chrono::steady_clock;
   // Called on the server's thread, inside run(); may call stop().
@@ -159,11 +160,20 @@ class FanoutServer {
   };
 
  private:
+  // ServerLoop::Engine (fanout_server.cpp)
+  void accept(Fd sock, std::string peer, Clock::time_point now) override;
+  std::size_t open_count() const override { return members_.size(); }
+  void tick(Clock::time_point now) override { sweep(now); }
+  void drop_all() override;
+  void report(const ServerLoopEvent& event) override { emit(as_server_event<FanoutServerEvent>(event)); }
+  int start() override;
+  void stopping() override { fan_.end_input(); }  // the stream ends there, as if the input had
+  bool turn(Clock::time_point now) override;
+  bool finished() const override { return fan_.ended(); }
+
   // fanout_server.cpp
-  void on_signal();
   void on_member(int fd, std::uint32_t events);
   void on_input(std::uint32_t events);
-  void add_member(Fd sock, std::string peer, Clock::time_point now);
   void kill(Member& m, std::string why);
   void reap();
   void sweep(Clock::time_point now);
@@ -194,14 +204,12 @@ class FanoutServer {
   Stats stats_;
   Fanout fan_;                    // the stream: the one fan-out engine, drop or block pacing
   EventLoop loop_;
-  Acceptor acceptor_;
-  Fd signals_;
+  ServerLoop server_loop_;
   std::unordered_map<int, std::unique_ptr<Member>> members_;
   std::unordered_map<Fanout::Id, int> by_output_;  // engine output -> member's socket
   std::uint64_t served_ = 0;
   std::uint64_t dropped_ = 0;
   bool started_ = false;          // min_clients reached once: the stream is being read
-  bool stop_input_ = false;       // stop() ended the stream
   bool input_watched_ = false;
   bool again_ = false;            // pump stopped with work left: run again without waiting
   bool input_reported_ = false;   // InputFailed sent

@@ -1,7 +1,7 @@
 // net/file_server: a single-threaded epoll server that gives every client one regular file
 // (optionally after a constant header), or serves it over HTTP/1.1 (GET/HEAD, ranges, keep-alive).
 // The per-client work is in net/serve_client, the listener's (connection limit, EMFILE back-off)
-// in net/acceptor; this engine owns the loop and the clock:
+// in net/acceptor, the loop, signals and stop in net/server_loop; this engine owns the clock:
 //  - every client that makes no progress for `idle_timeout` is closed; lingering closes are
 //    bounded by `linger_limit`; HTTP: a request head not complete within `head_timeout` (from
 //    the connection's start, or a later request's first byte) gets 408 and the connection closes,
@@ -26,12 +26,12 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
-#include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/followed_file.hpp"
 #include "conduit/net/http_resources.hpp"
 #include "conduit/net/serve_client.hpp"
+#include "conduit/net/server_loop.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -99,7 +99,7 @@ struct FileServerEvent {
   bool writers_checked = false;   // FollowEnded, End::Idle: no writer was seen (else: unknown)
 };
 
-class FileServer {
+class FileServer : private ServerLoop::Engine {
  public:
   using Clock = std::chrono::steady_clock;
   // Called on the server's thread, inside run() (a Warning that the mime_types file cannot be
@@ -124,14 +124,19 @@ class FileServer {
   bool file_changed() const noexcept { return ctx_.file_changed; }
 
  private:
-  void on_connection(Fd fd, std::string peer, Clock::time_point now);
-  void on_signal();
+  // ServerLoop::Engine
+  void accept(Fd fd, std::string peer, Clock::time_point now) override;
+  std::size_t open_count() const override { return clients_.size(); }
+  void tick(Clock::time_point now) override;
+  void drop_all() override;
+  void report(const ServerLoopEvent& event) override { emit(as_server_event<FileServerEvent>(event)); }
+  int start() override;
+  void stopping() override;
+
   void on_file_change();
   void on_client(int fd);
   void close_client(int fd, const std::string* why = nullptr);
   void sweep(Clock::time_point now);
-  void drop_all(const std::string& why);
-  void settle_stop(bool drop);
   void emit(const FileServerEvent& event) { if (on_event_) on_event_(event); }
 
   FileServerSettings settings_;
@@ -139,18 +144,12 @@ class FileServer {
   http::MimeTypes mime_;
   ServeContext ctx_;
   EventLoop loop_;
-  Acceptor acceptor_;
-  Fd signals_;
+  ServerLoop server_loop_;
   std::unordered_map<int, std::unique_ptr<ServeClient>> clients_;
   std::vector<int> doomed_;
   std::unique_ptr<FollowedFile> followed_;  // after loop_: leaves it before it closes
   bool follow_reported_ = false;
   std::vector<int> overdue_;
-  // A stop() from an event raised inside a client's advance() (Bytes, Request) must not close
-  // that client under itself: what it does to the clients waits until advance() has returned.
-  bool advancing_ = false;
-  bool stop_deferred_ = false;
-  bool drop_deferred_ = false;
 };
 
 }  // namespace conduit::net

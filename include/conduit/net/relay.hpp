@@ -1,8 +1,8 @@
 // net/relay: a TCP/Unix relay, the zero-copy counterpart of
 // `socat TCP-LISTEN:P,fork,reuseaddr TCP:HOST:P`: one single-threaded epoll loop accepts
 // connections (net/acceptor: connection limit, EMFILE back-off) and forwards each to the target,
-// both directions by splice (net/relay_conn, net/relay_direction). This engine owns the clock and
-// the stop:
+// both directions by splice (net/relay_conn, net/relay_direction); the loop, signals and stop
+// are net/server_loop's. This engine owns the clock and what a stop does:
 //  - a clock tick bounds connects (`connect_timeout`) and closes connections idle both ways
 //    (`idle_timeout`, zero: never);
 //  - stop() (or a signal read from the signal fd given to run()): stop accepting, then finish or
@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "conduit/fd.hpp"
-#include "conduit/net/acceptor.hpp"
 #include "conduit/net/address.hpp"
 #include "conduit/net/event_loop.hpp"
 #include "conduit/net/relay_conn.hpp"
+#include "conduit/net/server_loop.hpp"
 #include "conduit/stats.hpp"
 
 namespace conduit::net {
@@ -63,13 +63,13 @@ struct RelayEvent {
   std::string_view reason{};      // Closed: how it ended ("done", "reset by client", "T: Connection refused" ...)
   bool target_failed = false;     // Closed: the target could not be reached (worth reporting always)
   int error = 0;                  // AcceptPaused, Failed: positive errno
-  std::string_view call{};        // Failed: "epoll", "epoll_wait"
+  std::string_view call{};        // Failed: "epoll", "epoll_wait", "epoll_ctl"
   std::size_t open = 0;           // AcceptPaused, Stopping, Dropping: connections held
   int signal = 0;                 // Stopping, Dropping
   bool drop = false;              // Stopping: the connections are dropped, not finished
 };
 
-class Relay {
+class Relay : private ServerLoop::Engine {
  public:
   using Clock = RelayClock;
   // Called on the relay's thread, inside run(); may call stop().
@@ -93,23 +93,23 @@ class Relay {
   tls::DataPath tls_path() const noexcept { return shared_.tls_path; }
 
  private:
-  void on_connection(Fd fd, std::string peer, Clock::time_point now);
-  void on_signal();
+  // ServerLoop::Engine
+  void accept(Fd fd, std::string peer, Clock::time_point now) override;
+  std::size_t open_count() const override { return conns_.size(); }
+  void tick(Clock::time_point now) override;
+  void drop_all() override;
+  void report(const ServerLoopEvent& event) override { emit(as_server_event<RelayEvent>(event)); }
+
   void on_conn(std::uint64_t id, bool target, std::uint32_t events);
   void handle(std::uint64_t id, RelayConn::Step step);
   void close_conn(std::uint64_t id);
-  void tick(Clock::time_point now);
-  void drop_all();
   void emit(const RelayEvent& event) { if (on_event_) on_event_(event); }
 
   RelaySettings settings_;
   OnEvent on_event_;
   RelayShared shared_;
   EventLoop loop_;
-  Acceptor acceptor_;
-  Fd signals_;
-  bool stopping_ = false;
-  bool drop_pending_ = false;     // stop() asked to drop: done by the loop, outside any connection
+  ServerLoop server_loop_;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<RelayConn>> conns_;
   std::vector<std::pair<std::uint64_t, RelayConn::Step>> ticked_;
