@@ -14,7 +14,6 @@
 #include <optional>
 
 #include "conduit/crypto/backend.hpp"
-#include "conduit/crypto/block_pipeline.hpp"
 #include "conduit/crypto/keys.hpp"
 #include "conduit/crypto/stream.hpp"
 #include "conduit/diag.hpp"
@@ -23,6 +22,7 @@
 #include "conduit/stats.hpp"
 #include "messages.hpp"
 #include "output.hpp"
+#include "threads.hpp"
 
 namespace hw_encrypt {
 
@@ -165,7 +165,6 @@ int run_stream(const Options& o) {
   if (!backend) return kExitError;
   StreamOptions so;
   so.backend = backend.get();
-  so.threads = o.threads != 0 ? o.threads : available_cpus();
   so.scrypt.log2_n = static_cast<std::uint8_t>(o.scrypt_log2_n);
 
   conduit::Fd in_owner;
@@ -198,6 +197,7 @@ int run_stream(const Options& o) {
   if (!open_output(o, out)) return kExitError;
   grow_pipes(o, in_fd, out.fd());
   Report report(o, in_fd);
+  so.threads = o.threads != 0 ? o.threads : default_threads(in_fd, out.fd());
   so.progress = report.progress();
   so.allow_splice = !o.common.no_splice;
   StreamResult r = o.decrypt ? decrypt_stream(in_fd, out.fd(), header, cred, so)

@@ -13,7 +13,7 @@ complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l passphrase-fd -x -d 'read
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l scrypt-work -x -a '10 11 12 13 14 15 16 17 18 19 20' -d 'scrypt cost 2^N'
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l context -x -d 'bind the stream to STRING'
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l whole -d 'all or nothing: verify the whole stream before any output'
-complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -s t -l threads -x -d 'worker threads'
+complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -s t -l threads -x -d 'threads computing (the one doing I/O among them)'
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l backend -x -a 'auto openssl kernel' -d 'cipher implementation'
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l list-backends -d 'show the backends available, and exit'
 complete -c hw-encrypt -n 'not __hw_encrypt_keygen' -l raw -d 'plain CTR/CBC compatible with openssl enc, no integrity'

@@ -9,7 +9,11 @@
 #include <openssl/crypto.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/uio.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -29,6 +33,36 @@ std::uint8_t* aligned_window(std::vector<std::uint8_t>& storage, std::size_t siz
   storage.resize(size + kPage);
   auto addr = reinterpret_cast<std::uintptr_t>(storage.data());
   return storage.data() + ((kPage - addr % kPage) % kPage);
+}
+
+// Reads up to `total` bytes from `fd` as pieces of `piece` bytes, piece j to base + j * stride,
+// with as few readv(2) calls as the input allows. Returns the bytes read (fewer only at the end of input)
+// or -errno; EAGAIN (an fd left O_NONBLOCK) is waited out as sys::read_full does.
+ssize_t read_strided(int fd, std::uint8_t* base, std::size_t piece, std::size_t stride,
+                     std::size_t total, std::uint64_t* calls) {
+  constexpr std::size_t kMaxPieces = 64;
+  std::size_t got = 0;
+  while (got < total) {
+    std::array<iovec, kMaxPieces> iov{};
+    std::size_t count = 0;
+    for (std::size_t at = got; at < total && count < kMaxPieces; ++count) {
+      std::size_t j = at / piece, skip = at % piece;
+      std::size_t len = std::min(piece - skip, total - at);
+      iov[count] = {base + j * stride + skip, len};
+      at += len;
+    }
+    ++*calls;
+    ssize_t n = ::readv(fd, iov.data(), static_cast<int>(count));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (int w = sys::wait_fd(fd, POLLIN); w < 0) return w;
+      continue;
+    }
+    if (n < 0) return -errno;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(got);
 }
 
 struct Shared {
@@ -71,8 +105,10 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   shared.done.assign(nslots, false);
   std::vector<std::thread> threads;
   if (threaded) {
-    for (auto& worker : workers) {
-      threads.emplace_back([&shared, &slot_no, w = worker.get()] {
+    // workers[0] is the calling thread's own: it computes too whenever it cannot read or write
+    // (below), so -t N means N threads computing, not N + 1 threads on N CPUs.
+    for (std::size_t i = 1; i < workers.size(); ++i) {
+      threads.emplace_back([&shared, &slot_no, w = workers[i].get()] {
         for (;;) {
           Block* block = nullptr;
           {
@@ -153,14 +189,18 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = sys::read_full(in_fd, std::as_writable_bytes(std::span(b->in, config.in_block)),
-                              &read_calls);
+      long n = config.in_piece > 0
+                   ? read_strided(in_fd, b->in, config.in_piece, config.in_stride, config.in_block,
+                                  &read_calls)
+                   : sys::read_full(in_fd, std::as_writable_bytes(std::span(b->in, config.in_block)),
+                                    &read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));
         break;
       }
       b->in_len = static_cast<std::size_t>(n);
+      b->in_stride = config.in_stride;
       b->index = next_index++;
       b->in_offset = offset;
       offset += b->in_len;
@@ -185,8 +225,24 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     }
 
     if (!inflight.empty()) {
-      std::unique_lock lock(shared.mutex);
-      shared.work_done.wait(lock, [&] { return static_cast<bool>(shared.done[slot_no(inflight.front())]); });
+      // Nothing to read or write: take a queued block rather than sleep until a worker finishes
+      // one. When the workers get no CPU (the CPUs are busy with the rest of a pipeline), this
+      // thread does all the work itself, so threads cost a hand-off, never the wait for a wake-up.
+      Block* mine = nullptr;
+      {
+        std::unique_lock lock(shared.mutex);
+        if (!shared.todo.empty()) {
+          mine = shared.todo.front();
+          shared.todo.pop_front();
+        } else {
+          shared.work_done.wait(lock, [&] { return static_cast<bool>(shared.done[slot_no(inflight.front())]); });
+        }
+      }
+      if (mine != nullptr) {
+        workers.front()->process(*mine);
+        std::lock_guard lock(shared.mutex);
+        shared.done[slot_no(mine)] = true;
+      }
     }
   }
 

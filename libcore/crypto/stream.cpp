@@ -59,6 +59,8 @@ class EncryptWorker final : public BlockWorker {
   void process(Block& b) override {
     std::size_t n = b.in_len == 0 ? 1 : (b.in_len + chunk_ - 1) / chunk_;
     std::uint64_t first = b.in_offset / chunk_;  // every block before this one was whole chunks
+    // Read in place, chunk j already sits where its sealed form goes; else the chunks are packed.
+    const std::size_t stride = b.in_stride > 0 ? b.in_stride : chunk_;
     for (std::size_t j = 0; j < n; ++j) {
       if (first + j >= max_chunks_) {
         b.out_len = j * (chunk_ + kAeadTagSize);
@@ -67,7 +69,7 @@ class EncryptWorker final : public BlockWorker {
       }
       std::size_t off = j * chunk_;
       std::size_t len = std::min(chunk_, b.in_len - off);
-      int rc = sealer_.seal_at(which_, first + j, b.last && j == n - 1, std::span(b.in + off, len),
+      int rc = sealer_.seal_at(which_, first + j, b.last && j == n - 1, std::span(b.in + j * stride, len),
                                std::span(b.out + j * (chunk_ + kAeadTagSize), len + kAeadTagSize));
       if (rc < 0) {
         b.out_len = j * (chunk_ + kAeadTagSize);
@@ -267,9 +269,14 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
     workers.push_back(std::make_unique<EncryptWorker>(sealer, i));
   PipelineConfig config{k * chunk, k * (chunk + kAeadTagSize), worker_count(options),
                         options.progress};
-  // One chunk per block: seal it where it was read (the tag goes after it). With several, chunk
-  // j's tag would overwrite chunk j+1 before it is sealed.
-  config.in_place = k == 1;
+  // Seal each chunk where it was read, the tag after it: one buffer per slot, half the memory
+  // the read, the cipher and the write touch. With several chunks per block, chunk j is read to
+  // where its sealed form goes (a gap of one tag after each), so no tag overwrites a chunk.
+  config.in_place = true;
+  if (k > 1) {
+    config.in_piece = chunk;
+    config.in_stride = chunk + kAeadTagSize;
+  }
   std::uint64_t writes = 1;  // the header
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;

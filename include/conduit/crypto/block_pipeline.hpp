@@ -3,8 +3,9 @@
 // The stream format needs to know which chunk is the last one before it seals or opens it, so the
 // reader holds each full block back until the next read says whether anything follows (one block
 // of look-ahead). Memory is bounded: 2 slots without threads, 2*threads+2 slots with, each slot
-// one input and one output buffer allocated once and reused. The calling thread reads and writes;
-// workers only transform, so output order is the read order by construction.
+// one output buffer and (unless in_place) one input buffer, allocated once and reused. The
+// calling thread reads and writes, and transforms blocks too when it has nothing to read or
+// write; threads - 1 workers only transform, so output order is the read order by construction.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,7 @@ struct Block {
   std::size_t out_len = 0;       // bytes of `out` to write (set by the worker)
   std::uint64_t index = 0;       // block number in the stream, from 0
   std::uint64_t in_offset = 0;   // offset of in[0] in the input (after what came before)
+  std::size_t in_stride = 0;     // 0: `in` is contiguous; else piece j starts at in + j * in_stride
   bool last = false;             // holds the end of the input
   StreamResult result;           // set by the worker when it fails; out_len bytes are still written
 };
@@ -49,6 +51,11 @@ struct PipelineConfig {
   // buffer per slot, so the read, the cipher and the write touch the same cache-resident bytes.
   // Only for a worker that reads each byte before it writes that byte or any before it.
   bool in_place = false;
+  // With in_place: read the block as pieces of in_piece bytes, piece j to out + j * in_stride
+  // (one readv), so a transform that grows each piece (a tag after each chunk) works in place on
+  // a block of several chunks. 0: one contiguous read.
+  std::size_t in_piece = 0;
+  std::size_t in_stride = 0;
 };
 
 // Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each
