@@ -1,6 +1,11 @@
 // net/server_loop: the servers' loop, signals and stop (see the header).
 #include "conduit/net/server_loop.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "conduit/net/signals.hpp"
@@ -9,7 +14,11 @@ namespace conduit::net {
 
 ServerLoop::ServerLoop(Engine& engine, EventLoop& loop, ServerLoopSettings settings)
     : engine_(engine), loop_(loop), settings_(std::move(settings)),
-      acceptor_(loop_, settings_.address, settings_.max_clients) {}
+      acceptor_(loop_, settings_.address, settings_.max_clients) {
+  // Made here, not in run(): a request_stop() before run() must have somewhere to go.
+  requests_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!requests_) requests_error_ = errno;
+}
 
 void ServerLoop::fail(std::string_view call, int error) {
   ServerLoopEvent e{ServerLoopEvent::Kind::Failed};
@@ -23,6 +32,10 @@ int ServerLoop::run(Fd listener, Fd signals) {
   if (int rc = loop_.open(); rc < 0) {
     fail("epoll", -rc);
     return rc;
+  }
+  if (requests_error_ != 0) {
+    fail("eventfd", requests_error_);
+    return -requests_error_;
   }
   if (int rc = engine_.start(); rc < 0) return rc;
   int rc = acceptor_.start(
@@ -39,6 +52,7 @@ int ServerLoop::run(Fd listener, Fd signals) {
   // that its (blocked) signals can no longer stop.
   if (rc == 0 && signals_)
     rc = loop_.add(signals_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  if (rc == 0) rc = loop_.add(requests_.get(), EPOLLIN, [this](std::uint32_t) { on_request(); });
   if (rc < 0) {
     fail("epoll_ctl", -rc);
     acceptor_.stop();
@@ -105,6 +119,23 @@ void ServerLoop::on_signal() {
     if (sig <= 0) return;
     stop(sig);
   }
+}
+
+void ServerLoop::request_stop() noexcept {
+  // Only write(2) here: async-signal-safe, and the eventfd is never replaced while the loop lives.
+  // EAGAIN (the count at its maximum) loses nothing: a request that many times over is a drop.
+  std::uint64_t one = 1;
+  int saved = errno;  // a signal handler must leave errno as it found it
+  while (::write(requests_.get(), &one, sizeof one) < 0 && errno == EINTR) {
+  }
+  errno = saved;
+}
+
+// Each request read is one stop(), on the loop's thread.
+void ServerLoop::on_request() {
+  std::uint64_t count = 0;
+  if (::read(requests_.get(), &count, sizeof count) != static_cast<ssize_t>(sizeof count)) return;
+  for (std::uint64_t i = 0; i < count && i < 2; ++i) stop(0);  // past two: only more Dropping reports
 }
 
 }  // namespace conduit::net

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -210,6 +211,54 @@ TEST(NetServerLoop, AStopFromInsideAConnectionsHandlerDropsItAfterTheHandlerRetu
     ASSERT_EQ(stopping.size(), 1u);
     EXPECT_EQ(stopping[0].drop, drop_on_stop);
   }
+}
+
+TEST(NetServerLoop, RequestStopFromAnotherThreadStopsAnIdleLoopPromptly) {
+  Listener listener;
+  ServerLoopSettings s;
+  s.tick = 1h;  // idle in epoll_wait: nothing but the request can wake it
+  TestEngine engine(s);
+  testutil::Running<TestEngine> running(engine, std::move(listener.fd));
+  std::this_thread::sleep_for(100ms);  // let it reach epoll_wait (the test holds either way)
+  auto asked = Clock::now();
+  engine.loop.request_stop();
+  ASSERT_EQ(running.join(), 0);
+  EXPECT_LT(Clock::now() - asked, 10s);  // not the hour-long tick
+  auto stopping = of_kind(engine.reports, Kind::Stopping);
+  ASSERT_EQ(stopping.size(), 1u);
+  EXPECT_EQ(stopping[0].signal, 0);
+  EXPECT_FALSE(stopping[0].drop);
+  EXPECT_EQ(engine.stoppings, 1);
+  EXPECT_TRUE(connect_refused(listener.address));
+}
+
+TEST(NetServerLoop, TwoRequestedStopsDropTheConnections) {
+  Listener listener;
+  TestEngine engine(ServerLoopSettings{});
+  engine.on_data = [&](int fd, const std::string&) { ASSERT_EQ(::send(fd, "k", 1, MSG_NOSIGNAL), 1); };
+  Fd client = connect_client(listener.address);
+  testutil::Running<TestEngine> running(engine, std::move(listener.fd));
+  EXPECT_EQ(ask(client.get(), "hi"), 'k');  // accepted and held
+  engine.loop.request_stop();
+  engine.loop.request_stop();
+  ASSERT_EQ(running.join(), 0);  // with the client still connected: dropped
+  EXPECT_EQ(of_kind(engine.reports, Kind::Stopping).size(), 1u);
+  auto dropping = of_kind(engine.reports, Kind::Dropping);
+  ASSERT_EQ(dropping.size(), 1u);
+  EXPECT_TRUE(dropping[0].drop);
+  EXPECT_EQ(dropping[0].open, 1u);
+  EXPECT_EQ(engine.drops, 1);
+  EXPECT_FALSE(engine.dropped_in_handler);
+}
+
+TEST(NetServerLoop, ARequestBeforeRunStopsItAsItStarts) {
+  Listener listener;
+  ServerLoopSettings s;
+  s.tick = 1h;
+  TestEngine engine(s);
+  engine.loop.request_stop();
+  EXPECT_EQ(engine.run(std::move(listener.fd)), 0);
+  EXPECT_EQ(of_kind(engine.reports, Kind::Stopping).size(), 1u);
 }
 
 TEST(NetServerLoop, TicksOnceEveryPeriodWithoutAnyEvent) {

@@ -128,8 +128,11 @@ class FanoutServer : private ServerLoop::Engine {
   int run(Fd listener, Fd signals = {});
   // Ends the stream (clients get what they hold); a second call drops every client. `signal` is
   // only reported. Only from the thread running run()
-  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
+  // (from another thread: request_stop()).
   void stop(int signal = 0);
+  // stop() from any thread or a signal handler (async-signal-safe), before or during run():
+  // the first request is a first stop, a second drops. Reported with signal 0.
+  void request_stop() noexcept { server_loop_.request_stop(); }
 
   const Stats& stats() const noexcept { return stats_; }
   std::uint64_t consumed() const noexcept { return fan_.consumed(); }  // bytes taken from the input

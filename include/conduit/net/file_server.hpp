@@ -119,8 +119,11 @@ class FileServer : private ServerLoop::Engine {
   int run(Fd listener, Fd signals = {});
   // Stops accepting; finishes (or drops, per drop_on_stop) what is in flight. A second call
   // drops everything. `signal` is only reported. Only from the thread running run()
-  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
+  // (from another thread: request_stop()).
   void stop(int signal = 0);
+  // stop() from any thread or a signal handler (async-signal-safe), before or during run():
+  // the first request is a first stop, a second drops. Reported with signal 0.
+  void request_stop() noexcept { server_loop_.request_stop(); }
 
   const Stats& stats() const noexcept { return ctx_.stats; }
   // A response found the file changed in size (shrunk mid-body, or different at the end).

@@ -88,8 +88,11 @@ class Relay : private ServerLoop::Engine {
   int run(Fd listener, Fd signals = {});
   // Stops accepting; finishes (or drops, per drop_on_stop) the open connections. A second call
   // drops them. `signal` is only reported. Only from the thread running run()
-  // (from another thread: a signal of its own through `signals`, docs/LIBRARY.md).
+  // (from another thread: request_stop()).
   void stop(int signal = 0);
+  // stop() from any thread or a signal handler (async-signal-safe), before or during run():
+  // the first request is a first stop, a second drops. Reported with signal 0.
+  void request_stop() noexcept { server_loop_.request_stop(); }
 
   const Stats& stats() const noexcept { return shared_.stats; }
   // How the TLS sides' payload moved: tls-user once any direction went through user space.

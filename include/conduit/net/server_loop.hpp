@@ -12,6 +12,9 @@
 //    and reports Stopping; it drops every connection when `drop_on_stop`, else the engine ticks
 //    at once (an HTTP server closes its idle keep-alive connections). A second stop reports
 //    Dropping and drops every connection. Every signal read from the signalfd is a stop().
+//  - request_stop(): a stop() asked from outside the loop (another thread, a signal handler): it
+//    writes to an eventfd the loop watches (write(2) is async-signal-safe), and the loop makes
+//    each request one stop() on its own thread. A request before run() counts when run() starts.
 //  - One rule for where a stop takes effect: stop() only records what it asks for, and the loop
 //    does it (Engine::drop_all, Engine::tick) after the current dispatch, outside every
 //    connection's handler. A stop() from an event raised in the middle of a connection's work
@@ -39,7 +42,7 @@ struct ServerLoopEvent {
     AcceptPaused,  // accept() failed for want of descriptors: error, open
     Stopping,      // the first stop: signal (0 for stop()), open, drop
     Dropping,      // a second stop drops everything: signal, open, drop (true)
-    Failed,        // a call failed, the server ends: call ("epoll", "epoll_wait", "epoll_ctl"), error
+    Failed,        // a call failed, the server ends: call ("epoll", "epoll_wait", "epoll_ctl", "eventfd"), error
   };
   Kind kind;
   int error = 0;               // AcceptPaused, Failed: positive errno
@@ -101,11 +104,15 @@ class ServerLoop {
   // See the header's comment: the first stops accepting and finishes (or drops); a second drops.
   // `signal` is only reported. Only from the thread running run().
   void stop(int signal = 0);
+  // The same as stop() (the first request is a first stop, a second drops), from any thread or
+  // a signal handler, before or during run(). Reported with signal 0.
+  void request_stop() noexcept;
   bool stopping() const noexcept { return stopping_; }
 
  private:
   enum class Pending { None, Tick, Drop };
   void on_signal();
+  void on_request();
   void settle(Clock::time_point now);
   void fail(std::string_view call, int error);
 
@@ -114,6 +121,8 @@ class ServerLoop {
   ServerLoopSettings settings_;
   Acceptor acceptor_;
   Fd signals_;
+  Fd requests_;            // eventfd: request_stop() adds 1, the loop reads the count
+  int requests_error_ = 0;  // positive errno when the eventfd could not be made (run() fails)
   bool stopping_ = false;
   Pending pending_ = Pending::None;  // what a stop asked for, done by the loop after the dispatch
   Clock::time_point last_tick_{};
