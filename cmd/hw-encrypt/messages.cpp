@@ -23,6 +23,8 @@ std::string in_our_words(const conduit::crypto::StreamResult& r) {
     case FormatRule::EmptyLastChunk: return r.message + " (hw-encrypt never writes one)";
     case FormatRule::ChunkLimit: return r.message + " (hw-encrypt never writes that many)";
     case FormatRule::RequestLimit: return r.message + ": use --backend openssl";
+    case FormatRule::ContextMissing: return "the stream is bound to a context: give it with --context";
+    case FormatRule::ContextGiven: return "the stream is not bound to a context (it was made without --context)";
   }
   return r.message;
 }

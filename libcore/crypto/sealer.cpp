@@ -96,12 +96,11 @@ StreamResult StreamOpener::start(const Header& header, const Credentials& creden
             : "the stream was encrypted with a key, not a passphrase");
   }
   if (header.bound && credentials.context.empty())
-    return StreamResult::failure(StreamStatus::KeyKindMismatch,
-                                 "the stream is bound to a context: give it with --context");
+    return StreamResult::broken(StreamStatus::KeyKindMismatch, FormatRule::ContextMissing,
+                                "the stream is bound to a context, and none was given");
   if (!header.bound && !credentials.context.empty())
-    return StreamResult::failure(StreamStatus::KeyKindMismatch,
-                                 "the stream is not bound to a context (it was made without "
-                                 "--context)");
+    return StreamResult::broken(StreamStatus::KeyKindMismatch, FormatRule::ContextGiven,
+                                "the stream is not bound to a context, and one was given");
   header_ = header;
   header_.context = credentials.context;
   max_chunks_ = options.max_chunks;

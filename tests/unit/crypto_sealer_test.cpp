@@ -114,6 +114,28 @@ TEST_F(CryptoSealer, RoundTripsWithTheFdFunctionsBothWays) {
   }
 }
 
+TEST_F(CryptoSealer, AContextMismatchIsARuleAndItsMessageNamesNoOption) {
+  // The library says what happened; the words about a command's options are the command's.
+  for (bool bound : {true, false}) {
+    SCOPED_TRACE(bound ? "bound, none given" : "unbound, one given");
+    Credentials writer = credentials();
+    if (bound) writer.context = "backup-2026";
+    StreamSealer s;
+    ASSERT_TRUE(s.start(writer, options_).ok());
+    auto fd = memfd_with(Bytes(s.header().begin(), s.header().end()));
+    Header header;
+    ASSERT_TRUE(read_stream_header(fd.get(), header).ok());
+    Credentials reader = credentials();
+    if (!bound) reader.context = "backup-2026";
+    StreamOpener o;
+    StreamResult r = o.start(header, reader, options_);
+    EXPECT_EQ(r.status, StreamStatus::KeyKindMismatch);
+    EXPECT_EQ(r.rule, bound ? FormatRule::ContextMissing : FormatRule::ContextGiven);
+    EXPECT_EQ(r.message.find("--"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("context"), std::string::npos) << r.message;
+  }
+}
+
 TEST_F(CryptoSealer, TruncationIsFoundAtTheEnd) {
   std::vector<Bytes> parts = seal_all(random_bytes(3 * kChunk + 5, 1));
   parts.pop_back();  // the last chunk never arrives

@@ -31,7 +31,7 @@ struct StreamOptions {
 struct Credentials {
   KeySource source = KeySource::Key;
   const Secret* secret = nullptr;  // required (the key loaders); none: CipherError, EINVAL
-  // --context: bind the stream's keys to this string (format version 2); "" = unbound (version 1).
+  // Bind the stream's keys to this string (format version 2); "" = unbound (version 1).
   std::string context;
 };
 

@@ -28,9 +28,10 @@ enum class StreamStatus : std::uint8_t {
                      // others, more chunks than the limit)
 };
 
-// A rule of the format that the input broke, for the failures a program explains by what it
-// writes and reads (the library names no program: `message` states the fact, and a program that
-// writes the format adds its own words, as hw-encrypt does).
+// A rule of the format that the input broke (or a context binding the credentials did not
+// match), for the failures a program explains by what it writes and reads (the library names no
+// program: `message` states the fact, and a program that writes the format adds its own words,
+// as hw-encrypt does).
 enum class FormatRule : std::uint8_t {
   None,
   EmptyInput,      // NotThisFormat: nothing at all
@@ -40,6 +41,8 @@ enum class FormatRule : std::uint8_t {
   EmptyLastChunk,  // NonCanonical: an empty last chunk after full ones (never written)
   ChunkLimit,      // NonCanonical: more chunks than the limit (never written)
   RequestLimit,    // CipherError (EMSGSIZE): chunks larger than the backend takes in one request
+  ContextMissing,  // KeyKindMismatch: the stream is bound to a context and none was given
+  ContextGiven,    // KeyKindMismatch: a context was given for a stream bound to none
 };
 
 struct StreamResult {
