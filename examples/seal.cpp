@@ -137,8 +137,9 @@ int open_stream(const crypto::Credentials& credentials, const crypto::StreamOpti
     if (n < 0) return fail(path, std::strerror(static_cast<int>(-n)));
     if (n == 0) break;
     std::span<std::uint8_t> chunk(sealed.data(), static_cast<std::size_t>(n));
-    // Decrypted in place; only a chunk that verified in its place comes back Ok.
-    crypto::StreamResult r = opener.open(chunk, chunk);
+    // Decrypted in place; only a chunk that verified in its place comes back Ok. A short read is
+    // the end of the input: a chunk cut there is reported as cut, not just as modified.
+    crypto::StreamResult r = opener.open(chunk, chunk, chunk.size() < sealed.size());
     if (!r.ok()) return fail(path, r.message);
     ssize_t w = conduit::sys::write_all(STDOUT_FILENO, std::as_bytes(chunk.first(r.bytes_out)));
     if (w < 0) return fail("standard output", std::strerror(static_cast<int>(-w)));

@@ -136,7 +136,8 @@ StreamResult StreamOpener::start(const Header& header, const Credentials& creden
   return {};
 }
 
-StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out) {
+StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out,
+                                bool at_end) {
   if (failed_ || ciphers_.empty() || !ciphers_[0])
     return StreamResult::failure(StreamStatus::CipherError, errno_text(EINVAL), EINVAL);
   StreamResult r = [&]() -> StreamResult {
@@ -157,7 +158,7 @@ StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<
       rc = ciphers_[0]->open(chunk_nonce(next_, true), {}, sealed, plain);
       last = rc == 0;
     }
-    if (rc == -EBADMSG) return misplaced(sealed, plain, short_chunk);
+    if (rc == -EBADMSG) return misplaced(sealed, plain, short_chunk, at_end);
     if (rc < 0) return cipher_failure(rc);
     // Authentic, but a writer ends a stream of full chunks with the last full one.
     if (last && plain.empty() && next_ > 0) return empty_last_chunk(next_, offset_);
@@ -178,7 +179,8 @@ StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<
 
 // The chunk does not verify in its place: is it one of this stream's from elsewhere?
 StreamResult StreamOpener::misplaced(std::span<const std::uint8_t> sealed,
-                                     std::span<std::uint8_t> scratch, bool short_chunk) {
+                                     std::span<std::uint8_t> scratch, bool short_chunk,
+                                     bool at_end) {
   const std::string name = chunk_name(next_, offset_);
   std::uint64_t lo = next_ > kReorderWindow ? next_ - kReorderWindow : 0;
   for (std::uint64_t c = lo; c <= next_ + kReorderWindow; ++c) {
@@ -191,6 +193,11 @@ StreamResult StreamOpener::misplaced(std::span<const std::uint8_t> sealed,
                                        " found in the place of " + name);
     }
   }
+  // A short chunk where the input ended may be a whole one cut short (decrypt_stream's words).
+  if (at_end && short_chunk)
+    return StreamResult::failure(
+        StreamStatus::ModifiedChunk,
+        name + " failed authentication: it was modified, or the stream was cut inside it");
   return StreamResult::failure(StreamStatus::ModifiedChunk,
                                name + " failed authentication: it was modified or replaced");
 }

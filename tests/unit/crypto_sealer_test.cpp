@@ -136,6 +136,32 @@ TEST_F(CryptoSealer, AContextMismatchIsARuleAndItsMessageNamesNoOption) {
   }
 }
 
+TEST_F(CryptoSealer, AChunkCutWhereTheInputEndsIsToldAsDecryptStreamTellsIt) {
+  std::vector<Bytes> parts = seal_all(random_bytes(3 * kChunk + 5, 9));
+  parts.resize(3);                            // the header, chunk 0, chunk 1 ...
+  parts[2].resize(parts[2].size() / 2);       // ... cut inside chunk 1, and nothing after it
+  // What decrypt_stream (hw-encrypt) says of these bytes.
+  auto in = memfd_with(joined(parts));
+  conduit::Fd out(::memfd_create("pt", MFD_CLOEXEC));
+  Header header;
+  ASSERT_TRUE(read_stream_header(in.get(), header).ok());
+  StreamResult whole = decrypt_stream(in.get(), out.get(), header, credentials(), options_);
+  ASSERT_EQ(whole.status, StreamStatus::ModifiedChunk) << whole.message;
+  EXPECT_NE(whole.message.find("cut inside it"), std::string::npos) << whole.message;
+
+  for (bool at_end : {true, false}) {
+    SCOPED_TRACE(at_end ? "told the input ended" : "not told");
+    StreamOpener o = opener_for(parts[0]);
+    Bytes plain(parts[1].size());
+    ASSERT_TRUE(o.open(parts[1], plain).ok());
+    Bytes rest(parts[2].size());
+    StreamResult r = o.open(parts[2], rest, at_end);
+    EXPECT_EQ(r.status, StreamStatus::ModifiedChunk) << r.message;
+    if (at_end) EXPECT_EQ(r.message, whole.message);
+    else EXPECT_NE(r.message.find("modified or replaced"), std::string::npos) << r.message;
+  }
+}
+
 TEST_F(CryptoSealer, TruncationIsFoundAtTheEnd) {
   std::vector<Bytes> parts = seal_all(random_bytes(3 * kChunk + 5, 1));
   parts.pop_back();  // the last chunk never arrives

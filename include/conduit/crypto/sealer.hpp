@@ -84,7 +84,11 @@ class StreamOpener {
   // ModifiedChunk, OutOfOrder (a chunk of this stream from elsewhere), TrailingData (anything
   // after the last chunk), NonCanonical (an empty last chunk after others, too many chunks),
   // Truncated (fewer bytes than a tag); or a CipherError. After a failure, open() refuses more.
-  StreamResult open(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out);
+  // `at_end`: nothing follows `sealed` in the input (a read that came back short says so). A
+  // short chunk that fails there is told as "modified, or the stream was cut inside it", as
+  // decrypt_stream tells it; without it, "modified or replaced".
+  StreamResult open(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> out,
+                    bool at_end = false);
 
   // At the end of the input: Ok when the last chunk was opened, else Truncated.
   StreamResult finish() const;
@@ -96,7 +100,7 @@ class StreamOpener {
 
  private:
   StreamResult misplaced(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> scratch,
-                         bool short_chunk);
+                         bool short_chunk, bool at_end);
 
   Header header_;
   std::vector<std::unique_ptr<AeadCipher>> ciphers_;
