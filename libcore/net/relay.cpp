@@ -16,9 +16,10 @@ Relay::Relay(RelaySettings settings, OnEvent on_event)
   shared_.pipe_want = settings_.pipe_size;
   shared_.tls = settings_.tls;
   shared_.ktls_required = settings_.ktls_required;
-  shared_.on_bytes = [this](std::uint64_t n) {
+  shared_.on_bytes = [this](std::uint64_t n, bool up) {
     RelayEvent e{RelayEvent::Kind::Bytes};
     e.bytes = n;
+    e.flow = up ? RelayEvent::Flow::Up : RelayEvent::Flow::Down;
     emit(e);
   };
 }

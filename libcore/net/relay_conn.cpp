@@ -36,7 +36,7 @@ std::string how(int err, const char* side) {
 RelayConn::RelayConn(Fd client, std::string peer, const RelayTarget& target,
                      RelayShared& shared, EventLoop& loop, RelayClock::time_point now)
     : client_(std::move(client)), peer_(std::move(peer)), target_(target), shared_(shared), loop_(loop),
-      up_(shared), down_(shared), started_(now), last_active_(now), phase_started_(now) {}
+      up_(shared, true), down_(shared, false), started_(now), last_active_(now), phase_started_(now) {}
 
 RelayConn::~RelayConn() {
   loop_.remove(client_.get());

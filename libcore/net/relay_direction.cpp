@@ -34,7 +34,7 @@ RelayDirection::Result RelayDirection::pump(std::uint64_t budget) {
         auto delivered = static_cast<std::uint64_t>(n);
         bytes_ += delivered;
         moved += delivered;
-        if (shared_.on_bytes) shared_.on_bytes(delivered);
+        if (shared_.on_bytes) shared_.on_bytes(delivered, up_);
         progress = true;
       } else if (n < 0 && n != -EAGAIN) {
         return fail(false, n);

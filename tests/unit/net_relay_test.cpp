@@ -38,11 +38,12 @@ struct Record {
   std::size_t open = 0;
   int signal = 0;
   std::uint64_t bytes = 0;
+  RelayEvent::Flow flow = RelayEvent::Flow::Up;
 };
 
 Record record(const RelayEvent& e) {
   return Record{e.kind, std::string(e.peer), std::string(e.reason), e.connected, e.target_failed,
-                e.drop, e.up, e.down, e.open, e.signal, e.bytes};
+                e.drop, e.up, e.down, e.open, e.signal, e.bytes, e.flow};
 }
 
 // The target: accepts `count` connections one after the other and echoes each until its end of
@@ -136,6 +137,11 @@ void bytes_both_ways(bool zero_copy) {
   std::uint64_t bytes = 0;
   for (const Record& r : of_kind(records, Kind::Bytes)) bytes += r.bytes;
   EXPECT_EQ(bytes, 4 * data.size());
+  // Each Bytes event says its way: as much went up to the echo as came back down.
+  std::uint64_t up = 0, down = 0;
+  for (const Record& r : of_kind(records, Kind::Bytes)) (r.flow == RelayEvent::Flow::Up ? up : down) += r.bytes;
+  EXPECT_EQ(up, 2 * data.size());
+  EXPECT_EQ(down, 2 * data.size());
   if (zero_copy) {
     EXPECT_EQ(relay.stats().bytes_of(Path::SpliceBroker), 4 * data.size());
     EXPECT_EQ(relay.stats().bytes_of(Path::ReadWrite), 0u);

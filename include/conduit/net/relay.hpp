@@ -44,9 +44,10 @@ struct RelaySettings {
 };
 
 struct RelayEvent {
+  enum class Flow { Up, Down };  // client -> target, target -> client (Closed's up and down)
   enum class Kind {
     Opened,        // a connection was accepted: peer
-    Bytes,         // bytes were delivered (either direction): bytes
+    Bytes,         // bytes were delivered: bytes, flow (which way)
     Closed,        // a connection ended: peer, connected, up, down, seconds, reason, target_failed
     AcceptPaused,  // accept() failed for want of descriptors: error, open
     Stopping,      // the first stop: signal (0 for stop()), open, drop
@@ -57,6 +58,7 @@ struct RelayEvent {
   std::string_view peer{};        // Opened, Closed
   bool connected = false;         // Closed: the target was reached (up, down, seconds mean something)
   std::uint64_t bytes = 0;        // Bytes
+  Flow flow = Flow::Up;           // Bytes: the way they went
   std::uint64_t up = 0;           // Closed: client -> target
   std::uint64_t down = 0;         // Closed: target -> client
   double seconds = 0;             // Closed: the connection's lifetime

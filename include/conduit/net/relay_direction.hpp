@@ -36,7 +36,8 @@ namespace conduit::net {
 // What every relayed connection shares.
 struct RelayShared {
   Stats stats;
-  std::function<void(std::uint64_t)> on_bytes;  // bytes delivered (either way); may be empty
+  // Bytes delivered, and whether by an `up` direction (client -> target); may be empty.
+  std::function<void(std::uint64_t, bool up)> on_bytes;
   bool zero_copy = true;                    // false: read/write only
   std::size_t pipe_want = 1 << 20;          // the pipe size to grow toward
   std::size_t grow_budget = 64u << 20;      // pipe capacity all directions may add together
@@ -52,8 +53,9 @@ class RelayDirection {
   // Done: end of file passed on; Failed: see error() and failed_at_source().
   enum class Result { Blocked, Again, Done, Failed };
 
-  explicit RelayDirection(RelayShared& shared)
-      : shared_(shared), mode_(shared.zero_copy ? Mode::Splice : Mode::ReadWrite) {}
+  // `up`: client -> target (only passed on with on_bytes).
+  RelayDirection(RelayShared& shared, bool up)
+      : shared_(shared), up_(up), mode_(shared.zero_copy ? Mode::Splice : Mode::ReadWrite) {}
   ~RelayDirection();
   RelayDirection(const RelayDirection&) = delete;
   RelayDirection& operator=(const RelayDirection&) = delete;
@@ -88,6 +90,7 @@ class RelayDirection {
   bool to_user_tls(ssize_t rc);  // a kTLS source's non-data record: SSL_read from now on
 
   RelayShared& shared_;
+  bool up_;
   int from_ = -1;
   int to_ = -1;
   tls::Session* from_tls_ = nullptr;
