@@ -5,9 +5,10 @@
 //   on; the exit status is 1 at the end. A write error on standard output ends the run at once
 //   ("splice-cat: write error: reason"), as GNU cat does.
 // - "input file is output file" (the rule: conduit::input_is_output, cat_copy.hpp).
-// - EPIPE with SIGPIPE at its default disposition (and not blocked) raises SIGPIPE, so the shell
-//   sees 141 exactly as with GNU cat even where the kernel reports EPIPE without a signal; with
-//   SIGPIPE ignored or blocked it is "write error: Broken pipe", status 1.
+// - EPIPE with SIGPIPE at its default disposition (and not blocked) ends the process by SIGPIPE,
+//   so the shell sees 141 exactly as with GNU cat (the kernel sends it with splice and sendfile
+//   too; raise_sigpipe() makes sure of it for any EPIPE that came without it); with SIGPIPE
+//   ignored or blocked it is "write error: Broken pipe", status 1.
 // - Standard output is closed and checked at the end (NFS, quotas report late).
 //
 // Plain copies go through one conduit::Pump (its broker pipe and buffer reused for every
@@ -110,7 +111,8 @@ std::optional<std::uint64_t> Cat::expected_total() const {
 
 void Cat::write_failed(int err) {
   write_failed_ = true;
-  // The kernel spares the signal on some paths (splice, sendfile to sockets); GNU cat dies of it.
+  // GNU cat dies of SIGPIPE. The kernel sent it already on write, splice and sendfile; this is
+  // for an EPIPE that came without it.
   if (err == EPIPE && conduit::sigpipe_fatal()) conduit::raise_sigpipe();
   diag_.error("write error", err);
 }

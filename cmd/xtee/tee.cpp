@@ -5,9 +5,9 @@
 //   cannot be opened gets "xtee: FILE: reason" and the others go on; the status is then 1.
 //   "-" is a file named "-" (POSIX; GNU tee does the same).
 // - -i ignores SIGINT. With -p or --output-error SIGPIPE is ignored and EPIPE handled by MODE;
-//   without them SIGPIPE keeps its default action: tee(2)/splice into a pipe whose reader left
-//   raise it in the kernel, as write() does for GNU tee; for an EPIPE that came without the
-//   signal (sockets) it is raised here, so the shell sees 128+13 either way.
+//   without them SIGPIPE keeps its default action: tee(2), splice and write into a pipe or
+//   socket whose reader left raise it in the kernel, as write() does for GNU tee; for an EPIPE
+//   that came without the signal it is raised here, so the shell sees 128+13 either way.
 // - A write error: diagnosed unless it is EPIPE in a *-nopipe mode (or in the default mode
 //   with SIGPIPE ignored by the parent); the output is dropped; exit modes stop at once with 1.
 // - Exit modes (--output-error=exit, exit-nopipe) stop before any output when a FILE cannot
