@@ -1,4 +1,4 @@
-// net/address: what users type to name a socket, parsed once for every splice-net subcommand.
+// net/address: what a user types to name a socket, parsed once, before any lookup or I/O.
 //
 //   host:port      a name or IPv4 address (names go through getaddrinfo)
 //   [v6addr]:port  an IPv6 address, bracketed as in URLs

@@ -1,5 +1,5 @@
-// net/event_loop: a small epoll loop shared by the splice-net servers (serve, and later relay and
-// fanout): one callback per fd, safe removal from inside a callback, and "call me again" for
+// net/event_loop: a small epoll loop, the one under every server engine (net/server_loop): one
+// callback per fd, safe removal from inside a callback, and "call me again" for
 // work that stopped early to let other clients have their turn (edge-triggered fds do not
 // report the same readiness twice).
 #pragma once

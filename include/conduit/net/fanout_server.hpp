@@ -1,10 +1,10 @@
 // net/fanout_server: one live stream (an input fd, stdin for `splice-net fanout`) to every
-// connected client, in one single-threaded epoll loop. Two concerns, two files:
-//   fanout_server.cpp  the clients around the stream: their events, timers, what a stop does (the
-//                      loop, listener, signals and stop's states are net/server_loop's);
-//   fanout_stream.cpp  the data: source pipe, tee(2) into each client's pipe, splice(2) to its
-//                      socket, consumption of the source; the read/write path (zero_copy off, or
-//                      a call refused on its first use) with a bounded backlog per client.
+// connected client, in one single-threaded epoll loop (the loop, listener, signals and stop's
+// states are net/server_loop's). Two concerns:
+//   the clients  around the stream: their events, timers, what a stop does;
+//   the data     source pipe, tee(2) into each client's pipe, splice(2) to its socket,
+//                consumption of the source; the read/write path (zero_copy off, or a call
+//                refused on its first use) with a bounded backlog per client.
 //
 // Positions are offsets in the stream since the start. The source pipe (the input itself when it
 // is a pipe, else a broker pipe that the input is spliced into) holds [consumed_, head). tee(2)
@@ -30,8 +30,8 @@
 //  - `tls`: every connection first completes a TLS handshake (within `handshake_timeout`; a
 //    client that fails it, a plaintext one for instance, is closed and reported, the others go
 //    on), then sends its request (http) or joins the stream where it is. Without kTLS send the
-//    socket cannot take splice: the client's pages are read from its pipe and SSL_written
-//    (fanout_tls.cpp); with kTLS send they are spliced as for a plain socket. At the end of the
+//    socket cannot take splice: the client's pages are read from its pipe and SSL_written;
+//    with kTLS send they are spliced as for a plain socket. At the end of the
 //    stream a TLS client gets close_notify before the half-close;
 //  - Slow::Block with `block_timeout`: a client that takes nothing for that long while it has
 //    bytes waiting is dropped (checked by a 200 ms tick, which also runs the data path again:

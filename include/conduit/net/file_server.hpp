@@ -9,7 +9,7 @@
 //  - stop() (or a signal read from the signal fd given to run()): stop accepting, then finish or
 //    drop what is in flight (`drop_on_stop`); a second stop drops it. A client cut off in the
 //    middle of a response (drop, idle timeout) gets a reset, never a clean end of file.
-// With `follow`, the file is followed as it grows (net/followed_file, net/serve_follow.cpp): a
+// With `follow`, the file is followed as it grows (net/followed_file): a
 // response for the whole file sends what is appended until following ends (FollowEnded).
 // It never prints: everything worth reporting arrives as a FileServerEvent.
 #pragma once
