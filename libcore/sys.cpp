@@ -7,6 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 
 namespace conduit::sys {
@@ -74,6 +76,33 @@ ssize_t read_full(int fd, std::span<std::byte> buf, std::uint64_t* calls) noexce
       continue;
     }
     if (n < 0) return n;
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(got);
+}
+
+ssize_t read_strided(int fd, std::byte* base, size_t piece, size_t stride, size_t total,
+                     std::uint64_t* calls) noexcept {
+  constexpr size_t kMaxPieces = 64;  // iovecs per call: the rest goes in the next one
+  size_t got = 0;
+  while (got < total) {
+    std::array<iovec, kMaxPieces> iov{};
+    size_t count = 0;
+    for (size_t at = got; at < total && count < kMaxPieces; ++count) {
+      size_t j = at / piece, skip = at % piece;
+      size_t len = std::min(piece - skip, total - at);
+      iov[count] = {base + j * stride + skip, len};
+      at += len;
+    }
+    if (calls) ++*calls;
+    ssize_t n = ::readv(fd, iov.data(), static_cast<int>(count));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (int w = wait_fd(fd, POLLIN); w < 0) return w;
+      continue;
+    }
+    if (n < 0) return -errno;
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }

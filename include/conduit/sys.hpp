@@ -45,6 +45,14 @@ ssize_t read_some(int fd, std::span<std::byte> buf) noexcept;
 // `*calls` (if given) is increased by the number of read(2) calls made, for --stats.
 ssize_t read_full(int fd, std::span<std::byte> buf, std::uint64_t* calls = nullptr) noexcept;
 
+// read_full into pieces of `piece` bytes `stride` bytes apart (piece j at base + j * stride),
+// `total` bytes in all, with as few readv(2) calls as the input allows: a stream's chunks read
+// straight into the places their tags leave room for. Returns the bytes read (fewer than
+// `total` only at the end of input) or -errno; EAGAIN is waited out as read_full does. `*calls`
+// (if given) counts the readv(2) calls.
+ssize_t read_strided(int fd, std::byte* base, size_t piece, size_t stride, size_t total,
+                     std::uint64_t* calls = nullptr) noexcept;
+
 // Writes all of `buf`, polling when the fd is non-blocking and would block. Returns bytes
 // written (== buf.size()) or -errno; on error, `*written` (if given) says how much went out.
 ssize_t write_all(int fd, std::span<const std::byte> buf, size_t* written = nullptr) noexcept;

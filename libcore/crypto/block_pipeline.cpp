@@ -7,12 +7,9 @@
 #include "conduit/crypto/block_pipeline.hpp"
 
 #include <openssl/crypto.h>
-#include <poll.h>
 #include <sched.h>
-#include <sys/uio.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -33,36 +30,6 @@ std::uint8_t* aligned_window(std::vector<std::uint8_t>& storage, std::size_t siz
   storage.resize(size + kPage);
   auto addr = reinterpret_cast<std::uintptr_t>(storage.data());
   return storage.data() + ((kPage - addr % kPage) % kPage);
-}
-
-// Reads up to `total` bytes from `fd` as pieces of `piece` bytes, piece j to base + j * stride,
-// with as few readv(2) calls as the input allows. Returns the bytes read (fewer only at the end of input)
-// or -errno; EAGAIN (an fd left O_NONBLOCK) is waited out as sys::read_full does.
-ssize_t read_strided(int fd, std::uint8_t* base, std::size_t piece, std::size_t stride,
-                     std::size_t total, std::uint64_t* calls) {
-  constexpr std::size_t kMaxPieces = 64;
-  std::size_t got = 0;
-  while (got < total) {
-    std::array<iovec, kMaxPieces> iov{};
-    std::size_t count = 0;
-    for (std::size_t at = got; at < total && count < kMaxPieces; ++count) {
-      std::size_t j = at / piece, skip = at % piece;
-      std::size_t len = std::min(piece - skip, total - at);
-      iov[count] = {base + j * stride + skip, len};
-      at += len;
-    }
-    ++*calls;
-    ssize_t n = ::readv(fd, iov.data(), static_cast<int>(count));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      if (int w = sys::wait_fd(fd, POLLIN); w < 0) return w;
-      continue;
-    }
-    if (n < 0) return -errno;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return static_cast<ssize_t>(got);
 }
 
 struct Shared {
@@ -190,8 +157,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
       Block* b = free_slots.back();
       free_slots.pop_back();
       long n = config.in_piece > 0
-                   ? read_strided(in_fd, b->in, config.in_piece, config.in_stride, config.in_block,
-                                  &read_calls)
+                   ? sys::read_strided(in_fd, reinterpret_cast<std::byte*>(b->in), config.in_piece,
+                                       config.in_stride, config.in_block, &read_calls)
                    : sys::read_full(in_fd, std::as_writable_bytes(std::span(b->in, config.in_block)),
                                     &read_calls);
       if (n < 0) {

@@ -64,6 +64,24 @@ TEST(SysRead, ReadSomeWaitsThenReturnsWhatCame) {
   writer.join();
 }
 
+TEST(SysRead, ReadStridedFillsThePiecesAndWaitsOutEagain) {
+  // Pieces of 3 bytes, 5 apart: the 2 bytes between them are left as they were.
+  Pipe p = nonblocking_pipe();
+  std::thread writer([&] {
+    write_later(p.write_fd(), "abcd");
+    write_later(p.write_fd(), "efgh");
+  });
+  std::array<std::byte, 15> buf{};
+  buf.fill(std::byte{'.'});
+  std::uint64_t calls = 0;
+  EXPECT_EQ(sys::read_strided(p.read_fd(), buf.data(), 3, 5, 8, &calls), 8);
+  writer.join();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), buf.size()), "abc..def..gh...");
+  EXPECT_GE(calls, 3u);  // EAGAIN, "abcd", EAGAIN..., "efgh"
+  p.write_end().reset();
+  EXPECT_EQ(sys::read_strided(p.read_fd(), buf.data(), 3, 5, 8), 0);  // the end of input
+}
+
 // poll() fails with EINVAL when nfds exceeds RLIMIT_NOFILE: a wait that fails must end the read
 // with that error instead of retrying the read for ever. Run in a child with the limit at 0.
 TEST(SysRead, AFailedWaitIsAnErrorNotASpin) {
