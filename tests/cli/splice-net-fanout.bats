@@ -347,12 +347,19 @@ s.connect(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); time
 }
 
 # wait_held PORT: until the server's send queue to the one client on PORT stops growing (the
-# client does not read; the queue is full), at most 10 s.
+# client does not read; the queue is full), at most 20 s. Unchanged for a whole second, not for
+# two samples: a server slowed down (sanitizers, a loaded machine) can leave the queue still for
+# 0.1 s while its socket has room, and then sends the whole stream before the end (CI, ASan).
 wait_held() {
-  local i last=-1 q
-  for i in $(seq 100); do
+  local i last=-1 q same=0
+  for i in $(seq 200); do
     q=$(ss -Htn state established "sport = :$1" | awk '{ print $2 }' | head -n 1)
-    [ -n "$q" ] && [ "$q" -gt 0 ] && [ "$q" = "$last" ] && return 0
+    if [ -n "$q" ] && [ "$q" -gt 0 ] && [ "$q" = "$last" ]; then
+      same=$((same + 1))
+      [ "$same" -ge 10 ] && return 0
+    else
+      same=0
+    fi
     last=${q:--1}
     sleep 0.1
   done
