@@ -79,6 +79,8 @@ Lookup Resources::lookup(std::string_view target) const {
       out.status = 200;
       out.fd = fd;
       out.name = name;
+      // With several files the server's one label is the last FILE's: name this one
+      if (files_.size() > 1) out.label = quote_name(name);
       out.prefix_of_file = prefix_;
       return out;
     }

@@ -199,4 +199,28 @@ PY
   touch go
   wait "$client"
   wait_for log 'sub/grow.bin changed size while being sent \(33554432 -> 34603008 bytes\)'
+  # the line at the end does not say the directory changed size
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+  grep -qx 'splice-net: site: a file beneath it changed size while being served (logged above)' log
+  ! grep -q 'site: changed size' log
+}
+
+@test "serve --http FILE...: a file that changes while served is not pinned on the last FILE" {
+  head -c $((32 * 1048576)) /dev/zero > site/grow.bin
+  serve_bg log --http 127.0.0.1:0 site/grow.bin site/index.html
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --http \
+      --path /grow.bin --mark reading --go go > cut.out
+  local client=$LAST
+  wait_exists reading
+  head -c 1048576 /dev/zero >> site/grow.bin
+  touch go
+  wait "$client"
+  wait_for log 'grow.bin changed size while being sent \(33554432 -> 34603008 bytes\)'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+  grep -qx 'splice-net: a FILE changed size while being served (logged above)' log
+  ! grep -q 'index.html.*changed size' log
 }

@@ -30,7 +30,8 @@ struct Lookup {
   Fd owned;             // opened for this request (directory form)
   struct stat st {};
   std::string name;     // the file's name (MIME type by extension, Content-Disposition)
-  std::string label;    // for messages: the path beneath the root, quoted; empty in the file form
+  std::string label;    // for messages: the path beneath the root, or the name among several
+                        // files, quoted; empty in the one-file form
   std::string prefix_of_file;  // bytes served before the file (the file form's header)
   bool listing = false;
   std::string body;     // a listing's HTML
