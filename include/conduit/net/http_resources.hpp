@@ -6,7 +6,7 @@
 //   dot-file, nothing there, a trailing slash after a file                404
 //   symlink out of the root (or any symlink where openat2 is missing),
 //   no permission, not a regular file or directory                        403
-//   a directory without its trailing slash                                301 to "path/"
+//   a directory without its trailing slash                                301 to "path/?query"
 //   a directory: a listing with `index`, else                             403
 //   no descriptor left (EMFILE, ENFILE)                                   503
 // The listing is a small HTML page: names escaped, links %-encoded, dot-files left out.
