@@ -271,4 +271,8 @@ s.close()' "$port"
   assert_output small
   exit_of "$pid"
   assert_equal "$status" 0
+  # The event said which response went out whole (FileServerEvent::complete).
+  run cat "$T/server.log"
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /big HTTP/1\.1" 200 [0-9]+ bytes [0-9.]+ s \(cut short\)$'
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /small HTTP/1\.1" 200 6 bytes [0-9.]+ s$'
 }
