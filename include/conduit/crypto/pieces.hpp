@@ -80,7 +80,8 @@ class PieceOpener {
  public:
   // The pieces begin with the header: it is parsed as it arrives, and the keys are checked
   // (StreamOpener::start: wrong key, wrong kind of secret, context) inside the write() that
-  // completes it. Ok, or a CipherError for missing settings.
+  // completes it: `credentials.secret` (borrowed) must stay valid until then. Ok, or a
+  // CipherError for missing settings.
   StreamResult start(const Credentials& credentials, const StreamOptions& options, PieceSink sink);
   // The header was read already (read_stream_header(), or parse_header_prefix/_rest): the pieces
   // are what follows it. The keys are checked here.
