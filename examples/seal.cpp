@@ -59,18 +59,18 @@ int seal(const crypto::Credentials& credentials, const crypto::StreamOptions& op
     return fail(r.status == crypto::StreamStatus::WriteError ? path : "start", r.message);
   }
 
-  // The producer: here standard input, in pieces of 1000 to 70000 bytes, each a fresh
-  // std::vector<std::byte> handed over and forgotten. The sealer gathers them into chunks and
-  // seals a full one only when the next byte shows it is not the last.
-  std::size_t size = 1000;
+  // The producer: here standard input, in pieces of 0 to 196608 bytes (three chunks), each a
+  // fresh std::vector<std::byte> handed over and forgotten. The sealer gathers them into chunks
+  // and seals a full one only when the next byte shows it is not the last.
+  std::size_t size = 1000, turn = 0;
   for (;;) {
     std::vector<std::byte> piece(size);
-    ssize_t n = conduit::sys::read_full(STDIN_FILENO, piece);
+    ssize_t n = size == 0 ? 0 : conduit::sys::read_full(STDIN_FILENO, piece);
     if (n < 0) return fail("standard input", std::strerror(static_cast<int>(-n)));
-    if (n == 0) break;
+    if (n == 0 && size > 0) break;  // the end of the input (an empty piece is just handed over)
     piece.resize(static_cast<std::size_t>(n));
     if (crypto::StreamResult r = sealer.write(piece); !r.ok()) return fail(path, r.message);
-    size = size * 7 % 70001 + 1000;
+    size = ++turn % 7 == 0 ? 0 : (size * 7919 + 13) % (3 * 65536 + 1);
   }
   // The last chunk (empty only for an empty input).
   if (crypto::StreamResult r = sealer.finish(); !r.ok()) return fail(path, r.message);
