@@ -14,6 +14,10 @@ namespace conduit::net::http {
 
 namespace {
 
+// What a directory request is answered with when the directory holds it (nginx's default
+// `index`).
+constexpr std::string_view kIndexName = "index.html";
+
 // The "?query" of a target, for a redirect to carry along (nginx and python's http.server keep
 // it): as received (its bytes are visible ASCII or past 0x7f, the request line's rule), the
 // bytes past 0x7f %-encoded so that the Location header stays ASCII.
@@ -89,10 +93,12 @@ Lookup Resources::lookup(std::string_view target) const {
   }
   if (path.status == TargetPath::Status::Hidden) return out;  // 404
   if (root_ < 0) {
-    if (path.components.empty()) return list_files(path);
-    if (path.components.size() != 1 || path.trailing_slash) return out;
+    // "/" is the files' directory: their index.html when one is named so, as a directory's.
+    if (path.components.empty() && !has_file(kIndexName)) return list_files(path);
+    std::string_view wanted = path.components.empty() ? kIndexName : path.components[0];
+    if (path.components.size() > 1 || (path.trailing_slash && !path.components.empty())) return out;
     for (const auto& [name, fd] : files_) {
-      if (name != path.components[0]) continue;
+      if (name != wanted) continue;
       if (::fstat(fd, &out.st) != 0) {
         out.status = 500;
         return out;
@@ -126,7 +132,7 @@ Lookup Resources::lookup(std::string_view target) const {
       out.location = loc + "/" + query_of(target);
       return out;
     }
-    return list(fd, path);
+    return index_or_list(fd, path);
   }
   if (!S_ISREG(out.st.st_mode)) {
     out.status = 403;
@@ -138,6 +144,65 @@ Lookup Resources::lookup(std::string_view target) const {
   out.name = path.components.back();
   out.label = quote_name(relative_path(path.components));
   return out;
+}
+
+Resources::Entry Resources::open_entry(const std::string& relative) const {
+  Entry e;
+  int fd = open_beneath(root_, relative, O_PATH, force_fallback_);
+  if (fd < 0) {
+    e.err = fd;
+    return e;
+  }
+  Fd path_fd(fd);
+  if (::fstat(fd, &e.st) != 0) {
+    e.err = -errno;
+    return e;
+  }
+  // The fallback walk's O_NOFOLLOW gives a symlink itself to O_PATH; the real open refuses it.
+  if (S_ISLNK(e.st.st_mode)) e.err = -ELOOP;
+  if (e.err < 0 || !(S_ISREG(e.st.st_mode) || S_ISDIR(e.st.st_mode))) return e;
+  fd = open_beneath(root_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, force_fallback_);
+  if (fd < 0) e.err = fd;
+  else e.fd.reset(fd);
+  return e;
+}
+
+// A directory's index.html, as nginx's `index` and python3 -m http.server serve it: a regular file
+// beneath the root is served as itself (its validators, Range, type by its name); one a request
+// for it would refuse (a symlink out of the root, no permission) gets that refusal, as nginx
+// answers, not a listing that would show what its owner meant to hide. Only where there is none
+// (or it is not a regular file: python's rule) does the directory get listed, or 403.
+Lookup Resources::index_or_list(int dir_fd, const TargetPath& path) const {
+  std::vector<std::string> components = path.components;
+  components.emplace_back(kIndexName);
+  Entry index = open_entry(relative_path(components));
+  if (index.err == -ENOENT || (index.err == 0 && !S_ISREG(index.st.st_mode)))
+    return list(dir_fd, path);
+  Lookup out;
+  if (index.err < 0) {
+    out.status = status_for_errno(-index.err);
+    return out;
+  }
+  out.status = 200;
+  out.fd = index.fd.get();
+  out.owned = std::move(index.fd);
+  out.st = index.st;
+  out.name = kIndexName;
+  out.label = quote_name(relative_path(components));
+  return out;
+}
+
+// Whether a request for `relative` would get the entry (a file, a directory's 301 and then its
+// index.html or listing) rather than a refusal, resolved as the request resolves it: a listing
+// that links to a 403 (a symlink out of the root, a device, a file without permission, a
+// directory whose index.html is refused) breaks `wget -r` (exit 8).
+bool Resources::reachable(const std::string& relative, bool& is_dir) const {
+  Entry e = open_entry(relative);
+  if (e.err < 0 || !e.fd) return false;
+  is_dir = S_ISDIR(e.st.st_mode);
+  if (!is_dir) return true;
+  Entry index = open_entry(relative + "/" + std::string(kIndexName));
+  return index.err == 0 || index.err == -ENOENT;
 }
 
 Lookup Resources::list(int dir_fd, const TargetPath& path) const {
@@ -158,14 +223,14 @@ Lookup Resources::list(int dir_fd, const TargetPath& path) const {
     return out;
   }
   std::vector<std::string> names;
+  std::vector<std::string> entry = path.components;
+  entry.emplace_back();
   while (dirent* e = ::readdir(dir)) {
     std::string_view name = e->d_name;
     if (name.empty() || name.front() == '.') continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-      struct stat st {};
-      is_dir = ::fstatat(dir_fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
-    }
+    entry.back() = name;
+    bool is_dir = false;
+    if (!reachable(relative_path(entry), is_dir)) continue;
     names.push_back(std::string(name) + (is_dir ? "/" : ""));
   }
   ::closedir(dir);
@@ -182,6 +247,10 @@ Lookup Resources::list(int dir_fd, const TargetPath& path) const {
   out.status = 200;
   out.listing = true;
   return out;
+}
+
+bool Resources::has_file(std::string_view name) const {
+  return std::any_of(files_.begin(), files_.end(), [&](const auto& f) { return f.first == name; });
 }
 
 Lookup Resources::list_files(const TargetPath& path) const {

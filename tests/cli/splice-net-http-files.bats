@@ -101,6 +101,8 @@ PY
 }
 
 @test "serve --http DIR: directories are 403 unless --index lists them; a missing slash is a 301" {
+  rm site/index.html  # a directory with one is answered by it (the next test)
+  mkfifo site/fifo
   serve_bg log --http 127.0.0.1:0 site
   [ "$(code /)" = 403 ]
   [ "$(code /sub/)" = 403 ]
@@ -122,17 +124,113 @@ PY
   grep -qi '^Content-Type: text/html; charset=utf-8' headers
   assert_output --partial '<a href="a%20b&%3Cx%3E.txt">a b&amp;&lt;x&gt;.txt</a>'
   assert_output --partial '<a href="sub/">sub/</a>'
-  assert_output --partial '<a href="index.html">index.html</a>'
+  assert_output --partial '<a href="inside-link">inside-link</a>'
   refute_output --partial '.env'
   refute_output --partial '.git'
+  # what a request would refuse (403) is not listed: symlinks out of the root, a FIFO
+  for refused in abs-out rel-out dir-out magic fifo; do
+    [ "$(code "/$refused")" = 403 ]
+    refute_output --partial "\"$refused"
+  done
   run timeout 10 curl -sS "http://127.0.0.1:$PORT/sub/"
   assert_output --partial '<a href="../">../</a>'
   assert_output --partial '<a href="b.txt">b.txt</a>'
-  # wget follows the listing's links: every file beneath the root, nothing else
+  # wget follows the listing's links: every file beneath the root, nothing else, and no link
+  # that ends in an error (wget -r exits 8 on one)
   run timeout 30 wget -q -r -np -nH -P mirror "http://127.0.0.1:$PORT/"
+  assert_success
   cmp mirror/sub/b.txt site/sub/b.txt
   cmp "mirror/a b&<x>.txt" "site/a b&<x>.txt"
+  cmp mirror/inside-link site/sub/b.txt
   [ ! -e mirror/.env ]
+  [ ! -e mirror/rel-out ]
+}
+
+@test "serve --http --index DIR: a directory whose index.html is refused is not listed either" {
+  mkdir site/guarded site/plain
+  ln -s ../../outside/secret site/guarded/index.html
+  printf 'p\n' > site/plain/p.txt
+  rm site/index.html
+  serve_bg log --http --index 127.0.0.1:0 site
+  [ "$(code /guarded/)" = 403 ]  # its index.html leaves the root: refused, not listed instead
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/"
+  assert_output --partial '<a href="plain/">plain/</a>'
+  refute_output --partial 'guarded'
+}
+
+@test "serve --http --index DIR without openat2: the listing leaves out every symlink, as requests refuse them" {
+  command -v strace > /dev/null || skip "strace not installed"
+  rm site/index.html
+  bg env ASAN_OPTIONS=detect_leaks=0 strace -f -o strace.out -e trace=openat2 -e inject=openat2:error=ENOSYS \
+      "$SN" serve --http --index 127.0.0.1:0 site 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  [ "$(code /inside-link)" = 403 ]
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/"
+  assert_output --partial '<a href="sub/">sub/</a>'
+  refute_output --partial 'inside-link'
+  refute_output --partial 'rel-out'
+}
+
+@test "serve --http DIR: a directory's index.html answers for it, as a file, as nginx's index does" {
+  mkdir -p site/sub/deeper site/fifo-dir site/link-dir site/dir-dir/index.html
+  printf 'deep\n' > site/sub/deeper/index.html
+  mkfifo site/fifo-dir/index.html
+  ln -s ../../outside/secret site/link-dir/index.html
+  touch -d '2020-01-02 03:04:05 UTC' site/index.html
+  serve_bg log --http 127.0.0.1:0 site
+  run timeout 10 curl -sS -D h "http://127.0.0.1:$PORT/"
+  assert_output index
+  timeout 10 curl -sS -D h2 -o /dev/null "http://127.0.0.1:$PORT/index.html"
+  # its own validators and type, the same as by its name
+  grep -qi '^Content-Type: text/html' h
+  grep -qi '^Last-Modified: Thu, 02 Jan 2020 03:04:05 GMT' h
+  local etag
+  etag=$(grep -i '^ETag:' h | tr -d '\r' | cut -d' ' -f2)
+  [ -n "$etag" ]
+  [ "$etag" = "$(grep -i '^ETag:' h2 | tr -d '\r' | cut -d' ' -f2)" ]
+  # Range, HEAD, conditionals: as for any file
+  run timeout 10 curl -sS -r 1-3 -o - -w ' %{http_code}' "http://127.0.0.1:$PORT/"
+  assert_output "nde 206"
+  run timeout 10 curl -sS -I "http://127.0.0.1:$PORT/"
+  assert_line --regexp '^Content-Length: 6'
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "http://127.0.0.1:$PORT/"
+  assert_output 304
+  # subdirectories: after the 301 to the slash
+  run timeout 10 curl -sS -L "http://127.0.0.1:$PORT/sub/deeper"
+  assert_output deep
+  [ "$(code /sub/)" = 403 ]        # none there, no --index
+  [ "$(code /fifo-dir/)" = 403 ]   # not a regular file: as if none
+  [ "$(code /dir-dir/)" = 403 ]
+  [ "$(code /link-dir/)" = 403 ]   # out of the root
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+
+  # the listing only where there is none (or it is not a regular file); a refused one stays 403
+  serve_bg log2 --http --index 127.0.0.1:0 site
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/"
+  assert_output index
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/sub/"
+  assert_output --partial '<a href="deeper/">deeper/</a>'
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/fifo-dir/"
+  assert_output --partial 'Index of /fifo-dir/'
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/dir-dir/"
+  assert_output --partial '<a href="index.html/">index.html/</a>'
+  [ "$(code /link-dir/)" = 403 ]
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID"
+
+  # FILE...: "/" is their directory, answered by the one named index.html
+  serve_bg log3 --http 127.0.0.1:0 site/index.html site/sub/b.txt
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/"
+  assert_output index
+  # python's http.server agrees on all of it
+  local port
+  port=$(free_port)
+  bg python3 -m http.server --bind 127.0.0.1 --directory site "$port"
+  wait_tcp "$port"
+  run timeout 10 curl -sS "http://127.0.0.1:$port/sub/deeper/"
+  assert_output deep
 }
 
 @test "serve --http FILE...: each file by its name; / is 403 (--index: a list); others 404" {

@@ -7,9 +7,11 @@
 //   symlink out of the root (or any symlink where openat2 is missing),
 //   no permission, not a regular file or directory                        403
 //   a directory without its trailing slash                                301 to "path/?query"
-//   a directory: a listing with `index`, else                             403
+//   a directory: its index.html (a regular file; one refused: as above),
+//   else a listing with `index`, else                                      403
 //   no descriptor left (EMFILE, ENFILE)                                   503
-// The listing is a small HTML page: names escaped, links %-encoded, dot-files left out.
+// The listing is a small HTML page: names escaped, links %-encoded, dot-files left out, and so is
+// every entry a request would refuse (a symlink out of the root, a device, no permission).
 #pragma once
 
 #include <sys/stat.h>
@@ -52,7 +54,19 @@ class Resources {
 
  private:
   Resources() = default;
+  // `relative` beneath the root opened as a request opens it (err: its -errno), but only a
+  // regular file or a directory for real: anything else is looked at by O_PATH (`st` says what
+  // it is, `fd` stays closed), as a device's open may act (a tape rewinds).
+  struct Entry {
+    int err = 0;
+    Fd fd;
+    struct stat st {};
+  };
+  Entry open_entry(const std::string& relative) const;
+  Lookup index_or_list(int dir_fd, const TargetPath& path) const;
   Lookup list(int dir_fd, const TargetPath& path) const;
+  bool has_file(std::string_view name) const;
+  bool reachable(const std::string& relative, bool& is_dir) const;
   Lookup list_files(const TargetPath& path) const;
 
   int root_ = -1;
