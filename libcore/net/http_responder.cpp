@@ -65,9 +65,46 @@ RequestFields scan_fields(std::string_view head) {
   return f;
 }
 
+namespace {
+
+// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong form, no surrogate, nothing past
+// U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t more = 0;
+    unsigned char low = 0x80, high = 0xbf;  // the first continuation byte's bounds
+    if (c < 0x80) more = 0;
+    else if (c >= 0xc2 && c <= 0xdf) more = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c == 0xe0) low = 0xa0;   // overlong
+      if (c == 0xed) high = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c == 0xf0) low = 0x90;   // overlong
+      if (c == 0xf4) high = 0x8f;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (s.size() - i - 1 < more) return false;
+    for (std::size_t k = 1; k <= more; ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xbf)) return false;
+    }
+    i += more + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string content_disposition(std::string_view type, std::string_view name) {
-  // filename= for every client: ASCII with '"' and '\\' escaped and anything else as '_';
-  // filename*= (RFC 6266, 8187) carries the exact UTF-8 name.
+  // filename= for every client: ASCII with '"' and '\\' escaped and every other byte (a control
+  // byte, a byte past ASCII) as '_'. filename*= (RFC 6266, 8187) carries the exact name, only
+  // where it is UTF-8, the one charset that parameter says: a name in another encoding (or
+  // none) gets the ASCII fallback alone, not bytes labelled as what they are not.
   std::string plain;
   bool ascii = true;
   for (char ch : name) {
@@ -82,7 +119,7 @@ std::string content_disposition(std::string_view type, std::string_view name) {
   }
   std::string out(type);
   out += "; filename=\"" + plain + "\"";
-  if (!ascii) out += "; filename*=UTF-8''" + percent_encode(name);
+  if (!ascii && valid_utf8(name)) out += "; filename*=UTF-8''" + percent_encode(name);
   return out;
 }
 

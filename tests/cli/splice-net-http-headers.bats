@@ -120,6 +120,30 @@ hdr() { grep -i "^$1:" h | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
   assert_line "splice-net: --index and --content-disposition need --http"
 }
 
+@test "--content-disposition: filename* only for a UTF-8 name; any other name has the ASCII filename alone" {
+  printf 'u\n' > "site/caf$(printf '\xc3\xa9').txt"
+  printf 'b\n' > "site/bad$(printf '\xff').txt"
+  printf 'o\n' > "site/over$(printf '\xc0\xaf').txt"    # an overlong '/': not UTF-8
+  printf 's\n' > "site/sur$(printf '\xed\xa0\x80').txt"  # a UTF-16 surrogate: not UTF-8
+  serve_bg log --http --content-disposition attachment 127.0.0.1:0 site
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/caf%C3%A9.txt"
+  [ "$(hdr Content-Disposition)" = "attachment; filename=\"caf__.txt\"; filename*=UTF-8''caf%C3%A9.txt" ]
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/bad%FF.txt"
+  [ "$(hdr Content-Disposition)" = 'attachment; filename="bad_.txt"' ]
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/over%C0%AF.txt"
+  [ "$(hdr Content-Disposition)" = 'attachment; filename="over__.txt"' ]
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/sur%ED%A0%80.txt"
+  [ "$(hdr Content-Disposition)" = 'attachment; filename="sur___.txt"' ]
+  # wget --content-disposition takes filename* where there is one (the exact UTF-8 name), else
+  # the ASCII name: never bytes that were said to be UTF-8 and are not
+  mkdir dl
+  (cd dl && timeout 10 wget -q --content-disposition "http://127.0.0.1:$PORT/caf%C3%A9.txt" \
+      "http://127.0.0.1:$PORT/bad%FF.txt")
+  run ls dl
+  assert_output "bad_.txt
+caf$(printf '\xc3\xa9').txt"
+}
+
 @test "wget -N: fetches once, then not again until the file changes" {
   serve_bg log --http 127.0.0.1:0 site
   mkdir copy

@@ -95,6 +95,14 @@ TEST(NetHttpResponder, FilesByNameAndHeaders) {
   EXPECT_EQ(header(p.head, "Content-Disposition"), "attachment; filename=\"v.mp4\"");
   EXPECT_EQ(content_disposition("inline", "a\"b\xc3\xa9"),
             "inline; filename=\"a\\\"b__\"; filename*=UTF-8''a%22b%C3%A9");
+  // filename*= says UTF-8: only for a name that is (RFC 8187); else the ASCII fallback alone.
+  EXPECT_EQ(content_disposition("inline", "bad\xff.txt"), "inline; filename=\"bad_.txt\"");
+  EXPECT_EQ(content_disposition("inline", "\xc0\xaf"), "inline; filename=\"__\"");        // overlong
+  EXPECT_EQ(content_disposition("inline", "\xed\xa0\x80"), "inline; filename=\"___\"");  // surrogate
+  EXPECT_EQ(content_disposition("inline", "\xf4\x90\x80\x80"), "inline; filename=\"____\"");  // > U+10FFFF
+  EXPECT_EQ(content_disposition("inline", "\xc3"), "inline; filename=\"_\"");  // cut short
+  EXPECT_EQ(content_disposition("inline", "\xf0\x9f\x98\x80"),
+            "inline; filename=\"____\"; filename*=UTF-8''%F0%9F%98%80");
   Resources listed = Resources::files({{"v.mp4", x.fd.get()}, {"<b>", x.fd.get()}}, true);
   p = x.get(listed, "/");
   EXPECT_EQ(p.status, 200);

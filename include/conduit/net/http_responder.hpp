@@ -67,7 +67,8 @@ struct ResponsePlan {
 ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::string_view> range,
                            const RequestFields& fields, const ResponderOptions& options, bool keep_alive);
 
-// "attachment; filename=\"...\"; filename*=UTF-8''..." for `name`.
+// "attachment; filename=\"...\"; filename*=UTF-8''..." for `name`: filename*= only for a name
+// past ASCII that is valid UTF-8; filename= with every byte past ASCII or below 0x20 as '_'.
 std::string content_disposition(std::string_view type, std::string_view name);
 
 }  // namespace conduit::net::http
