@@ -123,6 +123,12 @@ std::string content_disposition(std::string_view type, std::string_view name) {
   return out;
 }
 
+Validators validators_of(const Lookup& lookup) {
+  struct stat vst = lookup.st;  // the size served: the file's header goes first
+  vst.st_size += static_cast<off_t>(lookup.prefix_of_file.size());
+  return validators_for(vst);
+}
+
 ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::string_view> range,
                            const RequestFields& fields, const ResponderOptions& options, bool keep_alive) {
   ResponsePlan plan;
@@ -150,9 +156,7 @@ ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::str
   if (lookup.listing) return simple(200, std::move(lookup.body), "text/html; charset=utf-8");
 
   std::uint64_t size = lookup.prefix_of_file.size() + static_cast<std::uint64_t>(lookup.st.st_size);
-  struct stat vst = lookup.st;
-  vst.st_size = static_cast<off_t>(size);
-  Validators v = validators_for(vst);
+  Validators v = validators_of(lookup);
   std::string last_modified = format_http_date(v.last_modified);
   std::string type = options.content_type;
   if (type.empty())

@@ -241,13 +241,14 @@ ServeClient::Step ServeClient::read_request(Clock::time_point now) {
           body_here = b.consumed;
           if (b.status == http::ChunkedBody::Status::Done) chunked_in_.reset();
         }
-        if (ctx_.follow && start_follow_response(method, target, target_full, range, keep,
+        http::Lookup found = lookup(target_full);
+        if (ctx_.follow && start_follow_response(method, target, found, range, fields, keep,
                                                    req.minor_version)) {
           in_.erase(0, r.consumed);
           return Step::Continue;
         }
         http::ResponsePlan plan = http::plan_response(
-            method == "HEAD", lookup(target_full), range, fields, ctx_.responder, keep && !ctx_.stopping);
+            method == "HEAD", std::move(found), range, fields, ctx_.responder, keep && !ctx_.stopping);
         head_ = std::move(plan.head);
         // The request is accepted: the client may send the body it announced (which is then
         // thrown away), and the 100 goes ahead of the response in the same segment.

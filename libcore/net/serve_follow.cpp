@@ -9,9 +9,12 @@
 //  - HTTP/1.0 (no chunked coding): 200 without a length, ended by closing the connection.
 // A request for "bytes=0-" asks for the same thing as no Range (ffmpeg sends it first), so it
 // follows too; any other range of bytes that exist is answered as without --follow, a range
-// beyond the end with 416, from the size known now. Everything here goes out by sendfile(2) (or
-// its fallback) from the file at the client's own offset; when the client has everything that
-// exists, it waits without a call until the server wakes it (the file grew or following ended).
+// beyond the end with 416, from the size known now. The preconditions (If-Match, If-None-Match,
+// If-Unmodified-Since, If-Modified-Since) and If-Range are evaluated first, as without --follow,
+// against the file as it is when the request comes: a failed one gets its 412 or 304, not the
+// stream. Everything here goes out by sendfile(2) (or its fallback) from the file at the
+// client's own offset; when the client has everything that exists, it waits without a call
+// until the server wakes it (the file grew or following ended).
 // A file truncated while followed breaks the stream: the client is cut off (a reset).
 #include <sys/socket.h>
 
@@ -24,6 +27,8 @@
 #include "conduit/net/followed_file.hpp"
 #include "conduit/net/http.hpp"
 #include "conduit/net/http_ranges.hpp"
+#include "conduit/net/http_responder.hpp"
+#include "conduit/net/http_validators.hpp"
 #include "conduit/net/serve_client.hpp"
 #include "conduit/sys.hpp"
 
@@ -74,16 +79,22 @@ void ServeClient::begin_follow(bool chunked, bool send_body) {
 }
 
 bool ServeClient::start_follow_response(const std::string& method, const std::string& target,
-                                        std::string_view target_full,
-                                        std::optional<std::string_view> range, bool keep,
+                                        const http::Lookup& found,
+                                        std::optional<std::string_view> range,
+                                        const http::RequestFields& fields, bool keep,
                                         int minor_version) {
-  if (!ctx_.follow->following() || !asks_from_start(range)) return false;
+  if (!ctx_.follow->following()) return false;
   // Served by name (net/http_resources): only the followed file's own name follows; any
   // other target gets what it would without --follow (404 ...).
-  if (ctx_.resources) {
-    http::Lookup l = ctx_.resources->lookup(target_full);
-    if (l.status != 200 || l.fd != ctx_.file) return false;
-  }
+  if (found.status != 200 || found.fd != ctx_.file) return false;
+  // The preconditions, against the file as it is at this request (the lookup's stat), as
+  // without --follow: one that fails is answered by the same plan as without it (412, 304,
+  // from the same stat); an If-Range that does not match makes any Range the whole file.
+  http::Validators v = http::validators_of(found);
+  if (http::evaluate_preconditions(fields.conditions, v, true) != http::Precondition::Proceed)
+    return false;
+  if (range && fields.if_range && !http::if_range_matches(*fields.if_range, v)) range.reset();
+  if (!asks_from_start(range)) return false;
   http::ResponseHead h;
   h.status = 200;
   h.framing = minor_version >= 1 ? http::ResponseHead::Framing::Chunked

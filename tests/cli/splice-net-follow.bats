@@ -116,6 +116,42 @@ cpu_ticks() {
   printf 'start\nmore\n' | cmp - out
 }
 
+@test "serve --follow --http: preconditions hold while following: 412 and 304 as without --follow, not the stream" {
+  printf 'start\n' > rec
+  touch -d '2020-01-02 03:04:05 UTC' rec
+  hold_open rec  # following goes on
+  follow_bg log --http 127.0.0.1:0 rec
+  get() { timeout 20 python3 "$HELP/http_get.py" "127.0.0.1:$PORT" /rec "$@"; }
+  local e
+  e=$(printf '"%x-%x-%x"' "$(stat -c %i rec)" "$(stat -c %s rec)" "$(stat -c %Y rec)")
+  # RFC 9110 13.1: no current representation matches: 412; one matches If-None-Match: 304
+  run get 'If-Match: "x"'
+  assert_output --regexp '^412 [0-9]+$'
+  run get 'If-Unmodified-Since: Thu, 02 Jan 2020 03:04:04 GMT'
+  assert_output --regexp '^412 [0-9]+$'
+  run get "If-None-Match: $e"
+  assert_output "304 0"
+  run get 'If-None-Match: *'
+  assert_output "304 0"
+  run get 'If-Modified-Since: Thu, 02 Jan 2020 03:04:05 GMT'
+  assert_output "304 0"
+  # preconditions that hold: the stream (HEAD: its head, chunked, without a length)
+  run get --method HEAD "If-Match: $e" 'If-None-Match: "x"' --headers-to h
+  assert_output "200 0"
+  grep -qi '^Transfer-Encoding: chunked' h
+  # a stale If-Range makes the Range the whole file: the stream too; a current one the range
+  run get --method HEAD 'Range: bytes=2-' 'If-Range: "stale"' --headers-to h
+  assert_output "200 0"
+  grep -qi '^Transfer-Encoding: chunked' h
+  run get 'Range: bytes=2-' "If-Range: $e"
+  assert_output "206 4"
+  # the file grows: its old ETag is no longer the current one
+  printf 'more\n' >> rec
+  run get "If-Match: $e"
+  assert_output --regexp '^412 [0-9]+$'
+  release rec
+}
+
 @test "serve --follow: deleting the file ends following: 'deleted'; the clients get what it held" {
   printf 'recorded so far\n' > rec
   cp rec expected

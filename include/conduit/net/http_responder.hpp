@@ -64,6 +64,9 @@ struct ResponsePlan {
   bool keep_alive = true;
 };
 
+// The validators of what a lookup found (a file's header, if any, counted in its size).
+Validators validators_of(const Lookup& lookup);
+
 ResponsePlan plan_response(bool head_only, Lookup lookup, std::optional<std::string_view> range,
                            const RequestFields& fields, const ResponderOptions& options, bool keep_alive);
 

@@ -155,8 +155,8 @@ class ServeClient {
   // serve_follow.cpp
   void begin_follow(bool chunked, bool send_body);
   bool start_follow_response(const std::string& method, const std::string& target,
-                             std::string_view target_full, std::optional<std::string_view> range,
-                             bool keep, int minor_version);
+                             const http::Lookup& found, std::optional<std::string_view> range,
+                             const http::RequestFields& fields, bool keep, int minor_version);
   Step send_follow_body(Clock::time_point now, std::uint64_t& budget);
   Step send_frame(Clock::time_point now, bool more);
 
