@@ -3,9 +3,11 @@
 # test with a message; a shell or tool that is missing is a visible skip, after the checks that
 # could run.
 
-# assert_man_lint_clean CMD: man/CMD.1 has no warning under mandoc -T lint, and no Fl that
+# assert_man_lint_clean CMD: man/CMD.1 has no warning under mandoc -T lint, no Fl that
 # takes the words after a delimiter for flags too (".Fl -tls ; relay, with" renders
-# "--tls; -relay, -with": a word after the delimiter needs No).
+# "--tls; -relay, -with": a word after the delimiter needs No), balanced parentheses in every
+# rendered paragraph (".Pq" closes its own: a ")" typed after it is one too many), and the
+# suite's name in the footer (".Os conduit": a bare .Os shows the formatter's system, "BSD").
 assert_man_lint_clean() {
   command -v mandoc > /dev/null || skip "mandoc not installed"
   run mandoc -T lint -W warning "$CONDUIT_SRC/man/$1.1"
@@ -18,6 +20,12 @@ assert_man_lint_clean() {
   run sh -c 'mandoc -T ascii "$1" 2> /dev/null | col -b | grep -E -- "(^|[ (])-(or|and|with)([ ,;.)]|$)"' sh \
     "$CONDUIT_SRC/man/$1.1"
   assert_output ""
+  run sh -c 'mandoc -T ascii "$1" 2> /dev/null | col -b |
+    awk '"'"'BEGIN { RS = "" } gsub(/\(/, "(") != gsub(/\)/, ")") { print "unbalanced: " $0 }'"'"'' sh \
+    "$CONDUIT_SRC/man/$1.1"
+  assert_output ""
+  run sh -c 'mandoc -T ascii "$1" 2> /dev/null | tail -n 1' sh "$CONDUIT_SRC/man/$1.1"
+  assert_output --regexp '^conduit +[A-Z][a-z]+ [0-9]+, [0-9]{4} +conduit$'
 }
 
 # assert_man_documents CMD WORD...: man/CMD.1, as mandoc renders it, has the sections every
