@@ -172,6 +172,17 @@ PY
   refute_output --partial 'rel-out'
 }
 
+@test "serve --http --index DIR: a file the server may not read is not listed (EACCES by strace: tests run as root)" {
+  command -v strace > /dev/null || skip "strace not installed"
+  bg env ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=faccessat2 -e inject=faccessat2:error=EACCES \
+      "$SN" serve --http --index 127.0.0.1:0 site 2> log
+  SERVE_PID=$LAST
+  PORT=$(listen_port log)
+  run timeout 10 curl -sS "http://127.0.0.1:$PORT/sub/"
+  assert_output --partial 'Index of /sub/'
+  refute_output --partial 'b.txt'
+}
+
 @test "serve --http DIR: a directory's index.html answers for it, as a file, as nginx's index does" {
   mkdir -p site/sub/deeper site/fifo-dir site/link-dir site/dir-dir/index.html
   printf 'deep\n' > site/sub/deeper/index.html
