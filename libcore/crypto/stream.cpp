@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 
 #include "conduit/crypto/block_pipeline.hpp"
 #include "conduit/crypto/chunk_search.hpp"
@@ -33,6 +34,7 @@ constexpr std::size_t kThreadedBlock = 4 * 65536;
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
 
 std::size_t chunks_per_block(std::size_t chunk, unsigned threads) {
+  if (const char* e = std::getenv("CONDUIT_BLOCK")) return std::max<std::size_t>(1, std::strtoull(e, nullptr, 10) / chunk);  // TEMPORARY
   return std::max<std::size_t>(1, (threads > 1 ? kThreadedBlock : kTargetBlock) / chunk);
 }
 
@@ -246,6 +248,11 @@ StreamResult check_chunk_fits(const AeadCipher& cipher, std::size_t chunk, const
   return chunk_too_large(chunk, cipher.max_request(), options.backend->name());
 }
 
+void set_mapping(PipelineConfig& config, bool cipher_reads_mapping, const StreamOptions& options) {
+  config.map_input = options.map_input && cipher_reads_mapping;
+  config.map = options.map;
+}
+
 }  // namespace
 
 StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
@@ -273,6 +280,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   // the read, the cipher and the write touch. With several chunks per block, chunk j is read to
   // where its sealed form goes (a gap of one tag after each), so no tag overwrites a chunk.
   config.in_place = true;
+  set_mapping(config, sealer.cipher(0).reads_mapped_input(), options);
   if (k > 1) {
     config.in_piece = chunk;
     config.in_stride = chunk + kAeadTagSize;
@@ -341,12 +349,14 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   // Many chunks at once, each at the position its block implies: the opener's keys, with the
   // failure diagnosis of DecryptWorker (open() is the one-chunk-at-a-time form).
   const std::size_t k = chunks_per_block(chunk, worker_count(options));
+  const bool mappable = opener.cipher(0).reads_mapped_input();  // before the ciphers move out
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (unsigned i = 0; i < worker_count(options); ++i)
     workers.push_back(std::make_unique<DecryptWorker>(opener.take_cipher(i), opener.take_finder(i),
                                                       chunk, header.size(), options.max_chunks));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};
+  set_mapping(config, mappable, options);
   std::uint64_t writes = 0;
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;
