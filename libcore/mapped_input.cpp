@@ -10,6 +10,7 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,15 +132,18 @@ const std::uint8_t* MappedInput::next(std::uint64_t& window, int* error) noexcep
   return p;
 }
 
-bool MappedInput::intact(std::uint64_t window, std::uint64_t end, bool more_follows) const noexcept {
+bool MappedInput::intact(std::uint64_t window, std::uint64_t end, std::uint8_t* next) const noexcept {
   const Window* w = find(window);
   if (w == nullptr || w->range.cut()) return false;
   // Read after the block was: a shrink that reached the block shows here, even one that ended in
-  // the block's last page (zeros, no fault). A failing fstat says "not intact": read(2) goes over
-  // the same bytes and reports what is wrong.
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return false;
-  return static_cast<std::uint64_t>(st.st_size) >= start_ + end + (more_follows ? 1 : 0);
+  // the block's last page (zeros, no fault). One pread(2) of the block's last byte, or of the
+  // byte after it, says both. A failing pread says "not intact": read(2) goes over the same bytes
+  // and reports what is wrong.
+  std::uint8_t byte = 0;
+  const std::uint64_t at = start_ + end - (next != nullptr ? 0 : 1);
+  if (::pread(fd_, &byte, 1, static_cast<off_t>(at)) != 1) return false;
+  if (next != nullptr) *next = byte;
+  return true;
 }
 
 void MappedInput::done(std::uint64_t window) noexcept {

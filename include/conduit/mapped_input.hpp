@@ -9,10 +9,12 @@
 // A file can shrink while it is mapped. Each window is registered with the SIGBUS guard
 // (sigbus_guard.hpp), so a read beyond the new end finds zeros instead of killing the process,
 // and `intact()` says, after the consumer read a block, whether those bytes were the file's: the
-// window was not cut, and the file still holds the block (and, for a block that is not the
-// last, a byte after it: the end of a shortened file may fall in the block's last page, which
-// reads as zeros without a fault). A block that is not intact is thrown away and read again
-// with read(2), which sees the new end. Nothing is mapped unless the guard is installed.
+// window was not cut, and the file still holds the block (the end of a shortened file may fall
+// in the block's last page, which reads as zeros without a fault). For a block taken as a middle
+// one it also reads (pread) the byte after it, which the caller keeps: read(2) would have had at
+// least that byte in hand before it called the block a middle one. A block that is not intact is
+// thrown away and read again with read(2), which sees the new end. Nothing is mapped unless the
+// guard is installed.
 #pragma once
 
 #include <cstddef>
@@ -60,10 +62,11 @@ class MappedInput {
   // Returns -errno in `*error` (0 otherwise) when that lseek failed.
   const std::uint8_t* next(std::uint64_t& window, int* error) noexcept;
 
-  // Whether the block [begin, end) (offsets from start) read from `window` holds the file's
-  // bytes: call after the reads of it (by any thread) are over. `more_follows`: the block was
-  // taken as a middle one (data after it), which the file must still have.
-  bool intact(std::uint64_t window, std::uint64_t end, bool more_follows) const noexcept;
+  // Whether the block ending at `end` (an offset from start) read from `window` holds the file's
+  // bytes: call after the reads of it (by any thread) are over. `next`: the block was taken as a
+  // middle one, so the file must hold a byte after it, which is read into *next (the one byte
+  // read(2) would have had before it called the block a middle one); nullptr for a last block.
+  bool intact(std::uint64_t window, std::uint64_t end, std::uint8_t* next) const noexcept;
 
   // The consumer is finished with a block of `window` (emitted or thrown away): windows no block
   // refers to any more are unmapped.

@@ -195,7 +195,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = source.fill(*b, &read_calls);
+      long n = source.fill(*b, offset, &read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));

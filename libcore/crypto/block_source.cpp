@@ -13,7 +13,7 @@ BlockSource::BlockSource(int fd, const PipelineConfig& config) noexcept : fd_(fd
   (void)mapped_.start(fd, settings);
 }
 
-long BlockSource::fill(Block& b, std::uint64_t* read_calls) noexcept {
+long BlockSource::fill(Block& b, std::uint64_t offset, std::uint64_t* read_calls) noexcept {
   b.window = MappedInput::kNoWindow;
   if (mapped_.active()) {
     int error = 0;
@@ -28,16 +28,28 @@ long BlockSource::fill(Block& b, std::uint64_t* read_calls) noexcept {
   }
   b.in = b.read_to;
   b.in_stride = config_.in_stride;
-  return config_.in_piece > 0
-             ? sys::read_strided(fd_, reinterpret_cast<std::byte*>(b.read_to), config_.in_piece,
-                                 config_.in_stride, config_.in_block, read_calls)
-             : sys::read_full(fd_, std::as_writable_bytes(std::span(b.read_to, config_.in_block)),
-                              read_calls);
+  long n = config_.in_piece > 0
+               ? sys::read_strided(fd_, reinterpret_cast<std::byte*>(b.read_to), config_.in_piece,
+                                   config_.in_stride, config_.in_block, read_calls)
+               : sys::read_full(fd_, std::as_writable_bytes(std::span(b.read_to, config_.in_block)),
+                                read_calls);
+  if (n == 0 && offset == next_offset_) {
+    // Cut right after a block already sealed as a middle one: end with the byte that followed.
+    b.read_to[0] = next_byte_;
+    n = 1;
+  }
+  return n;
 }
 
-bool BlockSource::intact(const Block& b) const noexcept {
+bool BlockSource::intact(const Block& b) noexcept {
   if (b.window == MappedInput::kNoWindow) return true;
-  return mapped_.intact(b.window, b.in_offset + b.in_len, !b.last);
+  std::uint8_t next = 0;
+  if (!mapped_.intact(b.window, b.in_offset + b.in_len, b.last ? nullptr : &next)) return false;
+  if (!b.last) {
+    next_offset_ = b.in_offset + b.in_len;
+    next_byte_ = next;
+  }
+  return true;
 }
 
 void BlockSource::done(Block& b) noexcept {

@@ -20,14 +20,14 @@ class BlockSource {
  public:
   BlockSource(int fd, const PipelineConfig& config) noexcept;
 
-  // Fills b.in, b.in_stride and b.window with the next block's bytes (at most config.in_block:
-  // fewer only at the end of input). Returns the byte count or -errno; read(2) calls are
-  // counted in *read_calls.
-  long fill(Block& b, std::uint64_t* read_calls) noexcept;
+  // Fills b.in, b.in_stride and b.window with the block at `offset` (from the start; at most
+  // config.in_block bytes, fewer only at the end of input). Returns the byte count or -errno;
+  // read(2) calls are counted in *read_calls.
+  long fill(Block& b, std::uint64_t offset, std::uint64_t* read_calls) noexcept;
 
   // Whether b's bytes are the input's (always, for a block that was read); call once the
-  // worker is done with b.
-  bool intact(const Block& b) const noexcept;
+  // worker is done with b, before it is emitted.
+  bool intact(const Block& b) noexcept;
 
   // b is emitted or thrown away: its window may go.
   void done(Block& b) noexcept;
@@ -40,6 +40,13 @@ class BlockSource {
   int fd_;
   const PipelineConfig& config_;
   MappedInput mapped_;
+  // The byte after the last mapped block emitted as a middle one, and its offset. A block is
+  // sealed as a middle one only when the input held more; read(2) knows that by having read
+  // more. If the file is then cut right there, read(2) from that offset finds nothing, and an
+  // empty last chunk is no valid ending: this byte, the file's when it was checked, is the
+  // shortest last block read(2) could have seen.
+  std::uint64_t next_offset_ = UINT64_MAX;
+  std::uint8_t next_byte_ = 0;
 };
 
 }  // namespace conduit::crypto

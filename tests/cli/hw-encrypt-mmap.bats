@@ -12,12 +12,13 @@ setup() {
 
 need_strace() { command -v strace > /dev/null || skip "strace is not installed"; }
 
-# input_reads CMD...: runs CMD under strace and prints "CALLS BYTES", the read(2)/readv(2) calls
-# made on the file `p` and the bytes they returned (-P: only the calls on that file are seen).
+# input_reads CMD...: runs CMD under strace and prints "CALLS BYTES": the read(2)/readv(2) calls
+# made on the file `p`, and the bytes they and pread(2) returned (-P: only the calls on that
+# file are seen; the mapped path preads one byte per block to check that the file still holds it).
 input_reads() {
   env "$NOLEAKS" strace -f -qq -P "$(realpath p)" -e trace=read,readv,pread64 -o trace "$@" 2> strace.err ||
     { cat strace.err >&2; return 1; }
-  awk '/= [0-9]+$/ {n++; b += $NF} END {printf "%d %d\n", n, b}' trace
+  awk '/= [0-9]+$/ {if (!/pread/) n++; b += $NF} END {printf "%d %d\n", n, b}' trace
 }
 
 # cut_while_running SIZE CMD...: runs CMD (its input the file `f`, its output a pipe), lets it
@@ -39,18 +40,18 @@ cut_while_running() {
   run input_reads "$B" -k key -t 1 p out
   assert_success
   read -r calls bytes <<< "$output"
-  [ "$calls" -le 2 ] && [ "$bytes" -le 65536 ] || fail "payload read by read(2): $calls calls, $bytes bytes"
+  [ "$calls" -le 2 ] && [ "$bytes" -le 66000 ] || fail "payload read by read(2): $calls calls, $bytes bytes"
   "$B" -d -k key out | cmp - p
   run input_reads "$B" -k key -t 2 p out
   read -r calls bytes <<< "$output"
-  [ "$calls" -le 2 ] && [ "$bytes" -le 262144 ] || fail "-t 2: $calls calls, $bytes bytes"
+  [ "$calls" -le 2 ] && [ "$bytes" -le 263000 ] || fail "-t 2: $calls calls, $bytes bytes"
   "$B" -d -k key out | cmp - p
   # Decrypting: only the header and the end.
   "$B" -k key p c
   cp c p
   run input_reads "$B" -d -k key -t 1 p back
   read -r calls bytes <<< "$output"
-  [ "$calls" -le 4 ] && [ "$bytes" -le 65552 ] || fail "decrypting: $calls calls, $bytes bytes"
+  [ "$calls" -le 4 ] && [ "$bytes" -le 66000 ] || fail "decrypting: $calls calls, $bytes bytes"
 }
 
 @test "mmap refused (ENOMEM): read(2) instead, the same output" {
@@ -80,6 +81,24 @@ cut_while_running() {
       [ ! -s err ] || fail "-t $t, cut to $size: $(cat err)"
       "$B" -d -k key out back || fail "-t $t, cut to $size: not a valid stream"
       head -c "$size" p | cmp - back || fail "-t $t, cut to $size: not the file's first $size bytes"
+    done
+  done
+}
+
+@test "encrypting a file cut below what was already written: a valid stream of a prefix" {
+  # read(2) ends with what it had read ahead; the mapping with what it had written and the byte
+  # after it, which it read when it sealed the block before as a middle one: an empty last
+  # chunk after full ones would not be a valid stream.
+  for t in 1 2; do
+    for size in 0 100000; do
+      cp p f
+      cut_while_running "$size" "$B" -k key -t "$t" f
+      [ "$(cat status)" -eq 0 ] || fail "-t $t, cut to $size: status $(cat status): $(cat err)"
+      [ ! -s err ] || fail "-t $t, cut to $size: $(cat err)"
+      "$B" -d -k key out back || fail "-t $t, cut to $size: not a valid stream"
+      n=$(stat -c %s back)
+      [ "$n" -ge 131072 ] || fail "-t $t, cut to $size: only $n bytes"
+      head -c "$n" p | cmp - back || fail "-t $t, cut to $size: not a prefix of the file"
     done
   done
 }
