@@ -31,6 +31,14 @@ std::uint64_t page_size() noexcept {
 
 }  // namespace
 
+bool MappedInput::takes(int fd, std::size_t block) noexcept {
+  if (!sigbus_guard_installed() || block == 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  off_t here = ::lseek(fd, 0, SEEK_CUR);
+  return here >= 0 && st.st_size >= here && static_cast<std::uint64_t>(st.st_size - here) >= block;
+}
+
 MappedInput::~MappedInput() {
   for (Window& w : windows_) unmap(w);
 }

@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 #include "conduit/crypto/backend.hpp"
@@ -162,17 +161,6 @@ std::unique_ptr<Backend> pick_backend(const Options& o) {
   return std::move(backend.value);
 }
 
-// TEMPORARY (measurements only, removed before merge): CONDUIT_MAP=seq|popread|populate|off,
-// CONDUIT_MAP_WINDOW=bytes.
-void tune_mapping(conduit::MappedInputSettings& m) {
-  if (const char* a = std::getenv("CONDUIT_MAP")) {
-    std::string v = a;
-    if (v == "popread") m.advice = conduit::MapAdvice::PopulateRead;
-    if (v == "populate") m.advice = conduit::MapAdvice::Populate;
-  }
-  if (const char* w = std::getenv("CONDUIT_MAP_WINDOW")) m.window = std::strtoull(w, nullptr, 10);
-}
-
 int run_stream(const Options& o) {
   auto backend = pick_backend(o);
   if (!backend) return kExitError;
@@ -217,8 +205,6 @@ int run_stream(const Options& o) {
   // makes a file that shrinks meanwhile an earlier end of input, as read(2) would, instead of a
   // death by SIGBUS inside the cipher. Without it (sigaction failed), read(2).
   so.map_input = conduit::install_sigbus_guard() == 0;
-  if (const char* a = std::getenv("CONDUIT_MAP"); a != nullptr && std::string(a) == "off") so.map_input = false;
-  tune_mapping(so.map);
   StreamResult r = o.decrypt ? decrypt_stream(in_fd, out.fd(), header, cred, so)
                              : encrypt_stream(in_fd, out.fd(), cred, so);
   secret.wipe();

@@ -53,6 +53,10 @@ class MappedInput {
   // /proc file says size 0), or fstat's and lseek's errors.
   int start(int fd, const MappedInputSettings& settings) noexcept;
 
+  // Whether start() would map `fd` for blocks of `block` bytes: the guard is installed, fd is a
+  // regular file, and it holds a block from its offset on (the size it says now).
+  static bool takes(int fd, std::size_t block) noexcept;
+
   // True while blocks are handed out (from start() to the first next() that returns nullptr).
   bool active() const noexcept { return active_; }
 
