@@ -2,7 +2,7 @@
 // AF_ALG, so the stream format (stream.hpp) and the raw mode (raw.hpp) never know which one runs.
 //
 // The contract, for whoever implements a backend (libcore/crypto/openssl_backend.cpp is the
-// reference; the kernel backend replaces libcore/crypto/kernel_backend_stub.cpp):
+// reference; libcore/crypto/kernel_backend.cpp the other one):
 //
 //  * Backend objects are created once per command run by make_openssl_backend() /
 //    make_kernel_backend(). All their const methods must be safe to call from several threads at
@@ -197,8 +197,8 @@ class BackendWith : public Backend {
   }
 };
 
-// The two backends. make_kernel_backend() is defined by the kernel backend's own file
-// (kernel_backend_stub.cpp until the AF_ALG implementation replaces it).
+// The two backends: make_kernel_backend() is the AF_ALG one (kernel_backend.cpp); where the
+// kernel has no AF_ALG, its available() says so.
 std::unique_ptr<Backend> make_openssl_backend();
 std::unique_ptr<Backend> make_kernel_backend();
 
