@@ -21,8 +21,16 @@ const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 
 // Died of SIGBUS, as without the guard. Under AddressSanitizer "as without the guard" is ASan's
 // own SIGBUS handler, found at install time: its report, and exit status 1.
-bool died_of_sigbus(int status) {
 #if defined(__SANITIZE_ADDRESS__)
+#define CONDUIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CONDUIT_ASAN 1
+#endif
+#endif
+
+bool died_of_sigbus(int status) {
+#if defined(CONDUIT_ASAN)
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) return true;
 #endif
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
