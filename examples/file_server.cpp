@@ -95,10 +95,13 @@ int main(int argc, char** argv) {
     using Kind = net::FileServerEvent::Kind;
     switch (e.kind) {
       case Kind::Request:
-        std::fprintf(stderr, "%s: %.*s \"%.*s\" %d %llu bytes %.3f s\n", kProg,
+        // `complete`: the whole response went out; a client that hung up mid-body still has the
+        // status that was sent, and the bytes that went out.
+        std::fprintf(stderr, "%s: %.*s \"%.*s\" %d %llu bytes %.3f s%s\n", kProg,
                      static_cast<int>(e.peer.size()), e.peer.data(),
                      static_cast<int>(e.request_line.size()), e.request_line.data(), e.status,
-                     static_cast<unsigned long long>(e.bytes), e.seconds);
+                     static_cast<unsigned long long>(e.bytes), e.seconds,
+                     e.complete ? "" : " (cut short)");
         if (max_requests != 0 && ++answered == max_requests) self->stop();
         break;
       case Kind::Stopping:

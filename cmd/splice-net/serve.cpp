@@ -270,12 +270,18 @@ int run_serve(const Options& o) {
   if (!listening) return 1;
 
   std::string label = settings.file_label;
+  // The end-of-run line names what changed: the one FILE, or else says which operand holds it
+  // (a directory's label, or the last of several FILEs, would name a file that did not change);
+  // the connection's log line names the file itself.
+  std::string changed = o.files.size() > 1 ? std::string("a FILE changed size while being served (logged above)")
+                        : settings.file < 0 ? label + ": a file beneath it changed size while being served (logged above)"
+                                            : label + ": changed size while being served";
   conduit::net::FileServer server(
       std::move(settings), Logger{{o, diag, progress ? &*progress : nullptr},
                                   logs_requests ? &access : nullptr, label, idle_seconds});
   server.run(std::move(listening->listener), std::move(listening->signals));
   if (progress) progress->finish();
-  if (server.file_changed()) diag.error(label + ": changed size while being served");
+  if (server.file_changed()) diag.error(changed);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   // Many clients, each with its own handshake: the path, not one version or cipher.
   TlsReport tls_report;

@@ -14,7 +14,10 @@ std::optional<tls::Context> tls_context(const Options& o, bool server, conduit::
     s.cert_file = o.tls.cert;
     s.key_file = o.tls.key;
     s.ca_file = o.tls.verify_client;
-    if (o.http) s.alpn = {"http/1.1"};
+    // HTTP/1.0 is served too (serve ends its bodies by the close), so a client that offers
+    // only http/1.0 (curl --http1.0) is not refused, as nginx accepts it; http/1.1 first: the
+    // server's order decides for a client offering both.
+    if (o.http) s.alpn = {"http/1.1", "http/1.0"};
   } else {
     s.cert_file = o.tls.client_cert;
     s.key_file = o.tls.client_key;

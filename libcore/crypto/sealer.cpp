@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <functional>
+#include <string>
 
 #include "conduit/diag.hpp"
 
@@ -152,14 +155,22 @@ StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<
       return StreamResult::failure(StreamStatus::CipherError, errno_text(EINVAL), EINVAL);
     auto plain = out.first(sealed.size() - kAeadTagSize);
     const bool short_chunk = sealed.size() < sealed_size();
-    int rc = short_chunk ? -EBADMSG : ciphers_[0]->open(chunk_nonce(next_, false), {}, sealed, plain);
+    // A try that fails leaves its output written: in place, the ciphertext would be gone for the
+    // next try (a full chunk is tried as a middle chunk, then as the last). In place, then, the
+    // tries go to scratch_ and only the one that verified is copied out.
+    const bool in_place = std::less<>{}(plain.data(), sealed.data() + sealed.size()) &&
+                          std::less<>{}(sealed.data(), plain.data() + plain.size());
+    scratch_.resize(chunk_size());
+    auto into = in_place ? std::span(scratch_).first(plain.size()) : plain;
+    int rc = short_chunk ? -EBADMSG : ciphers_[0]->open(chunk_nonce(next_, false), {}, sealed, into);
     bool last = false;
     if (rc == -EBADMSG) {
-      rc = ciphers_[0]->open(chunk_nonce(next_, true), {}, sealed, plain);
+      rc = ciphers_[0]->open(chunk_nonce(next_, true), {}, sealed, into);
       last = rc == 0;
     }
-    if (rc == -EBADMSG) return misplaced(sealed, plain, short_chunk, at_end);
+    if (rc == -EBADMSG) return misplaced(sealed, short_chunk, at_end);
     if (rc < 0) return cipher_failure(rc);
+    if (in_place && !plain.empty()) std::memmove(plain.data(), into.data(), plain.size());
     // Authentic, but a writer ends a stream of full chunks with the last full one.
     if (last && plain.empty() && next_ > 0) return empty_last_chunk(next_, offset_);
     StreamResult ok;
@@ -178,10 +189,10 @@ StreamResult StreamOpener::open(std::span<const std::uint8_t> sealed, std::span<
 }
 
 // The chunk does not verify in its place: is it one of this stream's from elsewhere?
-StreamResult StreamOpener::misplaced(std::span<const std::uint8_t> sealed,
-                                     std::span<std::uint8_t> scratch, bool short_chunk,
+StreamResult StreamOpener::misplaced(std::span<const std::uint8_t> sealed, bool short_chunk,
                                      bool at_end) {
   const std::string name = chunk_name(next_, offset_);
+  auto scratch = std::span(scratch_).first(sealed.size() - kAeadTagSize);
   std::uint64_t lo = next_ > kReorderWindow ? next_ - kReorderWindow : 0;
   for (std::uint64_t c = lo; c <= next_ + kReorderWindow; ++c) {
     for (bool last : {false, true}) {
@@ -191,6 +202,36 @@ StreamResult StreamOpener::misplaced(std::span<const std::uint8_t> sealed,
                                    "chunks reordered, duplicated or dropped: chunk " +
                                        std::to_string(c) + (last ? " (the last one)" : "") +
                                        " found in the place of " + name);
+    }
+  }
+  // The last chunk with bytes after it (appended data), or another chunk's last one before the
+  // end: every length at once (chunk_search.hpp), as decrypt_stream looks, with its words.
+  if (!finders_.empty() && finders_[0]) {
+    std::vector<std::uint64_t> counters{next_};
+    std::vector<std::array<std::uint8_t, kAeadNonceSize>> nonces{chunk_nonce(next_, true)};
+    for (std::uint64_t c = lo; c <= next_ + kReorderWindow; ++c) {
+      if (c == next_) continue;
+      counters.push_back(c);
+      nonces.push_back(chunk_nonce(c, true));
+    }
+    std::size_t which = 0;
+    long len = finders_[0]->find_prefix(nonces, sealed, which);
+    if (len < 0) return cipher_failure(static_cast<int>(len));
+    if (len > 0) {
+      auto prefix = static_cast<std::size_t>(len);
+      std::uint64_t found = counters[which];
+      if (found == next_ && ciphers_[0]->open(chunk_nonce(next_, true), {}, sealed.first(prefix),
+                                             scratch.first(prefix - kAeadTagSize)) == 0)
+        return StreamResult::failure(StreamStatus::TrailingData,
+                                     "data after the last chunk: " +
+                                         std::to_string(sealed.size() - prefix) +
+                                         (at_end ? "" : "+") + " bytes follow " + name +
+                                         ", the last one");
+      if (found != next_)
+        return StreamResult::failure(StreamStatus::OutOfOrder,
+                                     "chunks reordered: the last chunk (chunk " +
+                                         std::to_string(found) +
+                                         ") is not at the end: it is in the place of " + name);
     }
   }
   // A short chunk where the input ended may be a whole one cut short (decrypt_stream's words).

@@ -54,6 +54,7 @@ FileServer::FileServer(FileServerSettings settings, OnEvent on_event)
     e.status = r.status;
     e.bytes = r.body_bytes;
     e.seconds = r.seconds;
+    e.complete = r.complete;
     emit(e);
   };
 }

@@ -14,6 +14,27 @@ namespace conduit::net::http {
 
 namespace {
 
+// The "?query" of a target, for a redirect to carry along (nginx and python's http.server keep
+// it): as received (its bytes are visible ASCII or past 0x7f, the request line's rule), the
+// bytes past 0x7f %-encoded so that the Location header stays ASCII.
+std::string query_of(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : target.substr(q)) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::string page_head(const std::string& title) {
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " + title +
          "</title></head>\n<body><h1>Index of " + title + "</h1><hr><pre>\n";
@@ -79,6 +100,8 @@ Lookup Resources::lookup(std::string_view target) const {
       out.status = 200;
       out.fd = fd;
       out.name = name;
+      // With several files the server's one label is the last FILE's: name this one
+      if (files_.size() > 1) out.label = quote_name(name);
       out.prefix_of_file = prefix_;
       return out;
     }
@@ -100,7 +123,7 @@ Lookup Resources::lookup(std::string_view target) const {
       out.status = 301;
       std::string loc;
       for (const auto& c : path.components) loc += "/" + percent_encode(c);
-      out.location = loc + "/";
+      out.location = loc + "/" + query_of(target);
       return out;
     }
     return list(fd, path);

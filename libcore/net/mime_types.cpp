@@ -35,9 +35,17 @@ constexpr std::string_view kBuiltin =
     "application/gzip gz\napplication/zstd zst\napplication/x-xz xz\napplication/x-tar tar\n"
     "application/zip zip\n";
 
+// Kept over any mime.types file: Debian's media-types gives ts to Qt Linguist translations
+// (text/vnd.trolltech.linguist), which no web server serves, and a media server's .ts files
+// (recordings, HLS segments) would reach players and browsers as text. nginx says video/mp2t.
+constexpr std::string_view kOverrides = "video/mp2t ts\n";
+
 }  // namespace
 
-MimeTypes::MimeTypes() { add_text(kBuiltin); }
+MimeTypes::MimeTypes() {
+  add_text(kBuiltin);
+  add_text(kOverrides);
+}
 
 void MimeTypes::add_text(std::string_view text) {
   while (!text.empty()) {
@@ -79,6 +87,7 @@ Status MimeTypes::load(const std::string& path) {
     if (text.size() > (4u << 20)) return Status::failure(EFBIG);  // not a mime.types file
   }
   add_text(text);
+  add_text(kOverrides);
   return {};
 }
 

@@ -169,7 +169,7 @@ bool ServeClient::expire_head(const std::string& why) {
   return true;
 }
 
-void ServeClient::report_request(Clock::time_point now) {
+void ServeClient::report_request(Clock::time_point now, bool complete) {
   if (!reporting_) return;
   reporting_ = false;
   std::size_t head_part = head_.size() - std::min(head_.size(), inline_body_);
@@ -179,6 +179,7 @@ void ServeClient::report_request(Clock::time_point now) {
   record.status = status_;
   record.body_bytes = body_sent_ + (head_sent_ > head_part ? head_sent_ - head_part : 0);
   record.seconds = std::chrono::duration<double>(now - request_started_).count();
+  record.complete = complete;
   if (ctx_.on_request) ctx_.on_request(record);
 }
 
@@ -445,7 +446,7 @@ ServeClient::Step ServeClient::finish_response(Clock::time_point now) {
               " -> " + std::to_string(size) + " bytes)";
     }
   }
-  if (ctx_.http) report_request(now);
+  if (ctx_.http) report_request(now, /*complete=*/true);
   head_.clear();
   head_sent_ = 0;
   inline_body_ = 0;

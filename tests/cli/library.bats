@@ -208,6 +208,49 @@ record() {
   assert_output --partial "wrong key"
 }
 
+@test "example seal: opens hw-encrypt's output as it arrives on a pipe, whatever its size" {
+  examples
+  local hw="$CONDUIT_BIN/hw-encrypt" size
+  "$hw" keygen -o "$T/key"
+  # Empty, shorter than a chunk, a whole number of chunks (the last one full), and more.
+  for size in 0 1 65535 65536 196608 3000001; do
+    head -c "$size" "$BATS_FILE_TMPDIR/in" > "$T/plain"
+    "$hw" -k "$T/key" < "$T/plain" > "$T/sealed"
+    "$EXAMPLES/seal" --open "$T/key" "$T/sealed" > "$T/opened" || { echo "size $size"; return 1; }
+    cmp "$T/plain" "$T/opened"
+    python3 "$BATS_TEST_DIRNAME/helpers/pieces.py" "$T/sealed" |
+      "$EXAMPLES/seal" --open "$T/key" - > "$T/piped" || { echo "piped, size $size"; return 1; }
+    cmp "$T/plain" "$T/piped"
+  done
+}
+
+@test "example seal: a stream cut or modified on the way is refused with decrypt's words" {
+  examples
+  local hw="$CONDUIT_BIN/hw-encrypt"
+  "$hw" keygen -o "$T/key"
+  "$hw" -k "$T/key" < "$BATS_FILE_TMPDIR/in" > "$T/sealed"
+  local len=$(stat -c %s "$T/sealed")
+  # Cut inside the header, after two whole chunks, inside the last chunk: hw-encrypt -d and the
+  # example say the same.
+  for cut in 40 $((12 + 32 + 32 + 2 * (65536 + 16))) $((len - 100)); do
+    head -c "$cut" "$T/sealed" > "$T/cut"
+    run bash -c "'$hw' -d -k '$T/key' '$T/cut' > /dev/null"
+    assert_failure
+    local want=${output#"hw-encrypt: $T/cut: "}
+    run bash -c "set -o pipefail; python3 '$BATS_TEST_DIRNAME/helpers/pieces.py' '$T/cut' | '$EXAMPLES/seal' --open '$T/key' - > /dev/null"
+    assert_failure 1
+    assert_output "seal: standard input: $want"
+  done
+  cp "$T/sealed" "$T/modified"
+  printf 'X' | dd of="$T/modified" bs=1 seek=100000 conv=notrunc 2>/dev/null
+  run bash -c "set -o pipefail; python3 '$BATS_TEST_DIRNAME/helpers/pieces.py' '$T/modified' | '$EXAMPLES/seal' --open '$T/key' - > '$T/part'"
+  assert_failure 1
+  assert_output --partial "failed authentication"
+  # What came out before the refusal verified: the chunk before the damaged one, whole.
+  [ "$(stat -c %s "$T/part")" -eq 65536 ]
+  cmp "$T/part" <(head -c 65536 "$BATS_FILE_TMPDIR/in")
+}
+
 @test "example file_server: a client that hangs up mid-response ends that response, not the server" {
   examples
   mkdir -p "$T/www"
@@ -228,4 +271,8 @@ s.close()' "$port"
   assert_output small
   exit_of "$pid"
   assert_equal "$status" 0
+  # The event said which response went out whole (FileServerEvent::complete).
+  run cat "$T/server.log"
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /big HTTP/1\.1" 200 [0-9]+ bytes [0-9.]+ s \(cut short\)$'
+  assert_line --regexp '^file_server: 127\.0\.0\.1:[0-9]+ "GET /small HTTP/1\.1" 200 6 bytes [0-9.]+ s$'
 }

@@ -106,6 +106,13 @@ PY
   [ "$(code /sub/)" = 403 ]
   run timeout 10 curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/sub"
   assert_output "301 http://127.0.0.1:$PORT/sub/"
+  # the query goes along, as nginx and python3 -m http.server keep it (a byte past ASCII
+  # %-encoded: a header holds ASCII)
+  run timeout 10 curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/sub?sort=name&x=%20"
+  assert_output "301 http://127.0.0.1:$PORT/sub/?sort=name&x=%20"
+  printf 'GET /sub?q=caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' > req
+  run sh -c 'timeout 10 nc 127.0.0.1 "$1" < req | tr -d "\r" | grep "^Location:"' sh "$PORT"
+  assert_output "Location: /sub/?q=caf%C3%A9"
   kill -TERM "$SERVE_PID"
   wait "$SERVE_PID"
 
@@ -199,4 +206,28 @@ PY
   touch go
   wait "$client"
   wait_for log 'sub/grow.bin changed size while being sent \(33554432 -> 34603008 bytes\)'
+  # the line at the end does not say the directory changed size
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+  grep -qx 'splice-net: site: a file beneath it changed size while being served (logged above)' log
+  ! grep -q 'site: changed size' log
+}
+
+@test "serve --http FILE...: a file that changes while served is not pinned on the last FILE" {
+  head -c $((32 * 1048576)) /dev/zero > site/grow.bin
+  serve_bg log --http 127.0.0.1:0 site/grow.bin site/index.html
+  bg python3 "$CONDUIT_SRC/tests/cli/helpers/cut_client.py" "127.0.0.1:$PORT" --http \
+      --path /grow.bin --mark reading --go go > cut.out
+  local client=$LAST
+  wait_exists reading
+  head -c 1048576 /dev/zero >> site/grow.bin
+  touch go
+  wait "$client"
+  wait_for log 'grow.bin changed size while being sent \(33554432 -> 34603008 bytes\)'
+  kill -TERM "$SERVE_PID"
+  exit_of "$SERVE_PID"
+  assert_failure 1
+  grep -qx 'splice-net: a FILE changed size while being served (logged above)' log
+  ! grep -q 'index.html.*changed size' log
 }

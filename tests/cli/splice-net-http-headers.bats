@@ -61,6 +61,24 @@ hdr() { grep -i "^$1:" h | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
   [ "$(hdr Content-Type)" = "$(awk '$0 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == "odt") print $1 }' /etc/mime.types)" ]
 }
 
+@test "serve --http: .ts is video/mp2t (an MPEG transport stream), as nginx has it, not /etc/mime.types' Qt Linguist" {
+  # Debian's media-types gives ts to text/vnd.trolltech.linguist: a media server's .ts recordings
+  # and HLS segments would go to players and browsers as text
+  head -c 1880 /dev/zero > site/seg.ts
+  printf 'x' > site/A.TS
+  serve_bg log --http 127.0.0.1:0 site
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/seg.ts"
+  [ "$(hdr Content-Type)" = video/mp2t ]
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/A.TS"
+  [ "$(hdr Content-Type)" = video/mp2t ]
+  # the rest of /etc/mime.types still counts, and --content-type still wins
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/clip.mp4"
+  [ "$(hdr Content-Type)" = video/mp4 ]
+  serve_bg log2 --http --content-type application/x-test 127.0.0.1:0 site
+  timeout 10 curl -sS -D h -o /dev/null "http://127.0.0.1:$PORT/seg.ts"
+  [ "$(hdr Content-Type)" = application/x-test ]
+}
+
 @test "serve --http: a /etc/mime.types it cannot read is said, and the built-in types serve" {
   [ -e /etc/mime.types ] || skip "/etc/mime.types missing (package media-types)"
   # Over 4 MiB is not a mime.types file. Bound over the real one in a mount namespace of its own

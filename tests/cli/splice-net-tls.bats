@@ -381,6 +381,31 @@ serve_tls() {
   wait_for log 'TLS handshake: no application protocol'
 }
 
+@test "serve --http --tls and fanout --http --tls: an HTTP/1.0 client (curl --http1.0: ALPN http/1.0) is served" {
+  command -v curl > /dev/null || skip "curl not installed"
+  # serve answers HTTP/1.0 (the close ends the body), so its ALPN must not refuse the client
+  # that names it: curl --http1.0 offers only http/1.0, as nginx accepts it
+  serve_tls log --http 127.0.0.1:0 "$C/data"
+  run timeout 30 curl -sS --http1.0 --cacert "$C/ca.pem" -o got -w '%{http_code}' "https://localhost:$PORT/data"
+  assert_success
+  assert_output 200
+  cmp "$C/data" got
+  run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" -alpn http/1.0 < /dev/null
+  assert_output --partial "ALPN protocol: http/1.0"
+  # a client offering both gets http/1.1
+  run timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" -alpn http/1.0,http/1.1 < /dev/null
+  assert_output --partial "ALPN protocol: http/1.1"
+  wait_for log '"GET /data HTTP/1.0" 200 4194304'
+  ! grep -q 'no application protocol' log
+  # fanout --http: the same context
+  head -c 100000 "$C/data" > part
+  fanout_tls flog part --http --min-clients 1 --slow block
+  run timeout 30 curl -sS --http1.0 --cacert "$C/ca.pem" -o fgot -w '%{http_code}' "https://localhost:$PORT/live"
+  assert_success
+  assert_output 200
+  cmp part fgot
+}
+
 @test "serve --tls --verify-client: mutual TLS with curl" {
   command -v curl > /dev/null || skip "curl not installed"
   serve_tls log --http --verify-client "$C/ca.pem" 127.0.0.1:0 "$C/data"

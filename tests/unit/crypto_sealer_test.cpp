@@ -206,6 +206,54 @@ TEST_F(CryptoSealer, NothingAfterTheLastChunk) {
   EXPECT_EQ(plain.size(), kChunk + 1);
 }
 
+// open() may decrypt in place (out at sealed.data()), as sealer.hpp allows: a full-sized last
+// chunk, tried as a middle chunk first, must still open as the last one.
+TEST_F(CryptoSealer, OpensInPlaceAStreamWhoseLastChunkIsFull) {
+  Bytes data = random_bytes(3 * kChunk, 17);
+  std::vector<Bytes> parts = seal_all(data);
+  ASSERT_EQ(parts.back().size(), kChunk + kAeadTagSize);
+  StreamOpener o = opener_for(parts[0]);
+  Bytes plain;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    Bytes chunk = parts[i];
+    StreamResult r = o.open(chunk, chunk, i + 1 == parts.size());
+    ASSERT_TRUE(r.ok()) << i << ": " << r.message;
+    plain.insert(plain.end(), chunk.begin(), chunk.begin() + static_cast<long>(r.bytes_out));
+  }
+  EXPECT_TRUE(o.finish().ok());
+  EXPECT_EQ(plain, data);
+}
+
+// A last chunk with bytes appended, where the input ends: the verdict and words decrypt_stream
+// gives (trailing data), not a modified chunk.
+TEST_F(CryptoSealer, BytesAppendedToTheLastChunkAreTrailingDataAsDecryptStreamSays) {
+  for (std::size_t last : {std::size_t{9}, kChunk}) {
+    SCOPED_TRACE(last);
+    std::vector<Bytes> parts = seal_all(random_bytes(kChunk + last, 18));
+    parts.back().insert(parts.back().end(), {1, 2, 3});
+    auto in = memfd_with(joined(parts));
+    conduit::Fd out(::memfd_create("pt", MFD_CLOEXEC));
+    Header header;
+    ASSERT_TRUE(read_stream_header(in.get(), header).ok());
+    StreamResult whole = decrypt_stream(in.get(), out.get(), header, credentials(), options_);
+    ASSERT_EQ(whole.status, StreamStatus::TrailingData) << whole.message;
+
+    StreamOpener o = opener_for(parts[0]);
+    Bytes plain(parts[1].size());
+    ASSERT_TRUE(o.open(parts[1], plain).ok());
+    if (last == kChunk) {  // a full last chunk opens; the three bytes come after it
+      Bytes full(parts[2].begin(), parts[2].begin() + static_cast<long>(kChunk + kAeadTagSize));
+      ASSERT_TRUE(o.open(full, plain).ok());
+      EXPECT_EQ(o.open(Bytes{1, 2, 3}, plain, true).status, StreamStatus::TrailingData);
+      continue;
+    }
+    Bytes rest(parts[2].size());
+    StreamResult r = o.open(parts[2], rest, true);
+    EXPECT_EQ(r.status, whole.status) << r.message;
+    EXPECT_EQ(r.message, whole.message);
+  }
+}
+
 // Only an empty stream has an empty (and only) last chunk: a writer marks the last full chunk.
 TEST_F(CryptoSealer, TheEmptyLastChunkRule) {
   StreamSealer s;

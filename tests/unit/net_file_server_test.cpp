@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -34,11 +35,15 @@ struct Record {
   unsigned requests = 0;
   std::size_t open = 0;
   int signal = 0;
+  std::string request_line{};
+  int status = 0;
+  bool complete = false;
 };
 
 Record record(const FileServerEvent& e) {
-  return Record{e.kind, std::string(e.peer), std::string(e.last_request), std::string(e.reason),
-                e.bytes, e.requests, e.open, e.signal};
+  return Record{e.kind,     std::string(e.peer), std::string(e.last_request), std::string(e.reason),
+                e.bytes,    e.requests,          e.open,                      e.signal,
+                std::string(e.request_line),     e.status,                    e.complete};
 }
 
 // The recording callback; stops the server after `stop_after` closed connections.
@@ -259,4 +264,67 @@ TEST(NetFileServer, StopFromAnEventInsideAResponseDropsTheClientAfterItsTurn) {
   auto got = drain(client.get());
   EXPECT_LT(got.bytes, content.size());
   EXPECT_EQ(got.error, ECONNRESET);
+}
+
+TEST(NetFileServer, ARequestEventSaysWhetherTheWholeResponseWentOut) {
+  // The process ignores SIGPIPE, as LIBRARY.md asks: sendfile to the client that hung up raises it.
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  const std::string content = pattern(32 << 20);
+  TempFile file(content);
+  Listener listener;
+  FileServerSettings s;
+  s.file = file.fd.get();
+  s.http = true;
+  std::vector<Record> records;
+  FileServer* self = nullptr;
+  FileServer server(s, recorder(records, self, 7));
+  self = &server;
+  Running running(server, std::move(listener.fd));
+
+  auto ask = [&](const std::string& head) {
+    Fd client = connect_client(listener.address);
+    send_all(client.get(), head);
+    return conduit::testutil::read_all(client.get());
+  };
+  std::string whole = ask("GET /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(whole.starts_with("HTTP/1.1 200")) << whole.substr(0, 200);
+  auto etag_at = whole.find("ETag: ");
+  ASSERT_NE(etag_at, std::string::npos);
+  std::string etag = whole.substr(etag_at + 6, whole.find("\r\n", etag_at) - etag_at - 6);
+  ask("GET /f HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19,100-109\r\nConnection: close\r\n\r\n");
+  ask("HEAD /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ask("GET /f HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\nConnection: close\r\n\r\n");
+  ask("GET /f HTTP/1.1\r\nConnection: close\r\n\r\n");  // no Host: 400 and its page
+  ask("GET /f HTTP/1.1\r\nHost: x\r\nRange: bytes=900000000-\r\nConnection: close\r\n\r\n");
+  // A client that reads the head and a little of the body, then hangs up: the rest of its
+  // receive queue unread, its close is a reset, and the server's next send fails.
+  {
+    Fd client = connect_client(listener.address, 4096);
+    send_all(client.get(), "GET /f HTTP/1.1\r\nHost: x\r\n\r\n");
+    char buf[1000];
+    ASSERT_GT(::read(client.get(), buf, sizeof buf), 0);
+  }
+  ASSERT_EQ(running.join(), 0);
+  ::sigaction(SIGPIPE, &old, nullptr);
+
+  auto requests = of_kind(records, FileServerEvent::Kind::Request);
+  ASSERT_EQ(requests.size(), 7u);
+  struct Want {
+    int status;
+    bool complete;
+  };
+  const Want want[] = {{200, true}, {206, true}, {200, true}, {304, true},
+                       {400, true}, {416, true}, {200, false}};
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    SCOPED_TRACE(requests[i].request_line);
+    EXPECT_EQ(requests[i].status, want[i].status);
+    EXPECT_EQ(requests[i].complete, want[i].complete);
+  }
+  EXPECT_EQ(requests[0].bytes, content.size());
+  EXPECT_EQ(requests[2].bytes, 0u);  // HEAD: the head alone, whole
+  // The cut one: the status that was sent, and the body bytes that went out, fewer than the file.
+  EXPECT_GT(requests[6].bytes, 0u);
+  EXPECT_LT(requests[6].bytes, content.size());
 }

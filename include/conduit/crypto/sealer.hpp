@@ -80,9 +80,10 @@ class StreamOpener {
   // Opens the next chunk, `sealed` as it was written. A full-sized chunk is tried as a middle
   // chunk, then as the last; a shorter one can only be the last. Only when it verifies in its
   // place is its plaintext written to `out` (at least sealed.size() - 16 bytes; it may start at
-  // sealed.data()) and the result Ok with bytes_out its size. Otherwise a rejection:
-  // ModifiedChunk, OutOfOrder (a chunk of this stream from elsewhere), TrailingData (anything
-  // after the last chunk), NonCanonical (an empty last chunk after others, too many chunks),
+  // sealed.data(), at the cost of a copy: the tries are made beside it) and the result Ok with
+  // bytes_out its size. Otherwise a rejection: ModifiedChunk, OutOfOrder (a chunk of this stream
+  // from elsewhere), TrailingData (anything after the last chunk, bytes appended to it included),
+  // NonCanonical (an empty last chunk after others, too many chunks),
   // Truncated (fewer bytes than a tag); or a CipherError. After a failure, open() refuses more.
   // `at_end`: nothing follows `sealed` in the input (a read that came back short says so). A
   // short chunk that fails there is told as "modified, or the stream was cut inside it", as
@@ -99,12 +100,12 @@ class StreamOpener {
   std::unique_ptr<AeadCipher> take_cipher(unsigned which) { return std::move(ciphers_.at(which)); }
 
  private:
-  StreamResult misplaced(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> scratch,
-                         bool short_chunk, bool at_end);
+  StreamResult misplaced(std::span<const std::uint8_t> sealed, bool short_chunk, bool at_end);
 
   Header header_;
   std::vector<std::unique_ptr<AeadCipher>> ciphers_;
   std::vector<std::unique_ptr<ChunkFinder>> finders_;
+  std::vector<std::uint8_t> scratch_;  // failed tries, and every try in place
   std::uint64_t next_ = 0;
   std::uint64_t offset_ = 0;  // of the next chunk, from the stream's start (for messages)
   std::uint64_t max_chunks_ = kMaxChunks;

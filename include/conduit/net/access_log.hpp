@@ -1,7 +1,9 @@
 // access_log: an HTTP server's access log, one line per request in the Common Log Format,
 //   127.0.0.1 - - [28/Nov/2026:17:15:49 +0000] "GET /v.mp4 HTTP/1.1" 206 1000
 // (peer address without its port, local time, the request line as received, the status, the
-// body bytes sent: "-" for none), from the file server's Request events. Written to an fd the
+// body bytes sent: "-" for none), from the file server's Request events. A response cut short
+// (FileServerEvent::complete false) gets the same line, the status sent and the bytes that went
+// out, as nginx's default formats write it (only its $request_completion tells). Written to an fd the
 // caller owns (standard error, say) or to a FILE opened for appending; each line is one
 // write(2), so lines from a busy server stay whole and a log rotated by rename keeps its lines
 // apart. `splice-net serve --http --access-log` is one user.

@@ -68,7 +68,8 @@ struct FileServerEvent {
   enum class Kind {
     Opened,        // a connection was accepted: peer
     Bytes,         // bytes were sent to some client (heads included): bytes
-    Request,       // HTTP: a response ended: peer, request_line, status, bytes (body), seconds
+    Request,       // HTTP: a response ended: peer, request_line, status, bytes (body), seconds,
+                   // complete
     Closed,        // a connection ended: the fields below
     AcceptPaused,  // accept() failed for want of descriptors: error, open
     Stopping,      // the first stop: signal (0 for stop()), open, drop
@@ -81,6 +82,13 @@ struct FileServerEvent {
   std::string_view peer{};          // Opened, Closed, Request
   std::string_view request_line{};  // Request: as received ("" when none arrived whole)
   int status = 0;                   // Request: the response's status
+  // Request: the whole response went out, head and body as the head announced them (a whole
+  // file, a range, a HEAD's or a 304's head alone, an error page). false: it was cut short (the
+  // client hung up mid-body, an idle timeout, a dropping stop, the file shrank); `status` is
+  // still the one sent and `bytes` what went out, as nginx logs such a response (its
+  // $request_completion is "OK" only for the former). Sent means handed to the kernel: it says
+  // nothing of what the client read.
+  bool complete = false;
   std::uint64_t bytes = 0;        // Bytes: just sent; Closed: sent on the connection
   unsigned requests = 0;          // Closed (HTTP): requests answered
   std::string_view last_request{};  // Closed (HTTP): "GET /x 206", "malformed request, 400"

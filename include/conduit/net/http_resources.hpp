@@ -6,7 +6,7 @@
 //   dot-file, nothing there, a trailing slash after a file                404
 //   symlink out of the root (or any symlink where openat2 is missing),
 //   no permission, not a regular file or directory                        403
-//   a directory without its trailing slash                                301 to "path/"
+//   a directory without its trailing slash                                301 to "path/?query"
 //   a directory: a listing with `index`, else                             403
 //   no descriptor left (EMFILE, ENFILE)                                   503
 // The listing is a small HTML page: names escaped, links %-encoded, dot-files left out.
@@ -30,7 +30,8 @@ struct Lookup {
   Fd owned;             // opened for this request (directory form)
   struct stat st {};
   std::string name;     // the file's name (MIME type by extension, Content-Disposition)
-  std::string label;    // for messages: the path beneath the root, quoted; empty in the file form
+  std::string label;    // for messages: the path beneath the root, or the name among several
+                        // files, quoted; empty in the one-file form
   std::string prefix_of_file;  // bytes served before the file (the file form's header)
   bool listing = false;
   std::string body;     // a listing's HTML

@@ -1,7 +1,8 @@
 // net/mime_types: Content-Type by file name extension, from a mime.types file (Debian's
 // media-types package installs /etc/mime.types: "type/subtype ext1 ext2 ..." per line, '#'
 // comments), with a few built-in types for a system without one. Lookups are case-insensitive
-// on the extension; a name without a known extension gets the fallback.
+// on the extension; a name without a known extension gets the fallback. ts is video/mp2t
+// whatever the file says (Debian's gives it to Qt Linguist translations), as nginx has it.
 #pragma once
 
 #include <string>

@@ -55,6 +55,7 @@ struct RequestRecord {
   int status = 0;
   std::uint64_t body_bytes = 0;    // bytes of the response's body sent (heads not counted)
   double seconds = 0;              // from the head's first byte to the response's last
+  bool complete = false;           // the whole response was sent (else it was cut short)
 };
 
 struct ServeContext {
@@ -107,9 +108,10 @@ class ServeClient {
   // Ends an overdue head: true when a 408 response is now due (part of a head arrived: advance()
   // sends it), false when nothing came and the connection should just close. `why` is its ending.
   bool expire_head(const std::string& why);
-  // Reports the response under way, if any, through on_request (the server calls it when it
-  // cuts a connection short; a finished response reports itself).
-  void report_request(Clock::time_point now);
+  // Reports the response under way, if any, through on_request: `complete` when its last byte
+  // went out (a finished response reports itself so), not when the server cuts the connection
+  // short (the server calls it then: the peer hung up, a timeout, a drop, the file shrank).
+  void report_request(Clock::time_point now, bool complete = false);
   Clock::time_point linger_deadline() const noexcept { return linger_deadline_; }
   void set_ending(std::string why) { ending_ = std::move(why); }
   bool noteworthy() const noexcept { return !note_.empty() || ending_.find(" shrank ") != std::string::npos; }

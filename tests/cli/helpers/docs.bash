@@ -3,11 +3,20 @@
 # test with a message; a shell or tool that is missing is a visible skip, after the checks that
 # could run.
 
-# assert_man_lint_clean CMD: man/CMD.1 has no warning under mandoc -T lint.
+# assert_man_lint_clean CMD: man/CMD.1 has no warning under mandoc -T lint, and no Fl that
+# takes the words after a delimiter for flags too (".Fl -tls ; relay, with" renders
+# "--tls; -relay, -with": a word after the delimiter needs No).
 assert_man_lint_clean() {
   command -v mandoc > /dev/null || skip "mandoc not installed"
   run mandoc -T lint -W warning "$CONDUIT_SRC/man/$1.1"
   assert_success
+  assert_output ""
+  run sh -c 'mandoc -T lint -W style "$1" 2>&1 | grep "no blank before trailing delimiter: Fl "' sh \
+    "$CONDUIT_SRC/man/$1.1"
+  assert_output ""
+  # the same without a delimiter: ".Fl -tls or Fl -tls-target" renders "--tls -or --tls-target"
+  run sh -c 'mandoc -T ascii "$1" 2> /dev/null | col -b | grep -E -- "(^|[ (])-(or|and|with)([ ,;.)]|$)"' sh \
+    "$CONDUIT_SRC/man/$1.1"
   assert_output ""
 }
 
