@@ -14,7 +14,7 @@ K=$(od -An -tx1 "$key" | tr -d ' \n')
 IV=000102030405060708090a0b0c0d0e0f
 enc="$BENCH_DIR/hw-enc.bin"
 "$H" -k "$key" "$f" > "$enc"
-cat "$enc" > /dev/null
+cache_as_read "$enc"
 pin0="taskset -c 0"
 
 echo "## hw-encrypt ($SIZE MiB in page cache, median of $BENCH_RUNS, $(nproc) CPUs, $(uname -r), $(openssl version | cut -d' ' -f1-2))"

@@ -18,6 +18,7 @@
 #include "conduit/crypto/stream.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/pipe.hpp"
+#include "conduit/sigbus_guard.hpp"
 #include "conduit/sigpipe.hpp"
 #include "conduit/stats.hpp"
 #include "messages.hpp"
@@ -200,6 +201,10 @@ int run_stream(const Options& o) {
   so.threads = o.threads != 0 ? o.threads : default_threads(in_fd, out.fd());
   so.progress = report.progress();
   so.allow_splice = !o.common.no_splice;
+  // A regular-file input is read through a mapping (no copy from the page cache); the guard
+  // makes a file that shrinks meanwhile an earlier end of input, as read(2) would, instead of a
+  // death by SIGBUS inside the cipher. Without it (sigaction failed), read(2).
+  so.map_input = conduit::install_sigbus_guard() == 0;
   StreamResult r = o.decrypt ? decrypt_stream(in_fd, out.fd(), header, cred, so)
                              : encrypt_stream(in_fd, out.fd(), cred, so);
   secret.wipe();

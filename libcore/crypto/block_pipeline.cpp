@@ -6,6 +6,8 @@
 // worker knows whether the block ends the input.
 #include "conduit/crypto/block_pipeline.hpp"
 
+#include "block_source.hpp"
+
 #include <openssl/crypto.h>
 #include <sched.h>
 
@@ -63,7 +65,8 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
   std::vector<Block*> free_slots;
   for (auto& slot : slots) {
     slot.out = aligned_window(slot.out_storage, config.out_block);
-    slot.in = config.in_place ? slot.out : aligned_window(slot.in_storage, config.in_block);
+    slot.read_to = config.in_place ? slot.out : aligned_window(slot.in_storage, config.in_block);
+    slot.in = slot.read_to;
     free_slots.push_back(&slot);
   }
   auto slot_no = [&slots](const Block* b) { return static_cast<std::size_t>(b - slots.data()); };
@@ -96,6 +99,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     }
   }
 
+  BlockSource source(in_fd, config);
   StreamResult result;
   std::deque<Block*> inflight;  // dispatched, in read order
   Block* pending = nullptr;     // a full block waiting to learn whether it is the last
@@ -121,6 +125,33 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     }
     shared.work_ready.notify_one();
   };
+  // A mapped block the input no longer holds: throw it away with every block after it (once no
+  // worker reads them), and read again from its offset with read(2). Returns 0 or -errno.
+  auto restart_at = [&](Block* from) -> int {
+    if (threaded) {
+      std::unique_lock lock(shared.mutex);
+      for (Block* q : shared.todo) shared.done[slot_no(q)] = true;  // not started: never will be
+      shared.todo.clear();
+      shared.work_done.wait(lock, [&] {
+        return std::all_of(inflight.begin(), inflight.end(),
+                           [&](Block* q) { return static_cast<bool>(shared.done[slot_no(q)]); });
+      });
+    }
+    next_index = from->index;
+    offset = from->in_offset;
+    for (Block* q : inflight) {
+      source.done(*q);
+      free_slots.push_back(q);
+    }
+    inflight.clear();
+    if (pending != nullptr) {
+      source.done(*pending);
+      free_slots.push_back(pending);
+      pending = nullptr;
+    }
+    eof = false;
+    return source.restart(offset);
+  };
   auto front_done = [&]() {
     if (!threaded) return true;
     std::lock_guard lock(shared.mutex);
@@ -132,6 +163,13 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     bool failed = false;
     while (!inflight.empty() && front_done()) {
       Block* b = inflight.front();
+      if (!source.intact(*b)) {
+        if (int rc = restart_at(b); rc < 0) {
+          result = StreamResult::failure(StreamStatus::ReadError, errno_text(-rc), -rc);
+          failed = true;
+        }
+        break;
+      }
       StreamResult r = emit(*b);
       if (!r.ok()) {
         result = std::move(r);
@@ -148,6 +186,7 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
       result.bytes_out += b->out_len;
       if (config.progress) config.progress(b->in_len);
       inflight.pop_front();
+      source.done(*b);
       free_slots.push_back(b);
     }
     if (failed) break;
@@ -156,18 +195,13 @@ StreamResult run_block_pipeline(int in_fd, const PipelineConfig& config,
     if (!eof && !free_slots.empty()) {
       Block* b = free_slots.back();
       free_slots.pop_back();
-      long n = config.in_piece > 0
-                   ? sys::read_strided(in_fd, reinterpret_cast<std::byte*>(b->in), config.in_piece,
-                                       config.in_stride, config.in_block, &read_calls)
-                   : sys::read_full(in_fd, std::as_writable_bytes(std::span(b->in, config.in_block)),
-                                    &read_calls);
+      long n = source.fill(*b, offset, &read_calls);
       if (n < 0) {
         result = StreamResult::failure(StreamStatus::ReadError, errno_text(static_cast<int>(-n)),
                                        static_cast<int>(-n));
         break;
       }
       b->in_len = static_cast<std::size_t>(n);
-      b->in_stride = config.in_stride;
       b->index = next_index++;
       b->in_offset = offset;
       offset += b->in_len;

@@ -136,6 +136,7 @@ class KernelAead final : public AeadCipher {
 
   bool supports_spliced_input() const noexcept override { return true; }
   std::size_t max_request() const noexcept override { return op_.max_request(); }
+  bool reads_mapped_input() const noexcept override { return false; }
 
   // The "two splices" path: the input pipe's pages go into the operation socket by splice(2),
   // never through a user-space buffer; only the result is read back.

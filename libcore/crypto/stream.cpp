@@ -27,13 +27,16 @@ namespace {
 
 // Bytes of plaintext per pipeline block: one 64 KiB chunk on one thread (sealed in place, one
 // read and one write per chunk); with workers, four chunks per hand-off, so the futex wake-ups
-// between the I/O thread and the workers cost a quarter as much per byte.
+// between the I/O thread and the workers cost a quarter as much per byte. A mapped input takes
+// four chunks per block on one thread too: nothing is read into the slot to stay in cache, and
+// each block costs a pread(2) (the check that the file still holds it) and a write(2): 2-4% less
+// CPU than 64 KiB (docs/benchmarks.md, session 8).
 constexpr std::size_t kTargetBlock = 65536;
 constexpr std::size_t kThreadedBlock = 4 * 65536;
 constexpr std::uint64_t kReorderWindow = 64;      // counters tried around a failing chunk
 
-std::size_t chunks_per_block(std::size_t chunk, unsigned threads) {
-  return std::max<std::size_t>(1, (threads > 1 ? kThreadedBlock : kTargetBlock) / chunk);
+std::size_t chunks_per_block(std::size_t chunk, unsigned threads, bool mapped) {
+  return std::max<std::size_t>(1, (threads > 1 || mapped ? kThreadedBlock : kTargetBlock) / chunk);
 }
 
 StreamResult write_out(int fd, const std::uint8_t* data, std::size_t len) {
@@ -246,6 +249,18 @@ StreamResult check_chunk_fits(const AeadCipher& cipher, std::size_t chunk, const
   return chunk_too_large(chunk, cipher.max_request(), options.backend->name());
 }
 
+// Whether the pipeline will map `in_fd` (blocks of `sealed_block` bytes, the input's):
+// the options allow it, the cipher reads it in this process, and MappedInput takes the file.
+bool maps_input(int in_fd, bool cipher_reads_mapping, const StreamOptions& options,
+                std::size_t sealed_block) {
+  return options.map_input && cipher_reads_mapping && MappedInput::takes(in_fd, sealed_block);
+}
+
+void set_mapping(PipelineConfig& config, bool mapped, const StreamOptions& options) {
+  config.map_input = mapped;
+  config.map = options.map;
+}
+
 }  // namespace
 
 StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credentials,
@@ -263,7 +278,9 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
     r.write_calls += 1;
     return r;
   }
-  const std::size_t k = chunks_per_block(chunk, worker_count(options));
+  const std::size_t k_mapped = chunks_per_block(chunk, worker_count(options), true);
+  const bool mapped = maps_input(in_fd, sealer.cipher(0).reads_mapped_input(), options, k_mapped * chunk);
+  const std::size_t k = mapped ? k_mapped : chunks_per_block(chunk, worker_count(options), false);
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (unsigned i = 0; i < worker_count(options); ++i)
     workers.push_back(std::make_unique<EncryptWorker>(sealer, i));
@@ -273,6 +290,7 @@ StreamResult encrypt_stream(int in_fd, int out_fd, const Credentials& credential
   // the read, the cipher and the write touch. With several chunks per block, chunk j is read to
   // where its sealed form goes (a gap of one tag after each), so no tag overwrites a chunk.
   config.in_place = true;
+  set_mapping(config, mapped, options);
   if (k > 1) {
     config.in_piece = chunk;
     config.in_stride = chunk + kAeadTagSize;
@@ -340,13 +358,17 @@ StreamResult decrypt_stream(int in_fd, int out_fd, const Header& header,
   }
   // Many chunks at once, each at the position its block implies: the opener's keys, with the
   // failure diagnosis of DecryptWorker (open() is the one-chunk-at-a-time form).
-  const std::size_t k = chunks_per_block(chunk, worker_count(options));
+  const std::size_t k_mapped = chunks_per_block(chunk, worker_count(options), true);
+  const bool mapped = maps_input(in_fd, opener.cipher(0).reads_mapped_input(), options,
+                                 k_mapped * (chunk + kAeadTagSize));
+  const std::size_t k = mapped ? k_mapped : chunks_per_block(chunk, worker_count(options), false);
   std::vector<std::unique_ptr<BlockWorker>> workers;
   for (unsigned i = 0; i < worker_count(options); ++i)
     workers.push_back(std::make_unique<DecryptWorker>(opener.take_cipher(i), opener.take_finder(i),
                                                       chunk, header.size(), options.max_chunks));
   PipelineConfig config{k * (chunk + kAeadTagSize), k * chunk, worker_count(options),
                         options.progress};
+  set_mapping(config, mapped, options);
   std::uint64_t writes = 0;
   StreamResult result = run_block_pipeline(in_fd, config, workers, [out_fd, &writes](Block& b) {
     if (b.out_len > 0) ++writes;

@@ -16,7 +16,8 @@ setup() {
   # Every crypto source (whichever kernel backend is there: the stub or the AF_ALG one) and the
   # few core files they use.
   SOURCES="$S/tests/fuzz/decoder_fuzz.cpp $(echo "$S"/libcore/crypto/*.cpp) $S/libcore/sys.cpp
-    $S/libcore/diag.cpp $S/libcore/quote.cpp $S/libcore/fd.cpp $S/libcore/pipe.cpp $S/libcore/result.cpp"
+    $S/libcore/diag.cpp $S/libcore/quote.cpp $S/libcore/fd.cpp $S/libcore/pipe.cpp $S/libcore/result.cpp
+    $S/libcore/mapped_input.cpp $S/libcore/sigbus_guard.cpp"
 }
 
 build_fuzzer() {

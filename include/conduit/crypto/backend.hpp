@@ -101,6 +101,12 @@ class AeadCipher {
   // reading the result frees, so a bigger request would wait forever (afalg.hpp). Calls beyond
   // it return -EMSGSIZE; the stream code refuses a chunk size beyond it before any work.
   virtual std::size_t max_request() const noexcept { return SIZE_MAX; }
+
+  // Whether the input may be a mapping of a file (mapped_input.hpp): true when this process's
+  // CPU reads it, so a page gone beyond a shrunk file's end raises SIGBUS here, which the SIGBUS
+  // guard turns into zeros and a "cut" the stream code sees. The AF_ALG backend hands its input
+  // to the kernel (sendmsg), which would fail with EFAULT instead: it is given read(2)'s copy.
+  virtual bool reads_mapped_input() const noexcept { return true; }
   virtual int seal_spliced(Nonce, std::span<const std::uint8_t> /*aad*/, int /*pipe_fd*/,
                            std::size_t /*len*/, std::span<std::uint8_t> /*out*/) {
     return -EOPNOTSUPP;

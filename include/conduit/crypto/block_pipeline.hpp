@@ -15,14 +15,16 @@
 #include <vector>
 
 #include "conduit/crypto/stream_result.hpp"
+#include "conduit/mapped_input.hpp"
 
 namespace conduit::crypto {
 
 struct Block {
   // Page-aligned windows into the storage below: the kernel copies to and from page-aligned
   // buffers about 3x faster than malloc's (measured by the pump, PERFORMANCE.md).
-  std::uint8_t* in = nullptr;
+  const std::uint8_t* in = nullptr;  // the input: read_to, or a mapping of the input file
   std::uint8_t* out = nullptr;
+  std::uint8_t* read_to = nullptr;   // where read(2) puts the input (out when in_place)
   std::vector<std::uint8_t> in_storage;
   std::vector<std::uint8_t> out_storage;
   std::size_t in_len = 0;
@@ -31,6 +33,7 @@ struct Block {
   std::uint64_t in_offset = 0;   // offset of in[0] in the input (after what came before)
   std::size_t in_stride = 0;     // 0: `in` is contiguous; else piece j starts at in + j * in_stride
   bool last = false;             // holds the end of the input
+  std::uint64_t window = MappedInput::kNoWindow;  // the mapping `in` points into, if any
   StreamResult result;           // set by the worker when it fails; out_len bytes are still written
 };
 
@@ -56,6 +59,12 @@ struct PipelineConfig {
   // a block of several chunks. 0: one contiguous read.
   std::size_t in_piece = 0;
   std::size_t in_stride = 0;
+  // A regular file is read through a read-only mapping instead of read(2) (mapped_input.hpp)
+  // when the program installed the SIGBUS guard: whole blocks, each worker reading the file's
+  // pages and writing `out` (in_place or not; `in` is then contiguous, in_stride 0). What the
+  // file no longer holds when a block is emitted (it shrank) is read again by read(2).
+  bool map_input = false;
+  MappedInputSettings map{};  // window and advice; the block is in_block
 };
 
 // Runs the pipeline from `in_fd`: `workers` must hold max(1, threads) workers. `emit` gets each

@@ -14,6 +14,7 @@
 #include "conduit/crypto/format.hpp"
 #include "conduit/crypto/keys.hpp"
 #include "conduit/crypto/stream_result.hpp"
+#include "conduit/mapped_input.hpp"
 
 namespace conduit::crypto {
 
@@ -25,6 +26,11 @@ struct StreamOptions {
   bool allow_splice = true;               // false: never the spliced-input path (--no-splice)
   std::uint64_t max_chunks = kMaxChunks;  // the limit; tests inject a small one
   std::function<void(std::uint64_t)> progress;  // input bytes done, for --progress
+  // A regular-file input is read through a mapping rather than read(2) when the program has
+  // installed the SIGBUS guard (sigbus_guard.hpp; hw-encrypt does) and the backend's cipher
+  // reads it in this process; false: always read(2). The output is the same either way.
+  bool map_input = true;
+  MappedInputSettings map{};  // window size and page advice (tests and measurements)
 };
 
 // What the user gave: a 32-byte key, or a passphrase.
