@@ -20,7 +20,6 @@ pin0="taskset -c 0"
 echo "## hw-encrypt ($SIZE MiB in page cache, median of $BENCH_RUNS, $(nproc) CPUs, $(uname -r), $(openssl version | cut -d' ' -f1-2))"
 echo
 echo "### In a pipe: cat FILE | X | cat > /dev/null"
-echo
 # The floor row puts splice-cat in the middle: a stage that moves pages and copies nothing, so
 # the pipeline is as fast as the two cats allow. No encrypting stage can beat it; a goal ratio
 # against openssl enc that is faster than the floor cannot be met on this machine.
