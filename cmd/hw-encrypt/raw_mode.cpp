@@ -11,6 +11,7 @@
 #include "conduit/crypto/raw.hpp"
 #include "conduit/diag.hpp"
 #include "conduit/fd.hpp"
+#include "conduit/hex.hpp"
 #include "conduit/sys.hpp"
 #include "output.hpp"
 #include "run.hpp"
@@ -20,11 +21,10 @@ namespace hw_encrypt {
 namespace {
 // The drawn IV, as hex, to --iv-out FILE or standard error: the decryptor needs it.
 bool report_iv(const Options& o, const std::vector<std::uint8_t>& iv) {
-  static const char digits[] = "0123456789abcdef";
   std::string hex;
   for (std::uint8_t b : iv) {
-    hex += digits[b >> 4];
-    hex += digits[b & 15];
+    hex += conduit::hex_digit(b >> 4);
+    hex += conduit::hex_digit(b & 15);
   }
   if (o.iv_out.empty()) {
     std::fprintf(stderr, "%s: IV: %s\n", kProg.data(), hex.c_str());

@@ -138,22 +138,26 @@ int open_beneath(int root, const std::string& relative, int flags, bool force_fa
   return walk_nofollow(root, relative, flags);
 }
 
-std::string percent_encode(std::string_view component) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+std::string percent_encode(std::string_view text, bool (*keep)(unsigned char)) {
   std::string out;
-  for (char ch : component) {
+  for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
-    bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                std::string_view("-._~!$&'()*+,;=:@").find(ch) != std::string_view::npos;
-    if (safe) {
+    if (keep(c)) {
       out += ch;
     } else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += hex_digit(c >> 4, true);
+      out += hex_digit(c & 15, true);
     }
   }
   return out;
+}
+
+std::string percent_encode(std::string_view component) {
+  return percent_encode(component, [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos;
+  });
 }
 
 }  // namespace conduit::net::http

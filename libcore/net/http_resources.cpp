@@ -24,19 +24,7 @@ constexpr std::string_view kIndexName = "index.html";
 std::string query_of(std::string_view target) {
   auto q = target.find('?');
   if (q == std::string_view::npos) return {};
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : target.substr(q)) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(target.substr(q), [](unsigned char c) { return c < 0x80; });
 }
 
 std::string page_head(const std::string& title) {

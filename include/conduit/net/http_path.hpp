@@ -45,5 +45,7 @@ int open_beneath(int root, const std::string& relative, int flags, bool force_fa
 // Minimal %-encoding of a path component for a link (listings, redirects): everything but
 // unreserved characters and a few safe ones is escaped.
 std::string percent_encode(std::string_view component);
+// %-encoding of every byte `keep` refuses (uppercase digits, RFC 3986 2.1).
+std::string percent_encode(std::string_view text, bool (*keep)(unsigned char));
 
 }  // namespace conduit::net::http
