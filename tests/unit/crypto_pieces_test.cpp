@@ -48,6 +48,13 @@ class CryptoPieces : public ::testing::Test {
     options_.chunk_log2 = 10;
   }
   Credentials credentials() const { return {KeySource::Key, &key_, {}}; }
+  // A sink that appends what it gets to `to`.
+  static PieceSink append_to(Bytes& to) {
+    return [&to](std::span<const std::uint8_t> p) {
+      to.insert(to.end(), p.begin(), p.end());
+      return 0;
+    };
+  }
 
   Bytes encrypt(const Bytes& plain) {
     auto in = memfd_with(plain);
@@ -70,10 +77,7 @@ class CryptoPieces : public ::testing::Test {
   // `stream` through a PieceOpener in `pieces`: the first failure, or finish()'s result.
   StreamResult open_pieces(const std::vector<Bytes>& pieces, Bytes& plain) {
     PieceOpener o;
-    StreamResult r = o.start(credentials(), options_, [&](std::span<const std::uint8_t> p) {
-      plain.insert(plain.end(), p.begin(), p.end());
-      return 0;
-    });
+    StreamResult r = o.start(credentials(), options_, append_to(plain));
     if (!r.ok()) return r;
     for (const Bytes& p : pieces) {
       if (r = o.write(p); !r.ok()) return r;
@@ -148,10 +152,7 @@ TEST_F(CryptoPieces, PlaintextComesOutAsEachChunkVerifiesAndTheShortLastOneAtFin
   const std::size_t header = stream.size() - 2 * kSealed - 100 - kAeadTagSize;
   Bytes out;
   PieceOpener o;
-  ASSERT_TRUE(o.start(credentials(), options_, [&](std::span<const std::uint8_t> p) {
-                 out.insert(out.end(), p.begin(), p.end());
-                 return 0;
-               }).ok());
+  ASSERT_TRUE(o.start(credentials(), options_, append_to(out)).ok());
   auto feed = [&](std::size_t from, std::size_t to) {
     return o.write(std::span(stream).subspan(from, to - from));
   };
@@ -169,10 +170,7 @@ TEST_F(CryptoPieces, PlaintextComesOutAsEachChunkVerifiesAndTheShortLastOneAtFin
 TEST_F(CryptoPieces, SealsAFullLastChunkOnlyAtFinishAndAFullMiddleOneWhenTheNextByteComes) {
   Bytes sealed;
   PieceSealer s;
-  ASSERT_TRUE(s.start(credentials(), options_, [&](std::span<const std::uint8_t> p) {
-                 sealed.insert(sealed.end(), p.begin(), p.end());
-                 return 0;
-               }).ok());
+  ASSERT_TRUE(s.start(credentials(), options_, append_to(sealed)).ok());
   const std::size_t header = sealed.size();
   Bytes plain = random_bytes(kChunk + 1, 6);
   ASSERT_TRUE(s.write(std::span(plain).first(kChunk)).ok());
@@ -308,10 +306,7 @@ TEST_F(CryptoPieces, TakesStdBytePiecesAndAHeaderReadBeforehand) {
   std::vector<std::byte> plain(3 * kChunk / 2, std::byte{0x5a});
   Bytes sealed;
   PieceSealer s;
-  ASSERT_TRUE(s.start(credentials(), options_, [&](std::span<const std::uint8_t> p) {
-                 sealed.insert(sealed.end(), p.begin(), p.end());
-                 return 0;
-               }).ok());
+  ASSERT_TRUE(s.start(credentials(), options_, append_to(sealed)).ok());
   ASSERT_TRUE(s.write(std::span(plain).first(100)).ok());
   ASSERT_TRUE(s.write(std::span(plain).subspan(100)).ok());
   ASSERT_TRUE(s.finish().ok());
@@ -322,10 +317,7 @@ TEST_F(CryptoPieces, TakesStdBytePiecesAndAHeaderReadBeforehand) {
   ASSERT_TRUE(read_stream_header(fd.get(), header).ok());
   Bytes back;
   PieceOpener o;
-  ASSERT_TRUE(o.start(header, credentials(), options_, [&](std::span<const std::uint8_t> p) {
-                 back.insert(back.end(), p.begin(), p.end());
-                 return 0;
-               }).ok());
+  ASSERT_TRUE(o.start(header, credentials(), options_, append_to(back)).ok());
   std::vector<std::byte> rest(sealed.size() - header.size());
   std::memcpy(rest.data(), sealed.data() + header.size(), rest.size());
   ASSERT_TRUE(o.write(rest).ok());
